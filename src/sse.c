@@ -1,0 +1,1 @@
+/* placeholder */ typedef int sseq_placeholder_sse;

@@ -1,0 +1,36 @@
+/* sse.h -- the Server-Sent Events encoder (WHATWG HTML "Server-sent
+ * events"). Everything here is pure: it writes into caller memory. */
+#ifndef SSEQ_SSE_H
+#define SSEQ_SSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SSE_EVENT_MAX 128       /* longest event type accepted */
+
+struct sse_event {
+    uint64_t id;                /* sent as "id: <decimal>"; 0 = no id line */
+    const char *event; size_t event_len;   /* 0 = no event line */
+    const char *data;  size_t data_len;
+};
+
+/* 0 if s may be an event type or id value: 1..SSE_EVENT_MAX bytes, no CR,
+ * LF or NUL, valid UTF-8. -EINVAL otherwise. */
+int sse_validate_field(const char *s, size_t len);
+
+/* Exact number of bytes sse_encode_event writes for ev. */
+size_t sse_event_size(const struct sse_event *ev);
+
+/* Encodes ev: "id:", "event:", one "data:" line per line of data (split on
+ * LF, CRLF or CR; empty data gives one "data:" line), then a blank line.
+ * out must hold sse_event_size(ev) bytes; returns that count. */
+size_t sse_encode_event(char *out, const struct sse_event *ev);
+
+/* ": text\n\n" heartbeat/comment; text must have no CR/LF. Returns bytes
+ * written; out needs len + 4. */
+size_t sse_encode_comment(char *out, const char *text, size_t len);
+
+/* "retry: <ms>\n\n"; out needs 32 bytes. Returns bytes written. */
+size_t sse_encode_retry(char *out, unsigned ms);
+
+#endif

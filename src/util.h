@@ -1,0 +1,31 @@
+/* util.h -- small helpers shared by the programs: clocks, number parsing,
+ * URL decoding, UTF-8 validation. */
+#ifndef SSEQ_UTIL_H
+#define SSEQ_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* CLOCK_REALTIME / CLOCK_MONOTONIC in microseconds. */
+uint64_t util_now_us(void);
+uint64_t util_mono_us(void);
+
+/* Parses a whole decimal u64 (no sign, no spaces, no overflow). 0 or -EINVAL. */
+int util_parse_u64(const char *s, size_t len, uint64_t *out);
+
+/* Parses a size with an optional K, M or G suffix (powers of 1024). */
+int util_parse_size(const char *s, uint64_t *out);
+
+/* Percent-decodes src (and '+' to space when form) into dst (cap >= len).
+ * Returns the decoded length or -EINVAL on a bad escape. */
+long util_url_decode(char *dst, const char *src, size_t len, bool form);
+
+/* true if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
+bool util_utf8_valid(const char *s, size_t len);
+
+/* Raises RLIMIT_NOFILE soft limit to the hard limit; returns the new soft
+ * limit or -errno. */
+long util_raise_nofile(void);
+
+#endif
