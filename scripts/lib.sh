@@ -1,0 +1,74 @@
+# scripts/lib.sh -- what scripts/test, scripts/demo and bench/run share:
+# installing missing Debian packages and building out of tree.
+# Sourced, not run.
+
+SSEQ_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Debian packages to build and run sseq with nginx + spawn-fcgi.
+SSEQ_BUILD_PKGS="gcc make autoconf automake libtool pkg-config
+    libfcgi-dev libfcgi-bin libconfig-dev check spawn-fcgi nginx
+    python3 curl ca-certificates procps"
+
+# Prints the packages of "$@" that are not installed.
+sseq_missing_pkgs() {
+    local p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+            grep -q '^install ok installed' || echo "$p"
+    done
+}
+
+# Installs the missing packages among "$@" (apt-get, as root); without
+# root, names them and fails.
+sseq_install() {
+    local missing
+    missing=$(sseq_missing_pkgs "$@" | tr '\n' ' ')
+    [ -z "${missing// /}" ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "sseq: missing Debian packages: $missing" >&2
+        echo "sseq: install them with: sudo apt-get install -y $missing" >&2
+        return 1
+    fi
+    echo "== installing: $missing"
+    if [ -z "${SSEQ_APT_UPDATED:-}" ]; then
+        apt-get update -qq || return 1
+        SSEQ_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        $missing >/dev/null || { echo "sseq: apt-get install $missing failed" >&2; return 1; }
+}
+
+# Node.js and npm: Debian's packages, unless a node with npm is already
+# there (a nodesource nodejs carries its own npm and conflicts with
+# Debian's npm package).
+sseq_install_node() {
+    if command -v node >/dev/null && command -v npm >/dev/null; then
+        return 0
+    fi
+    sseq_install nodejs npm
+}
+
+# Regenerates the build system when configure is missing or older than
+# its inputs.
+sseq_autoreconf() {
+    local f
+    if [ -x "$SSEQ_TOP/configure" ]; then
+        f=$(find "$SSEQ_TOP/configure.ac" "$SSEQ_TOP/Makefile.am" \
+                 "$SSEQ_TOP" -maxdepth 3 -name '*.am' -newer \
+                 "$SSEQ_TOP/configure" 2>/dev/null | head -1)
+        [ -z "$f" ] && ! [ "$SSEQ_TOP/configure.ac" -nt "$SSEQ_TOP/configure" ] && return 0
+    fi
+    (cd "$SSEQ_TOP" && mkdir -p m4 && autoreconf -fi >/dev/null)
+}
+
+# Configures (if needed) and builds in $1 with configure options "${@:2}".
+sseq_build() {
+    local dir=$1; shift
+    sseq_autoreconf || return 1
+    mkdir -p "$dir"
+    if [ ! -f "$dir/Makefile" ] || [ "$(cat "$dir/.sseq-opts" 2>/dev/null)" != "$*" ]; then
+        (cd "$dir" && "$SSEQ_TOP/configure" -q "$@") || return 1
+        echo "$*" >"$dir/.sseq-opts"
+    fi
+    make -C "$dir" -j"$(nproc)" -s >/dev/null || make -C "$dir" -s
+}

@@ -1,0 +1,89 @@
+/* cmd_stats.c -- `sseq stats`: the queue's header counters and each live
+ * process's counters from the slot table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json_out.h"
+
+static const char cmd_stats_help[] =
+    "usage: sseq stats [--json]\n"
+    "Shows the queue's size, bytes used, records, oldest and newest id,\n"
+    "appends, writers recovered after a crash, and the counters of every\n"
+    "live sseq-stream and sseq-publish process.\n";
+
+typedef unsigned long long ull;
+
+static void stats_print_text(const char *path, const struct queue_stats *s,
+                             const struct queue_proc_info *p, int n)
+{
+    printf("queue:       %s\n", path);
+    printf("size:        %llu bytes (ring %llu, index %llu slots)\n",
+           (ull)s->file_size, (ull)s->ring_size, (ull)s->index_slots);
+    printf("used:        %llu bytes\n", (ull)s->bytes_used);
+    printf("records:     %llu\n", (ull)s->records);
+    printf("oldest id:   %llu\n", (ull)s->oldest_id);
+    printf("newest id:   %llu\n", (ull)s->newest_id);
+    printf("appends:     %llu\n", (ull)s->appends);
+    printf("recovered:   %llu\n", (ull)s->recovered);
+    printf("max age:     %u s\n", s->max_age);
+    for (int i = 0; i < n; i++)
+        printf("process %d (%s): streams %llu, total %llu, dropped slow "
+               "%llu, events %llu, bytes %llu\n", (int)p[i].pid, p[i].role,
+               (ull)p[i].c.streams, (ull)p[i].c.streams_total,
+               (ull)p[i].c.dropped_slow, (ull)p[i].c.events,
+               (ull)p[i].c.bytes);
+}
+
+static void stats_print_json(const char *path, const struct queue_stats *s,
+                             const struct queue_proc_info *p, int n)
+{
+    fputs("{\"queue\":", stdout);
+    json_write_string(stdout, path, strlen(path));
+    printf(",\"size\":%llu,\"ring_size\":%llu,\"index_slots\":%llu,"
+           "\"bytes_used\":%llu,\"records\":%llu,\"oldest_id\":%llu,"
+           "\"newest_id\":%llu,\"next_id\":%llu,\"appends\":%llu,"
+           "\"recovered\":%llu,\"max_age\":%u,\"version\":%u,"
+           "\"processes\":[",
+           (ull)s->file_size, (ull)s->ring_size, (ull)s->index_slots,
+           (ull)s->bytes_used, (ull)s->records, (ull)s->oldest_id,
+           (ull)s->newest_id, (ull)s->next_id, (ull)s->appends,
+           (ull)s->recovered, s->max_age, s->version);
+    for (int i = 0; i < n; i++)
+        printf("%s{\"pid\":%d,\"role\":\"%s\",\"started_us\":%llu,"
+               "\"streams\":%llu,\"streams_total\":%llu,"
+               "\"dropped_slow\":%llu,\"events\":%llu,\"bytes\":%llu}",
+               i ? "," : "", (int)p[i].pid, p[i].role,
+               (ull)p[i].started_us, (ull)p[i].c.streams,
+               (ull)p[i].c.streams_total, (ull)p[i].c.dropped_slow,
+               (ull)p[i].c.events, (ull)p[i].c.bytes);
+    puts("]}");
+}
+
+int cmd_stats(struct cli *cli, int argc, char **argv)
+{
+    struct queue_proc_info procs[QUEUE_PROC_SLOTS];
+    struct queue_stats st;
+    struct queue *q;
+    int json = 0, n;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
+            json = 1;
+        else if (cli_wants_help(2, (char *[]){ argv[0], argv[i] })) {
+            fputs(cmd_stats_help, stdout);
+            return CLI_OK;
+        } else
+            return cli_usage_error("stats", "unexpected '%s'", argv[i]);
+    }
+    if (cli_open_queue(cli, &q) < 0)
+        return CLI_FAIL;
+    queue_get_stats(q, &st);
+    n = queue_proc_list(q, procs, QUEUE_PROC_SLOTS);
+    if (json)
+        stats_print_json(cli->cfg.queue_path, &st, procs, n);
+    else
+        stats_print_text(cli->cfg.queue_path, &st, procs, n);
+    queue_close(q);
+    return CLI_OK;
+}

@@ -1,0 +1,225 @@
+/* check_cli.c -- the `sseq` tool run as a user would: create, publish,
+ * tail and stats on a private queue, and the exit codes of bad input. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char cli_dir[64];        /* private dir with sseq.conf */
+static char cli_queue[64];      /* private shm name */
+
+/* Runs `sseq -c CONF args` with stdin from input (may be NULL); returns the
+ * exit status and leaves stdout+stderr in out (malloc'd). */
+static int cli_run(const char *args, const char *input, char **out)
+{
+    char cmd[1024], path[128];
+    size_t cap = 1 << 16, n = 0;
+    FILE *p;
+    int st;
+
+    snprintf(path, sizeof(path), "%s/stdin", cli_dir);
+    p = fopen(path, "w");
+    ck_assert_ptr_nonnull(p);
+    if (input)
+        fputs(input, p);
+    fclose(p);
+    snprintf(cmd, sizeof(cmd), "%s/src/sseq -c %s/sseq.conf %s <%s 2>&1",
+             BUILDDIR, cli_dir, args, path);
+    p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    *out = calloc(1, cap);
+    while (n < cap - 1) {
+        size_t got = fread(*out + n, 1, cap - 1 - n, p);
+        if (got == 0)
+            break;
+        n += got;
+    }
+    st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Runs args and asserts the exit status; returns the output. */
+static char *cli_expect(const char *args, const char *input, int status)
+{
+    char *out;
+    int rc = cli_run(args, input, &out);
+
+    ck_assert_msg(rc == status, "sseq %s: expected exit %d, got %d: %s",
+                  args, status, rc, out);
+    return out;
+}
+
+static void cli_setup(void)
+{
+    char path[128];
+    FILE *f;
+
+    snprintf(cli_dir, sizeof(cli_dir), "/tmp/sseq-cli-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(cli_dir));
+    snprintf(cli_queue, sizeof(cli_queue), "/sseq-cli-%d", (int)getpid());
+    snprintf(path, sizeof(path), "%s/sseq.conf", cli_dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "queue: { path = \"%s\"; size = \"1M\"; };\n"
+               "max_message_size = 100;\n", cli_queue);
+    fclose(f);
+    free(cli_expect("create", NULL, 0));
+}
+
+static void cli_teardown(void)
+{
+    char cmd[160];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf %s /dev/shm%s", cli_dir, cli_queue);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(test_publish_tail_round_trip)
+{
+    char *id = cli_expect("publish --event greet chat 'hi there'", NULL, 0);
+    char *out = cli_expect("tail chat --backlog 1", NULL, 0);
+    char want[256];
+
+    id[strcspn(id, "\n")] = 0;
+    snprintf(want, sizeof(want), "id: %s\nevent: greet\ndata: hi there\n\n",
+             id);
+    ck_assert_msg(strstr(out, want) != NULL,
+                  "tail should print the SSE event '%s', got '%s'", want,
+                  out);
+    free(id);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_publish_from_stdin_multiline)
+{
+    char *id = cli_expect("publish chat", "line one\nline two", 0);
+    char *out = cli_expect("tail chat --json", NULL, 0);
+
+    ck_assert_msg(strstr(out, "\"data\":\"line one\\nline two\"") != NULL,
+                  "stdin data should arrive whole, got %s", out);
+    free(id);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_tail_filters_channels_and_from_id)
+{
+    char *a = cli_expect("publish a one", NULL, 0);
+    char *b = cli_expect("publish b two", NULL, 0);
+    char *c = cli_expect("publish a three", NULL, 0);
+    char args[128], *out;
+
+    a[strcspn(a, "\n")] = 0;
+    snprintf(args, sizeof(args), "tail a --from-id %s", a);
+    out = cli_expect(args, NULL, 0);
+    ck_assert_msg(strstr(out, "three") && !strstr(out, "one") &&
+                  !strstr(out, "two"),
+                  "only a's messages after %s expected, got %s", a, out);
+    free(a); free(b); free(c); free(out);
+}
+END_TEST
+
+START_TEST(test_stats_counts_appends)
+{
+    free(cli_expect("publish chat x", NULL, 0));
+    free(cli_expect("publish chat y", NULL, 0));
+    char *out = cli_expect("stats --json", NULL, 0);
+
+    ck_assert_msg(strstr(out, "\"records\":2,") != NULL,
+                  "stats should count 2 records: %s", out);
+    free(out);
+}
+END_TEST
+
+/* Each bad input: exit status and the culprit named in the message. */
+static const struct {
+    const char *args, *input; int status; const char *says;
+} cli_bad[] = {
+    { "publish 'bad name' x", NULL, 1, "bad channel name 'bad name'" },
+    { "publish --event 'a\nb' chat x", NULL, 1, "bad event name" },
+    { "publish chat", "0123456789012345678901234567890123456789012345678901"
+      "2345678901234567890123456789012345678901234567890123", 1,
+      "over max_message_size" },
+    { "publish chat \"$(printf '\\377')\"", NULL, 1, "not valid UTF-8" },
+    { "create", NULL, 1, "exists; use --force" },
+    { "tail chat --backlog x", NULL, 2, "--backlog wants a number" },
+    { "frobnicate", NULL, 2, "unknown command 'frobnicate'" },
+    { "publish", NULL, 2, "need CHANNEL" },
+};
+
+START_TEST(test_bad_input)
+{
+    char *out = cli_expect(cli_bad[_i].args, cli_bad[_i].input,
+                           cli_bad[_i].status);
+
+    ck_assert_msg(strstr(out, cli_bad[_i].says) != NULL,
+                  "sseq %s should say '%s', said '%s'", cli_bad[_i].args,
+                  cli_bad[_i].says, out);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_missing_queue)
+{
+    char cmd[128], *out;
+
+    snprintf(cmd, sizeof(cmd), "rm -f /dev/shm%s", cli_queue);
+    ck_assert_int_eq(system(cmd), 0);
+    out = cli_expect("publish chat x", NULL, 1);
+    ck_assert_msg(strstr(out, cli_queue) && strstr(out, "sseq create"),
+                  "a missing queue should be named, with the fix: %s", out);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_bad_config_names_file_line_setting)
+{
+    char path[128], *out;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/sseq.conf", cli_dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "queue: { path = \"%s\"; };\nstream: { heartbeat = -5; };\n",
+            cli_queue);
+    fclose(f);
+    out = cli_expect("check-config", NULL, 1);
+    ck_assert_msg(strstr(out, "sseq.conf:2:") && strstr(out, "heartbeat"),
+                  "expected FILE:2: ...heartbeat..., got %s", out);
+    free(out);
+}
+END_TEST
+
+static Suite *cli_suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *core = tcase_create("core"), *errors = tcase_create("errors");
+
+    tcase_add_checked_fixture(core, cli_setup, cli_teardown);
+    tcase_add_test(core, test_publish_tail_round_trip);
+    tcase_add_test(core, test_publish_from_stdin_multiline);
+    tcase_add_test(core, test_tail_filters_channels_and_from_id);
+    tcase_add_test(core, test_stats_counts_appends);
+    suite_add_tcase(s, core);
+    tcase_add_checked_fixture(errors, cli_setup, cli_teardown);
+    tcase_add_loop_test(errors, test_bad_input, 0,
+                        sizeof(cli_bad) / sizeof(cli_bad[0]));
+    tcase_add_test(errors, test_missing_queue);
+    tcase_add_test(errors, test_bad_config_names_file_line_setting);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(cli_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

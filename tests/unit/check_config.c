@@ -1,0 +1,686 @@
+/* check_config.c -- the "config" suite: defaults, the shipped example file,
+ * every setting's limits, and every kind of bad value reported as
+ * "FILE:LINE: setting: reason"; path precedence (-c, $SSEQ_CONF, the
+ * sysconfdir default); printing, channel names and CORS answers.
+ *
+ * Files are written to $TMPDIR (or /tmp) and removed by each test. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+#ifndef SRCDIR
+#error "SRCDIR must name the source tree (see tests/unit/core.am)"
+#endif
+#define EXAMPLE SRCDIR "/fcgi-conf/sseq.conf.example"
+
+/* A config file written for one test. */
+struct tmpconf {
+    char path[256];
+};
+
+/* Writes text to a fresh temporary file. */
+static void conf_write(struct tmpconf *t, const char *text)
+{
+    const char *dir = getenv("TMPDIR");
+    FILE *fp;
+    int fd;
+
+    snprintf(t->path, sizeof t->path, "%s/sseq-check-config-XXXXXX",
+             dir && *dir ? dir : "/tmp");
+    fd = mkstemp(t->path);
+    ck_assert_msg(fd >= 0, "mkstemp must create a temporary file");
+    fp = fdopen(fd, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs(text, fp);
+    ck_assert_msg(fclose(fp) == 0, "the temporary file must be written");
+}
+
+/* Loads text; returns config_load's result with err filled. */
+static int conf_load_text(const char *text, struct config *cfg, char *err,
+                          size_t errlen, char *path, size_t pathlen)
+{
+    struct tmpconf t;
+    int rc;
+
+    conf_write(&t, text);
+    rc = config_load(cfg, t.path, true, err, errlen);
+    if (path)
+        snprintf(path, pathlen, "%s", t.path);
+    unlink(t.path);
+    return rc;
+}
+
+/* Loads text expecting success; fails the test with the error if not. */
+static void conf_ok(const char *text, struct config *cfg)
+{
+    char err[512];
+
+    ck_assert_msg(conf_load_text(text, cfg, err, sizeof err, NULL, 0) == 0,
+                  "\"%s\" must load, got: %s", text, err);
+}
+
+/* Loads text expecting "PATH:line: setting: " and reason in the error. */
+static void conf_bad(const char *text, int line, const char *setting,
+                     const char *reason)
+{
+    char err[512], path[256], prefix[400];
+    struct config cfg;
+
+    ck_assert_msg(conf_load_text(text, &cfg, err, sizeof err, path,
+                                 sizeof path) == -1,
+                  "\"%s\" must be refused", text);
+    snprintf(prefix, sizeof prefix, "%s:%d: %s: ", path, line, setting);
+    ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0,
+                  "\"%s\" must be reported as \"%s...\", got \"%s\"", text,
+                  prefix, err);
+    ck_assert_msg(reason == NULL || strstr(err, reason) != NULL,
+                  "the error for \"%s\" must say \"%s\", got \"%s\"", text,
+                  reason, err);
+    ck_assert_msg(cfg.heartbeat == 15 && strcmp(cfg.queue_path, "/sseq") ==
+                  0 && config_channel_valid(&cfg, "ok", 2),
+                  "cfg must hold the defaults after an error");
+    config_free(&cfg);
+}
+
+/* Checks every field against the built-in defaults. */
+static void assert_defaults(const struct config *cfg, bool tokens_too)
+{
+    ck_assert_msg(strcmp(cfg->queue_path, "/sseq") == 0,
+                  "queue.path must default to \"/sseq\"");
+    ck_assert_msg(cfg->queue_size == 64u << 20,
+                  "queue.size must default to 64M");
+    ck_assert_msg(cfg->queue_mode == 0600, "queue.mode must default to 0600");
+    ck_assert_msg(cfg->max_age == 0, "queue.max_age must default to 0");
+    ck_assert_msg(cfg->max_message_size == 65536,
+                  "max_message_size must default to 65536");
+    ck_assert_msg(cfg->heartbeat == 15, "heartbeat must default to 15");
+    ck_assert_msg(cfg->retry_ms == 3000, "retry must default to 3000");
+    ck_assert_msg(cfg->max_subscribers == 10000,
+                  "max_subscribers must default to 10000");
+    ck_assert_msg(cfg->client_buffer == 256u << 10,
+                  "client_buffer must default to 256K");
+    ck_assert_msg(cfg->backlog_max == 1000,
+                  "backlog_max must default to 1000");
+    ck_assert_msg(cfg->coalesce_us == 2000,
+                  "coalesce_us must default to 2000");
+    ck_assert_msg(!tokens_too || cfg->n_tokens == 0,
+                  "there must be no token by default");
+    ck_assert_msg(cfg->n_open_channels == 0,
+                  "no channel may be open by default");
+    ck_assert_msg(strcmp(cfg->channel_pattern, "^[A-Za-z0-9_.:-]{1,64}$")
+                  == 0, "channel_pattern must have its documented default");
+    ck_assert_msg(cfg->n_cors_origins == 0,
+                  "no CORS origin may be allowed by default");
+    ck_assert_msg(cfg->log_level == LOG_LEVEL_INFO,
+                  "log_level must default to info");
+}
+
+/* ---- core ---- */
+
+START_TEST(test_defaults)
+{
+    struct config cfg;
+
+    ck_assert_msg(config_defaults(&cfg) == 0, "defaults must not fail");
+    assert_defaults(&cfg, true);
+    ck_assert_msg(cfg.file == NULL, "defaults come from no file");
+    ck_assert_msg(config_channel_valid(&cfg, "chat.room-1:a_b", 15),
+                  "the default pattern must allow A-Z a-z 0-9 _ . : -");
+    ck_assert_msg(config_defaults(&cfg) == 0,
+                  "defaults must be repeatable (they allocate nothing)");
+    config_free(&cfg);
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_example_loads)
+{
+    struct config cfg;
+    char err[512];
+
+    ck_assert_msg(config_load(&cfg, EXAMPLE, true, err, sizeof err) == 0,
+                  "the example file must load, got: %s", err);
+    assert_defaults(&cfg, false);
+    ck_assert_msg(cfg.n_tokens == 1 && strcmp(cfg.tokens[0].token,
+                  "change-me") == 0 && cfg.tokens[0].n_channels == 1 &&
+                  strcmp(cfg.tokens[0].channels[0], "*") == 0,
+                  "the example must hold one token for every channel");
+    ck_assert_msg(strcmp(cfg.file, EXAMPLE) == 0,
+                  "cfg.file must name the file read");
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_every_setting)
+{
+    struct config cfg;
+
+    conf_ok("queue: { path = \"/var/lib/sseq/q\"; size = \"1G\";\n"
+            "  mode = \"0660\"; max_age = 3600; };\n"
+            "max_message_size = \"1M\";\n"
+            "stream: { heartbeat = 30; retry = 500; max_subscribers = 5;\n"
+            "  client_buffer = 1048576; backlog_max = 0; coalesce_us = 0;\n"
+            "};\n"
+            "publish: { tokens = ( { token = \"abcdefgh\"; },\n"
+            "  { token = \"0123456789abcdef==\";\n"
+            "    channels = [\"a.*\", \"b\"]; } );\n"
+            "  open_channels = [ \"chat.*\" ]; };\n"
+            "channel_pattern = \"[a-z.]+\";\n"
+            "cors_origins = [ \"https://example.com\", \"http://[::1]:80\" ];"
+            "\nlog_level = \"debug\";\n", &cfg);
+    ck_assert_msg(strcmp(cfg.queue_path, "/var/lib/sseq/q") == 0 &&
+                  cfg.queue_size == 1u << 30 && cfg.queue_mode == 0660 &&
+                  cfg.max_age == 3600, "the queue group must be read");
+    ck_assert_msg(cfg.max_message_size == 1u << 20,
+                  "max_message_size \"1M\" must be 1048576");
+    ck_assert_msg(cfg.heartbeat == 30 && cfg.retry_ms == 500 &&
+                  cfg.max_subscribers == 5 && cfg.client_buffer == 1 << 20 &&
+                  cfg.backlog_max == 0 && cfg.coalesce_us == 0,
+                  "the stream group must be read");
+    ck_assert_msg(cfg.n_tokens == 2 && cfg.tokens[0].n_channels == 0 &&
+                  cfg.tokens[1].n_channels == 2 &&
+                  strcmp(cfg.tokens[1].channels[1], "b") == 0,
+                  "tokens and their channel globs must be read");
+    ck_assert_msg(cfg.n_open_channels == 1 &&
+                  strcmp(cfg.open_channels[0], "chat.*") == 0,
+                  "open_channels must be read");
+    ck_assert_msg(cfg.n_cors_origins == 2 && cfg.log_level ==
+                  LOG_LEVEL_DEBUG, "cors_origins and log_level must be read");
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+    struct config cfg;
+    char err[512];
+
+    ck_assert_msg(config_load(&cfg, "/nonexistent/sseq.conf", false, err,
+                              sizeof err) == 0,
+                  "a missing optional file must leave the defaults");
+    assert_defaults(&cfg, true);
+    ck_assert_msg(cfg.file == NULL, "no file was read");
+    config_free(&cfg);
+    ck_assert_msg(config_load(&cfg, "/nonexistent/sseq.conf", true, err,
+                              sizeof err) == -1,
+                  "a missing required file must be an error");
+    ck_assert_msg(strncmp(err, "/nonexistent/sseq.conf: ", 24) == 0 &&
+                  strstr(err, "No such file") != NULL,
+                  "the error must name the file and the cause, got %s", err);
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_path_precedence)
+{
+    unsetenv("SSEQ_CONF");
+    ck_assert_msg(strcmp(config_path(NULL), SYSCONFDIR "/sseq.conf") == 0,
+                  "without -c or $SSEQ_CONF the path must be "
+                  "SYSCONFDIR/sseq.conf");
+    setenv("SSEQ_CONF", "/env/sseq.conf", 1);
+    ck_assert_msg(strcmp(config_path(NULL), "/env/sseq.conf") == 0,
+                  "$SSEQ_CONF must be used without -c");
+    ck_assert_msg(strcmp(config_path("/explicit.conf"), "/explicit.conf")
+                  == 0, "-c must win over $SSEQ_CONF");
+    setenv("SSEQ_CONF", "", 1);
+    ck_assert_msg(strcmp(config_path(NULL), SYSCONFDIR "/sseq.conf") == 0,
+                  "an empty $SSEQ_CONF must be ignored");
+    unsetenv("SSEQ_CONF");
+    ck_assert_msg(strcmp(config_path("/explicit.conf"), "/explicit.conf")
+                  == 0, "-c must be used without $SSEQ_CONF");
+}
+END_TEST
+
+/* $SSEQ_CONF and -c name files that are really read, in that order. */
+START_TEST(test_path_precedence_load)
+{
+    struct tmpconf env, cli;
+    struct config cfg;
+    char err[512];
+
+    conf_write(&env, "stream: { heartbeat = 20; };\n");
+    conf_write(&cli, "stream: { heartbeat = 30; };\n");
+    setenv("SSEQ_CONF", env.path, 1);
+    ck_assert_msg(config_load(&cfg, config_path(NULL), true, err,
+                              sizeof err) == 0 && cfg.heartbeat == 20,
+                  "the file named by $SSEQ_CONF must be read: %s", err);
+    config_free(&cfg);
+    ck_assert_msg(config_load(&cfg, config_path(cli.path), true, err,
+                              sizeof err) == 0 && cfg.heartbeat == 30,
+                  "the file named by -c must be read over $SSEQ_CONF: %s",
+                  err);
+    config_free(&cfg);
+    unsetenv("SSEQ_CONF");
+    unlink(env.path);
+    unlink(cli.path);
+}
+END_TEST
+
+/* Prints cfg into a string (caller frees). */
+static char *print_to_string(const struct config *cfg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+
+    ck_assert_ptr_nonnull(fp);
+    config_print(cfg, fp);
+    fclose(fp);
+    return buf;
+}
+
+/* What config_print writes is a valid config giving the same values. */
+START_TEST(test_print_roundtrip)
+{
+    struct config a, b;
+    char *pa, *pb, *body;
+
+    conf_ok("queue: { path = \"/x/q\\\"z\"; size = 3000000001L;\n"
+            "  mode = \"660\"; };\n"
+            "stream: { client_buffer = \"5M\"; retry = 100; };\n"
+            "publish: { open_channels = [ \"a\", \"b*\" ]; };\n"
+            "channel_pattern = \"(a|b)\\\\.c\";\n"
+            "cors_origins = [ \"*\" ];\nlog_level = \"warn\";\n", &a);
+    pa = print_to_string(&a);
+    body = strchr(pa, '\n');
+    ck_assert_ptr_nonnull(body);
+    conf_ok(body, &b);
+    pb = print_to_string(&b);
+    ck_assert_msg(strcmp(strchr(pb, '\n'), body) == 0,
+                  "printing a reloaded print must give the same text:\n"
+                  "%s\n---\n%s", pa, pb);
+    ck_assert_msg(b.queue_size == 3000000001u && b.queue_mode == 0660 &&
+                  b.client_buffer == 5u << 20 && b.retry_ms == 100 &&
+                  b.n_open_channels == 2 && b.log_level == LOG_LEVEL_WARN &&
+                  strcmp(b.queue_path, "/x/q\"z") == 0 &&
+                  config_channel_valid(&b, "b.c", 3),
+                  "the printed config must carry every value");
+    free(pa);
+    free(pb);
+    config_free(&a);
+    config_free(&b);
+}
+END_TEST
+
+START_TEST(test_print_masks_tokens)
+{
+    struct config cfg;
+    char *out;
+
+    conf_ok("publish: { tokens = ( { token = \"s3cr3t-t0ken\"; "
+            "channels = [ \"news\" ]; } ); };\n", &cfg);
+    out = print_to_string(&cfg);
+    ck_assert_msg(strstr(out, "s3cr3t") == NULL,
+                  "config_print must never print a token");
+    ck_assert_msg(strstr(out, "token = \"****\"") != NULL &&
+                  strstr(out, "\"news\"") != NULL,
+                  "config_print must show a masked token and its channels");
+    ck_assert_msg(strstr(out, "heartbeat = 15;") != NULL &&
+                  strstr(out, "size = \"64M\";") != NULL &&
+                  strstr(out, "mode = \"0600\";") != NULL,
+                  "config_print must print every effective setting");
+    free(out);
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_channel_valid)
+{
+    const char name[] = "chat!!!";
+    struct config cfg;
+
+    config_defaults(&cfg);
+    ck_assert_msg(config_channel_valid(&cfg, name, 4),
+                  "only len bytes of the name must be matched");
+    ck_assert_msg(!config_channel_valid(&cfg, name, 5),
+                  "'!' must not match the default pattern");
+    ck_assert_msg(!config_channel_valid(&cfg, "a b", 3),
+                  "a space must not match the default pattern");
+    ck_assert_msg(!config_channel_valid(&cfg, "", 0),
+                  "an empty name must be invalid");
+    config_free(&cfg);
+    conf_ok("channel_pattern = \"[a-z]+|x[0-9]\";\n", &cfg);
+    ck_assert_msg(config_channel_valid(&cfg, "abc", 3) &&
+                  config_channel_valid(&cfg, "x1", 2),
+                  "each alternative must match a whole name");
+    ck_assert_msg(!config_channel_valid(&cfg, "abc1", 4) &&
+                  !config_channel_valid(&cfg, "1abc", 4) &&
+                  !config_channel_valid(&cfg, "abcx1", 5),
+                  "an unanchored pattern must still match the whole name");
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_cors_allow)
+{
+    struct config cfg;
+    const char *o = "https://a.example";
+
+    config_defaults(&cfg);
+    ck_assert_msg(config_cors_allow(&cfg, o) == NULL,
+                  "no origin may be allowed by default");
+    config_free(&cfg);
+    conf_ok("cors_origins = [ \"https://a.example\", \"http://b:8080\" ];\n",
+            &cfg);
+    ck_assert_msg(config_cors_allow(&cfg, o) == o,
+                  "a listed origin must be answered with itself");
+    ck_assert_msg(config_cors_allow(&cfg, "https://a.example.evil") == NULL
+                  && config_cors_allow(&cfg, "http://a.example") == NULL &&
+                  config_cors_allow(&cfg, "https://a.exampl") == NULL,
+                  "only an exact match may be allowed");
+    ck_assert_msg(config_cors_allow(&cfg, NULL) == NULL,
+                  "no Origin header means no CORS answer");
+    config_free(&cfg);
+    conf_ok("cors_origins = [ \"https://a.example\", \"*\" ];\n", &cfg);
+    ck_assert_msg(strcmp(config_cors_allow(&cfg, "https://z"), "*") == 0 &&
+                  strcmp(config_cors_allow(&cfg, o), "*") == 0,
+                  "with \"*\" listed the answer must be \"*\"");
+    config_free(&cfg);
+}
+END_TEST
+
+/* ---- limits ---- */
+
+/* One numeric setting, its group, its bounds, and other settings that let
+ * both bounds pass the rules between settings. */
+static const struct {
+    const char *group, *name;
+    unsigned long long min, max;
+    const char *extra;
+} num_limits[] = {
+    { "queue", "size", 65536, 1ull << 40, "max_message_size = 1;" },
+    { "queue", "max_age", 0, 316224000, "" },
+    { NULL, "max_message_size", 1, 64u << 20,
+      "queue: { size = \"1024G\"; }; stream: { client_buffer = \"1G\"; };" },
+    { "stream", "heartbeat", 1, 3600, "" },
+    { "stream", "retry", 100, 3600000, "" },
+    { "stream", "max_subscribers", 1, 1000000, "" },
+    { "stream", "client_buffer", 4096, 1u << 30, "max_message_size = 1;" },
+    { "stream", "backlog_max", 0, 1000000, "" },
+    { "stream", "coalesce_us", 0, 1000000, "" },
+};
+
+/* Writes "group: { name = v; };" (or "name = v;") on line 1, then the
+ * row's other settings on line 2. */
+static void num_text(char *buf, size_t len, size_t i, unsigned long long v)
+{
+    if (num_limits[i].group)
+        snprintf(buf, len, "%s: { %s = %lluL; };\n%s\n",
+                 num_limits[i].group, num_limits[i].name, v,
+                 num_limits[i].extra);
+    else
+        snprintf(buf, len, "%s = %lluL;\n%s\n", num_limits[i].name, v,
+                 num_limits[i].extra);
+}
+
+START_TEST(test_numeric_limits)
+{
+    for (size_t i = 0; i < sizeof num_limits / sizeof num_limits[0]; i++) {
+        char text[256], setting[64];
+        struct config cfg;
+
+        num_text(text, sizeof text, i, num_limits[i].min);
+        conf_ok(text, &cfg);
+        config_free(&cfg);
+        num_text(text, sizeof text, i, num_limits[i].max);
+        conf_ok(text, &cfg);
+        config_free(&cfg);
+        snprintf(setting, sizeof setting, "%s%s%s",
+                 num_limits[i].group ? num_limits[i].group : "",
+                 num_limits[i].group ? "." : "", num_limits[i].name);
+        num_text(text, sizeof text, i, num_limits[i].max + 1);
+        conf_bad(text, 1, setting, "must be");
+        if (num_limits[i].min == 0)
+            continue;
+        num_text(text, sizeof text, i, num_limits[i].min - 1);
+        conf_bad(text, 1, setting, "must be");
+    }
+}
+END_TEST
+
+START_TEST(test_sizes)
+{
+    struct config cfg;
+
+    conf_ok("stream: { client_buffer = \"64k\"; };\n", &cfg);
+    ck_assert_msg(cfg.client_buffer == 65536, "\"64k\" must be 65536");
+    config_free(&cfg);
+    conf_ok("queue: { size = 4294967296L; };\n", &cfg);
+    ck_assert_msg(cfg.queue_size == 4ull << 30,
+                  "an integer with an L suffix must be read as 64-bit");
+    config_free(&cfg);
+    conf_ok("# size = 99999999999;\n/* 99999999999 */ queue: { size = "
+            "\"64M\"; };\npublish: { open_channels = [ \"99999999999\" ];"
+            " };\n", &cfg);
+    ck_assert_msg(cfg.queue_size == 64u << 20, "big numbers in comments and "
+                  "strings must be ignored");
+    config_free(&cfg);
+    conf_ok("queue: { size = \"2G\"; };\n", &cfg);
+    ck_assert_msg(cfg.queue_size == 2ull << 30, "\"2G\" must be 2 GiB");
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_token_limits)
+{
+    struct config cfg;
+    char text[1024], tok[514];
+
+    conf_ok("publish: { tokens = ( { token = \"12345678\"; } ); };\n", &cfg);
+    ck_assert_msg(cfg.n_tokens == 1, "an 8-character token must be valid");
+    config_free(&cfg);
+    memset(tok, 'a', 512);
+    tok[512] = '\0';
+    snprintf(text, sizeof text,
+             "publish: { tokens = ( { token = \"%s\"; } ); };\n", tok);
+    conf_ok(text, &cfg);
+    config_free(&cfg);
+    tok[512] = 'a';
+    tok[513] = '\0';
+    snprintf(text, sizeof text,
+             "publish: { tokens = ( { token = \"%s\"; } ); };\n", tok);
+    conf_bad(text, 1, "publish.tokens[0].token", "must be 8 to 512");
+}
+END_TEST
+
+START_TEST(test_channel_limits)
+{
+    char name[257];
+    struct config cfg;
+
+    memset(name, 'a', sizeof name);
+    conf_ok("channel_pattern = \"a*\";\n", &cfg);
+    ck_assert_msg(config_channel_valid(&cfg, name, 255),
+                  "a 255-byte name must be matched");
+    ck_assert_msg(!config_channel_valid(&cfg, name, 256),
+                  "a 256-byte name must be invalid whatever the pattern");
+    ck_assert_msg(!config_channel_valid(&cfg, "a\0a", 3),
+                  "a NUL in a name must be invalid");
+    config_free(&cfg);
+    config_defaults(&cfg);
+    ck_assert_msg(config_channel_valid(&cfg, name, 64) &&
+                  !config_channel_valid(&cfg, name, 65),
+                  "the default pattern must allow 1 to 64 bytes");
+    config_free(&cfg);
+}
+END_TEST
+
+/* ---- errors ---- */
+
+/* Bad values: the file text, the line and setting reported, and a word
+ * of the reason. */
+static const struct {
+    const char *text;
+    int line;
+    const char *setting, *reason;
+} bad_values[] = {
+    /* wrong types */
+    { "\nstream: {\n  heartbeat = \"15\";\n};\n", 3, "stream.heartbeat",
+      "must be an integer (got a string)" },
+    { "max_message_size = 1.5;\n", 1, "max_message_size", "got a float" },
+    { "queue: { path = 5; };\n", 1, "queue.path", "must be a string" },
+    { "log_level = true;\n", 1, "log_level", "got a boolean" },
+    { "stream = 5;\n", 1, "stream", "must be a group" },
+    { "cors_origins = \"*\";\n", 1, "cors_origins", "must be an array" },
+    { "cors_origins = [ 1 ];\n", 1, "cors_origins[0]", "must be a string" },
+    { "publish: { tokens = [ \"abcdefgh\" ]; };\n", 1, "publish.tokens",
+      "must be a list" },
+    { "publish: { tokens = ( \"abcdefgh\" ); };\n", 1, "publish.tokens[0]",
+      "must be a group" },
+    /* out of range */
+    { "stream: { heartbeat = 0; };\n", 1, "stream.heartbeat",
+      "between 1 and 3600" },
+    { "stream: { heartbeat = 3601; };\n", 1, "stream.heartbeat", "3601" },
+    { "queue: { max_age = -1; };\n", 1, "queue.max_age", "negative" },
+    { "queue: { size = \"1K\"; };\n", 1, "queue.size",
+      "between 64K and 1024G" },
+    { "queue: { size = \"64MB\"; };\n", 1, "queue.size", "64MB" },
+    { "stream: { client_buffer = \"\"; };\n", 1, "stream.client_buffer",
+      "must be a size" },
+    /* integers libconfig 1.5 would silently wrap to 32 bits */
+    { "queue: { size = 4294967296; };\n", 1, "queue.size", "L suffix" },
+    { "\nstream: { heartbeat = 4294967311; };\n", 2, "stream.heartbeat",
+      "write 4294967311L" },
+    { "stream: { heartbeat = 0xFFFFFFFF; };\n", 1, "stream.heartbeat",
+      "L suffix" },
+    { "queue: { max_age = -2147483649; };\n", 1, "queue.max_age",
+      "L suffix" },
+    /* unknown settings */
+    { "queue: {\n  sise = 1;\n};\n", 2, "queue.sise", "unknown setting" },
+    { "\n\nheartbeat = 15;\n", 3, "heartbeat", "unknown setting" },
+    { "streams: { heartbeat = 15; };\n", 1, "streams", "unknown setting" },
+    { "publish: { tokens = ( { token = \"abcdefgh\";\n chanels = [ \"a\" ];"
+      " } ); };\n", 2, "publish.tokens[0].chanels", "unknown setting" },
+    /* the queue */
+    { "queue: { mode = \"0999\"; };\n", 1, "queue.mode", "octal" },
+    { "queue: { mode = 0600; };\n", 1, "queue.mode", "octal string" },
+    { "queue: { mode = \"01777\"; };\n", 1, "queue.mode", "0777" },
+    { "queue: { mode = \"0400\"; };\n", 1, "queue.mode", "owner" },
+    { "queue: { mode = \"\"; };\n", 1, "queue.mode", "octal" },
+    { "queue: { path = \"sseq\"; };\n", 1, "queue.path", "shared-memory" },
+    { "queue: { path = \"/\"; };\n", 1, "queue.path", "shared-memory" },
+    { "queue: { path = \"/var/lib/\"; };\n", 1, "queue.path", "file path" },
+    /* channels and publishing */
+    { "channel_pattern = \"a(b\";\n", 1, "channel_pattern",
+      "bad regular expression" },
+    { "channel_pattern = \"a)|(b\";\n", 1, "channel_pattern",
+      "bad regular expression" },
+    { "channel_pattern = \"\";\n", 1, "channel_pattern", "1 to 1024" },
+    { "publish: {\n tokens = (\n { token = \"short\"; }\n );\n};\n", 3,
+      "publish.tokens[0].token", "8 to 512" },
+    { "publish: { tokens = ( { token = \"has space\"; } ); };\n", 1,
+      "publish.tokens[0].token", "A-Z" },
+    { "publish: { tokens = ( { channels = [ \"a\" ]; } ); };\n", 1,
+      "publish.tokens[0]", "no \"token\"" },
+    { "publish: { tokens = ( { token = \"abcdefgh\"; channels = [ ]; } ); "
+      "};\n", 1, "publish.tokens[0].channels", "at least one" },
+    { "publish: { open_channels = [ \"\" ]; };\n", 1,
+      "publish.open_channels[0]", "glob" },
+    { "cors_origins = [ \"https://example.com/\" ];\n", 1, "cors_origins[0]",
+      "no path" },
+    { "cors_origins = [ \"example.com\" ];\n", 1, "cors_origins[0]",
+      "origin" },
+    { "cors_origins = [ \"https://Example.com\" ];\n", 1, "cors_origins[0]",
+      "lowercase" },
+    { "log_level = \"verbose\";\n", 1, "log_level", "verbose" },
+    /* relations between settings */
+    { "max_message_size = \"32M\";\n", 1, "max_message_size", "quarter" },
+    { "\nqueue: { size = \"128K\"; };\n", 2, "queue.size",
+      "4 times max_message_size" },
+    { "stream: { client_buffer = \"16K\"; };\n", 1, "stream.client_buffer",
+      "at least max_message_size" },
+};
+
+START_TEST(test_bad_values)
+{
+    for (size_t i = 0; i < sizeof bad_values / sizeof bad_values[0]; i++)
+        conf_bad(bad_values[i].text, bad_values[i].line,
+                 bad_values[i].setting, bad_values[i].reason);
+}
+END_TEST
+
+START_TEST(test_syntax_error)
+{
+    char err[512], path[256], prefix[300];
+    struct config cfg;
+
+    ck_assert_msg(conf_load_text("queue: {\n  path = ;\n};\n", &cfg, err,
+                                 sizeof err, path, sizeof path) == -1,
+                  "a syntax error must be refused");
+    snprintf(prefix, sizeof prefix, "%s:2: ", path);
+    ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0 &&
+                  strlen(err) > strlen(prefix),
+                  "a syntax error must read \"%s<parser message>\", got "
+                  "\"%s\"", prefix, err);
+    config_free(&cfg);
+    ck_assert_msg(conf_load_text("a = 1", &cfg, err, sizeof err, path,
+                                 sizeof path) == -1,
+                  "a setting without ';' must be refused");
+    config_free(&cfg);
+    ck_assert_msg(conf_load_text("queue: { path = \"/a\"; path = \"/b\"; };",
+                                 &cfg, err, sizeof err, path,
+                                 sizeof path) == -1,
+                  "a setting given twice must be refused");
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_not_a_file)
+{
+    struct config cfg;
+    char err[512];
+
+    ck_assert_msg(config_load(&cfg, "/", true, err, sizeof err) == -1,
+                  "a directory must be refused");
+    ck_assert_msg(strncmp(err, "/: ", 3) == 0,
+                  "the error must name the path, got \"%s\"", err);
+    config_free(&cfg);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *core = tcase_create("core");
+    TCase *limits = tcase_create("limits");
+    TCase *errors = tcase_create("errors");
+
+    tcase_add_test(core, test_defaults);
+    tcase_add_test(core, test_example_loads);
+    tcase_add_test(core, test_every_setting);
+    tcase_add_test(core, test_missing_file);
+    tcase_add_test(core, test_path_precedence);
+    tcase_add_test(core, test_path_precedence_load);
+    tcase_add_test(core, test_print_roundtrip);
+    tcase_add_test(core, test_print_masks_tokens);
+    tcase_add_test(core, test_channel_valid);
+    tcase_add_test(core, test_cors_allow);
+    suite_add_tcase(s, core);
+    tcase_add_test(limits, test_numeric_limits);
+    tcase_add_test(limits, test_sizes);
+    tcase_add_test(limits, test_token_limits);
+    tcase_add_test(limits, test_channel_limits);
+    suite_add_tcase(s, limits);
+    tcase_add_test(errors, test_bad_values);
+    tcase_add_test(errors, test_syntax_error);
+    tcase_add_test(errors, test_not_a_file);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(config_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

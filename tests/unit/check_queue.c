@@ -1,0 +1,960 @@
+/* check_queue.c -- Check suite "queue": round trips, wrap-around, index
+ * lookups, overruns, limits, bad files, process slots, and several
+ * processes writing, reading, waiting and dying inside the writers' lock.
+ *
+ * Key invariant: every record a test writes carries a checksum of its own
+ * data (FNV-1a in the first 4 bytes), so any torn or garbage record a read
+ * returns fails the test. Each test uses its own queue name and unlinks it. */
+#include "queue.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIB (UINT64_C(1) << 20)
+
+static char test_name[64];
+static struct queue *test_q;
+static pid_t test_runner;             /* the Check runner's pid */
+
+/* Makes a private queue name for this test. */
+static const char *test_name_make(void)
+{
+    static int n;
+
+    snprintf(test_name, sizeof(test_name), "/sseq-test-%d-%d-%d",
+             (int)test_runner, (int)getpid(), n++);
+    return test_name;
+}
+
+/* Creates the test's queue of size bytes (max_age seconds). */
+static struct queue *test_create(uint64_t size, uint32_t max_age)
+{
+    struct queue_params p = { .size = size, .mode = 0600,
+                              .max_age = max_age };
+    int rc = queue_create(test_name_make(), &p, 1, &test_q);
+
+    ck_assert_msg(rc == 0, "queue_create(%s) should succeed, got %d: %s",
+                  test_name, rc, queue_error());
+    return test_q;
+}
+
+/* Removes the test's queue. */
+static void test_cleanup(void)
+{
+    if (test_name[0] != '\0')
+        queue_unlink(test_name);
+    test_name[0] = '\0';
+}
+
+/* Unlinks every "sseq-test-<runner pid>-*" in dir: a failed assertion ends
+ * a test's process without its teardown, so the runner sweeps after. */
+static void test_sweep_dir(const char *dir)
+{
+    char prefix[64], path[512];
+    struct dirent *e;
+    DIR *d = opendir(dir);
+
+    if (d == NULL)
+        return;
+    snprintf(prefix, sizeof(prefix), "sseq-test-%d-", (int)test_runner);
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
+
+static void test_sweep(void)
+{
+    test_sweep_dir("/dev/shm");
+    test_sweep_dir("/tmp");
+}
+
+static void test_teardown(void)
+{
+    if (test_q != NULL)
+        queue_close(test_q);
+    test_q = NULL;
+    test_cleanup();
+}
+
+static uint32_t fnv1a(const char *p, size_t n)
+{
+    uint32_t h = 2166136261u;
+
+    while (n--)
+        h = (h ^ (unsigned char)*p++) * 16777619u;
+    return h;
+}
+
+/* Fills buf[0..n) (n >= 4) with a payload: checksum, then bytes from seed. */
+static void payload_make(char *buf, size_t n, uint32_t seed)
+{
+    uint32_t h;
+    size_t i;
+
+    for (i = 4; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        buf[i] = (char)(seed >> 16);
+    }
+    h = fnv1a(buf + 4, n - 4);
+    memcpy(buf, &h, 4);
+}
+
+/* 1 if the payload's checksum matches. */
+static int payload_ok(const char *buf, size_t n)
+{
+    uint32_t h;
+
+    if (n < 4)
+        return 0;
+    memcpy(&h, buf, 4);
+    return h == fnv1a(buf + 4, n - 4);
+}
+
+/* Appends a checksummed record of n data bytes on channel "c". */
+static int append_sum(struct queue *q, size_t n, uint32_t seed, uint64_t *id)
+{
+    char buf[65536];
+    struct queue_msg m = { .channel = "c", .channel_len = 1,
+                           .data = buf, .data_len = n };
+
+    payload_make(buf, n, seed);
+    return queue_append(q, &m, id);
+}
+
+/* A child's exit status: 0 = passed. */
+static int child_status(pid_t pid)
+{
+    int st;
+
+    if (waitpid(pid, &st, 0) != pid)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+START_TEST(test_round_trip)
+{
+    struct queue *q = test_create(MIB, 0);
+    struct queue_msg m = { "news", 4, "update", 6, "hello", 5 };
+    struct queue_record r;
+    struct queue_stats st;
+    uint64_t id, cur, oldest, next;
+    struct timespec t0;
+    char buf[256];
+
+    clock_gettime(CLOCK_REALTIME, &t0);
+    queue_get_stats(q, &st);
+    ck_assert_msg(queue_append(q, &m, &id) == 0, "append should succeed");
+    ck_assert_msg(id == st.created_us, "first id should be creation time");
+    queue_bounds(q, &oldest, &next);
+    ck_assert_msg(oldest == id && next == id + 1,
+                  "bounds should be [id, id+1)");
+    cur = id;
+    ck_assert_msg(queue_read(q, &cur, &r, buf, sizeof(buf)) == 0,
+                  "read should return the record");
+    ck_assert_msg(r.id == id && cur == id + 1, "read should advance cursor");
+    ck_assert_msg(r.channel_len == 4 && !memcmp(r.channel, "news", 4),
+                  "channel should round-trip");
+    ck_assert_msg(r.event_len == 6 && !memcmp(r.event, "update", 6),
+                  "event should round-trip");
+    ck_assert_msg(r.data_len == 5 && !memcmp(r.data, "hello", 5),
+                  "data should round-trip");
+    ck_assert_msg(r.time_us / 1000000 >= (uint64_t)t0.tv_sec &&
+                  r.time_us / 1000000 <= (uint64_t)t0.tv_sec + 60,
+                  "publish time should be now");
+    ck_assert_msg(queue_read(q, &cur, &r, buf, sizeof(buf)) == QUEUE_EMPTY,
+                  "a second read should be QUEUE_EMPTY");
+}
+END_TEST
+
+START_TEST(test_no_event)
+{
+    struct queue *q = test_create(MIB, 0);
+    struct queue_msg m = { "a", 1, NULL, 0, NULL, 0 };
+    struct queue_record r;
+    uint64_t id, cur;
+    char buf[64];
+
+    ck_assert_msg(queue_append(q, &m, &id) == 0, "empty data is allowed");
+    cur = id;
+    ck_assert_msg(queue_read(q, &cur, &r, buf, sizeof(buf)) == 0 &&
+                  r.event_len == 0 && r.data_len == 0,
+                  "a record without event and data should round-trip");
+    ck_assert_msg(queue_read(q, &cur, &r, buf, 0) == QUEUE_EMPTY,
+                  "then the queue should be empty");
+}
+END_TEST
+
+/* Reads everything after *cur; checks checksums and id order. */
+static void drain_check(struct queue *q, uint64_t *cur, char *buf,
+                        size_t cap, int *overruns)
+{
+    struct queue_record r;
+    int rc;
+
+    while ((rc = queue_read(q, cur, &r, buf, cap)) != QUEUE_EMPTY) {
+        if (rc == QUEUE_OVERRUN) {
+            (*overruns)++;
+            continue;
+        }
+        ck_assert_msg(rc == 0, "read should succeed, got %d", rc);
+        ck_assert_msg(r.id + 1 == *cur, "cursor should follow the id");
+        ck_assert_msg(payload_ok(r.data, r.data_len),
+                      "record %llu should have an intact checksum",
+                      (unsigned long long)r.id);
+    }
+}
+
+START_TEST(test_wrap)
+{
+    struct queue *q = test_create(16384, 0);
+    size_t max = queue_max_payload(q) - 1, total = 0;
+    uint64_t cur, id, next;
+    struct queue_stats st;
+    int i, overruns = 0;
+    char buf[65536];
+
+    queue_bounds(q, &cur, &next);
+    srand(7);
+    for (i = 0; i < 20000; i++) {
+        size_t n = 4 + (size_t)rand() % (max - 4);
+
+        ck_assert_msg(append_sum(q, n, (uint32_t)i, &id) == 0,
+                      "append of %zu bytes should succeed", n);
+        total += n;
+        if (rand() % 4 == 0)
+            drain_check(q, &cur, buf, sizeof(buf), &overruns);
+    }
+    drain_check(q, &cur, buf, sizeof(buf), &overruns);
+    queue_get_stats(q, &st);
+    ck_assert_msg(total > 100 * st.ring_size, "the ring should wrap often");
+    ck_assert_msg(st.bytes_used <= st.ring_size, "used should fit the ring");
+    ck_assert_msg(cur == id + 1, "the reader should reach the end");
+}
+END_TEST
+
+START_TEST(test_index_lookup)
+{
+    struct queue *q = test_create(16 * MIB, 0);
+    struct queue_record r;
+    uint64_t first, id, cur, k;
+    char buf[256];
+    struct queue_msg m = { "idx", 3, NULL, 0, buf, 0 };
+
+    for (k = 0; k < 100000; k++) {
+        m.data_len = (size_t)snprintf(buf, sizeof(buf), "n=%llu",
+                                      (unsigned long long)k);
+        ck_assert_msg(queue_append(q, &m, &id) == 0, "append should work");
+        if (k == 0)
+            first = id;
+    }
+    for (k = 0; k < 100000; k++) {
+        uint64_t want = first + (k * 7919) % 100000;
+        char exp[32];
+        int n = snprintf(exp, sizeof(exp), "n=%llu",
+                         (unsigned long long)(want - first));
+
+        cur = want;
+        ck_assert_msg(queue_read(q, &cur, &r, buf, sizeof(buf)) == 0,
+                      "id %llu should be found", (unsigned long long)want);
+        ck_assert_msg(r.id == want && r.data_len == (size_t)n &&
+                      !memcmp(r.data, exp, (size_t)n),
+                      "lookup of %llu should return that record",
+                      (unsigned long long)want);
+    }
+}
+END_TEST
+
+START_TEST(test_stats)
+{
+    struct queue *q = test_create(MIB, 30);
+    struct queue_stats st;
+    uint64_t id;
+    int i;
+
+    for (i = 0; i < 10; i++)
+        ck_assert_msg(append_sum(q, 40, 1, &id) == 0, "append should work");
+    queue_get_stats(q, &st);
+    ck_assert_msg(st.appends == 10 && st.records == 10,
+                  "stats should count 10 appends and records");
+    ck_assert_msg(st.newest_id == id && st.oldest_id == id - 9,
+                  "stats should bound the ids");
+    ck_assert_msg(st.max_age == 30 && st.version >= 1 && st.recovered == 0,
+                  "stats should carry max_age and version");
+    ck_assert_msg(st.file_size == MIB && st.bytes_used > 400,
+                  "stats should carry sizes");
+}
+END_TEST
+
+START_TEST(test_too_big)
+{
+    struct queue *q = test_create(64 * 1024, 0);
+    size_t max = queue_max_payload(q);
+    char *big = calloc(1, 1 << 20);
+    struct queue_msg m = { "c", 1, NULL, 0, big, max };
+    char chan[300];
+    uint64_t id;
+
+    ck_assert_msg(max > 1000 && max < 64 * 1024 / 4,
+                  "max payload should be about ring/4");
+    ck_assert_msg(queue_append(q, &m, &id) == -EMSGSIZE,
+                  "channel+data over max payload should be -EMSGSIZE");
+    m.data_len = 1 << 20;
+    ck_assert_msg(queue_append(q, &m, &id) == -EMSGSIZE,
+                  "a record larger than the ring should be -EMSGSIZE");
+    m.data_len = max - 1;
+    ck_assert_msg(queue_append(q, &m, &id) == 0,
+                  "a record of exactly max payload should fit");
+    m.data_len = 1;
+    m.channel_len = 0;
+    ck_assert_msg(queue_append(q, &m, &id) == -EINVAL,
+                  "an empty channel should be -EINVAL");
+    memset(chan, 'x', sizeof(chan));
+    m.channel = chan;
+    m.channel_len = 256;
+    ck_assert_msg(queue_append(q, &m, &id) == -EINVAL,
+                  "a 256-byte channel should be -EINVAL");
+    free(big);
+}
+END_TEST
+
+START_TEST(test_small_buffer)
+{
+    struct queue *q = test_create(MIB, 0);
+    struct queue_record r;
+    uint64_t id, cur;
+    char buf[16];
+
+    ck_assert_msg(append_sum(q, 100, 3, &id) == 0, "append should work");
+    cur = id;
+    ck_assert_msg(queue_read(q, &cur, &r, buf, sizeof(buf)) == -ENOBUFS,
+                  "a too-small buffer should be -ENOBUFS");
+    ck_assert_msg(cur == id, "-ENOBUFS should not move the cursor");
+}
+END_TEST
+
+START_TEST(test_overrun_simple)
+{
+    struct queue *q = test_create(16384, 0);
+    struct queue_record r;
+    uint64_t first, id, cur, oldest, next;
+    char buf[4096];
+    int i;
+
+    ck_assert_msg(append_sum(q, 200, 0, &first) == 0, "append should work");
+    for (i = 1; i < 500; i++)
+        ck_assert_msg(append_sum(q, 200, (uint32_t)i, &id) == 0,
+                      "append should work");
+    cur = first;
+    ck_assert_msg(queue_read(q, &cur, &r, buf, sizeof(buf)) == QUEUE_OVERRUN,
+                  "a lapped reader should get QUEUE_OVERRUN");
+    queue_bounds(q, &oldest, &next);
+    ck_assert_msg(cur == oldest && oldest > first,
+                  "the cursor should move to the oldest retained id");
+    ck_assert_msg(queue_read(q, &cur, &r, buf, sizeof(buf)) == 0 &&
+                  r.id == oldest && payload_ok(r.data, r.data_len),
+                  "the oldest retained record should then be readable");
+    cur = first - 1000000;
+    ck_assert_msg(queue_read(q, &cur, &r, buf, sizeof(buf)) == QUEUE_OVERRUN
+                  && cur == oldest, "an ancient id should be an overrun");
+}
+END_TEST
+
+/* Child: appends checksummed records of random size as fast as it can. */
+static void overrun_writer(const char *name, int n)
+{
+    struct queue *q;
+    uint64_t id;
+    int i;
+
+    if (queue_open(name, &q) < 0)
+        _exit(2);
+    for (i = 0; i < n; i++)
+        if (append_sum(q, 4 + (size_t)(i * 37) % 900, (uint32_t)i, &id) < 0)
+            _exit(3);
+    queue_close(q);
+    _exit(0);
+}
+
+START_TEST(test_overrun_concurrent)
+{
+    struct queue *q = test_create(16384, 0);
+    uint64_t cur, next;
+    int overruns = 0, reads = 0;
+    char buf[4096];
+    pid_t pid;
+
+    queue_bounds(q, &cur, &next);
+    if ((pid = fork()) == 0)
+        overrun_writer(test_name, 300000);
+    ck_assert_msg(pid > 0, "fork should succeed");
+    while (waitpid(pid, NULL, WNOHANG) == 0) {
+        struct queue_record r;
+        int rc = queue_read(q, &cur, &r, buf, sizeof(buf));
+
+        if (rc == QUEUE_OVERRUN)
+            overruns++;
+        ck_assert_msg(rc == 0 || rc == QUEUE_OVERRUN || rc == QUEUE_EMPTY,
+                      "read should not fail, got %d", rc);
+        ck_assert_msg(rc != 0 || payload_ok(r.data, r.data_len),
+                      "a record read under overwrite should be intact");
+        reads += rc == 0;
+    }
+    ck_assert_msg(reads > 0, "the reader should have read records");
+}
+END_TEST
+
+START_TEST(test_max_age)
+{
+    struct queue *q = test_create(MIB, 1);
+    struct queue_record r;
+    uint64_t first, id, cur, oldest, next;
+    char buf[256];
+
+    ck_assert_msg(append_sum(q, 10, 1, &first) == 0, "append should work");
+    usleep(2100 * 1000);
+    cur = first;
+    ck_assert_msg(queue_read(q, &cur, &r, buf, sizeof(buf)) == QUEUE_OVERRUN,
+                  "a record older than max_age should be gone");
+    ck_assert_msg(cur == first + 1, "the cursor should skip expired records");
+    ck_assert_msg(append_sum(q, 10, 2, &id) == 0, "append should work");
+    queue_bounds(q, &oldest, &next);
+    ck_assert_msg(oldest == id, "append should evict expired records");
+    ck_assert_msg(queue_read(q, &cur, &r, buf, sizeof(buf)) == 0 &&
+                  r.id == id, "a fresh record should be readable");
+}
+END_TEST
+
+START_TEST(test_min_size)
+{
+    struct queue_params p = { .size = 4096, .mode = 0600 };
+    struct queue *q;
+
+    ck_assert_msg(queue_create(test_name_make(), &p, 1, &q) == -EINVAL,
+                  "a queue too small for header and ring should be -EINVAL");
+    ck_assert_msg(queue_open(test_name, &q) == -ENOENT,
+                  "a refused create should leave nothing behind");
+}
+END_TEST
+
+/* Makes a file-backed queue path under /tmp for this test. */
+static const char *test_file_make(void)
+{
+    static int n;
+
+    snprintf(test_name, sizeof(test_name), "/tmp/sseq-test-%d-%d-f%d",
+             (int)test_runner, (int)getpid(), n++);
+    return test_name;
+}
+
+/* Asserts that opening path fails with -EPROTO and a message naming it. */
+static void expect_eproto(const char *path, const char *what)
+{
+    struct queue *q;
+    int rc = queue_open(path, &q);
+
+    ck_assert_msg(rc == -EPROTO, "%s should be -EPROTO, got %d", what, rc);
+    ck_assert_msg(strstr(queue_error(), path) != NULL,
+                  "the error for %s should name the path: %s", what,
+                  queue_error());
+}
+
+/* Creates a file-backed queue, closes it, and returns an fd on the file. */
+static int test_file_queue(void)
+{
+    struct queue_params p = { .size = MIB, .mode = 0600 };
+    struct queue *q;
+    int fd;
+
+    ck_assert_msg(queue_create(test_file_make(), &p, 1, &q) == 0,
+                  "file-backed create should work: %s", queue_error());
+    queue_close(q);
+    fd = open(test_name, O_RDWR);
+    ck_assert_msg(fd >= 0, "the queue file should exist");
+    return fd;
+}
+
+START_TEST(test_bad_magic)
+{
+    int fd = open(test_file_make(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+    char junk[65536];
+
+    memset(junk, 'J', sizeof(junk));
+    ck_assert_msg(write(fd, junk, sizeof(junk)) == sizeof(junk), "write");
+    close(fd);
+    expect_eproto(test_name, "a file of junk");
+}
+END_TEST
+
+START_TEST(test_bad_version)
+{
+    int fd = test_file_queue();
+    uint32_t v = 99;
+
+    /* The layout version is the u32 after the u64 magic. */
+    ck_assert_msg(pwrite(fd, &v, 4, 8) == 4, "pwrite");
+    close(fd);
+    expect_eproto(test_name, "another layout version");
+    ck_assert_msg(strstr(queue_error(), "version") != NULL,
+                  "the error should say version: %s", queue_error());
+}
+END_TEST
+
+START_TEST(test_bad_size)
+{
+    int fd = test_file_queue();
+
+    ck_assert_msg(ftruncate(fd, (off_t)(MIB + 4096)) == 0, "ftruncate");
+    close(fd);
+    expect_eproto(test_name, "a grown file");
+}
+END_TEST
+
+START_TEST(test_truncated)
+{
+    int fd = test_file_queue();
+
+    ck_assert_msg(ftruncate(fd, 100) == 0, "ftruncate");
+    close(fd);
+    expect_eproto(test_name, "a truncated file");
+    fd = open(test_name, O_RDWR | O_TRUNC);
+    close(fd);
+    expect_eproto(test_name, "an empty file");
+}
+END_TEST
+
+START_TEST(test_missing_and_bad_path)
+{
+    struct queue_params p = { .size = MIB };
+    struct queue *q;
+
+    ck_assert_msg(queue_open(test_name_make(), &q) == -ENOENT,
+                  "opening a missing queue should be -ENOENT");
+    ck_assert_msg(strstr(queue_error(), test_name) != NULL,
+                  "the error should name the path");
+    ck_assert_msg(queue_create("noslash", &p, 0, &q) == -EINVAL,
+                  "a name without '/' should be -EINVAL");
+}
+END_TEST
+
+START_TEST(test_no_clobber)
+{
+    struct queue_params p = { .size = MIB, .mode = 0600 };
+    struct queue *q2;
+
+    test_create(MIB, 0);
+    ck_assert_msg(queue_create(test_name, &p, 0, &q2) == -EEXIST,
+                  "create over an existing queue should be -EEXIST");
+    ck_assert_msg(queue_create(test_name, &p, 1, &q2) == 0,
+                  "create with force should replace it");
+    queue_close(q2);
+}
+END_TEST
+
+/* Creates path with mode under a hostile umask; returns the file's mode. */
+static unsigned mode_of_created(const char *path, unsigned mode)
+{
+    struct queue_params p = { .size = MIB, .mode = mode };
+    char dev[128];
+    struct queue *q;
+    struct stat st;
+
+    umask(mode == 0 ? 0 : 0077);
+    ck_assert_msg(queue_create(path, &p, 1, &q) == 0, "create should work");
+    queue_close(q);
+    snprintf(dev, sizeof(dev), "%s%s", path[0] == '/' &&
+             !strchr(path + 1, '/') ? "/dev/shm" : "", path);
+    ck_assert_msg(stat(dev, &st) == 0, "the object should exist at %s", dev);
+    return st.st_mode & 07777;
+}
+
+START_TEST(test_mode)
+{
+    ck_assert_msg(mode_of_created(test_name_make(), 0) == 0600,
+                  "the default mode should be 0600 whatever the umask");
+    queue_unlink(test_name);
+    ck_assert_msg(mode_of_created(test_name_make(), 0660) == 0660,
+                  "mode 0660 should be honoured despite umask 077");
+    queue_unlink(test_name);
+    ck_assert_msg(mode_of_created(test_file_make(), 0640) == 0640,
+                  "a file-backed queue should get its mode too");
+}
+END_TEST
+
+START_TEST(test_proc_slots)
+{
+    struct queue *q = test_create(MIB, 0);
+    struct queue_proc_counters c = { 1, 2, 3, 4, 5 };
+    struct queue_proc_info info[QUEUE_PROC_SLOTS];
+    int a, b, i, n;
+    pid_t pid;
+
+    a = queue_proc_claim(q, "stream");
+    ck_assert_msg(a >= 0, "claim should give a slot");
+    queue_proc_update(q, a, &c);
+    n = queue_proc_list(q, info, QUEUE_PROC_SLOTS);
+    ck_assert_msg(n == 1 && info[0].pid == getpid() &&
+                  !strcmp(info[0].role, "stream") && info[0].c.bytes == 5 &&
+                  info[0].c.streams == 1 && info[0].started_us > 0,
+                  "list should show our slot with its counters");
+    if ((pid = fork()) == 0)
+        _exit(queue_proc_claim(q, "dead") >= 0 ? 0 : 1);
+    ck_assert_msg(child_status(pid) == 0, "the child should claim a slot");
+    n = queue_proc_list(q, info, QUEUE_PROC_SLOTS);
+    ck_assert_msg(n == 1, "a dead pid's slot should not be listed");
+    b = queue_proc_claim(q, "publish");
+    ck_assert_msg(b == a + 1, "the dead pid's slot should be reclaimed");
+    queue_proc_release(q, a);
+    n = queue_proc_list(q, info, QUEUE_PROC_SLOTS);
+    ck_assert_msg(n == 1 && !strcmp(info[0].role, "publish"),
+                  "a released slot should not be listed");
+    for (i = 0; i < QUEUE_PROC_SLOTS - 1; i++)
+        ck_assert_msg(queue_proc_claim(q, "x") >= 0, "slots should remain");
+    ck_assert_msg(queue_proc_claim(q, "x") == -ENOSPC,
+                  "a full table should be -ENOSPC");
+}
+END_TEST
+
+#define MP_WRITERS 4
+#define MP_PER     50000
+#define MP_READERS 2
+
+/* Child: appends MP_PER records "w<k>" carrying its index and sequence. */
+static void mp_writer(const char *name, uint32_t k)
+{
+    struct queue *q;
+    char buf[64];
+    struct queue_msg m = { "mp", 2, "w", 1, buf, 0 };
+    uint32_t i, h;
+    uint64_t id;
+
+    if (queue_open(name, &q) < 0)
+        _exit(2);
+    for (i = 0; i < MP_PER; i++) {
+        char body[40];
+        int n = snprintf(body, sizeof(body), "%u %u", k, i);
+
+        m.data_len = 4 + (size_t)n + (i % 17);
+        memset(buf + 4, '.', m.data_len - 4);
+        memcpy(buf + 4, body, (size_t)n);
+        h = fnv1a(buf + 4, m.data_len - 4);
+        memcpy(buf, &h, 4);
+        if (queue_append(q, &m, &id) < 0)
+            _exit(3);
+    }
+    queue_close(q);
+    _exit(0);
+}
+
+/* Checks one record: checksum, and its writer's sequence is next. */
+static int mp_check(const struct queue_record *r, uint32_t *seq)
+{
+    unsigned k, i;
+
+    if (!payload_ok(r->data, r->data_len) ||
+        sscanf(r->data + 4, "%u %u", &k, &i) != 2 || k >= MP_WRITERS)
+        return 10;
+    if (i != seq[k])
+        return 11;
+    seq[k]++;
+    return 0;
+}
+
+/* Child: reads every record from first, exactly once and in id order. */
+static void mp_reader(const char *name, uint64_t first)
+{
+    uint32_t seq[MP_WRITERS] = { 0 };
+    uint64_t cur = first, n = 0;
+    struct queue_record r;
+    struct queue *q;
+    char buf[256];
+    int rc, idle = 0;
+
+    if (queue_open(name, &q) < 0)
+        _exit(2);
+    while (n < (uint64_t)MP_WRITERS * MP_PER) {
+        uint32_t w = queue_wake_word(q);
+
+        rc = queue_read(q, &cur, &r, buf, sizeof(buf));
+        if (rc == QUEUE_EMPTY) {
+            if (queue_wait(q, w, 1000) == -ETIMEDOUT && ++idle > 20)
+                _exit(4);
+            continue;
+        }
+        if (rc != 0 || r.id != first + n)
+            _exit(5);
+        if ((rc = mp_check(&r, seq)) != 0)
+            _exit(rc);
+        n++;
+    }
+    queue_close(q);
+    _exit(0);
+}
+
+START_TEST(test_multi_process)
+{
+    struct queue *q = test_create(64 * MIB, 0);
+    pid_t pids[MP_WRITERS + MP_READERS];
+    uint64_t first, next;
+    struct queue_stats st;
+    int i;
+
+    queue_bounds(q, &first, &next);
+    for (i = 0; i < MP_READERS + MP_WRITERS; i++) {
+        if ((pids[i] = fork()) == 0) {
+            if (i < MP_READERS)
+                mp_reader(test_name, first);
+            mp_writer(test_name, (uint32_t)(i - MP_READERS));
+        }
+        ck_assert_msg(pids[i] > 0, "fork should succeed");
+    }
+    for (i = 0; i < MP_READERS + MP_WRITERS; i++) {
+        int rc = child_status(pids[i]);
+
+        ck_assert_msg(rc == 0, "%s %d should pass (exit status %d)",
+                      i < MP_READERS ? "reader" : "writer", i, rc);
+    }
+    queue_get_stats(q, &st);
+    ck_assert_msg(st.records == MP_WRITERS * MP_PER &&
+                  st.oldest_id == first,
+                  "the queue should retain all %d records",
+                  MP_WRITERS * MP_PER);
+}
+END_TEST
+
+static int crash_pipe[2];
+
+/* Test hook: tells the parent we are inside the lock, then waits to die. */
+static void crash_hook(void)
+{
+    char c = 'x';
+
+    if (write(crash_pipe[1], &c, 1) != 1)
+        _exit(9);
+    for (;;)
+        pause();
+}
+
+/* Reads every retained record; asserts all are intact. Returns the count. */
+static uint64_t check_all(struct queue *q)
+{
+    uint64_t cur, next, n = 0;
+    struct queue_record r;
+    char buf[4096];
+    int rc;
+
+    queue_bounds(q, &cur, &next);
+    while ((rc = queue_read(q, &cur, &r, buf, sizeof(buf))) != QUEUE_EMPTY) {
+        ck_assert_msg(rc == 0, "no retained record should be lost: %d", rc);
+        ck_assert_msg(payload_ok(r.data, r.data_len),
+                      "no torn record should be visible");
+        ck_assert_msg(r.channel_len == 1 && r.channel[0] == 'c',
+                      "only the parent's records should be visible");
+        n++;
+    }
+    return n;
+}
+
+/* Forks a writer that stops inside the lock and kills it with SIGKILL. */
+static void crash_one(struct queue *q, int k)
+{
+    char c;
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        struct queue_msg m = { "dead", 4, NULL, 0, "torn", 4 };
+        uint64_t id;
+
+        queue_test_hook_locked = crash_hook;
+        queue_append(q, &m, &id);
+        _exit(8);
+    }
+    ck_assert_msg(pid > 0, "fork should succeed");
+    ck_assert_msg(read(crash_pipe[0], &c, 1) == 1,
+                  "the child should reach the hook (iteration %d)", k);
+    kill(pid, SIGKILL);
+    ck_assert_msg(child_status(pid) == 128 + SIGKILL,
+                  "the child should die by SIGKILL");
+}
+
+START_TEST(test_crash_in_lock)
+{
+    struct queue *q = test_create(32768, 0);
+    struct queue_stats st;
+    uint64_t id;
+    int k;
+
+    ck_assert_msg(pipe(crash_pipe) == 0, "pipe");
+    for (k = 0; k < 200; k++) {
+        ck_assert_msg(append_sum(q, 50 + (size_t)k * 13 % 700, (uint32_t)k,
+                                 &id) == 0, "append before crash");
+        crash_one(q, k);
+        ck_assert_msg(append_sum(q, 60, (uint32_t)k, &id) == 0,
+                      "the next writer should proceed after a crash");
+        check_all(q);
+        queue_get_stats(q, &st);
+        ck_assert_msg(st.recovered == (uint64_t)k + 1,
+                      "every crash should be recovered and counted");
+    }
+    ck_assert_msg(check_all(q) > 0, "records should be readable");
+}
+END_TEST
+
+/* Child: appends in a loop until killed. */
+static void crash_loop_writer(struct queue *q)
+{
+    uint64_t id;
+    uint32_t i;
+
+    for (i = 0;; i++)
+        append_sum(q, 20 + i % 300, i, &id);
+}
+
+START_TEST(test_crash_anywhere)
+{
+    struct queue *q = test_create(32768, 0);
+    uint64_t id;
+    int k;
+
+    srand(11);
+    for (k = 0; k < 100; k++) {
+        pid_t pid = fork();
+
+        if (pid == 0)
+            crash_loop_writer(q);
+        ck_assert_msg(pid > 0, "fork should succeed");
+        usleep((useconds_t)(rand() % 3000));
+        kill(pid, SIGKILL);
+        child_status(pid);
+        ck_assert_msg(append_sum(q, 60, (uint32_t)k, &id) == 0,
+                      "a writer should proceed after a random kill");
+        check_all(q);
+    }
+}
+END_TEST
+
+/* Child: blocks in queue_wait until a record shows up; 0 if it saw it. */
+static void wait_child(const char *name, uint64_t cur)
+{
+    struct queue_record r;
+    struct queue *q;
+    char buf[256];
+    int rc;
+
+    if (queue_open(name, &q) < 0)
+        _exit(2);
+    for (;;) {
+        uint32_t w = queue_wake_word(q);
+
+        if ((rc = queue_read(q, &cur, &r, buf, sizeof(buf))) != QUEUE_EMPTY)
+            break;
+        if (queue_wait(q, w, 20000) != 0)
+            _exit(3);
+    }
+    _exit(rc == 0 && r.data_len == 4 && !memcmp(r.data, "ping", 4) ? 0 : 4);
+}
+
+START_TEST(test_wait_wakes)
+{
+    struct queue *q = test_create(MIB, 0);
+    struct queue_msg m = { "w", 1, NULL, 0, "ping", 4 };
+    uint64_t cur, next, id;
+    pid_t pid;
+
+    queue_bounds(q, &cur, &next);
+    if ((pid = fork()) == 0)
+        wait_child(test_name, cur);
+    ck_assert_msg(pid > 0, "fork should succeed");
+    usleep(100 * 1000);
+    ck_assert_msg(queue_append(q, &m, &id) == 0, "append should work");
+    ck_assert_msg(child_status(pid) == 0,
+                  "the waiting reader should wake and see the record");
+}
+END_TEST
+
+START_TEST(test_wait_timeout)
+{
+    struct queue *q = test_create(MIB, 0);
+    uint32_t w = queue_wake_word(q);
+
+    ck_assert_msg(queue_wait(q, w, 10) == -ETIMEDOUT,
+                  "a wait with no append should time out");
+    ck_assert_msg(queue_wait(q, w + 1, -1) == 0,
+                  "a wait on a stale word should return at once");
+}
+END_TEST
+
+static Suite *queue_suite(void)
+{
+    Suite *s = suite_create("queue");
+    TCase *core = tcase_create("core");
+    TCase *limits = tcase_create("limits");
+    TCase *errors = tcase_create("errors");
+    TCase *procs = tcase_create("processes");
+
+    tcase_add_checked_fixture(core, NULL, test_teardown);
+    tcase_add_unchecked_fixture(core, NULL, test_sweep);
+    tcase_add_test(core, test_round_trip);
+    tcase_add_test(core, test_no_event);
+    tcase_add_test(core, test_wrap);
+    tcase_add_test(core, test_index_lookup);
+    tcase_add_test(core, test_stats);
+    suite_add_tcase(s, core);
+    tcase_add_checked_fixture(limits, NULL, test_teardown);
+    tcase_add_unchecked_fixture(limits, NULL, test_sweep);
+    tcase_add_test(limits, test_too_big);
+    tcase_add_test(limits, test_small_buffer);
+    tcase_add_test(limits, test_overrun_simple);
+    tcase_add_test(limits, test_overrun_concurrent);
+    tcase_add_test(limits, test_max_age);
+    tcase_add_test(limits, test_min_size);
+    tcase_set_timeout(limits, 60);
+    suite_add_tcase(s, limits);
+    tcase_add_checked_fixture(errors, NULL, test_teardown);
+    tcase_add_unchecked_fixture(errors, NULL, test_sweep);
+    tcase_add_test(errors, test_bad_magic);
+    tcase_add_test(errors, test_bad_version);
+    tcase_add_test(errors, test_bad_size);
+    tcase_add_test(errors, test_truncated);
+    tcase_add_test(errors, test_missing_and_bad_path);
+    tcase_add_test(errors, test_no_clobber);
+    tcase_add_test(errors, test_mode);
+    tcase_add_test(errors, test_proc_slots);
+    suite_add_tcase(s, errors);
+    tcase_add_checked_fixture(procs, NULL, test_teardown);
+    tcase_add_unchecked_fixture(procs, NULL, test_sweep);
+    tcase_add_test(procs, test_multi_process);
+    tcase_add_test(procs, test_crash_in_lock);
+    tcase_add_test(procs, test_crash_anywhere);
+    tcase_add_test(procs, test_wait_wakes);
+    tcase_add_test(procs, test_wait_timeout);
+    tcase_set_timeout(procs, 120);
+    suite_add_tcase(s, procs);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr;
+    int failed;
+
+    test_runner = getpid();
+    sr = srunner_create(queue_suite());
+    srunner_run_all(sr, CK_ENV);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
