@@ -233,12 +233,16 @@ class Stack:
         pidfile = os.path.join(self.tmpdir, role + ".pid")
         if os.path.exists(sock):
             os.unlink(sock)
-        with open(os.path.join(self.tmpdir, role + ".log"), "ab") as log:
+        logpath = os.path.join(self.tmpdir, role + ".log")
+        # spawn-fcgi points its children's stderr at /dev/null: a shell
+        # between them sends it to the log (read for sanitizer reports).
+        with open(logpath, "ab") as log:
             subprocess.run(
                 [SPAWN_FCGI, "-s", sock, "-M", "0600", "-F", str(count),
-                 "-P", pidfile, "--", binary("sseq-" + role), "-c",
-                 self.conf_path], stdout=log, stderr=log, check=True,
-                timeout=10)
+                 "-P", pidfile, "--", "/bin/sh", "-c",
+                 'exec "$0" "$@" 2>>"%s"' % logpath,
+                 binary("sseq-" + role), "-c", self.conf_path],
+                stdout=log, stderr=log, check=True, timeout=10)
         self.wait_for(lambda: len(self.pids(role)) == count,
                       "spawn-fcgi " + role)
 

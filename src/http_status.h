@@ -1,0 +1,42 @@
+/* http_status.h -- HTTP status codes and the plain-text error responses
+ * sseq's FastCGI/CGI programs send in CGI form:
+ *   "Status: 413 Content Too Large\r\n"
+ *   "Content-Type: text/plain; charset=utf-8\r\n"
+ *   "Content-Length: N\r\n" <extra headers> "\r\n"
+ *   "<one-line reason>\n"
+ * Shared by sseq-publish and sseq-stream (via FCGX_Stream, or a buffer the
+ * caller writes itself, e.g. to stdout in CGI mode). */
+#ifndef SSEQ_HTTP_STATUS_H
+#define SSEQ_HTTP_STATUS_H
+
+#include <stddef.h>
+#include <fcgiapp.h>
+
+/* Longest response http_status_format needs for a reason of up to
+ * HTTP_STATUS_REASON_MAX bytes and extra headers of up to
+ * HTTP_STATUS_EXTRA_MAX bytes. */
+#define HTTP_STATUS_REASON_MAX 512
+#define HTTP_STATUS_EXTRA_MAX  1024
+#define HTTP_STATUS_RESPONSE_MAX \
+    (256 + HTTP_STATUS_EXTRA_MAX + HTTP_STATUS_REASON_MAX)
+
+/* The reason phrase of code ("Payload Too Large"), or "Unknown" for a code
+ * not in the table. */
+const char *http_status_reason(int code);
+
+/* Formats the whole error response into buf (cap bytes): status line,
+ * Content-Type text/plain, Content-Length, extra (zero or more complete
+ * "Name: value\r\n" lines, may be NULL), blank line, then reason and "\n"
+ * as the body (reason NULL = the reason phrase). Control bytes in reason
+ * are written as '?', so the body stays one line; a longer reason than
+ * HTTP_STATUS_REASON_MAX is cut. Returns the length, or -ENOBUFS if cap is
+ * too small (buf then holds nothing useful). */
+int http_status_format(char *buf, size_t cap, int code, const char *extra,
+                       const char *reason);
+
+/* http_status_format, then writes the response to out. Returns 0, or
+ * -EIO if the stream failed (the peer went away). */
+int http_status_send(FCGX_Stream *out, int code, const char *extra,
+                     const char *reason);
+
+#endif
