@@ -1,0 +1,259 @@
+/* stream_req.c -- parsing the event-stream request and writing sseq-stream's
+ * CGI response heads.
+ *
+ * Precedence: the Last-Event-ID header (HTTP_LAST_EVENT_ID, what a browser
+ * sends when it reconnects) wins over the last_event_id= query parameter
+ * (the id the page started with); backlog= applies only without either.
+ * Unknown query keys (cache busters) are ignored. */
+#include "ac_config.h"
+
+#include "stream_req.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "query.h"
+#include "util.h"
+
+/* HTTP statuses this program answers, with their reason phrases. */
+static const struct {
+    int status;
+    const char *text;
+} stream_req_statuses[] = {
+    { 200, "OK" },
+    { 400, "Bad Request" },
+    { 405, "Method Not Allowed" },
+    { 500, "Internal Server Error" },
+    { 503, "Service Unavailable" },
+};
+
+/* The reason phrase for status, "Error" if unknown. */
+static const char *stream_req_status_text(int status)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(stream_req_statuses) /
+                    sizeof(stream_req_statuses[0]); i++)
+        if (stream_req_statuses[i].status == status)
+            return stream_req_statuses[i].text;
+    return "Error";
+}
+
+bool stream_req_has_channel(const struct stream_req *r, const char *ch,
+                            size_t len)
+{
+    unsigned i;
+
+    for (i = 0; i < r->n_channels; i++)
+        if (r->len[i] == len && memcmp(r->names + r->off[i], ch, len) == 0)
+            return true;
+    return false;
+}
+
+/* Adds one channel name (not decoded further). 0, or 400 with *reason. */
+static int stream_req_add_channel(struct stream_req *r,
+                                  const struct config *cfg, const char *ch,
+                                  size_t len, const char **reason)
+{
+    size_t used;
+
+    if (len == 0)
+        return 0;
+    if (len > STREAM_REQ_CHANNEL_MAX || !config_channel_valid(cfg, ch, len)) {
+        *reason = "bad channel name";
+        return 400;
+    }
+    if (stream_req_has_channel(r, ch, len))
+        return 0;
+    used = r->n_channels == 0 ? 0 :
+        (size_t)r->off[r->n_channels - 1] + r->len[r->n_channels - 1] + 1;
+    if (r->n_channels == STREAM_REQ_CHANNELS_MAX ||
+        used + len + 1 > STREAM_REQ_NAMES_MAX) {
+        *reason = "too many channels";
+        return 400;
+    }
+    memcpy(r->names + used, ch, len);
+    r->names[used + len] = '\0';
+    r->off[r->n_channels] = (uint16_t)used;
+    r->len[r->n_channels] = (uint8_t)len;
+    r->n_channels++;
+    return 0;
+}
+
+/* Decodes a channel= value and adds each comma-separated name in it. */
+static int stream_req_channels(struct stream_req *r, const struct config *cfg,
+                               const struct query_pair *pr,
+                               const char **reason)
+{
+    char buf[STREAM_REQ_NAMES_MAX];
+    long n;
+    size_t start = 0, i;
+    int rc;
+
+    if (pr->val_len > sizeof(buf)) {
+        *reason = "too many channels";
+        return 400;
+    }
+    n = util_url_decode(buf, pr->val, pr->val_len, true);
+    if (n < 0) {
+        *reason = "bad channel name";
+        return 400;
+    }
+    for (i = 0; i <= (size_t)n; i++) {
+        if (i < (size_t)n && buf[i] != ',')
+            continue;
+        rc = stream_req_add_channel(r, cfg, buf + start, i - start, reason);
+        if (rc != 0)
+            return rc;
+        start = i + 1;
+    }
+    return 0;
+}
+
+/* Decodes and parses a u64 query value. 0 or -EINVAL. */
+static int stream_req_u64(const struct query_pair *pr, uint64_t *out)
+{
+    char buf[32];
+    long n;
+
+    if (pr->val_len >= sizeof(buf))
+        return -EINVAL;
+    n = util_url_decode(buf, pr->val, pr->val_len, true);
+    if (n <= 0)
+        return -EINVAL;
+    return util_parse_u64(buf, (size_t)n, out);
+}
+
+/* Walks the query string: channels, last_event_id, backlog. */
+static int stream_req_query(struct stream_req *r, const struct config *cfg,
+                            const char *qs, uint64_t *backlog,
+                            const char **reason)
+{
+    struct query_pair pr;
+    size_t pos = 0, len = strlen(qs);
+    int rc;
+
+    while (query_next(qs, len, &pos, &pr)) {
+        if (query_key_is(&pr, "channel")) {
+            rc = stream_req_channels(r, cfg, &pr, reason);
+            if (rc != 0)
+                return rc;
+        } else if (query_key_is(&pr, "last_event_id")) {
+            if (stream_req_u64(&pr, &r->last_id) < 0) {
+                *reason = "bad last_event_id";
+                return 400;
+            }
+            r->has_last_id = true;
+        } else if (query_key_is(&pr, "backlog")) {
+            if (stream_req_u64(&pr, backlog) < 0) {
+                *reason = "bad backlog";
+                return 400;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Checks REQUEST_METHOD: GET and HEAD pass, others get 405. */
+static int stream_req_method(struct stream_req *r, const char *m,
+                             const char **reason)
+{
+    if (m == NULL || strcmp(m, "GET") == 0)
+        return 0;
+    if (strcmp(m, "HEAD") == 0) {
+        r->head = true;
+        return 0;
+    }
+    *reason = "method not allowed: use GET";
+    return 405;
+}
+
+int stream_req_parse(struct stream_req *r, const struct config *cfg,
+                     stream_req_get_fn get, void *ctx, const char **reason)
+{
+    const char *qs = get("QUERY_STRING", ctx);
+    const char *hdr = get("HTTP_LAST_EVENT_ID", ctx);
+    uint64_t backlog = 0;
+    int rc;
+
+    memset(r, 0, offsetof(struct stream_req, names));
+    rc = stream_req_method(r, get("REQUEST_METHOD", ctx), reason);
+    if (rc != 0)
+        return rc;
+    rc = stream_req_query(r, cfg, qs ? qs : "", &backlog, reason);
+    if (rc != 0)
+        return rc;
+    if (r->n_channels == 0) {
+        *reason = "no channel: use ?channel=NAME";
+        return 400;
+    }
+    if (hdr != NULL && hdr[0] != '\0') {
+        if (util_parse_u64(hdr, strlen(hdr), &r->last_id) < 0) {
+            *reason = "bad Last-Event-ID";
+            return 400;
+        }
+        r->has_last_id = true;
+    }
+    if (!r->has_last_id)
+        r->backlog = backlog > cfg->backlog_max ? cfg->backlog_max :
+                     (unsigned)backlog;
+    return 0;
+}
+
+/* Appends the CORS headers for value cors (may be NULL) at out+n. */
+static size_t stream_req_cors(char *out, size_t cap, size_t n,
+                              const char *cors)
+{
+    int k;
+
+    if (cors == NULL || n >= cap)
+        return n;
+    k = snprintf(out + n, cap - n, "Access-Control-Allow-Origin: %s\r\n%s",
+                 cors, strcmp(cors, "*") == 0 ? "" : "Vary: Origin\r\n");
+    return k < 0 ? n : n + (size_t)k;
+}
+
+size_t stream_req_error(char *out, size_t cap, int status,
+                        const char *reason, unsigned retry_after,
+                        const char *cors)
+{
+    size_t n;
+    int k;
+
+    k = snprintf(out, cap, "Status: %d %s\r\n"
+                 "Content-Type: text/plain; charset=utf-8\r\n"
+                 "Cache-Control: no-cache\r\n%s",
+                 status, stream_req_status_text(status),
+                 status == 405 ? "Allow: GET, HEAD\r\n" : "");
+    n = k < 0 ? 0 : (size_t)k;
+    if (status == 503 && n < cap) {
+        k = snprintf(out + n, cap - n, "Retry-After: %u\r\n",
+                     retry_after ? retry_after : 1);
+        n += k < 0 ? 0 : (size_t)k;
+    }
+    n = stream_req_cors(out, cap, n, cors);
+    if (n < cap) {
+        k = snprintf(out + n, cap - n, "\r\n%s\n", reason);
+        n += k < 0 ? 0 : (size_t)k;
+    }
+    return n < cap ? n : cap - 1;
+}
+
+size_t stream_req_head(char *out, size_t cap, const char *cors)
+{
+    size_t n;
+    int k;
+
+    k = snprintf(out, cap, "Status: 200 OK\r\n"
+                 "Content-Type: text/event-stream; charset=utf-8\r\n"
+                 "Cache-Control: no-cache\r\n"
+                 "X-Accel-Buffering: no\r\n");
+    if (k < 0 || (size_t)k >= cap)
+        return 0;
+    n = stream_req_cors(out, cap, (size_t)k, cors);
+    if (n + 3 > cap)
+        return 0;
+    memcpy(out + n, "\r\n", 3);
+    return n + 2;
+}

@@ -1,0 +1,155 @@
+"""stream_util.py -- helpers for the sseq-stream integration tests: bulk
+publishing through nginx (keep-alive, a few threads), many SSE streams in
+one selectors loop, process RSS and per-process stream counts."""
+import http.client
+import os
+import resource
+import selectors
+import socket
+import threading
+import time
+
+import harness
+
+
+def raise_nofile():
+    """Raises this process's descriptor limit to its hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def publish_many(st, items, threads=4):
+    """POSTs every (channel, data) of items through nginx, each thread on
+    one keep-alive connection, keeping per-channel order. Returns the
+    number of 202 answers."""
+    by_chan = {}
+    for ch, data in items:
+        by_chan.setdefault(ch, []).append(data)
+    chans = sorted(by_chan)
+    ok = [0] * threads
+
+    def run(k):
+        conn = http.client.HTTPConnection("127.0.0.1", st.port, timeout=30)
+        hdr = {"Content-Type": "text/plain",
+               "Authorization": "Bearer " + st.token}
+        for ch in chans[k::threads]:
+            for data in by_chan[ch]:
+                conn.request("POST", "/publish/" + ch, body=data.encode(),
+                             headers=hdr)
+                r = conn.getresponse()
+                r.read()
+                if r.status == 202:
+                    ok[k] += 1
+        conn.close()
+
+    ts = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return sum(ok)
+
+
+class Stream:
+    """One raw SSE connection driven by Many's selector loop."""
+
+    def __init__(self, port, path, rcvbuf=None):
+        self.sock = socket.socket()
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.connect(("127.0.0.1", port))
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           "Accept: text/event-stream\r\n\r\n" % path)
+                          .encode())
+        self.sock.setblocking(False)
+        self.head = b""
+        self.status = None
+        self.decoder = harness.ChunkedDecoder()
+        self.parser = harness.SSEParser()
+        self.events = []
+        self.eof = False
+
+    def readable(self):
+        try:
+            data = self.sock.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.eof = True
+            return
+        if self.status is None:
+            self.head += data
+            if b"\r\n\r\n" not in self.head:
+                return
+            head, _, data = self.head.partition(b"\r\n\r\n")
+            self.status = int(head.split()[1])
+        payload = self.decoder.feed(data)
+        if self.decoder.done:
+            self.eof = True
+        self.events.extend(self.parser.feed(payload))
+
+
+class Many:
+    """Many SSE streams read in one selectors loop."""
+
+    def __init__(self, port, paths):
+        raise_nofile()
+        self.sel = selectors.DefaultSelector()
+        self.streams = []
+        for p in paths:
+            s = Stream(port, p)
+            self.sel.register(s.sock, selectors.EVENT_READ, s)
+            self.streams.append(s)
+
+    def run_until(self, cond, timeout):
+        """Reads until cond() or timeout; returns cond()."""
+        deadline = time.monotonic() + timeout
+        while not cond() and time.monotonic() < deadline:
+            for key, _ in self.sel.select(0.2):
+                key.data.readable()
+                if key.data.eof:
+                    self.sel.unregister(key.fileobj)
+        return cond()
+
+    def all_open(self):
+        return all(s.status == 200 for s in self.streams)
+
+    def close(self):
+        for s in self.streams:
+            try:
+                s.sock.close()
+            except OSError:
+                pass
+        self.sel.close()
+
+
+def rss_kib(pid):
+    """VmRSS of pid in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def streams_by_pid(st):
+    """{pid: open streams} of the live sseq-stream processes."""
+    return {p["pid"]: p["streams"] for p in st.stats()["processes"]
+            if p["role"] == "stream"}
+
+
+def total_streams(st):
+    return sum(streams_by_pid(st).values())
+
+
+def wait_streams(st, want, timeout=10):
+    """Polls sseq stats until the open stream count is want."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if total_streams(st) == want:
+            return True
+        time.sleep(0.05)
+    return total_streams(st) == want

@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""test_stream.py -- sseq-stream through real nginx + spawn-fcgi -F 2:
+framing, channels, resume (header, query, across a restart), backlog, the
+gap event, disconnects, SIGTERM, heartbeats, error statuses, CGI mode."""
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import harness
+import stream_util
+
+
+def ids(events):
+    return [int(e.id) for e in events]
+
+
+class StreamTest(harness.TestCase):
+
+    def test_framing(self):
+        with harness.Stack(stream_procs=2, publish_procs=0) as st:
+            c = st.sse("/events?channel=chat")
+            self.assertEqual(c.status, 200)
+            self.assertEqual(c.headers["content-type"],
+                             "text/event-stream; charset=utf-8")
+            self.assertEqual(c.headers["cache-control"], "no-cache")
+            i = st.publish_cli("chat", "line one\nline two", event="msg")
+            ev = c.events(1, timeout=1)
+            self.assertEqual(ev, [harness.Event(str(i), "msg",
+                                                "line one\nline two")])
+            self.assertTrue(c.body().startswith("retry: 1000\n\n"),
+                            "the body must start with retry:")
+            self.assertIn("id: %d\nevent: msg\ndata: line one\n"
+                          "data: line two\n\n" % i, c.body())
+            c.close()
+
+    def test_channels(self):
+        with harness.Stack(stream_procs=2, publish_procs=0) as st:
+            ab = st.sse("/events?channel=a&channel=b")
+            ab2 = st.sse("/events?channel=a,b")
+            sent = []
+            for ch in ("c", "a", "c", "b", "a"):
+                sent.append((ch, st.publish_cli(ch, "to " + ch)))
+            want = [(str(i), "to " + ch) for ch, i in sent if ch != "c"]
+            for c in (ab, ab2):
+                got = [(e.id, e.data) for e in c.events(3, timeout=5)]
+                self.assertEqual(got, want)
+                self.assertEqual(c.events(1, timeout=0.3), [],
+                                 "channel c must never arrive")
+                c.close()
+
+    def check_resume(self, st, make_path, restart=False):
+        c = st.sse(make_path(None))
+        first = st.publish_cli("r", "before")
+        self.assertEqual(ids(c.events(1)), [first])
+        c.close()
+        if restart:
+            status = st.restart_stream()
+            self.assertTrue(all(v == 0 for v in status.values()), status)
+        sent = [st.publish_cli("r", "m%d" % k) for k in range(5)]
+        st.publish_cli("other", "x")
+        c = st.sse(make_path(first)[0], headers=make_path(first)[1]) \
+            if isinstance(make_path(first), tuple) else st.sse(
+                make_path(first))
+        got = c.events(5)
+        self.assertEqual(ids(got), sent)
+        self.assertEqual([e.data for e in got],
+                         ["m%d" % k for k in range(5)])
+        self.assertEqual(c.events(1, timeout=0.3), [], "no duplicates")
+        live = st.publish_cli("r", "live")
+        self.assertEqual(ids(c.events(1)), [live])
+        c.close()
+
+    def test_resume_header(self):
+        with harness.Stack(stream_procs=2, publish_procs=0) as st:
+            self.check_resume(st, lambda i: "/events?channel=r" if i is None
+                              else ("/events?channel=r",
+                                    {"Last-Event-ID": str(i)}))
+
+    def test_resume_query(self):
+        with harness.Stack(stream_procs=2, publish_procs=0) as st:
+            self.check_resume(st, lambda i: "/events?channel=r" if i is None
+                              else "/events?channel=r&last_event_id=%d" % i)
+
+    def test_resume_across_restart(self):
+        with harness.Stack(stream_procs=2, publish_procs=0) as st:
+            self.check_resume(st, lambda i: "/events?channel=r" if i is None
+                              else ("/events?channel=r",
+                                    {"Last-Event-ID": str(i)}),
+                              restart=True)
+
+    def test_resume_seam_under_publishing(self):
+        """Connecting while messages arrive: no gap, no duplicate."""
+        with harness.Stack(stream_procs=2, publish_procs=0) as st:
+            first = st.publish_cli("s", "0")
+            stop = threading.Event()
+            sent = []
+
+            def pub():
+                k = 1
+                while not stop.is_set() and k < 60:
+                    sent.append(st.publish_cli("s", str(k)))
+                    k += 1
+
+            t = threading.Thread(target=pub)
+            t.start()
+            clients = []
+            for _ in range(6):
+                time.sleep(0.05)
+                clients.append(st.sse("/events?channel=s",
+                                      headers={"Last-Event-ID": str(first)}))
+            t.join()
+            for c in clients:
+                got = ids(c.events(len(sent), timeout=10))
+                self.assertEqual(got, sent)
+                c.close()
+
+    def test_backlog(self):
+        with harness.Stack(settings={"stream.backlog_max": 3},
+                           stream_procs=2, publish_procs=0) as st:
+            sent = [st.publish_cli("h", "m%d" % k) for k in range(5)]
+            st.publish_cli("other", "x")
+            c = st.sse("/events?channel=h&backlog=2")
+            self.assertEqual(ids(c.events(2)), sent[3:])
+            self.assertEqual(c.events(1, timeout=0.3), [])
+            c.close()
+            c = st.sse("/events?channel=h&backlog=100")
+            self.assertEqual(ids(c.events(5, timeout=1)), sent[2:],
+                             "backlog is capped by backlog_max")
+            c.close()
+
+    def test_gap(self):
+        with harness.Stack(stream_procs=1, publish_procs=1,
+                           queue_size="256K") as st:
+            first = st.publish_cli("g", "first")
+            big = "x" * 20000
+            n = stream_util.publish_many(st, [("g", big)] * 40, threads=1)
+            self.assertEqual(n, 40)
+            stats = st.stats()
+            oldest = stats["oldest_id"]
+            self.assertGreater(oldest, first + 1, "the ring must wrap")
+            c = st.sse("/events?channel=g",
+                       headers={"Last-Event-ID": str(first)})
+            got = c.events(1 + stats["newest_id"] - oldest + 1, timeout=5)
+            self.assertEqual(got[0].event, "sseq-gap")
+            self.assertEqual(got[0].data, '{"requested":"%d","oldest":"%d"}'
+                             % (first, oldest))
+            self.assertEqual(ids(got[1:]),
+                             list(range(oldest, stats["newest_id"] + 1)))
+            c.close()
+
+    def test_disconnect_noticed(self):
+        with harness.Stack(stream_procs=2, publish_procs=0) as st:
+            cs = [st.sse("/events?channel=d") for _ in range(4)]
+            self.assertTrue(stream_util.wait_streams(st, 4))
+            for c in cs[:3]:
+                c.close()
+            self.assertTrue(stream_util.wait_streams(st, 1, timeout=5),
+                            "closed streams must leave the count")
+            cs[3].close()
+            self.assertTrue(stream_util.wait_streams(st, 0, timeout=5))
+
+    def test_sigterm(self):
+        with harness.Stack(stream_procs=2, publish_procs=0) as st:
+            cs = [st.sse("/events?channel=t") for _ in range(6)]
+            i = st.publish_cli("t", "x")
+            for c in cs:
+                self.assertEqual(ids(c.events(1)), [i])
+            pids = st.stream_pids()
+            status = st.stop_role("stream")
+            self.assertEqual(sorted(status), sorted(pids))
+            self.assertTrue(all(v == 0 for v in status.values()), status)
+            for c in cs:
+                self.assertTrue(c.closed(2), "response must end")
+                self.assertTrue(c.clean_end, "with the last chunk")
+                c.close()
+
+    def test_heartbeat(self):
+        with harness.Stack(settings={"stream.heartbeat": 1},
+                           stream_procs=1, publish_procs=0) as st:
+            c = st.sse("/events?channel=hb")
+            c.events(1, timeout=2.5)
+            self.assertGreaterEqual(len(c.comments), 1,
+                                    "an idle stream gets ':' lines")
+            c.close()
+
+    def test_errors(self):
+        with harness.Stack(settings={"stream.max_subscribers": 1},
+                           stream_procs=1, publish_procs=0) as st:
+            for path, why in (("/events", "no channel"),
+                              ("/events?channel=bad%20name", "bad channel"),
+                              ("/events?channel=a&last_event_id=x", "id"),
+                              ("/events?channel=a&backlog=x", "backlog")):
+                status, hdr, body = st.http("GET", path)
+                self.assertEqual(status, 400, why)
+                self.assertTrue(hdr["content-type"].startswith("text/plain"))
+                self.assertEqual(body.count(b"\n"), 1, body)
+            status, hdr, body = st.http("GET", "/events?channel=a",
+                                        headers={"Last-Event-ID": "zz"})
+            self.assertEqual(status, 400)
+            status, hdr, _ = st.http("POST", "/events?channel=a", body=b"")
+            self.assertEqual(status, 405)
+            self.assertEqual(hdr["allow"], "GET, HEAD")
+            status, hdr, body = st.http("HEAD", "/events?channel=a")
+            self.assertEqual(status, 200)
+            self.assertEqual(hdr["content-type"],
+                             "text/event-stream; charset=utf-8")
+            c = st.sse("/events?channel=a")
+            self.assertEqual(c.status, 200)
+            status, hdr, body = st.http("GET", "/events?channel=a")
+            self.assertEqual(status, 503)
+            self.assertIn("retry-after", hdr)
+            c.close()
+
+    def test_queue_missing(self):
+        with harness.Stack(stream_procs=1, publish_procs=0,
+                           create_queue=False) as st:
+            status, hdr, body = st.http("GET", "/events?channel=a")
+            self.assertEqual(status, 503)
+            self.assertIn("retry-after", hdr)
+            st.sseq_ok("create", "--force")
+            time.sleep(1.1)
+            c = st.sse("/events?channel=a")
+            self.assertEqual(c.status, 200, "the queue is opened later")
+            i = st.publish_cli("a", "late")
+            self.assertEqual(ids(c.events(1)), [i])
+            c.close()
+
+    def test_cgi(self):
+        with harness.Stack(stream_procs=0, publish_procs=0) as st:
+            env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1",
+                       REQUEST_METHOD="GET", QUERY_STRING="channel=cgi",
+                       SSEQ_CONF=st.conf_path)
+            p = subprocess.Popen([harness.binary("sseq-stream")],
+                                 stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, env=env)
+            try:
+                head = b""
+                while b"retry:" not in head:
+                    head += os.read(p.stdout.fileno(), 4096)
+                self.assertTrue(head.startswith(b"Status: 200"))
+                self.assertIn(b"Content-Type: text/event-stream", head)
+                i = st.publish_cli("cgi", "hello")
+                st.publish_cli("other", "no")
+                body = b""
+                want = b"id: %d\ndata: hello\n\n" % i
+                while want not in body:
+                    chunk = os.read(p.stdout.fileno(), 4096)
+                    self.assertTrue(chunk, "stdout ended early")
+                    body += chunk
+                self.assertNotIn(b"data: no", body)
+                p.send_signal(signal.SIGTERM)
+                self.assertEqual(p.wait(5), 0)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdout.close()
+
+
+if __name__ == "__main__":
+    harness.main()
