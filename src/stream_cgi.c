@@ -170,10 +170,12 @@ int stream_cgi_run(const struct config *cfg)
         n += sse_encode_retry(head + n, cfg->retry_ms);
     cap = stream_feed_bufsize(q);
     buf = malloc(cap);
-    if (buf != NULL && stream_cgi_write(head, n) == 0 && !r->head) {
+    /* The start is fixed before the head goes out: a client that sees
+     * the head and then publishes must get what it published. */
+    if (buf != NULL && !r->head)
         stream_feed_plan(q, r, buf, cap, &plan);
+    if (buf != NULL && stream_cgi_write(head, n) == 0 && !r->head)
         stream_cgi_loop(q, r, &plan, cfg->heartbeat, buf, cap);
-    }
     free(buf);
     free(r);
     queue_close(q);

@@ -8,6 +8,7 @@ private directory. Python 3 standard library only.
 import collections
 import ctypes
 import errno
+import faulthandler
 import http.client
 import json
 import os
@@ -617,6 +618,10 @@ class _Result(unittest.TextTestResult):
 def main():
     """Runs the calling module's tests; skips count as failures. Prints
     'N passed, N failed' and exits non-zero on any failure."""
+    # A hung test must not hang the suite: after this many seconds every
+    # thread's traceback is printed and the file fails.
+    faulthandler.dump_traceback_later(
+        int(os.environ.get("SSEQ_TEST_TIMEOUT", "600")), exit=True)
     suite = unittest.defaultTestLoader.loadTestsFromModule(
         sys.modules["__main__"])
     runner = unittest.TextTestRunner(verbosity=2, resultclass=_Result)
