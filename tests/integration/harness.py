@@ -229,21 +229,21 @@ class Stack:
             return ""
 
     def start_fcgi(self, role, count):
-        """spawn-fcgi -F count sseq-<role> on <tmp>/<role>.sock."""
-        sock = os.path.join(self.tmpdir, role + ".sock")
-        pidfile = os.path.join(self.tmpdir, role + ".pid")
-        if os.path.exists(sock):
-            os.unlink(sock)
-        logpath = os.path.join(self.tmpdir, role + ".log")
-        # spawn-fcgi points its children's stderr at /dev/null: a shell
-        # between them sends it to the log (read for sanitizer reports).
-        with open(logpath, "ab") as log:
-            subprocess.run(
-                [SPAWN_FCGI, "-s", sock, "-M", "0600", "-F", str(count),
-                 "-P", pidfile, "--", "/bin/sh", "-c",
-                 'exec "$0" "$@" 2>>"%s"' % logpath,
-                 binary("sseq-" + role), "-c", self.conf_path],
-                stdout=log, stderr=log, check=True, timeout=10)
+        """The shipped spawn-fcgi script (fcgi-conf/spawn-fcgi/sseq-spawn)
+        starts count sseq-<role> processes on <tmp>/<role>.sock, their
+        stderr in <tmp>/<role>.log (read for sanitizer reports)."""
+        if count == 0:
+            return
+        env = dict(os.environ, RUNDIR=self.tmpdir, CONF=self.conf_path,
+                   PROCS=str(count), PROGRAM=binary("sseq-" + role),
+                   LOG=os.path.join(self.tmpdir, role + ".log"),
+                   SSEQ_SPAWN_KEEP_USER="1")
+        r = subprocess.run(
+            [os.path.join(BUILDDIR, "fcgi-conf", "spawn-fcgi", "sseq-spawn"),
+             role], env=env, capture_output=True, text=True, timeout=10)
+        if r.returncode != 0:
+            raise RuntimeError("sseq-spawn %s: exit %d: %s" % (
+                role, r.returncode, r.stderr))
         self.wait_for(lambda: len(self.pids(role)) == count,
                       "spawn-fcgi " + role)
 
