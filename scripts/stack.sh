@@ -215,16 +215,14 @@ _stack_count_is() {
     [ "$(_stack_pids "$file" "$@" | wc -l)" = "$n" ]
 }
 
-# spawn-fcgi -F $3 BUILDDIR/src/sseq-$2 on DIR/$2.sock; its log is
-# DIR/$2.log. (spawn-fcgi points its children's stderr at /dev/null, so
-# each goes through sh, which sets stderr and execs it: same PID.)
+# spawn-fcgi -F $3 BUILDDIR/src/sseq-$2 on DIR/$2.sock through the shipped
+# script (BUILDDIR/fcgi-conf/spawn-fcgi/sseq-spawn); its log is DIR/$2.log.
 _stack_spawn() {
     local dir=$1 role=$2 n=$3 bin="$4/src/sseq-$2"
-    rm -f "$dir/$role.sock" "$dir/$role.pid"
-    SSEQ_STACK_LOG=$dir/$role.log spawn-fcgi -s "$dir/$role.sock" \
-        -M 0600 -F "$n" -P "$dir/$role.pid" -- /bin/sh -c \
-        'exec "$0" "$@" 2>>"$SSEQ_STACK_LOG"' "$bin" -c "$dir/sseq.conf" \
-        >>"$dir/$role.log" 2>&1 ||
+    rm -f "$dir/$role.pid"
+    RUNDIR=$dir CONF=$dir/sseq.conf PROCS=$n PROGRAM=$bin \
+        LOG=$dir/$role.log SSEQ_SPAWN_KEEP_USER=1 \
+        "$4/fcgi-conf/spawn-fcgi/sseq-spawn" "$role" >>"$dir/$role.log" 2>&1 ||
         { _stack_die "spawn-fcgi $bin failed:" \
           "$(_stack_last_line "$dir/$role.log") ($dir/$role.log)"; return 1; }
     _stack_wait 10 _stack_count_is "$dir/$role.pid" "$n" "sseq-$role" \
