@@ -6,16 +6,30 @@
  * A stream is freed only at the end of an iteration ("graveyard"), so an
  * epoll event or a list still naming it never sees freed memory.
  *
- * Fan-out: a record with no subscribers here is skipped unencoded; else it
- * is encoded once into a stream_buf shared by its subscribers' queues.
- * Records that arrive while the pump is busy are handled in one batch, so
- * a subscriber gets them in one STDOUT record and one writev (adaptive
- * coalescing: no delay when idle, batching under load).
+ * Fan-out, one pass: the new records (at most PUMP_LIVE_BATCH, about
+ * PUMP_PASS_BYTES of events) are read, those with subscribers here
+ * encoded once each into a scratch buffer, then copied into one shared
+ * stream_buf per channel, back to back in id order. Each record is then
+ * queued, in id order, to the subscribers of its channel; consecutive
+ * events of one channel extend the subscriber's last segment, so a
+ * subscriber gets a whole pass as one STDOUT record and one iovec. A
+ * stream pins only buffers of its own channels.
+ *
+ * Adaptive coalescing: when records arrive and the last pass that wrote
+ * to streams ended less than PUMP_BUSY_WINDOWS x coalesce_us ago (under
+ * load), the pump waits coalesce_us (a timerfd) before the next pass, so
+ * what arrives meanwhile goes out in the same records and writes; when it
+ * was idle, or is behind (a pass hit its limit), or is stopping, the pass
+ * runs at once. A lone message on an idle stream is never delayed.
+ *
+ * Wake-ups: the tail thread writes the eventfd only when the pump has
+ * armed it (it sleeps in epoll with nothing to read); while the pump is
+ * busy or holding, appends wake nobody here (and publishers skip the
+ * futex wake when no tail thread waits).
+ *
  * A stream whose queue would pass client_buffer is first written to (a
  * batch must not drop a client that keeps up), then dropped if it still
- * would (the browser reconnects and resumes by id); nobody waits for it.
- * coalesce_us is kept in the settings for a timed batching window; the
- * batching today is the natural one above. */
+ * would (the browser reconnects and resumes by id); nobody waits for it. */
 #include "ac_config.h"
 
 #include "pump.h"
@@ -29,9 +43,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/futex.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 
 #include "fcgi_rec.h"
@@ -41,7 +59,12 @@
 #include "util.h"
 
 #define PUMP_EVENTS       256       /* epoll events per wait */
-#define PUMP_LIVE_BATCH   1024      /* records fanned out per iteration */
+#define PUMP_LIVE_BATCH   1024      /* records fanned out per pass */
+#define PUMP_PASS_BYTES   (256 * 1024)  /* encoded bytes per pass (about) */
+#define PUMP_BUSY_WINDOWS 8         /* "under load" span, x coalesce_us */
+#define PUMP_HOLD_MAX     25        /* longest hold, x coalesce_us */
+#define PUMP_DRAIN_POLLS  4         /* drain checks per coalesce_us */
+#define PUMP_HOLD_BYTES   (32 * 1024)   /* no hold after a pass this big */
 #define PUMP_REPLAY_STEP  256       /* records one stream replays per turn */
 #define PUMP_REPLAY_HIGH  (64 * 1024)   /* replay pauses above this queue */
 #define PUMP_TICK_MS      250       /* timer: heartbeats, counters */
@@ -66,8 +89,15 @@ struct stream {
     struct stream_sub subs[];
 };
 
+/* One record of the pass being fanned out. */
+struct pump_ev {
+    struct stream_chan *chan;
+    uint64_t id;
+    uint32_t off, len;              /* in the scratch, then in chan's buf */
+};
+
 struct pump {
-    int epfd, efd, sfd, tfd;
+    int epfd, efd, sfd, tfd, cfd;
     struct pump_settings set;
     /* shared with other threads */
     pthread_mutex_t mu;
@@ -75,6 +105,8 @@ struct pump {
     _Atomic(struct queue *) q_new;
     atomic_uint nstreams;
     atomic_bool tail_stop;
+    atomic_uint tail_armed;         /* futex word: 1 = wake the pump */
+    _Atomic uint64_t tail_seen;     /* next_live when the pump armed */
     /* pump thread only */
     struct queue *q;
     int slot;
@@ -86,6 +118,22 @@ struct pump {
     uint64_t next_live;
     char *rbuf;
     size_t rcap;
+    /* the pass being fanned out */
+    struct pump_ev *pass;           /* PUMP_LIVE_BATCH entries */
+    unsigned npass;
+    char *ebuf;                     /* scratch: the pass's events */
+    size_t ecap, eused;
+    struct stream_chan *pass_chans; /* channels with events in the pass */
+    unsigned pass_sends;            /* events queued to streams */
+    size_t pass_bytes;              /* encoded bytes of the last pass */
+    /* coalescing */
+    uint64_t busy_until_us;         /* records before this are held */
+    uint64_t hold_until_us;         /* holding until then; 0: not */
+    uint64_t hold_start_us;         /* the hold began */
+    bool drained;                   /* the web server read the last pass */
+    struct stream *probe;           /* written last in the last pass */
+    bool behind;                    /* the last pass hit its limit */
+    uint64_t n_passes, n_holds, n_writes;   /* for the exit log line */
     uint64_t now_us;
     bool stopping;
     uint64_t deadline_us;
@@ -136,6 +184,8 @@ static void pump_kill(struct pump *p, struct stream *s)
 
     if (s->state == PUMP_DEAD)
         return;
+    if (p->probe == s)
+        p->probe = NULL;
     for (i = 0; i < s->nsubs; i++) {
         stream_chan_unlink(&s->subs[i]);
         if (s->subs[i].chan)
@@ -176,10 +226,10 @@ static void pump_end(struct pump *p, struct stream *s)
 
 static void pump_write(struct pump *p, struct stream *s);
 
-/* Queues b[off..off+len) (events: how many SSE events it holds) on s,
- * dropping s if that would pass its buffer bound. */
+/* Queues b->data[off..off+len) (events: how many SSE events it holds)
+ * on s, dropping s if that would pass its buffer bound. */
 static void pump_send(struct pump *p, struct stream *s, struct stream_buf *b,
-                      size_t len, unsigned events)
+                      size_t off, size_t len, unsigned events)
 {
     if (s->state == PUMP_DEAD || s->state == PUMP_ENDING)
         return;
@@ -194,26 +244,39 @@ static void pump_send(struct pump *p, struct stream *s, struct stream_buf *b,
         pump_kill(p, s);
         return;
     }
-    if (stream_out_data(&s->out, b, 0, len) < 0) {
+    if (stream_out_data(&s->out, b, off, len) < 0) {
         log_error("stream fd %d: out of memory, dropped", s->fd);
         pump_kill(p, s);
         return;
     }
     p->c.events += events;
-    pump_all_unlink(p, s);
-    pump_all_append(p, s);
+    if (s->last_us != p->now_us) {  /* once an iteration is enough */
+        pump_all_unlink(p, s);
+        pump_all_append(p, s);
+    }
     pump_touch(p, s);
+}
+
+/* The SSE event of rec. */
+static void pump_event_of(const struct queue_record *rec,
+                          struct sse_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->id = rec->id;
+    ev->event = rec->event;
+    ev->event_len = rec->event_len;
+    ev->data = rec->data;
+    ev->data_len = rec->data_len;
 }
 
 /* Encodes rec as one SSE event in a new buffer; NULL on ENOMEM. */
 static struct stream_buf *pump_encode(const struct queue_record *rec)
 {
-    struct sse_event ev = {
-        .id = rec->id, .event = rec->event, .event_len = rec->event_len,
-        .data = rec->data, .data_len = rec->data_len,
-    };
-    struct stream_buf *b = stream_out_buf_new(sse_event_size(&ev));
+    struct sse_event ev;
+    struct stream_buf *b;
 
+    pump_event_of(rec, &ev);
+    b = stream_out_buf_new(sse_event_size(&ev));
     if (b != NULL)
         sse_encode_event(b->data, &ev);
     return b;
@@ -231,7 +294,7 @@ static void pump_send_gap(struct pump *p, struct stream *s,
         pump_kill(p, s);
         return;
     }
-    pump_send(p, s, b, n, 1);
+    pump_send(p, s, b, 0, n, 1);
     stream_out_buf_put(b);
 }
 
@@ -267,31 +330,124 @@ static int pump_read(struct pump *p, uint64_t *cursor,
     return rc;
 }
 
-/* Fans rec out to the live subscribers of its channel. */
-static void pump_fanout(struct pump *p, const struct queue_record *rec)
+/* Makes room for len more bytes in the pass scratch. 0 or -ENOMEM. */
+static int pump_scratch(struct pump *p, size_t len)
+{
+    size_t cap = p->ecap ? p->ecap : 4096;
+    char *nb;
+
+    if (p->eused + len <= p->ecap)
+        return 0;
+    while (cap < p->eused + len)
+        cap *= 2;
+    nb = realloc(p->ebuf, cap);
+    if (nb == NULL)
+        return -ENOMEM;
+    p->ebuf = nb;
+    p->ecap = cap;
+    return 0;
+}
+
+/* Adds rec to the pass if its channel has live subscribers here,
+ * encoded into the scratch (logged and skipped on ENOMEM). */
+static void pump_collect(struct pump *p, const struct queue_record *rec)
 {
     struct stream_chan *c = stream_chan_find(&p->chans, rec->channel,
                                              rec->channel_len);
-    struct stream_sub *sub, *nsub;
-    struct stream_buf *b;
+    struct sse_event ev;
+    struct pump_ev *e;
+    size_t len;
 
     if (c == NULL || c->nsubs == 0)
         return;
-    b = pump_encode(rec);
-    if (b == NULL) {
+    pump_event_of(rec, &ev);
+    len = sse_event_size(&ev);
+    if (pump_scratch(p, len) < 0) {
         log_error("out of memory encoding event %" PRIu64, rec->id);
         return;
     }
-    c->refs++;              /* a dropped stream must not free c here */
-    for (sub = c->subs; sub != NULL; sub = nsub) {
+    sse_encode_event(p->ebuf + p->eused, &ev);
+    e = &p->pass[p->npass++];
+    e->chan = c;
+    e->id = rec->id;
+    e->off = (uint32_t)p->eused;
+    e->len = (uint32_t)len;
+    p->eused += len;
+    if (c->pass_fill == 0) {        /* first event of c in this pass */
+        c->refs++;                  /* a dropped stream must not free c */
+        c->pnext = p->pass_chans;
+        p->pass_chans = c;
+    }
+    c->pass_fill += (uint32_t)len;
+}
+
+/* Gives every channel of the pass its buffer and copies its events into
+ * it, back to back (a channel whose buffer cannot be had loses them). */
+static void pump_pass_buffers(struct pump *p)
+{
+    struct stream_chan *c;
+    unsigned i;
+
+    for (c = p->pass_chans; c != NULL; c = c->pnext) {
+        c->pass_buf = stream_out_buf_new(c->pass_fill);
+        if (c->pass_buf == NULL)
+            log_error("out of memory: %u bytes of events for channel %s "
+                      "lost", c->pass_fill, c->name);
+        c->pass_fill = 0;
+    }
+    for (i = 0; i < p->npass; i++) {
+        struct pump_ev *e = &p->pass[i];
+        struct stream_buf *b = e->chan->pass_buf;
+
+        if (b == NULL)
+            continue;
+        memcpy(b->data + e->chan->pass_fill, p->ebuf + e->off, e->len);
+        e->off = e->chan->pass_fill;
+        e->chan->pass_fill += e->len;
+    }
+}
+
+/* Queues event e to the live subscribers of its channel. */
+static void pump_fanout(struct pump *p, const struct pump_ev *e)
+{
+    struct stream_buf *b = e->chan->pass_buf;
+    struct stream_sub *sub, *nsub;
+
+    if (b == NULL)
+        return;
+    for (sub = e->chan->subs; sub != NULL; sub = nsub) {
         struct stream *s = sub->owner;
 
         nsub = sub->next;
-        if (rec->id >= s->min_id)
-            pump_send(p, s, b, b->len, 1);
+        if (e->id >= s->min_id) {
+            pump_send(p, s, b, e->off, e->len, 1);
+            p->pass_sends++;
+        }
     }
-    stream_chan_unref(&p->chans, c);
-    stream_out_buf_put(b);
+}
+
+/* Fans out the pass collected so far, in id order, and empties it. */
+static void pump_pass_flush(struct pump *p)
+{
+    struct stream_chan *c, *nc;
+    unsigned i;
+
+    if (p->npass == 0)
+        return;
+    pump_pass_buffers(p);
+    for (i = 0; i < p->npass; i++)
+        pump_fanout(p, &p->pass[i]);
+    for (c = p->pass_chans; c != NULL; c = nc) {
+        nc = c->pnext;
+        stream_out_buf_put(c->pass_buf);
+        c->pass_buf = NULL;
+        c->pass_fill = 0;
+        c->pnext = NULL;
+        stream_chan_unref(&p->chans, c);
+    }
+    p->pass_chans = NULL;
+    p->npass = 0;
+    p->eused = 0;
 }
 
 /* Tells every live stream that records were lost (the pump fell behind
@@ -309,31 +465,37 @@ static void pump_live_gap(struct pump *p, uint64_t requested, uint64_t oldest)
     }
 }
 
-/* Fans out up to PUMP_LIVE_BATCH new records; true if more are waiting. */
+/* One pass: reads up to PUMP_LIVE_BATCH new records (about
+ * PUMP_PASS_BYTES of events) and fans them out; true if it stopped at
+ * that limit (more may be waiting). */
 static bool pump_live(struct pump *p)
 {
     struct queue_record rec;
     unsigned n;
+    bool full;
 
-    if (p->q == NULL)
-        return false;
-    for (n = 0; n < PUMP_LIVE_BATCH; n++) {
+    for (n = 0; n < PUMP_LIVE_BATCH && p->eused < PUMP_PASS_BYTES; n++) {
         uint64_t before = p->next_live;
         int rc = pump_read(p, &p->next_live, &rec);
 
         if (rc == QUEUE_EMPTY)
-            return false;
+            break;
         if (rc == QUEUE_OVERRUN) {
+            pump_pass_flush(p);     /* the gap goes after what came before */
             pump_live_gap(p, before - 1, p->next_live);
             continue;
         }
         if (rc < 0) {
             log_error("queue_read %" PRIu64 ": %s", before, strerror(-rc));
-            return false;
+            break;
         }
-        pump_fanout(p, &rec);
+        pump_collect(p, &rec);
     }
-    return true;
+    full = n == PUMP_LIVE_BATCH || p->eused >= PUMP_PASS_BYTES;
+    if (p->eused > 0)
+        p->pass_bytes = p->eused;
+    pump_pass_flush(p);
+    return full;
 }
 
 /* A replaying stream has caught up with next_live: it goes live. */
@@ -382,7 +544,7 @@ static bool pump_replay_one(struct pump *p, struct stream *s)
                 pump_kill(p, s);
                 return false;
             }
-            pump_send(p, s, b, b->len, 1);
+            pump_send(p, s, b, 0, b->len, 1);
             stream_out_buf_put(b);
         }
     }
@@ -416,6 +578,7 @@ static void pump_write(struct pump *p, struct stream *s)
         return;
     }
     p->c.bytes += (uint64_t)n;
+    p->n_writes++;
     want_out = stream_out_pending(&s->out);
     if (!want_out && s->state == PUMP_ENDING) {
         pump_kill(p, s);
@@ -444,8 +607,11 @@ static void pump_flush(struct pump *p)
     while ((s = p->touched) != NULL) {
         p->touched = s->tnext;
         s->touched = false;
-        if (s->state != PUMP_DEAD && !s->epout)
+        if (s->state != PUMP_DEAD && !s->epout) {
             pump_write(p, s);
+            if (s->state == PUMP_LIVE && !s->epout)
+                p->probe = s;
+        }
     }
 }
 
@@ -547,7 +713,7 @@ static void pump_open(struct pump *p, struct pump_conn *c)
     }
     s->min_id = c->plan.start;
     s->cursor = c->plan.start < p->next_live ? c->plan.start : p->next_live;
-    pump_send(p, s, c->head, c->head->len, 0);
+    pump_send(p, s, c->head, 0, c->head->len, 0);
     if (c->plan.gap)
         pump_send_gap(p, s, c->plan.gap_requested, c->plan.gap_oldest);
     if (p->stopping)
@@ -583,20 +749,39 @@ static void pump_take(struct pump *p)
     }
 }
 
-/* Tail thread: futex-waits on the queue, wakes the pump when it grew. */
+/* Blocks while *word == val (FUTEX_WAIT, private); returns on a wake,
+ * a changed word or a signal. */
+static void pump_futex_wait(atomic_uint *word, unsigned val)
+{
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+/* Wakes the thread blocked on word. */
+static void pump_futex_wake(atomic_uint *word)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Tail thread: waits until the pump is armed (it sleeps with nothing
+ * left to read), then futex-waits on the queue until it has records past
+ * what the pump read, disarms and wakes the pump through the eventfd. */
 static void *pump_tail_main(void *arg)
 {
     struct pump *p = arg;
-    uint64_t oldest, next, seen;
+    uint64_t oldest, next;
     uint64_t one = 1;
 
-    queue_bounds(p->q, &oldest, &seen);
     while (!atomic_load(&p->tail_stop)) {
-        uint32_t w = queue_wake_word(p->q);
+        uint32_t w;
 
+        if (atomic_load(&p->tail_armed) == 0) {
+            pump_futex_wait(&p->tail_armed, 0);
+            continue;
+        }
+        w = queue_wake_word(p->q);
         queue_bounds(p->q, &oldest, &next);
-        if (next != seen) {
-            seen = next;
+        if (next > atomic_load(&p->tail_seen)) {
+            atomic_store(&p->tail_armed, 0);
             if (write(p->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
                 log_error("eventfd write: %s", strerror(errno));
             continue;
@@ -604,6 +789,111 @@ static void *pump_tail_main(void *arg)
         queue_wait(p->q, w, -1);
     }
     return NULL;
+}
+
+/* Asks the tail thread for a wake-up when records past next_live come
+ * (the pump is about to sleep with nothing to read). */
+static void pump_arm(struct pump *p)
+{
+    if (!p->tail_started || atomic_load(&p->tail_armed) != 0)
+        return;
+    atomic_store(&p->tail_seen, p->next_live);
+    atomic_store(&p->tail_armed, 1);
+    pump_futex_wake(&p->tail_armed);
+}
+
+/* How many records the queue has that the pump has not read. */
+static uint64_t pump_pending(const struct pump *p)
+{
+    uint64_t oldest, next;
+
+    queue_bounds(p->q, &oldest, &next);
+    return next > p->next_live ? next - p->next_live : 0;
+}
+
+/* Sets the hold timer (timerfd cfd) to t, absolute. 0 or -errno. */
+static int pump_hold_at(struct pump *p, uint64_t t)
+{
+    struct itimerspec its = {
+        .it_value = { (time_t)(t / 1000000), (long)(t % 1000000) * 1000 },
+    };
+
+    if (timerfd_settime(p->cfd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
+        log_error("timerfd_settime: %s", strerror(errno));
+        return -errno;
+    }
+    p->hold_until_us = t;
+    return 0;
+}
+
+/* Whether the web server has not yet read all of the last pass (the
+ * stream written last still has unread bytes in its socket). */
+static bool pump_downstream_busy(const struct pump *p)
+{
+    int n = 0;
+
+    if (p->probe == NULL || ioctl(p->probe->fd, SIOCOUTQ, &n) < 0)
+        return false;
+    return n > 0;
+}
+
+/* Re-arms a running hold: coalesce_us once the web server has read the
+ * last pass, polling for that meanwhile (at most PUMP_HOLD_MAX x
+ * coalesce_us in all). false when the hold is over. */
+static bool pump_hold_more(struct pump *p)
+{
+    uint64_t c = p->set.coalesce_us;
+
+    if (p->drained || pump_pending(p) >= PUMP_LIVE_BATCH)
+        return false;               /* a full pass is waiting: no use */
+    if (p->now_us >= p->hold_start_us + c * PUMP_HOLD_MAX)
+        return false;
+    if (pump_downstream_busy(p))
+        return pump_hold_at(p, p->now_us + c / PUMP_DRAIN_POLLS + 1) == 0;
+    p->drained = true;
+    return pump_hold_at(p, p->now_us + c) == 0;
+}
+
+/* Starts holding new records (see the file top): coalesce_us from now
+ * if the web server has read the last pass, else until it has plus
+ * coalesce_us. false if it cannot (the pass runs now). */
+static bool pump_hold(struct pump *p)
+{
+    p->hold_start_us = p->now_us;
+    p->drained = false;
+    if (pump_hold_more(p))
+        return true;
+    p->hold_until_us = 0;
+    return false;
+}
+
+/* The live part of an iteration: a pass now, or a hold while under load
+ * (see the file top). true if the pump is behind (run again at once). */
+static bool pump_coalesce(struct pump *p)
+{
+    bool urgent = p->behind || p->stopping || p->set.coalesce_us == 0;
+
+    if (p->q == NULL)
+        return false;
+    if (p->hold_until_us != 0) {
+        if (!urgent && (p->now_us < p->hold_until_us || pump_hold_more(p)))
+            return false;
+        p->hold_until_us = 0;
+    } else if (!urgent && p->pass_bytes < PUMP_HOLD_BYTES &&
+               pump_pending(p) > 0 &&
+               (p->now_us < p->busy_until_us || pump_downstream_busy(p)) &&
+               pump_hold(p)) {
+        p->n_holds++;
+        return false;
+    }
+    p->pass_sends = 0;
+    p->behind = pump_live(p);
+    if (p->pass_sends > 0)
+        p->n_passes++;
+    if (p->pass_sends > 0)
+        p->busy_until_us = util_mono_us() +
+            (uint64_t)p->set.coalesce_us * PUMP_BUSY_WINDOWS;
+    return p->behind;
 }
 
 /* Takes the queue given by pump_set_queue: cursor, slot, tail thread. */
@@ -714,6 +1004,9 @@ static void pump_event(struct pump *p, const struct pump_hooks *h,
             ;
     } else if (ev->data.ptr == &p->sfd) {
         pump_signals(p, h);
+    } else if (ev->data.ptr == &p->cfd) {
+        while (read(p->cfd, &v, sizeof(v)) == sizeof(v))
+            ;
     } else if (ev->data.ptr == &p->tfd) {
         while (read(p->tfd, &v, sizeof(v)) == sizeof(v))
             ;
@@ -741,10 +1034,12 @@ int pump_run(struct pump *p, const struct pump_hooks *hooks)
             pump_event(p, hooks, &evs[i]);
         pump_adopt(p);
         pump_take(p);
-        more = pump_live(p);
+        more = pump_coalesce(p);
         more |= pump_replay(p);
         pump_flush(p);
         pump_bury(p);
+        if (!more && p->hold_until_us == 0 && p->q != NULL)
+            pump_arm(p);
         if (p->c_dirty)
             pump_publish_counters(p);
         if (p->stopping && (p->all_head == NULL ||
@@ -781,7 +1076,9 @@ static int pump_open_fds(struct pump *p)
     p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     p->sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
     p->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (p->epfd < 0 || p->efd < 0 || p->sfd < 0 || p->tfd < 0)
+    p->cfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (p->epfd < 0 || p->efd < 0 || p->sfd < 0 || p->tfd < 0 ||
+        p->cfd < 0)
         return -errno;
     if (timerfd_settime(p->tfd, 0, &its, NULL) < 0)
         return -errno;
@@ -790,6 +1087,8 @@ static int pump_open_fds(struct pump *p)
         rc = pump_watch(p, p->sfd, &p->sfd);
     if (rc == 0)
         rc = pump_watch(p, p->tfd, &p->tfd);
+    if (rc == 0)
+        rc = pump_watch(p, p->cfd, &p->cfd);
     return rc;
 }
 
@@ -800,11 +1099,12 @@ int pump_create(const struct pump_settings *set, struct pump **out)
 
     if (p == NULL)
         return -ENOMEM;
-    p->epfd = p->efd = p->sfd = p->tfd = -1;
+    p->epfd = p->efd = p->sfd = p->tfd = p->cfd = -1;
     p->slot = -1;
     p->set = *set;
     pthread_mutex_init(&p->mu, NULL);
-    rc = stream_chan_map_init(&p->chans);
+    p->pass = calloc(PUMP_LIVE_BATCH, sizeof(*p->pass));
+    rc = p->pass ? stream_chan_map_init(&p->chans) : -ENOMEM;
     if (rc < 0)
         goto fail;
     rc = pump_open_fds(p);
@@ -863,6 +1163,8 @@ static void pump_stop_tail(struct pump *p)
     if (!p->tail_started)
         return;
     atomic_store(&p->tail_stop, true);
+    atomic_store(&p->tail_armed, 1);
+    pump_futex_wake(&p->tail_armed);
     for (;;) {
         pthread_kill(p->tail, SIGUSR1);
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -885,6 +1187,9 @@ void pump_destroy(struct pump *p)
     if (p == NULL)
         return;
     pump_stop_tail(p);
+    log_info("pump: %" PRIu64 " events in %" PRIu64 " passes (%" PRIu64
+             " held), %" PRIu64 " writes", p->c.events, p->n_passes,
+             p->n_holds, p->n_writes);
     while ((s = p->all_head) != NULL)
         pump_kill(p, s);
     pump_bury(p);
@@ -900,10 +1205,13 @@ void pump_destroy(struct pump *p)
     }
     stream_chan_map_free(&p->chans);
     free(p->rbuf);
+    free(p->ebuf);
+    free(p->pass);
     if (p->epfd >= 0) close(p->epfd);
     if (p->efd >= 0) close(p->efd);
     if (p->sfd >= 0) close(p->sfd);
     if (p->tfd >= 0) close(p->tfd);
+    if (p->cfd >= 0) close(p->cfd);
     pthread_mutex_destroy(&p->mu);
     free(p);
 }

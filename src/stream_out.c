@@ -12,7 +12,6 @@
 #include "fcgi_rec.h"
 
 #define STREAM_OUT_IOV 64       /* iovecs per writev */
-#define STREAM_OUT_MIN 8        /* first ring size */
 
 struct stream_buf *stream_out_buf_new(size_t len)
 {
@@ -50,19 +49,32 @@ void stream_out_init(struct stream_out *o, unsigned request_id, bool raw)
     o->raw = raw;
 }
 
-/* Doubles the ring (or allocates the first one), keeping order. */
+/* Gives the ring back: the built-in one again, a heap one freed. */
+static void stream_out_release(struct stream_out *o)
+{
+    if (o->segs != o->small)
+        free(o->segs);
+    o->segs = NULL;
+    o->cap = o->head = 0;
+}
+
+/* Takes the built-in ring, or doubles the ring on the heap, keeping
+ * order. 0 or -ENOMEM. */
 static int stream_out_grow(struct stream_out *o)
 {
-    uint32_t cap = o->cap ? o->cap * 2 : STREAM_OUT_MIN, i;
-    struct stream_out_seg *segs = malloc(cap * sizeof(*segs));
+    uint32_t cap = o->cap ? o->cap * 2 : STREAM_OUT_SMALL, i;
+    struct stream_out_seg *segs = o->small;
 
+    if (cap > STREAM_OUT_SMALL)
+        segs = malloc(cap * sizeof(*segs));
     if (segs == NULL)
         return -ENOMEM;
     for (i = 0; i < o->count; i++)
         segs[i] = o->segs[(o->head + i) & (o->cap - 1)];
     if (o->open)
         o->open_idx = (o->open_idx - o->head) & (o->cap - 1);
-    free(o->segs);
+    if (o->segs != o->small)
+        free(o->segs);
     o->segs = segs;
     o->cap = cap;
     o->head = 0;
@@ -126,9 +138,32 @@ static void stream_out_took(struct stream_out *o, size_t n)
     o->queued += n;
 }
 
+/* Extends the last segment by len bytes when it ends at b->data + off
+ * and its record has room; true if it did. */
+static bool stream_out_extend(struct stream_out *o, struct stream_buf *b,
+                              size_t off, size_t len)
+{
+    struct stream_out_seg *sg;
+    size_t used;
+
+    if (o->count == 0 || (!o->raw && !o->open))
+        return false;
+    sg = &o->segs[(o->head + o->count - 1) & (o->cap - 1)];
+    if (sg->buf != b || sg->off + sg->len != off)
+        return false;
+    used = o->raw ? sg->len : o->open_len;
+    if (used + len > FCGI_REC_CONTENT_MAX)
+        return false;
+    sg->len += (uint32_t)len;
+    stream_out_took(o, len);
+    return true;
+}
+
 int stream_out_data(struct stream_out *o, struct stream_buf *b,
                     size_t off, size_t len)
 {
+    if (len > 0 && stream_out_extend(o, b, off, len))
+        return 0;
     while (len > 0) {
         long n = stream_out_room(o, len);
         struct stream_out_seg *sg;
@@ -241,9 +276,7 @@ ssize_t stream_out_write(struct stream_out *o, int fd)
         stream_out_consume(o, (size_t)n);
         total += n;
     }
-    free(o->segs);
-    o->segs = NULL;
-    o->cap = o->head = 0;
+    stream_out_release(o);
     return total;
 }
 
@@ -254,9 +287,7 @@ void stream_out_free(struct stream_out *o)
         o->head = (o->head + 1) & (o->cap - 1);
         o->count--;
     }
-    free(o->segs);
-    o->segs = NULL;
-    o->cap = o->head = 0;
+    stream_out_release(o);
     o->queued = 0;
     o->open = false;
 }

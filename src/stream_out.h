@@ -7,8 +7,13 @@
  * is queued and filled in (sealed) before any byte of the queue is
  * written; a sealed header is never touched again. Several events queued
  * between two writes share one STDOUT record (up to 65535 bytes).
- * The ring is allocated on first use and freed when it drains, so an idle
- * stream holds no output memory. Single-threaded (the pump thread). */
+ * Content queued right after the previous content of the same buffer
+ * extends that segment (a batch of events encoded back to back in one
+ * shared buffer costs one segment, one iovec).
+ * A ring of STREAM_OUT_SMALL segments lives inside the struct (no
+ * allocation for the usual header + data + END_REQUEST); a larger ring is
+ * allocated when needed and freed when it drains, so an idle stream holds
+ * no output memory beyond the struct. Single-threaded (the pump thread). */
 #ifndef SSEQ_STREAM_OUT_H
 #define SSEQ_STREAM_OUT_H
 
@@ -31,8 +36,10 @@ struct stream_out_seg {
     uint8_t inl[16];            /* record headers, END_REQUEST, tiny data */
 };
 
+#define STREAM_OUT_SMALL 4      /* segments of the built-in ring */
+
 struct stream_out {
-    struct stream_out_seg *segs;  /* ring, cap a power of 2; NULL if empty */
+    struct stream_out_seg *segs;  /* ring, cap a power of 2: small or heap */
     uint32_t cap, head, count;
     uint32_t open_idx;          /* ring index of the open record's header */
     uint32_t open_len;          /* content bytes in the open record */
@@ -40,6 +47,7 @@ struct stream_out {
     bool raw;                   /* no FastCGI framing (plain CGI output) */
     uint16_t request_id;
     size_t queued;              /* unwritten bytes, headers included */
+    struct stream_out_seg small[STREAM_OUT_SMALL];  /* the built-in ring */
 };
 
 /* A buffer of len bytes with one reference (the caller's); NULL on ENOMEM. */
@@ -52,7 +60,8 @@ void stream_out_buf_put(struct stream_buf *b);
 void stream_out_init(struct stream_out *o, unsigned request_id, bool raw);
 
 /* Queues b->data[off..off+len) as STDOUT content (takes its own
- * reference). 0 or -ENOMEM (nothing queued then). */
+ * reference, or extends the last segment when it ends at b->data + off).
+ * 0 or -ENOMEM (nothing queued then). */
 int stream_out_data(struct stream_out *o, struct stream_buf *b,
                     size_t off, size_t len);
 
