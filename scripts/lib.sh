@@ -8,6 +8,9 @@ SSEQ_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SSEQ_BUILD_PKGS="gcc make autoconf automake libtool pkg-config
     libfcgi-dev libfcgi-bin libconfig-dev check spawn-fcgi nginx
     python3 curl ca-certificates procps"
+# What the test suite needs besides: the other web servers the shipped
+# configs are tested with (tests/integration/test_other_servers.py).
+SSEQ_TEST_PKGS="apache2 lighttpd"
 
 # Prints the packages of "$@" that are not installed.
 sseq_missing_pkgs() {
@@ -34,8 +37,18 @@ sseq_install() {
         apt-get update -qq || return 1
         SSEQ_APT_UPDATED=1
     fi
+    # Web servers must not start as system services on port 80 while we
+    # install them: a policy-rc.d of our own forbids it for this install.
+    local policy=/usr/sbin/policy-rc.d ours=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" &&
+            ours=1
+    fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        $missing >/dev/null || { echo "sseq: apt-get install $missing failed" >&2; return 1; }
+        $missing >/dev/null
+    local rc=$?
+    [ -n "$ours" ] && rm -f "$policy"
+    [ "$rc" = 0 ] || { echo "sseq: apt-get install $missing failed" >&2; return 1; }
 }
 
 # Node.js and npm: Debian's packages, unless a node with npm is already
