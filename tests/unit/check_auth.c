@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "unit_run.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)
 #define TOKEN_ALL "all-channels-token-0123"
@@ -190,11 +191,5 @@ static Suite *auth_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(auth_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(auth_suite());
 }

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "unit_run.h"
 
 #ifndef SRCDIR
 #error "SRCDIR must name the source tree (see tests/unit/core.am)"
@@ -676,11 +677,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(config_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(config_suite());
 }

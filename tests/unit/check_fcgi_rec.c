@@ -13,6 +13,7 @@
 
 #include "fcgi_rec.h"
 #include "stream_out.h"
+#include "unit_run.h"
 
 START_TEST(test_header)
 {
@@ -164,11 +165,5 @@ static Suite *fcgi_rec_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(fcgi_rec_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(fcgi_rec_suite());
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "publish_body.h"
+#include "unit_run.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)
 
@@ -425,11 +426,5 @@ static Suite *publish_body_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(publish_body_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(publish_body_suite());
 }

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "unit_run.h"
 
 #define MIB (UINT64_C(1) << 20)
 
@@ -948,13 +949,6 @@ static Suite *queue_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
     test_runner = getpid();
-    sr = srunner_create(queue_suite());
-    srunner_run_all(sr, CK_ENV);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(queue_suite());
 }

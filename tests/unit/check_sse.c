@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sse.h"
+#include "unit_run.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)
 #define GUARD 16                /* sentinel bytes after each output */
@@ -514,11 +515,5 @@ static Suite *sse_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(sse_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(sse_suite());
 }

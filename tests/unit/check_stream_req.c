@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "stream_req.h"
+#include "unit_run.h"
 
 static struct config cfg;
 
@@ -150,11 +151,5 @@ static Suite *stream_req_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(stream_req_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(stream_req_suite());
 }

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include "util.h"
+#include "unit_run.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)
 
@@ -319,11 +320,5 @@ static Suite *util_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(util_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(util_suite());
 }
