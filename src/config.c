@@ -370,6 +370,10 @@ static int config_parse_mode(struct config_load *ld,
     if ((v & 0600) != 0600)
         return config_fail(ld, s, name, "must let the owner read and write"
                            " (0600; got \"%s\")", str);
+    if (v & 0002)
+        return config_fail(ld, s, name, "must not let every user write the"
+                           " queue (got \"%s\"; share it with a group: "
+                           "\"0660\")", str);
     config_store_num(it, ld->cfg, v);
     return 0;
 }

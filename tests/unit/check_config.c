@@ -562,6 +562,7 @@ static const struct {
     { "queue: { mode = \"0999\"; };\n", 1, "queue.mode", "octal" },
     { "queue: { mode = 0600; };\n", 1, "queue.mode", "octal string" },
     { "queue: { mode = \"01777\"; };\n", 1, "queue.mode", "0777" },
+    { "queue: { mode = \"0666\"; };\n", 1, "queue.mode", "every user" },
     { "queue: { mode = \"0400\"; };\n", 1, "queue.mode", "owner" },
     { "queue: { mode = \"\"; };\n", 1, "queue.mode", "octal" },
     { "queue: { path = \"sseq\"; };\n", 1, "queue.path", "shared-memory" },
