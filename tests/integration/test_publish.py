@@ -12,8 +12,8 @@ from publish_util import (Subscriber, appends, fcgi_open, fcgi_params,
                           fcgi_response, parse_cgi, post, sse_data, stack)
 
 
-class Delivery(harness.TestCase):
-    """Each content type succeeds; subscribers see the data and event."""
+class SharedStack(harness.TestCase):
+    """One stack for all the tests of a class (they publish, not break)."""
 
     @classmethod
     def setUpClass(cls):
@@ -22,6 +22,10 @@ class Delivery(harness.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.st.__exit__(None, None, None)
+
+
+class Delivery(SharedStack):
+    """Each content type succeeds; subscribers see the data and event."""
 
     def publish_and_see(self, channel, body, ctype, data, event=None,
                         query=""):
@@ -94,16 +98,8 @@ class Delivery(harness.TestCase):
                              "application/json", data)
 
 
-class Errors(harness.TestCase):
+class Errors(SharedStack):
     """Every row of the error table: status, reason, nothing written."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.st = stack(publish_procs=1).__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.st.__exit__(None, None, None)
 
     def refused(self, status, reason, path="/publish/chat", body=b"x",
                 ctype="text/plain", token=None, headers=None,
