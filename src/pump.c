@@ -15,12 +15,21 @@
  * subscriber gets a whole pass as one STDOUT record and one iovec. A
  * stream pins only buffers of its own channels.
  *
- * Adaptive coalescing: when records arrive and the last pass that wrote
- * to streams ended less than PUMP_BUSY_WINDOWS x coalesce_us ago (under
- * load), the pump waits coalesce_us (a timerfd) before the next pass, so
- * what arrives meanwhile goes out in the same records and writes; when it
- * was idle, or is behind (a pass hit its limit), or is stopping, the pass
- * runs at once. A lone message on an idle stream is never delayed.
+ * Adaptive coalescing, weighed by fan-out: a pass costs the web server
+ * about PUMP_STREAM_US per stream written (one read, one client write),
+ * whatever the events per write, so the pump batches in proportion to
+ * that work w (PUMP_STREAM_US x streams the last pass wrote). When
+ * records arrive and the last pass ended less than PUMP_BUSY_WINDOWS x
+ * min(w, coalesce_us) ago (under load), the pump holds them (a timerfd):
+ * until the web server has read the last pass (polled on the stream
+ * written last) and at least coalesce_us more, and at least
+ * clamp(w, coalesce_us, PUMP_HOLD_CAP_US) since the hold began; never
+ * more than that plus PUMP_HOLD_MAX x coalesce_us. What arrives
+ * meanwhile goes out in the same records and writes. A pass that wrote
+ * to a few streams is cheap, so passes close together do not count as
+ * load then. When the pump was idle, or is behind (a pass hit its
+ * limit), or is stopping, the pass runs at once: a lone message on an
+ * idle stream is never delayed.
  *
  * Wake-ups: the tail thread writes the eventfd only when the pump has
  * armed it (it sleeps in epoll with nothing to read); while the pump is
@@ -61,8 +70,10 @@
 #define PUMP_EVENTS       256       /* epoll events per wait */
 #define PUMP_LIVE_BATCH   1024      /* records fanned out per pass */
 #define PUMP_PASS_BYTES   (256 * 1024)  /* encoded bytes per pass (about) */
-#define PUMP_BUSY_WINDOWS 8         /* "under load" span, x coalesce_us */
-#define PUMP_HOLD_MAX     25        /* longest hold, x coalesce_us */
+#define PUMP_BUSY_WINDOWS 8         /* "under load" span, x the work */
+#define PUMP_HOLD_MAX     25        /* longest drain wait, x coalesce_us */
+#define PUMP_STREAM_US    10        /* web server's work per stream write */
+#define PUMP_HOLD_CAP_US  100000    /* longest fan-out-scaled hold */
 #define PUMP_DRAIN_POLLS  4         /* drain checks per coalesce_us */
 #define PUMP_HOLD_BYTES   (32 * 1024)   /* no hold after a pass this big */
 #define PUMP_REPLAY_STEP  256       /* records one stream replays per turn */
@@ -125,11 +136,14 @@ struct pump {
     size_t ecap, eused;
     struct stream_chan *pass_chans; /* channels with events in the pass */
     unsigned pass_sends;            /* events queued to streams */
+    unsigned pass_streams;          /* streams the pass queued to */
+    uint64_t work_us;               /* web server's work, last pass */
     size_t pass_bytes;              /* encoded bytes of the last pass */
     /* coalescing */
     uint64_t busy_until_us;         /* records before this are held */
     uint64_t hold_until_us;         /* holding until then; 0: not */
     uint64_t hold_start_us;         /* the hold began */
+    uint64_t hold_us;               /* hold at least this long */
     bool drained;                   /* the web server read the last pass */
     struct stream *probe;           /* written last in the last pass */
     bool behind;                    /* the last pass hit its limit */
@@ -420,6 +434,7 @@ static void pump_fanout(struct pump *p, const struct pump_ev *e)
 
         nsub = sub->next;
         if (e->id >= s->min_id) {
+            p->pass_streams += !s->touched;
             pump_send(p, s, b, e->off, e->len, 1);
             p->pass_sends++;
         }
@@ -837,29 +852,38 @@ static bool pump_downstream_busy(const struct pump *p)
     return n > 0;
 }
 
-/* Re-arms a running hold: coalesce_us once the web server has read the
- * last pass, polling for that meanwhile (at most PUMP_HOLD_MAX x
- * coalesce_us in all). false when the hold is over. */
+/* Re-arms a running hold: once the web server has read the last pass,
+ * coalesce_us more but at least hold_us since the start; polling for that
+ * meanwhile (at most PUMP_HOLD_MAX x coalesce_us more). false when the
+ * hold is over. */
 static bool pump_hold_more(struct pump *p)
 {
     uint64_t c = p->set.coalesce_us;
+    uint64_t end = p->hold_start_us + p->hold_us;
 
     if (p->drained || pump_pending(p) >= PUMP_LIVE_BATCH)
         return false;               /* a full pass is waiting: no use */
-    if (p->now_us >= p->hold_start_us + c * PUMP_HOLD_MAX)
+    if (p->now_us >= end + c * PUMP_HOLD_MAX)
         return false;
     if (pump_downstream_busy(p))
         return pump_hold_at(p, p->now_us + c / PUMP_DRAIN_POLLS + 1) == 0;
     p->drained = true;
-    return pump_hold_at(p, p->now_us + c) == 0;
+    return pump_hold_at(p, end > p->now_us + c ? end : p->now_us + c) == 0;
 }
 
-/* Starts holding new records (see the file top): coalesce_us from now
- * if the web server has read the last pass, else until it has plus
- * coalesce_us. false if it cannot (the pass runs now). */
+/* Starts holding new records (see the file top) for the last pass's work
+ * clamped to [coalesce_us, PUMP_HOLD_CAP_US], and until the web server
+ * has read that pass plus coalesce_us. false if it cannot (the pass runs
+ * now). */
 static bool pump_hold(struct pump *p)
 {
+    uint64_t c = p->set.coalesce_us;
+
     p->hold_start_us = p->now_us;
+    p->hold_us = p->work_us < PUMP_HOLD_CAP_US ? p->work_us :
+                 PUMP_HOLD_CAP_US;
+    if (p->hold_us < c)
+        p->hold_us = c;
     p->drained = false;
     if (pump_hold_more(p))
         return true;
@@ -887,12 +911,17 @@ static bool pump_coalesce(struct pump *p)
         return false;
     }
     p->pass_sends = 0;
+    p->pass_streams = 0;
     p->behind = pump_live(p);
-    if (p->pass_sends > 0)
+    if (p->pass_sends > 0) {
+        uint64_t span;
+
         p->n_passes++;
-    if (p->pass_sends > 0)
-        p->busy_until_us = util_mono_us() +
-            (uint64_t)p->set.coalesce_us * PUMP_BUSY_WINDOWS;
+        p->work_us = (uint64_t)p->pass_streams * PUMP_STREAM_US;
+        span = p->work_us < p->set.coalesce_us ? p->work_us :
+               p->set.coalesce_us;
+        p->busy_until_us = util_mono_us() + span * PUMP_BUSY_WINDOWS;
+    }
     return p->behind;
 }
 
