@@ -13,33 +13,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http_status.h"
 #include "query.h"
 #include "util.h"
 
 /* HTTP statuses this program answers, with their reason phrases. */
-static const struct {
-    int status;
-    const char *text;
-} stream_req_statuses[] = {
-    { 200, "OK" },
-    { 400, "Bad Request" },
-    { 405, "Method Not Allowed" },
-    { 500, "Internal Server Error" },
-    { 503, "Service Unavailable" },
-};
-
-/* The reason phrase for status, "Error" if unknown. */
-static const char *stream_req_status_text(int status)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof(stream_req_statuses) /
-                    sizeof(stream_req_statuses[0]); i++)
-        if (stream_req_statuses[i].status == status)
-            return stream_req_statuses[i].text;
-    return "Error";
-}
-
 bool stream_req_has_channel(const struct stream_req *r, const char *ch,
                             size_t len)
 {
@@ -224,7 +202,7 @@ size_t stream_req_error(char *out, size_t cap, int status,
     k = snprintf(out, cap, "Status: %d %s\r\n"
                  "Content-Type: text/plain; charset=utf-8\r\n"
                  "Cache-Control: no-cache\r\n%s",
-                 status, stream_req_status_text(status),
+                 status, http_status_reason(status),
                  status == 405 ? "Allow: GET, HEAD\r\n" : "");
     n = k < 0 ? 0 : (size_t)k;
     if (status == 503 && n < cap) {
