@@ -33,9 +33,15 @@ struct config {
     size_t client_buffer;       /* per-stream output bound, default 256 KiB */
     unsigned backlog_max;       /* cap for backlog=N, default 1000 */
     unsigned coalesce_us;       /* max delay to batch writes under load */
+    unsigned stream_processes;  /* sseq-stream workers, default 2 */
     /* publish */
+    unsigned publish_processes; /* sseq-publish workers, default 2 */
     struct config_token *tokens; size_t n_tokens;
     char **open_channels; size_t n_open_channels;  /* globs; default none */
+    /* fastcgi: the runtime both programs share (fcgi_server.c) */
+    unsigned read_timeout_ms;   /* a request must be complete within it */
+    unsigned max_pending;       /* incomplete connections per process */
+    unsigned drain_ms;          /* restart/stop: streams ended over it */
     /* channels */
     char *channel_pattern;      /* POSIX ERE, whole-name match */
     regex_t channel_re;         /* compiled channel_pattern */

@@ -6,7 +6,9 @@
  * line: control characters in the text become '?', and a message longer
  * than LOG_LINE_MAX is cut and ends in "...". errno is preserved. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #define LOG_IDENT_MAX 32
 
 static char log_ident[LOG_IDENT_MAX] = "sseq";
+static char log_file[4096];     /* $SSEQ_SPAWN_LOG, for log_reopen */
 static atomic_int log_level = LOG_LEVEL_INFO;
 
 static const char *const log_names[] = {
@@ -36,6 +39,8 @@ void log_init(const char *ident, int level)
 
         snprintf(log_ident, sizeof log_ident, "%s", slash ? slash + 1 : ident);
     }
+    if (getenv("SSEQ_SPAWN_LOG") != NULL)
+        snprintf(log_file, sizeof log_file, "%s", getenv("SSEQ_SPAWN_LOG"));
     log_set_level(level);
 }
 
@@ -104,5 +109,22 @@ void log_msg(int level, const char *fmt, ...)
     while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
         ;
 out:
+    errno = saved;
+}
+
+/* Reopens the log file stderr was pointed at ($SSEQ_SPAWN_LOG, set by
+ * sseq-spawn) after logrotate moved it. Async-signal-safe (open, dup2,
+ * close): called from a SIGUSR1 handler. */
+void log_reopen(void)
+{
+    int saved = errno, fd;
+
+    if (log_file[0] == '\0')
+        return;
+    fd = open(log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd >= 0) {
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+    }
     errno = saved;
 }

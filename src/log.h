@@ -16,6 +16,10 @@ void log_set_level(int level);
 int log_level_parse(const char *name);
 const char *log_level_name(int level);
 
+/* Reopens $SSEQ_SPAWN_LOG (where sseq-spawn sends stderr) onto stderr;
+ * a no-op without it. Async-signal-safe (SIGUSR1, logrotate). */
+void log_reopen(void);
+
 void log_msg(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -151,6 +151,9 @@ struct pump {
     uint64_t now_us;
     bool stopping;
     uint64_t deadline_us;
+    uint64_t stop_us;               /* when SIGTERM came */
+    unsigned drain_total;           /* streams open then */
+    unsigned drain_ended;           /* of them, ended so far */
     struct queue_proc_counters c;
     bool c_dirty;
 };
@@ -988,20 +991,36 @@ static void pump_publish_counters(struct pump *p)
     p->c_dirty = false;
 }
 
-/* SIGTERM: stop accepting, end every stream, set the drain deadline. */
+/* SIGTERM: stop accepting; the streams are ended by pump_drain. */
 static void pump_stop(struct pump *p, const struct pump_hooks *h)
 {
-    struct stream *s, *ns;
-
     if (p->stopping)
         return;
     p->stopping = true;
-    p->deadline_us = p->now_us + PUMP_DRAIN_US;
+    p->stop_us = p->now_us;
+    p->drain_total = atomic_load(&p->nstreams);
+    p->deadline_us = p->now_us + (uint64_t)p->set.drain_ms * 1000 +
+                     PUMP_DRAIN_US;
     if (h->on_term)
         h->on_term(h->ctx);
-    for (s = p->all_head; s != NULL; s = ns) {
+}
+
+/* While stopping: ends as many streams as the time elapsed of drain_ms
+ * calls for (all at once when drain_ms is 0), oldest first. */
+static void pump_drain(struct pump *p)
+{
+    uint64_t span = (uint64_t)p->set.drain_ms * 1000;
+    uint64_t gone = p->now_us - p->stop_us;
+    uint64_t want = span == 0 || gone >= span ? UINT32_MAX :
+                    (uint64_t)p->drain_total * gone / span + 1;
+    struct stream *s, *ns;
+
+    for (s = p->all_head; s != NULL && p->drain_ended < want; s = ns) {
         ns = s->next;
+        if (s->state == PUMP_ENDING || s->state == PUMP_DEAD)
+            continue;
         pump_end(p, s);
+        p->drain_ended++;
     }
 }
 
@@ -1053,7 +1072,8 @@ int pump_run(struct pump *p, const struct pump_hooks *hooks)
     int n, i;
 
     for (;;) {
-        n = epoll_wait(p->epfd, evs, PUMP_EVENTS, more ? 0 : PUMP_TICK_MS);
+        n = epoll_wait(p->epfd, evs, PUMP_EVENTS, more ? 0 :
+                       p->stopping ? PUMP_TICK_MS / 5 : PUMP_TICK_MS);
         if (n < 0 && errno != EINTR) {
             log_error("epoll_wait: %s", strerror(errno));
             return -errno;
@@ -1063,6 +1083,8 @@ int pump_run(struct pump *p, const struct pump_hooks *hooks)
             pump_event(p, hooks, &evs[i]);
         pump_adopt(p);
         pump_take(p);
+        if (p->stopping)
+            pump_drain(p);
         more = pump_coalesce(p);
         more |= pump_replay(p);
         pump_flush(p);

@@ -31,6 +31,7 @@ struct pump_settings {
     unsigned heartbeat;         /* seconds of silence before a ":" line */
     size_t client_buffer;       /* per-stream output bound, bytes */
     unsigned coalesce_us;       /* batching window under load */
+    unsigned drain_ms;          /* SIGTERM: streams are ended over it */
 };
 
 /* A stream handed over by an accept thread (which detached it from
@@ -69,9 +70,10 @@ void pump_submit(struct pump *p, struct pump_conn *c);
 /* Streams open or submitted now (any thread). */
 unsigned pump_streams(const struct pump *p);
 
-/* Runs until SIGTERM/SIGINT: then ends every stream with END_REQUEST,
- * waits for them to drain (at most ~0.7 s) and returns 0. -errno if
- * epoll fails. */
+/* Runs until SIGTERM/SIGINT: then ends the streams with END_REQUEST,
+ * spread evenly over drain_ms (so browsers do not all reconnect in the
+ * same millisecond), waits for them to drain (at most ~0.7 s more) and
+ * returns 0. -errno if epoll fails. */
 int pump_run(struct pump *p, const struct pump_hooks *hooks);
 
 /* Stops the tail thread, closes what is left, frees everything. */

@@ -1,27 +1,29 @@
 /* stream_main.c -- sseq-stream: the FastCGI responder for
- * GET /events?channel=NAME. A few accept threads let libfcgi accept and
- * parse each request (FCGX_Accept_r), answer errors themselves, and hand
- * every stream's connection to the pump (pump.c), detached from libfcgi so
- * that it never writes on or closes a connection the pump owns.
+ * GET /events?channel=NAME. The master (fcgi_master.c) holds the socket
+ * and runs the workers; in each worker the runtime (fcgi_server.c) reads
+ * requests in one thread and calls stream_on_request, which answers
+ * errors and HEAD itself and hands every stream's connection to the pump
+ * (pump.c), which owns it from then on and runs in the main thread.
  * Without a FastCGI socket it serves one plain CGI request (stream_cgi.c).
  *
- * Signals: SIGTERM/SIGINT/SIGHUP are blocked in every thread and read by
- * the pump from a signalfd; SIGUSR1 (no-op handler, no SA_RESTART) pokes
- * threads out of accept() and futex waits at shutdown. */
+ * Signals in a worker: SIGTERM/SIGINT/SIGHUP are blocked in every thread
+ * and read by the pump from a signalfd (on_term stops the runtime's
+ * accepting, the pump ends the streams over fastcgi.drain); SIGUSR1
+ * reopens the log and pokes the tail thread out of its futex wait. */
 #include "ac_config.h"
 
 #include <errno.h>
-#include <fcgiapp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "fcgi_app.h"
+#include "fcgi_master.h"
+#include "fcgi_server.h"
 #include "log.h"
 #include "pump.h"
 #include "queue.h"
@@ -31,45 +33,31 @@
 #include "stream_req.h"
 #include "util.h"
 
-#define STREAM_ACCEPT_THREADS 4
 #define STREAM_QUEUE_RETRY_US 1000000   /* between queue_open attempts */
-#define STREAM_JOIN_US        400000    /* accept threads, at exit */
+#define STREAM_PARAMS_MAX     (64 * 1024)
+#define STREAM_BODY_DRAIN     (64 * 1024)
 
 struct stream_app {
     struct fcgi_app_opts opts;
-    pthread_rwlock_t cfg_lock;          /* cfg: read by accept threads */
+    pthread_rwlock_t cfg_lock;          /* cfg: read by the runtime thread */
     struct config cfg;
     struct pump *pump;
-    int listen_fd;
-    pthread_t threads[STREAM_ACCEPT_THREADS];
-    int nthreads;
-    atomic_bool stopping;
+    struct fcgi_server *srv;
     pthread_mutex_t q_mu;               /* opening the queue */
     _Atomic(struct queue *) q;
     uint64_t q_retry_us;
-};
-
-/* Per accept thread: its libfcgi request and a record buffer. */
-struct stream_worker {
-    struct stream_app *app;
-    FCGX_Request req;
-    char *rbuf;
+    char *rbuf;                         /* record buffer (runtime thread) */
     size_t rcap;
 };
 
-static void stream_on_usr1(int sig)
+/* fcgi_request_param in the shape stream_req_parse wants. */
+static const char *stream_getparam(const char *name, void *r)
 {
-    (void)sig;
-}
-
-/* FCGX_GetParam in the shape stream_req_parse wants. */
-static const char *stream_getparam(const char *name, void *envp)
-{
-    return FCGX_GetParam(name, envp);
+    return fcgi_request_param(r, name);
 }
 
 /* The queue, opening it if it is not yet (at most once a second); NULL
- * while it cannot be opened. Call with cfg_lock held. */
+ * while it cannot be opened. */
 static struct queue *stream_queue(struct stream_app *a)
 {
     struct queue *q = atomic_load(&a->q);
@@ -94,41 +82,10 @@ static struct queue *stream_queue(struct stream_app *a)
     return q;
 }
 
-/* Answers status with a one-line reason through libfcgi and finishes the
- * request (END_REQUEST, close). */
-static void stream_reject(struct stream_worker *w, int status,
-                          const char *reason, const char *cors)
-{
-    char out[1024];
-    unsigned retry_s = (w->app->cfg.retry_ms + 999) / 1000;
-    size_t n = stream_req_error(out, sizeof(out), status, reason, retry_s,
-                                cors);
-
-    if (status >= 500)
-        log_warn("%d: %s", status, reason);
-    FCGX_PutStr(out, (int)n, w->req.out);
-}
-
-/* Reads and discards the request body up to its end (nginx sends an empty
- * STDIN record for GET), so the pump starts at a record boundary. */
-static void stream_drain_stdin(FCGX_Request *req)
-{
-    char buf[4096];
-
-    while (FCGX_GetStr(buf, sizeof(buf), req->in) > 0)
-        ;
-}
-
 /* Checks everything but the request itself; 0 or a status with reason. */
-static int stream_admit(struct stream_worker *w, struct queue **q,
+static int stream_admit(struct stream_app *a, struct queue **q,
                         const char **reason)
 {
-    struct stream_app *a = w->app;
-
-    if (atomic_load(&a->stopping)) {
-        *reason = "shutting down";
-        return 503;
-    }
     *q = stream_queue(a);
     if (*q == NULL) {
         *reason = "queue unavailable";
@@ -138,12 +95,12 @@ static int stream_admit(struct stream_worker *w, struct queue **q,
         *reason = "too many streams in this process";
         return 503;
     }
-    if (w->rcap < stream_feed_bufsize(*q)) {
-        free(w->rbuf);
-        w->rcap = stream_feed_bufsize(*q);
-        w->rbuf = malloc(w->rcap);
-        if (w->rbuf == NULL) {
-            w->rcap = 0;
+    if (a->rcap < stream_feed_bufsize(*q)) {
+        free(a->rbuf);
+        a->rcap = stream_feed_bufsize(*q);
+        a->rbuf = malloc(a->rcap);
+        if (a->rbuf == NULL) {
+            a->rcap = 0;
             *reason = "out of memory";
             return 503;
         }
@@ -151,26 +108,25 @@ static int stream_admit(struct stream_worker *w, struct queue **q,
     return 0;
 }
 
-/* Builds the stream for the accepted request c->req: head, start plan.
+/* Builds the stream for request r into c: head, start plan. Writes the
+ * head of a HEAD request into head (its length in *head_len) instead.
  * Call with cfg_lock held. 0 or a status with reason. */
-static int stream_prepare(struct stream_worker *w, struct pump_conn *c,
-                          const char *cors, const char **reason)
+static int stream_prepare(struct stream_app *a, struct fcgi_request *r,
+                          struct pump_conn *c, const char *cors,
+                          char *head, size_t *head_len, const char **reason)
 {
-    struct stream_app *a = w->app;
     struct queue *q;
-    char head[1024];
     size_t n;
     int status;
 
-    status = stream_req_parse(&c->req, &a->cfg, stream_getparam,
-                              w->req.envp, reason);
+    status = stream_req_parse(&c->req, &a->cfg, stream_getparam, r, reason);
     if (status == 0)
-        status = stream_admit(w, &q, reason);
+        status = stream_admit(a, &q, reason);
     if (status != 0)
         return status;
-    n = stream_req_head(head, sizeof(head) - 32, cors);
+    n = stream_req_head(head, *head_len - 32, cors);
     if (c->req.head) {
-        FCGX_PutStr(head, (int)n, w->req.out);
+        *head_len = n;
         return 0;
     }
     n += sse_encode_retry(head + n, a->cfg.retry_ms);
@@ -179,71 +135,39 @@ static int stream_prepare(struct stream_worker *w, struct pump_conn *c,
         *reason = "out of memory";
         return 503;
     }
-    stream_feed_plan(q, &c->req, w->rbuf, w->rcap, &c->plan);
+    stream_feed_plan(q, &c->req, a->rbuf, a->rcap, &c->plan);
     return 0;
 }
 
-/* Serves one accepted request: an error or HEAD through libfcgi, or a
- * stream detached from libfcgi and handed to the pump. */
-static void stream_handle(struct stream_worker *w)
+/* The runtime's handler: an error or HEAD is answered here, a stream is
+ * taken from the runtime and handed to the pump. */
+static void stream_on_request(struct fcgi_request *r, void *ctx)
 {
-    struct stream_app *a = w->app;
+    struct stream_app *a = ctx;
     struct pump_conn *c = calloc(1, sizeof(*c));
     const char *reason = "out of memory", *cors;
+    char out[1024];
+    size_t n = sizeof(out);
     int status = 503;
 
     pthread_rwlock_rdlock(&a->cfg_lock);
-    cors = config_cors_allow(&a->cfg,
-                             FCGX_GetParam("HTTP_ORIGIN", w->req.envp));
+    cors = config_cors_allow(&a->cfg, fcgi_request_param(r, "HTTP_ORIGIN"));
     if (c != NULL)
-        status = stream_prepare(w, c, cors, &reason);
-    if (status != 0)
-        stream_reject(w, status, reason, cors);
+        status = stream_prepare(a, r, c, cors, out, &n, &reason);
+    if (status != 0) {
+        if (status >= 500)
+            log_warn("%d: %s", status, reason);
+        n = stream_req_error(out, sizeof(out), status, reason,
+                             (a->cfg.retry_ms + 999) / 1000, cors);
+    }
     pthread_rwlock_unlock(&a->cfg_lock);
     if (status != 0 || c->head == NULL) {
-        FCGX_Finish_r(&w->req);
+        fcgi_request_reply(r, out, n);
         free(c);
         return;
     }
-    stream_drain_stdin(&w->req);
-    c->fd = w->req.ipcFd;
-    c->request_id = (unsigned)w->req.requestId;
-    FCGX_Free(&w->req, 0);          /* streams and params; not the fd */
-    w->req.ipcFd = -1;              /* the next accept must not touch it */
+    c->fd = fcgi_request_detach(r, &c->request_id);
     pump_submit(a->pump, c);
-}
-
-/* Accept thread: FCGX_Accept_r until shutdown. */
-static void *stream_accept_main(void *arg)
-{
-    struct stream_worker *w = arg;
-    struct stream_app *a = w->app;
-    sigset_t usr1;
-
-    sigemptyset(&usr1);
-    sigaddset(&usr1, SIGUSR1);
-    pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
-    FCGX_InitRequest(&w->req, a->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
-    while (!atomic_load(&a->stopping)) {
-        int rc = FCGX_Accept_r(&w->req);
-
-        if (rc < 0) {
-            struct timespec ts = { 0, 100000000 };
-
-            if (atomic_load(&a->stopping))
-                break;
-            if (rc != -EINTR) {
-                log_error("FCGX_Accept_r: %s", strerror(-rc));
-                nanosleep(&ts, NULL);
-            }
-            continue;
-        }
-        stream_handle(w);
-    }
-    FCGX_Finish_r(&w->req);
-    free(w->rbuf);
-    free(w);
-    return NULL;
 }
 
 /* The pump's settings from cfg. */
@@ -253,18 +177,25 @@ static void stream_settings(const struct config *cfg,
     set->heartbeat = cfg->heartbeat;
     set->client_buffer = cfg->client_buffer;
     set->coalesce_us = cfg->coalesce_us;
+    set->drain_ms = cfg->drain_ms;
+}
+
+/* The runtime's limits from cfg. */
+static void stream_limits(const struct config *cfg,
+                          struct fcgi_server_limits *lim)
+{
+    lim->read_timeout_ms = cfg->read_timeout_ms;
+    lim->max_pending = cfg->max_pending;
+    lim->params_max = STREAM_PARAMS_MAX;
+    lim->body_drain_max = STREAM_BODY_DRAIN;
 }
 
 /* SIGTERM (pump thread): stop accepting. */
 static void stream_on_term(void *ctx)
 {
     struct stream_app *a = ctx;
-    int i;
 
-    atomic_store(&a->stopping, true);
-    FCGX_ShutdownPending();
-    for (i = 0; i < a->nthreads; i++)
-        pthread_kill(a->threads[i], SIGUSR1);
+    fcgi_server_stop(a->srv);
 }
 
 /* SIGHUP (pump thread): re-reads the config; keeps the old one if the
@@ -275,6 +206,7 @@ static void stream_on_hup(void *ctx, struct pump *p)
     const char *path = config_path(a->opts.config_path);
     struct config nc, old;
     struct pump_settings set;
+    struct fcgi_server_limits lim;
     char err[512];
 
     if (config_load(&nc, path, true, err, sizeof(err)) < 0) {
@@ -292,130 +224,113 @@ static void stream_on_hup(void *ctx, struct pump *p)
     log_set_level(a->cfg.log_level);
     stream_settings(&a->cfg, &set);
     pump_configure(p, &set);
+    stream_limits(&a->cfg, &lim);
+    fcgi_server_set_limits(a->srv, &lim);
     log_info("reloaded %s", path);
 }
 
-/* Starts the accept threads. 0 or -errno. */
-static int stream_start_accept(struct stream_app *a)
+/* The runtime's thread. */
+static void *stream_server_main(void *arg)
 {
-    int i, rc;
+    struct stream_app *a = arg;
 
-    for (i = 0; i < STREAM_ACCEPT_THREADS; i++) {
-        struct stream_worker *w = calloc(1, sizeof(*w));
-
-        if (w == NULL)
-            return -ENOMEM;
-        w->app = a;
-        rc = pthread_create(&a->threads[i], NULL, stream_accept_main, w);
-        if (rc != 0) {
-            free(w);
-            log_error("pthread_create: %s", strerror(rc));
-            return -rc;
-        }
-        a->nthreads++;
-    }
-    return 0;
+    if (fcgi_server_run(a->srv) < 0)
+        kill(getpid(), SIGTERM);
+    return NULL;
 }
 
-/* Joins the accept threads, poking them out of accept(); gives up on a
- * thread stuck longer than STREAM_JOIN_US (exit closes it anyway). */
-static void stream_join_accept(struct stream_app *a)
+/* Blocks the signals the pump reads, in every thread to come. */
+static void stream_block_signals(void)
 {
-    uint64_t end = util_mono_us() + STREAM_JOIN_US;
-    int i;
-
-    for (i = 0; i < a->nthreads; i++) {
-        for (;;) {
-            struct timespec ts;
-
-            pthread_kill(a->threads[i], SIGUSR1);
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 20000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            if (pthread_timedjoin_np(a->threads[i], NULL, &ts) == 0)
-                break;
-            if (util_mono_us() >= end) {
-                pthread_detach(a->threads[i]);
-                break;
-            }
-        }
-    }
-}
-
-/* Blocks the signals the pump reads (and SIGUSR1, which only the threads
- * that wait in accept()/futex take) and installs the SIGUSR1 no-op. */
-static void stream_signals(void)
-{
-    struct sigaction sa = { .sa_handler = stream_on_usr1 };
     sigset_t set;
 
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);     /* no SA_RESTART: EINTR */
-    signal(SIGPIPE, SIG_IGN);
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-/* The FastCGI server: pump in this thread, accept threads around it. */
-static int stream_serve(struct stream_app *a)
+/* A worker: the runtime in its thread, the pump in this one. */
+static int stream_worker(int listen_fd, void *ctx)
 {
+    struct stream_app *a = ctx;
     struct pump_hooks hooks = {
         .on_term = stream_on_term, .on_hup = stream_on_hup, .ctx = a,
     };
+    struct fcgi_server_ops ops = { .handle = stream_on_request, .ctx = a };
+    struct fcgi_server_limits lim;
     struct pump_settings set;
     struct queue *q;
+    pthread_t t;
     int rc;
 
-    stream_signals();
+    fcgi_app_worker_signals();
+    stream_block_signals();
     stream_settings(&a->cfg, &set);
-    rc = pump_create(&set, &a->pump);
-    if (rc < 0)
+    stream_limits(&a->cfg, &lim);
+    if (pump_create(&set, &a->pump) < 0)
         return 1;
-    pthread_rwlock_rdlock(&a->cfg_lock);
     stream_queue(a);
-    pthread_rwlock_unlock(&a->cfg_lock);
-    rc = stream_start_accept(a);
-    if (rc == 0)
+    rc = fcgi_server_create(listen_fd, &lim, &ops, &a->srv);
+    if (rc == 0) {
+        rc = -pthread_create(&t, NULL, stream_server_main, a);
+        if (rc < 0)
+            log_error("pthread_create: %s", strerror(-rc));
+    }
+    if (rc == 0) {
+        fcgi_master_ready();
         rc = pump_run(a->pump, &hooks);
-    stream_on_term(a);
-    stream_join_accept(a);
+        fcgi_server_stop(a->srv);
+        pthread_join(t, NULL);
+    }
     pump_destroy(a->pump);
+    fcgi_server_destroy(a->srv);
     q = atomic_load(&a->q);
     if (q != NULL)
         queue_close(q);
+    free(a->rbuf);
+    config_free(&a->cfg);
     return rc < 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
     static struct stream_app app;
+    struct fcgi_master_conf mc = { .ident = "sseq-stream" };
+    const char *created;
     bool is_cgi;
     long nofile;
-    int rc;
+    int fd, rc;
 
     fcgi_app_parse_args(argc, argv,
         "Streams sseq queue messages as Server-Sent Events (FastCGI).",
         &app.opts);
-    fcgi_app_load_config("sseq-stream", app.opts.config_path, &app.cfg);
+    fcgi_app_load_config("sseq-stream", &app.opts, &app.cfg);
     pthread_rwlock_init(&app.cfg_lock, NULL);
     pthread_mutex_init(&app.q_mu, NULL);
     nofile = util_raise_nofile();
     if (nofile < 0)
         log_warn("RLIMIT_NOFILE: %s", strerror((int)-nofile));
-    app.listen_fd = fcgi_app_listen(app.opts.listen, &is_cgi);
-    if (app.listen_fd < 0)
+    fd = fcgi_app_listen(&app.opts, &is_cgi, &created);
+    if (fd < 0)
         return 1;
-    if (is_cgi)
+    if (is_cgi) {
         rc = stream_cgi_run(&app.cfg);
-    else
-        rc = stream_serve(&app);
+        config_free(&app.cfg);
+        return rc;
+    }
+    mc.processes = app.opts.processes ? app.opts.processes
+                                      : app.cfg.stream_processes;
+    mc.drain_ms = app.cfg.drain_ms;
+    mc.argv = argv;
+    mc.unlink_path = created;
+    log_info("sseq-stream %s: fd %d, queue %s, %u processes, "
+             "max_subscribers %u each, open files %ld, read_timeout %u ms, "
+             "drain %u ms", PACKAGE_VERSION, fd, app.cfg.queue_path,
+             mc.processes, app.cfg.max_subscribers, nofile,
+             app.cfg.read_timeout_ms, app.cfg.drain_ms);
+    rc = fcgi_master_run(fd, &mc, stream_worker, &app);
     config_free(&app.cfg);
     return rc;
 }

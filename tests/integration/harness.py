@@ -108,6 +108,15 @@ def render_conf(value, key="", indent=""):
     return json.dumps(str(value))
 
 
+def child_pids(pid):
+    """The children of pid (from /proc), [] if it is gone."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
 def default_settings(queue):
     """The test config: a private queue, one all-channel token, channels
     open-* open to anyone."""
@@ -116,6 +125,8 @@ def default_settings(queue):
                   "max_age": 0},
         "max_message_size": 65536,
         "stream": {"heartbeat": 15, "retry": 1000},
+        # Tests stop and start processes often: end streams fast.
+        "fastcgi": {"drain": 200},
         "publish": {"tokens": [{"token": TOKEN, "channels": ["*"]}],
                     "open_channels": ["open-*"]},
         "log_level": "info",
@@ -247,6 +258,18 @@ class Stack:
         self.wait_for(lambda: len(self.pids(role)) == count,
                       "spawn-fcgi " + role)
 
+    def spawn(self, *args):
+        """Runs the shipped sseq-spawn with args (e.g. "restart",
+        "stream"); returns the CompletedProcess."""
+        env = dict(os.environ, RUNDIR=self.tmpdir, CONF=self.conf_path,
+                   PROGRAM=binary("sseq-" + args[-1]),
+                   LOG=os.path.join(self.tmpdir, args[-1] + ".log"),
+                   SSEQ_SPAWN_KEEP_USER="1")
+        return subprocess.run(
+            [os.path.join(BUILDDIR, "fcgi-conf", "spawn-fcgi", "sseq-spawn")]
+            + list(args), env=env, capture_output=True, text=True,
+            timeout=30)
+
     def start_nginx(self):
         for name in ("fastcgi_params",):
             shutil.copy(os.path.join("/etc/nginx", name), self.tmpdir)
@@ -291,13 +314,19 @@ class Stack:
             raise RuntimeError("timed out waiting for " + what)
         return False
 
-    def pids(self, role):
+    def master_pids(self, role):
+        """The master processes spawn-fcgi started (its pid file)."""
         try:
             with open(os.path.join(self.tmpdir, role + ".pid")) as f:
                 pids = [int(x) for x in f.read().split()]
         except OSError:
             return []
         return [p for p in pids if pid_alive(p)]
+
+    def pids(self, role):
+        """The worker processes (the masters' children), which hold the
+        streams and answer requests."""
+        return [c for m in self.master_pids(role) for c in child_pids(m)]
 
     def stream_pids(self):
         return self.pids("stream")
@@ -306,10 +335,10 @@ class Stack:
         return self.pids("publish")
 
     def stop_role(self, role, sig=signal.SIGTERM, timeout=5):
-        """Signals every sseq-<role> process; returns {pid: exit status}
-        (None for one that had to be killed)."""
+        """Signals every sseq-<role> master (which stops its workers);
+        returns {pid: exit status} (None for one that had to be killed)."""
         status = {}
-        pids = self.pids(role)
+        pids = self.master_pids(role)
         for p in pids:
             try:
                 os.kill(p, sig)

@@ -231,7 +231,7 @@ class RawFastCGI(harness.TestCase):
                           end_stdin=False)
             status, _, body = parse_cgi(fcgi_response(s, timeout=30))
             s.close()
-            self.assertEqual(status, 400, body)
+            self.assertEqual(status, 408, body)
             self.assertIn(b"request body timed out", body)
             self.assertGreater(time.monotonic() - start, 2)
             self.assertEqual(appends(st), before)

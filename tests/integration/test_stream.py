@@ -167,7 +167,7 @@ class StreamTest(harness.TestCase):
             i = st.publish_cli("t", "x")
             for c in cs:
                 self.assertEqual(ids(c.events(1)), [i])
-            pids = st.stream_pids()
+            pids = st.master_pids("stream")
             status = st.stop_role("stream")
             self.assertEqual(sorted(status), sorted(pids))
             self.assertTrue(all(v == 0 for v in status.values()), status)

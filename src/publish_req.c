@@ -1,0 +1,489 @@
+/* publish_req.c -- the publish request (see publish_req.h): method,
+ * channel, token, content type, body checks, parse, append, answer. */
+#include "ac_config.h"
+
+#include "publish_req.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "http_status.h"
+#include "log.h"
+#include "publish_body.h"
+#include "query.h"
+#include "sse.h"
+#include "util.h"
+
+#define PUBLISH_CHANNEL_MAX   255       /* queue's limit */
+#define PUBLISH_ALLOW         "Allow: POST, OPTIONS\r\n"
+
+/* One request being answered. */
+struct publish_req {
+    struct publish_app *app;
+    struct publish_io *io;
+    const char *remote;         /* REMOTE_ADDR or "-" */
+    const char *query;          /* QUERY_STRING or "" */
+    char cors[512];             /* CORS header lines, or "" */
+    char channel[PUBLISH_CHANNEL_MAX + 1];   /* NUL-terminated once valid */
+    char *scratch;              /* malloc'd, decoded data/event */
+    enum publish_body_type type;
+};
+
+static void publish_refuse(struct publish_req *r, int status,
+                           const char *extra, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static const char *publish_param(struct publish_req *r, const char *name)
+{
+    return r->io->param(r->io->ctx, name);
+}
+
+/* Writes n bytes of the answer into io->out (cut at its size). */
+static void publish_write(struct publish_req *r, const char *buf, size_t n)
+{
+    struct publish_io *io = r->io;
+
+    if (n > sizeof(io->out) - io->out_len)
+        n = sizeof(io->out) - io->out_len;
+    memcpy(io->out + io->out_len, buf, n);
+    io->out_len += n;
+}
+
+/* Copies src[0..len) into dst (cap) for a reason or log line: printable
+ * ASCII as is, other bytes as \xNN, cut to 64 input bytes with "...". */
+static const char *publish_quote(char *dst, size_t cap, const char *src,
+                                 size_t len)
+{
+    size_t i, o = 0;
+
+    for (i = 0; i < len && i < 64 && o + 5 < cap; i++) {
+        unsigned char c = (unsigned char)src[i];
+
+        if (c >= 0x20 && c < 0x7f && c != '\\')
+            dst[o++] = (char)c;
+        else
+            o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", c);
+    }
+    if (i < len && o + 4 < cap) {
+        memcpy(dst + o, "...", 3);
+        o += 3;
+    }
+    dst[o] = '\0';
+    return dst;
+}
+
+/* Sends a refusal: status, CORS and extra headers, the reason as body;
+ * logs it with the channel and remote address. */
+static void publish_refuse(struct publish_req *r, int status,
+                           const char *extra, const char *fmt, ...)
+{
+    char reason[HTTP_STATUS_REASON_MAX], headers[HTTP_STATUS_EXTRA_MAX];
+    char resp[HTTP_STATUS_RESPONSE_MAX];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    snprintf(headers, sizeof(headers), "%s%s", r->cors, extra ? extra : "");
+    log_msg(status >= 500 ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO,
+            "refused %d: %s; channel=%s remote=%s", status, reason,
+            r->channel[0] ? r->channel : "-", r->remote);
+    n = http_status_format(resp, sizeof(resp), status, headers, reason);
+    if (n > 0)
+        publish_write(r, resp, (size_t)n);
+}
+
+/* Sets r->cors from Origin and cors_origins. */
+static void publish_cors(struct publish_req *r)
+{
+    const char *origin = publish_param(r, "HTTP_ORIGIN");
+    const char *allow;
+
+    r->cors[0] = '\0';
+    if (origin == NULL || origin[0] == '\0')
+        return;
+    allow = config_cors_allow(&r->app->cfg, origin);
+    if (allow != NULL && strlen(allow) < 256)
+        snprintf(r->cors, sizeof(r->cors),
+                 "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n",
+                 allow);
+}
+
+/* OPTIONS: the CORS preflight (and a plain Allow answer). */
+static void publish_preflight(struct publish_req *r)
+{
+    char resp[1024];
+    int n;
+
+    n = snprintf(resp, sizeof(resp),
+                 "Status: 204 No Content\r\n" PUBLISH_ALLOW "%s%s\r\n",
+                 r->cors, r->cors[0] == '\0' ? "" :
+                 "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
+                 "Access-Control-Allow-Headers: Authorization, "
+                 "Content-Type\r\n"
+                 "Access-Control-Max-Age: 86400\r\n");
+    if (n > 0 && (size_t)n < sizeof(resp))
+        publish_write(r, resp, (size_t)n);
+}
+
+/* Percent-decodes the query parameter key into dst (cap); 1 if found, 0
+ * if absent, -EINVAL (bad escape) or -ENAMETOOLONG. */
+static int publish_query_get(struct publish_req *r, const char *key,
+                             char *dst, size_t cap, size_t *len)
+{
+    const char *val;
+    size_t vlen;
+    long n;
+
+    if (!query_find(r->query, strlen(r->query), key, &val, &vlen))
+        return 0;
+    if (vlen >= cap)
+        return -ENAMETOOLONG;
+    n = util_url_decode(dst, val, vlen, true);
+    if (n < 0)
+        return -EINVAL;
+    dst[n] = '\0';
+    *len = (size_t)n;
+    return 1;
+}
+
+/* Finds and validates the channel (PATH_INFO "/NAME" or ?channel=). */
+static int publish_channel(struct publish_req *r)
+{
+    const char *path = publish_param(r, "PATH_INFO");
+    char q[3 * PUBLISH_CHANNEL_MAX + 1], quoted[300];
+    const char *name = NULL;
+    size_t len = 0, qlen = 0;
+    int rc;
+
+    if (path != NULL && path[0] == '/' && path[1] != '\0') {
+        name = path + 1;
+        len = strlen(name);
+    }
+    rc = publish_query_get(r, "channel", q, sizeof(q), &qlen);
+    if (rc < 0) {
+        publish_refuse(r, 400, NULL, "bad channel name: %s",
+                       rc == -EINVAL ? "bad percent escape in ?channel="
+                                     : "too long");
+        return -EINVAL;
+    }
+    if (rc > 0 && name != NULL && (qlen != len || memcmp(q, name, len))) {
+        publish_refuse(r, 400, NULL, "two channels given: \"%s\" in the "
+                       "path and \"%s\" in ?channel=",
+                       publish_quote(quoted, 150, name, len),
+                       publish_quote(quoted + 150, 150, q, qlen));
+        return -EINVAL;
+    }
+    if (name == NULL && rc > 0) {
+        name = q;
+        len = qlen;
+    }
+    if (name == NULL || len == 0) {
+        publish_refuse(r, 400, NULL, "no channel: POST /publish/NAME or "
+                       "/publish?channel=NAME");
+        return -EINVAL;
+    }
+    if (len > PUBLISH_CHANNEL_MAX || memchr(name, '\0', len) != NULL ||
+        !config_channel_valid(&r->app->cfg, name, len)) {
+        publish_refuse(r, 400, NULL, "bad channel name \"%s\": must match "
+                       "%s", publish_quote(quoted, sizeof(quoted), name, len),
+                       r->app->cfg.channel_pattern);
+        return -EINVAL;
+    }
+    memcpy(r->channel, name, len);
+    r->channel[len] = '\0';
+    return 0;
+}
+
+/* Checks Authorization for the channel. */
+static int publish_auth(struct publish_req *r)
+{
+    enum auth_result a;
+    int status;
+
+    a = auth_check(&r->app->cfg, publish_param(r, "HTTP_AUTHORIZATION"),
+                   r->channel);
+    status = auth_status(a);
+    if (status == 0)
+        return 0;
+    publish_refuse(r, status,
+                   status == 401 ? "WWW-Authenticate: Bearer realm=\"sseq\""
+                                   "\r\n" : NULL,
+                   "%s (channel %s)", auth_reason(a), r->channel);
+    return -EACCES;
+}
+
+/* Picks the event: from the body, else ?event=; validates it. NULL/0 =
+ * none. */
+static int publish_event(struct publish_req *r, struct publish_body *b,
+                         char *qbuf, size_t qcap)
+{
+    char quoted[300];
+    size_t len = 0;
+    int rc;
+
+    if (b->event == NULL || b->event_len == 0) {
+        rc = publish_query_get(r, "event", qbuf, qcap, &len);
+        if (rc < 0) {
+            publish_refuse(r, 400, NULL, "bad event name: %s",
+                           rc == -EINVAL ? "bad percent escape in ?event="
+                                         : "too long");
+            return -EINVAL;
+        }
+        b->event = rc > 0 && len > 0 ? qbuf : NULL;
+        b->event_len = b->event ? len : 0;
+    }
+    if (b->event == NULL || b->event_len == 0)
+        return 0;
+    if (sse_validate_field(b->event, b->event_len) < 0) {
+        publish_refuse(r, 400, NULL, "bad event name \"%s\": 1 to %d bytes "
+                       "of UTF-8 without CR, LF or NUL",
+                       publish_quote(quoted, sizeof(quoted), b->event,
+                                     b->event_len), SSE_EVENT_MAX);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* The queue, opened on first use (so a queue created after start-up is
+ * found); NULL with *err set if it cannot be opened. */
+static struct queue *publish_queue(struct publish_app *app, int *err)
+{
+    int rc;
+
+    if (app->q != NULL)
+        return app->q;
+    rc = queue_open(app->cfg.queue_path, &app->q);
+    if (rc < 0) {
+        app->q = NULL;
+        *err = -rc;
+        log_error("queue_open %s: %s (errno %d: %s)", app->cfg.queue_path,
+                  queue_error(), -rc, strerror(-rc));
+        return NULL;
+    }
+    app->slot = queue_proc_claim(app->q, "publish");
+    return app->q;
+}
+
+/* Publishes this process's counters into its queue slot. */
+static void publish_stats(struct publish_app *app, size_t data_len)
+{
+    struct queue_proc_counters c = { 0 };
+
+    c.events = ++app->published;
+    c.bytes = app->bytes += data_len;
+    c.streams_total = app->requests;
+    if (app->slot >= 0)
+        queue_proc_update(app->q, app->slot, &c);
+}
+
+/* Writes s as a JSON string body (channel names are short). */
+static size_t publish_json_str(char *dst, size_t cap, const char *s)
+{
+    size_t o = 0;
+
+    for (; *s != '\0' && o + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c == '"' || c == '\\')
+            o += (size_t)snprintf(dst + o, cap - o, "\\%c", c);
+        else if (c < 0x20)
+            o += (size_t)snprintf(dst + o, cap - o, "\\u%04x", c);
+        else
+            dst[o++] = (char)c;
+    }
+    dst[o] = '\0';
+    return o;
+}
+
+/* Appends the message and answers 202, or refuses 413/503. */
+static void publish_append(struct publish_req *r, const struct publish_body *b)
+{
+    struct queue_msg m = {
+        r->channel, strlen(r->channel), b->event, b->event_len,
+        b->data, b->data_len,
+    };
+    char resp[2048], body[8 * PUBLISH_CHANNEL_MAX + 64];
+    char chan[6 * PUBLISH_CHANNEL_MAX + 8];
+    struct queue *q;
+    uint64_t id;
+    int err = 0, rc, n, blen;
+
+    q = publish_queue(r->app, &err);
+    if (q == NULL) {
+        publish_refuse(r, 503, NULL, "queue %s unavailable: %s",
+                       r->app->cfg.queue_path, strerror(err));
+        return;
+    }
+    rc = queue_append(q, &m, &id);
+    if (rc == -EMSGSIZE) {
+        publish_refuse(r, 413, NULL, "message of %zu bytes does not fit in "
+                       "the queue (at most %zu)", b->data_len,
+                       queue_max_payload(q));
+        return;
+    }
+    if (rc < 0) {
+        log_error("queue_append %s: errno %d: %s", r->app->cfg.queue_path,
+                  -rc, strerror(-rc));
+        publish_refuse(r, 503, NULL, "queue %s unusable: %s",
+                       r->app->cfg.queue_path, strerror(-rc));
+        return;
+    }
+    publish_stats(r->app, b->data_len);
+    publish_json_str(chan, sizeof(chan), r->channel);
+    blen = snprintf(body, sizeof(body), "{\"id\":\"%llu\",\"channel\":"
+                    "\"%s\"}", (unsigned long long)id, chan);
+    n = snprintf(resp, sizeof(resp), "Status: 202 Accepted\r\n"
+                 "Content-Type: application/json\r\n"
+                 "Content-Length: %d\r\n"
+                 "Cache-Control: no-store\r\n%s\r\n%s",
+                 blen, r->cors, body);
+    if (n > 0 && (size_t)n < sizeof(resp))
+        publish_write(r, resp, (size_t)n);
+    log_debug("published id=%llu channel=%s bytes=%zu remote=%s",
+              (unsigned long long)id, r->channel, b->data_len, r->remote);
+}
+
+/* Parses the body, checks event and size, appends. */
+static void publish_message(struct publish_req *r)
+{
+    char qevent[3 * SSE_EVENT_MAX + 1];
+    struct publish_body b;
+
+    if (publish_body_parse(r->type, r->io->body, r->io->body_len, r->scratch,
+                           &b) < 0) {
+        publish_refuse(r, 400, NULL, "%s", b.why);
+        return;
+    }
+    if (publish_event(r, &b, qevent, sizeof(qevent)) < 0)
+        return;
+    if (b.data_len > r->app->cfg.max_message_size) {
+        publish_refuse(r, 413, NULL, "data of %zu bytes is over "
+                       "max_message_size %zu", b.data_len,
+                       r->app->cfg.max_message_size);
+        return;
+    }
+    publish_append(r, &b);
+}
+
+/* Checks the body's length against Content-Length and the type's
+ * limit (the body was read already: its first bytes kept, all counted). */
+static int publish_body_check(struct publish_req *r)
+{
+    const struct publish_io *io = r->io;
+    const char *cl = publish_param(r, "CONTENT_LENGTH");
+    size_t limit = publish_body_limit(r->type, r->app->cfg.max_message_size);
+    uint64_t announced = 0;
+    bool known = cl != NULL && cl[0] != '\0';
+
+    if (known && util_parse_u64(cl, strlen(cl), &announced) < 0) {
+        publish_refuse(r, 400, NULL, "bad Content-Length \"%.20s\"", cl);
+        return -EINVAL;
+    }
+    if ((known && announced > limit) || io->body_seen > limit) {
+        publish_refuse(r, 413, NULL, "body of %llu bytes is over the limit "
+                       "of %zu bytes (max_message_size %zu)",
+                       (unsigned long long)(known ? announced
+                                                  : io->body_seen),
+                       limit, r->app->cfg.max_message_size);
+        return -EMSGSIZE;
+    }
+    if (io->read_error == -ETIMEDOUT) {
+        publish_refuse(r, 400, NULL, "request body timed out (got %zu of "
+                       "%llu bytes)", io->body_seen,
+                       (unsigned long long)announced);
+        return -ETIMEDOUT;
+    }
+    if (io->read_error < 0 || (known && io->body_seen < announced)) {
+        publish_refuse(r, 400, NULL, "request body cut short (got %zu of "
+                       "%llu bytes)", io->body_seen,
+                       (unsigned long long)announced);
+        return -EPIPE;
+    }
+    if (known && io->body_seen > announced) {
+        publish_refuse(r, 413, NULL, "body longer than its Content-Length "
+                       "%llu", (unsigned long long)announced);
+        return -EMSGSIZE;
+    }
+    return 0;
+}
+
+size_t publish_req_body_limit(const struct publish_app *app,
+                              const char *content_type)
+{
+    char why[PUBLISH_BODY_WHY_MAX];
+    int type = publish_body_type(content_type, why, sizeof(why));
+
+    return type < 0 ? 0 : publish_body_limit((enum publish_body_type)type,
+                                             app->cfg.max_message_size);
+}
+
+void publish_app_init(struct publish_app *app)
+{
+    app->q = NULL;
+    app->slot = -1;
+    app->published = app->bytes = app->requests = 0;
+}
+
+void publish_app_close(struct publish_app *app)
+{
+    if (app->q != NULL) {
+        if (app->slot >= 0)
+            queue_proc_release(app->q, app->slot);
+        queue_close(app->q);
+        app->q = NULL;
+    }
+    config_free(&app->cfg);
+}
+
+/* Answers one request, whatever the outcome. */
+void publish_req_handle(struct publish_app *app, struct publish_io *io)
+{
+    struct publish_req r = { .app = app, .io = io };
+    const char *method = publish_param(&r, "REQUEST_METHOD");
+    char why[PUBLISH_BODY_WHY_MAX], quoted[100];
+    int type;
+
+    io->out_len = 0;
+    app->requests++;
+    r.remote = publish_param(&r, "REMOTE_ADDR");
+    r.remote = r.remote ? r.remote : "-";
+    r.query = publish_param(&r, "QUERY_STRING");
+    r.query = r.query ? r.query : "";
+    method = method ? method : "";
+    publish_cors(&r);
+    if (strcmp(method, "OPTIONS") == 0) {
+        publish_preflight(&r);
+        return;
+    }
+    if (strcmp(method, "POST") != 0) {
+        publish_refuse(&r, 405, PUBLISH_ALLOW, "method \"%s\" not allowed: "
+                       "use POST", publish_quote(quoted, sizeof(quoted),
+                                                 method, strlen(method)));
+        return;
+    }
+    if (publish_channel(&r) < 0 || publish_auth(&r) < 0)
+        return;
+    type = publish_body_type(publish_param(&r, "CONTENT_TYPE"), why,
+                             sizeof(why));
+    if (type < 0) {
+        publish_refuse(&r, 415, NULL, "%s", why);
+        return;
+    }
+    r.type = (enum publish_body_type)type;
+    if (publish_body_check(&r) < 0)
+        return;
+    r.scratch = malloc(io->body_len + 1);
+    if (r.scratch == NULL) {
+        publish_refuse(&r, 503, NULL, "out of memory for a %zu-byte body",
+                       io->body_len);
+        return;
+    }
+    publish_message(&r);
+    free(r.scratch);
+}

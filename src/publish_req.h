@@ -1,0 +1,60 @@
+/* publish_req.h -- the publish request of sseq-publish: POST
+ * /publish/NAME (or /publish?channel=NAME) with a body whose message is
+ * appended to the queue; the answer (202 with the id as JSON, or one
+ * refusal from the table in http_status.c) is written into the request's
+ * output buffer. The same logic serves FastCGI (fcgi_server.c has read the
+ * whole body) and plain CGI (publish_main.c reads stdin).
+ *
+ * Every refusal gets its status, a one-line reason naming the culprit, one
+ * log line (status, reason, channel, remote address; never a token), and
+ * writes nothing to the queue. */
+#ifndef SSEQ_PUBLISH_REQ_H
+#define SSEQ_PUBLISH_REQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "queue.h"
+
+#define PUBLISH_REQ_OUT_MAX 4096    /* longest answer */
+
+/* The process's publishing state: its config, the queue (opened on first
+ * use, so a queue created after start-up is found) and its counters. One
+ * thread uses it at a time. */
+struct publish_app {
+    struct config cfg;
+    struct queue *q;            /* NULL until it opens */
+    int slot;                   /* queue_proc_claim slot, or -1 */
+    uint64_t published, bytes, requests;
+};
+
+/* One request: where its params come from, its body as read, and the
+ * answer written by publish_req_handle. */
+struct publish_io {
+    const char *(*param)(void *ctx, const char *name);
+    void *ctx;
+    const char *body;           /* the first body_len bytes of the body */
+    size_t body_len;
+    size_t body_seen;           /* the whole body's length */
+    int read_error;             /* 0, -ETIMEDOUT or -EPIPE (CGI stdin) */
+    char out[PUBLISH_REQ_OUT_MAX];
+    size_t out_len;
+};
+
+/* Sets up app (slot -1, no queue) over a loaded config it now owns. */
+void publish_app_init(struct publish_app *app);
+
+/* Releases the queue slot, closes the queue, frees the config. */
+void publish_app_close(struct publish_app *app);
+
+/* How many body bytes to keep for a request of content_type (NULL ok):
+ * the limit of that body type (publish_body_limit), 0 for a type that
+ * will be refused. */
+size_t publish_req_body_limit(const struct publish_app *app,
+                              const char *content_type);
+
+/* Answers one request into io->out, whatever the outcome. */
+void publish_req_handle(struct publish_app *app, struct publish_io *io);
+
+#endif
