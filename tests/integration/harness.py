@@ -173,10 +173,11 @@ http {{
 }}
 """
 
-UPSTREAM_CONF = """\
-upstream sseq_stream {{ server unix:{tmp}/stream.sock; }}
-upstream sseq_publish {{ server unix:{tmp}/publish.sock; }}
-"""
+def upstream_conf(tmp):
+    """The shipped sseq-upstream.conf with its sockets in tmp."""
+    with open(os.path.join(SRCDIR, "fcgi-conf", "nginx",
+                           "sseq-upstream.conf")) as f:
+        return f.read().replace("/run/sseq/", tmp + "/")
 
 _counter = [0]
 
@@ -185,8 +186,10 @@ class Stack:
     """nginx + spawn-fcgi -F N sseq-stream + sseq-publish, private queue."""
 
     def __init__(self, settings=None, stream_procs=2, publish_procs=1,
-                 nginx_workers=1, create_queue=True, queue_size=None):
+                 nginx_workers=1, create_queue=True, queue_size=None,
+                 programs=None):
         _counter[0] += 1
+        self.programs = programs or {}
         self.queue = "/sseq-it-%d-%d" % (os.getpid(), _counter[0])
         self.conf_dict = default_settings(self.queue)
         if queue_size:
@@ -246,7 +249,7 @@ class Stack:
         if count == 0:
             return
         env = dict(os.environ, RUNDIR=self.tmpdir, CONF=self.conf_path,
-                   PROCS=str(count), PROGRAM=binary("sseq-" + role),
+                   PROCS=str(count), PROGRAM=self.program(role),
                    LOG=os.path.join(self.tmpdir, role + ".log"),
                    SSEQ_SPAWN_KEEP_USER="1")
         r = subprocess.run(
@@ -258,11 +261,15 @@ class Stack:
         self.wait_for(lambda: len(self.pids(role)) == count,
                       "spawn-fcgi " + role)
 
+    def program(self, role):
+        """The binary sseq-<role> runs from (programs= overrides)."""
+        return self.programs.get(role, binary("sseq-" + role))
+
     def spawn(self, *args):
         """Runs the shipped sseq-spawn with args (e.g. "restart",
         "stream"); returns the CompletedProcess."""
         env = dict(os.environ, RUNDIR=self.tmpdir, CONF=self.conf_path,
-                   PROGRAM=binary("sseq-" + args[-1]),
+                   PROGRAM=self.program(args[-1]),
                    LOG=os.path.join(self.tmpdir, args[-1] + ".log"),
                    SSEQ_SPAWN_KEEP_USER="1")
         return subprocess.run(
@@ -274,7 +281,7 @@ class Stack:
         for name in ("fastcgi_params",):
             shutil.copy(os.path.join("/etc/nginx", name), self.tmpdir)
         with open(os.path.join(self.tmpdir, "sseq-upstream.conf"), "w") as f:
-            f.write(UPSTREAM_CONF.format(tmp=self.tmpdir))
+            f.write(upstream_conf(self.tmpdir))
         for attempt in range(5):
             self.port = free_port()
             conf = os.path.join(self.tmpdir, "nginx.conf")
