@@ -61,7 +61,7 @@ struct fcgi_conn {
     size_t body_keep;           /* set by the caller at FCGI_CONN_PARAMS */
     size_t body_seen;           /* every STDIN byte, kept or not */
     /* a management answer to write */
-    uint8_t reply[64];
+    uint8_t reply[96];
     size_t reply_len;
 };
 
