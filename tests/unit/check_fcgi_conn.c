@@ -214,10 +214,18 @@ START_TEST(test_management_and_mpx)
     ck_assert_uint_eq(c.reply[12], 1);              /* CANT_MPX_CONN */
     ev = fcgi_conn_feed(&c, buf + off, n - off, &used);
     off += used;
-    ck_assert_int_eq(ev, FCGI_CONN_REPLY);          /* FILTER role */
-    ck_assert_uint_eq(c.reply[12], 1 + 2);          /* UNKNOWN_ROLE */
+    ck_assert_int_eq(ev, FCGI_CONN_REPLY);          /* 3, while 1 is open */
+    ck_assert_uint_eq(c.reply[12], 1);
     ev = fcgi_conn_feed(&c, buf + off, n - off, &used);
     ck_assert_int_eq(ev, FCGI_CONN_ABORT);
+    fcgi_conn_free(&c);
+
+    n = 0;
+    rec(buf, &n, FCGI_REC_BEGIN_REQUEST, 3, filter, 8, 0);
+    fcgi_conn_init(&c, &lim);
+    ev = fcgi_conn_feed(&c, buf, n, &used);
+    ck_assert_int_eq(ev, FCGI_CONN_REPLY);          /* FILTER role */
+    ck_assert_uint_eq(c.reply[12], 3);              /* UNKNOWN_ROLE */
     fcgi_conn_free(&c);
 }
 END_TEST
