@@ -10,8 +10,8 @@
 #   sseq_stack_start DIR PORT BUILDDIR   (stops a stack left in DIR first)
 #   sseq_stack_stop DIR
 #   sseq_stack_status DIR                (0: all runs, 1: part, 3: none)
-#   sseq_stack_restart_stream DIR        (SIGTERM every sseq-stream, wait,
-#                                         spawn them again)
+#   sseq_stack_restart_stream DIR        (new sseq-stream processes with no
+#                                         downtime: sseq-spawn restart)
 #   sseq_stack_stop_stream DIR, sseq_stack_start_stream DIR (its halves)
 # Run, it does the same: scripts/stack.sh start|stop|status|restart-stream|
 # stop-stream|start-stream DIR [PORT BUILDDIR].
@@ -208,15 +208,25 @@ _stack_last_line() {
     echo "$line"
 }
 
-# Whether pid file $1 lists $2 running processes of "${@:3}".
+# The worker processes of the masters in pid file $1 (their children).
+_stack_workers() {
+    local pid
+    for pid in $(_stack_pids "$@"); do
+        cat "/proc/$pid/task/$pid/children" 2>/dev/null
+    done | tr ' ' '\n' | grep -v '^$'
+}
+
+# Whether pid file $1 names a running master of "${@:3}" with $2 workers.
 _stack_count_is() {
     local file=$1 n=$2
     shift 2
-    [ "$(_stack_pids "$file" "$@" | wc -l)" = "$n" ]
+    [ "$(_stack_pids "$file" "$@" | wc -l)" = 1 ] &&
+        [ "$(_stack_workers "$file" "$@" | wc -l)" = "$n" ]
 }
 
-# spawn-fcgi -F $3 BUILDDIR/src/sseq-$2 on DIR/$2.sock through the shipped
-# script (BUILDDIR/fcgi-conf/spawn-fcgi/sseq-spawn); its log is DIR/$2.log.
+# Starts BUILDDIR/src/sseq-$2 with $3 workers on DIR/$2.sock through the
+# shipped script (BUILDDIR/fcgi-conf/spawn-fcgi/sseq-spawn, which runs
+# spawn-fcgi); its log is DIR/$2.log.
 _stack_spawn() {
     local dir=$1 role=$2 n=$3 bin="$4/src/sseq-$2"
     rm -f "$dir/$role.pid"
@@ -363,10 +373,15 @@ sseq_stack_start_stream() {
     _stack_spawn "$dir" stream "$STACK_STREAM_PROCS" "$STACK_BUILDDIR"
 }
 
-# SIGTERMs every sseq-stream of the stack in DIR, waits for them to exit,
-# and spawns as many again.
+# Replaces the sseq-stream processes of the stack in DIR with no
+# downtime (sseq-spawn restart: the socket stays open, the new workers
+# accept before the old ones end their streams).
 sseq_stack_restart_stream() {
-    sseq_stack_stop_stream "${1:?DIR}" && sseq_stack_start_stream "$1"
+    local dir
+    _stack_find "${1:?DIR}" || return 1
+    RUNDIR=$dir CONF=$dir/sseq.conf PROGRAM=$STACK_BUILDDIR/src/sseq-stream \
+        LOG=$dir/stream.log SSEQ_SPAWN_KEEP_USER=1 \
+        "$STACK_BUILDDIR/fcgi-conf/spawn-fcgi/sseq-spawn" restart stream
 }
 
 # Prints one line about role $2 ("nginx" or an sseq program) of DIR and
@@ -376,6 +391,7 @@ _stack_status_line() {
     shift 4
     local n
     pids=$(_stack_pids "$file" "$@" | tr '\n' ' ')
+    [ "$name" != nginx ] && pids=$(_stack_workers "$file" "$@" | tr '\n' ' ')
     n=$(echo $pids | wc -w)
     wanted=$((wanted + want))
     running=$((running + n))

@@ -294,9 +294,22 @@ class RestartTest(harness.TestCase):
             self.assertEqual([e.id for e in c.events(1)], [str(i)])
             c.close()
 
+    def unit_commands(self, st):
+        """ExecStart and ExecReload of the shipped sseq-stream.service,
+        with the build's binary and this stack's config."""
+        with open(os.path.join(harness.SRCDIR, "fcgi-conf", "systemd",
+                               "sseq-stream.service.in")) as f:
+            lines = dict(l.strip().split("=", 1) for l in f
+                         if l.startswith(("ExecStart=", "ExecReload=")))
+        sub = lambda c: c.replace("@bindir@", os.path.dirname(
+            harness.binary("sseq-stream"))).replace(
+            "@sysconfdir@/sseq.conf", st.conf_path)
+        return sub(lines["ExecStart"]).split(), sub(lines["ExecReload"])
+
     def test_socket_held_stop_start(self):
         """systemd's socket unit: the socket outlives the service, which
-        is stopped (SIGTERM) and started again; no browser sees an error."""
+        is stopped (SIGTERM) and started again with the unit's ExecStart,
+        and reloaded with its ExecReload; no browser sees an error."""
         with harness.Stack(settings={"fastcgi.drain": 500,
                                      "stream.retry": RETRY_MS},
                            stream_procs=0, publish_procs=1) as st:
@@ -305,16 +318,20 @@ class RestartTest(harness.TestCase):
             lsock.bind(path)
             lsock.listen(4096)
             procs = []
+            exec_start, exec_reload = self.unit_commands(st)
 
             def start():
                 procs.append(subprocess.Popen(
-                    [harness.binary("sseq-stream"), "-c", st.conf_path],
-                    stdin=lsock.fileno(),
+                    exec_start, stdin=lsock.fileno(),
                     stderr=open(os.path.join(st.tmpdir, "stream.log"), "a")))
 
             def stop_start():
                 for _ in range(5):
                     time.sleep(0.8)
+                    subprocess.run(exec_reload.replace(
+                        "$MAINPID", str(procs[-1].pid)), shell=True,
+                        check=True)
+                    time.sleep(0.3)
                     procs[-1].terminate()
                     procs[-1].wait(10)
                     start()
