@@ -21,7 +21,10 @@
 #   SSEQ_STACK_STREAM_PROCS      sseq-stream processes (2)
 #   SSEQ_STACK_PUBLISH_PROCS     sseq-publish processes (1)
 #   SSEQ_STACK_NGINX_WORKERS     nginx worker processes (1)
-#   SSEQ_STACK_NGINX_CONNECTIONS worker_connections (4096)
+#   SSEQ_STACK_NGINX_CONNECTIONS worker_connections (24576: a stream holds
+#                                two nginx connections, client and
+#                                upstream, so 10,000 streams on one worker
+#                                need 20,000 and some room)
 #   SSEQ_STACK_ACCESS_LOG        "on" (DIR/access.log) or "off" (on)
 #   SSEQ_STACK_QUEUE             queue path (/sseq-stack-UID-<hash of DIR>)
 #   SSEQ_STACK_QUEUE_SIZE        queue.size (16M)
@@ -144,7 +147,7 @@ EOF
 # Writes DIR/nginx.conf (listening on 127.0.0.1:$2), the upstream file
 # and the copies of fastcgi_params and mime.types it includes.
 _stack_write_nginx_conf() {
-    local dir=$1 port=$2 user="" conns=${SSEQ_STACK_NGINX_CONNECTIONS:-4096}
+    local dir=$1 port=$2 user="" conns=${SSEQ_STACK_NGINX_CONNECTIONS:-24576}
     local access="$dir/access.log" f
     [ "$(id -u)" = 0 ] && user="user root;"
     [ "${SSEQ_STACK_ACCESS_LOG:-on}" = off ] && access=off
