@@ -48,13 +48,38 @@ static int tail_wants(const struct tail *t, const struct queue_record *r)
     return 0;
 }
 
+/* Prints r's alternate topics as a JSON array. */
+static void tail_print_json_alt(const struct queue_record *r)
+{
+    const char *t;
+    size_t pos = 0, len;
+    int first = 1;
+
+    fputs(",\"alt\":[", stdout);
+    queue_record_next_topic(r, &pos, &t, &len);     /* the channel */
+    while (queue_record_next_topic(r, &pos, &t, &len)) {
+        if (!first)
+            fputc(',', stdout);
+        json_write_string(stdout, t, len);
+        first = 0;
+    }
+    fputc(']', stdout);
+}
+
 /* Prints r as one JSON object line. */
 static void tail_print_json(const struct queue_record *r)
 {
     printf("{\"id\":\"%llu\",\"time_us\":%llu,\"channel\":",
            (unsigned long long)r->id, (unsigned long long)r->time_us);
     json_write_string(stdout, r->channel, r->channel_len);
-    fputs(",\"event\":", stdout);
+    tail_print_json_alt(r);
+    printf(",\"private\":%s,\"pub_id\":",
+           (r->flags & QUEUE_MSG_PRIVATE) ? "true" : "false");
+    if (r->pub_id_len != 0)
+        json_write_string(stdout, r->pub_id, r->pub_id_len);
+    else
+        fputs("null", stdout);
+    printf(",\"retry\":%lu,\"event\":", (unsigned long)r->retry_ms);
     json_write_string(stdout, r->event, r->event_len);
     fputs(",\"data\":", stdout);
     json_write_string(stdout, r->data, r->data_len);

@@ -3,8 +3,8 @@
  *
  * Layout of the object (all positions are offsets from its start):
  *   [struct queue_hdr][index: u64 x index_slots][ring: ring_size bytes]
- * A record is a struct queue_rec followed by channel, event and data bytes,
- * padded to 8; it never straddles the end of the ring (the writer skips the
+ * A record is a struct queue_rec followed by the channel, event, pub_id,
+ * alternate topics (each followed by a NUL) and data bytes, padded to 8; it never straddles the end of the ring (the writer skips the
  * tail end of the ring instead). Positions in the ring are 64-bit logical
  * offsets that only grow; the byte lives at offset % ring_size.
  *
@@ -47,11 +47,10 @@
 #include <unistd.h>
 
 #define QUEUE_MAGIC      UINT64_C(0x4555455551455353) /* "SSQEUEUE" LE */
-#define QUEUE_VERSION    1u
+#define QUEUE_VERSION    2u     /* 2: Mercure fields in the record */
 #define QUEUE_LINE       64
 #define QUEUE_MIN_RING   4096u
 #define QUEUE_MAX_PAYLOAD_CAP (UINT32_C(1) << 30)
-#define QUEUE_NAME_MAX   255u
 #define QUEUE_SPINS      64     /* trylock attempts before sleeping */
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -106,19 +105,27 @@ struct queue_hdr {
     struct queue_proc_slot procs[QUEUE_PROC_SLOTS]; /* slot table */
 };
 
-/* A record's header in the ring. */
+/* A record's header in the ring; the payload follows in this order:
+ * channel, event, pub_id, alternates (each + NUL), data. */
 struct queue_rec {
     uint64_t id;                    /* sequence number */
     uint64_t time_us;               /* publish time, CLOCK_REALTIME us */
     uint32_t len;                   /* whole record incl. padding */
     uint32_t data_len;              /* bytes of data */
-    uint8_t channel_len;            /* bytes of channel, 1..255 */
+    uint32_t alt_len;               /* bytes of alternates incl. NULs */
+    uint32_t retry_ms;              /* Mercure retry, 0 = none */
+    uint16_t channel_len;           /* bytes of channel, 1..QUEUE_TOPIC_MAX */
+    uint16_t pub_id_len;            /* bytes of pub_id, 0..QUEUE_PUBID_MAX */
     uint8_t event_len;              /* bytes of event type, 0..255 */
-    uint16_t pad0;                  /* zero */
-    uint32_t pad1;                  /* zero */
+    uint8_t n_alt;                  /* alternates, 0..QUEUE_TOPICS_MAX */
+    uint8_t flags;                  /* QUEUE_MSG_PRIVATE */
+    uint8_t pad0;                   /* zero */
 };
 
-_Static_assert(sizeof(struct queue_rec) == 32, "record header is 32 bytes");
+_Static_assert(sizeof(struct queue_rec) == 40, "record header is 40 bytes");
+_Static_assert(QUEUE_TOPIC_MAX <= UINT16_MAX && QUEUE_PUBID_MAX <= UINT16_MAX
+               && QUEUE_EVENT_MAX <= UINT8_MAX && QUEUE_TOPICS_MAX <= UINT8_MAX,
+               "record header fields hold the limits");
 _Static_assert(sizeof(struct queue_proc_slot) == 128, "slot is 2 lines");
 _Static_assert(sizeof(pthread_mutex_t) <= QUEUE_LINE, "mutex fits a line");
 _Static_assert(offsetof(struct queue_hdr, max_age) == 64, "line 1");
@@ -398,8 +405,9 @@ static int queue_check(const struct queue_hdr *h, uint64_t size,
     }
     if (h->version != QUEUE_VERSION || h->hdr_size != hs) {
         queue_set_error("%s: layout version %u (header %u bytes), expected "
-                        "%u (%llu)", path, h->version, h->hdr_size,
-                        QUEUE_VERSION, (unsigned long long)hs);
+                        "%u (%llu); re-create it with `sseq create --force`",
+                        path, h->version, h->hdr_size, QUEUE_VERSION,
+                        (unsigned long long)hs);
         return -EPROTO;
     }
     if (h->file_size != size) {
@@ -571,6 +579,24 @@ static void queue_evict(struct queue *q, uint64_t id, uint64_t start,
     atomic_thread_fence(memory_order_release);
 }
 
+/* Bytes of m's packed alternates: each topic plus its NUL. */
+static size_t queue_msg_alt_len(const struct queue_msg *m)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < m->n_alt; i++)
+        n += m->alt_len[i] + 1;
+    return n;
+}
+
+/* Copies n bytes (if any) to p; returns the end. */
+static unsigned char *queue_put(unsigned char *p, const void *src, size_t n)
+{
+    if (n != 0)
+        memcpy(p, src, n);
+    return p + n;
+}
+
 /* Copies the record into the ring at logical offset start. */
 static void queue_write(struct queue *q, uint64_t start, uint32_t len,
                         uint64_t id, uint64_t now, const struct queue_msg *m)
@@ -579,21 +605,27 @@ static void queue_write(struct queue *q, uint64_t start, uint32_t len,
     struct queue_rec r = {
         .id = id, .time_us = now, .len = len,
         .data_len = (uint32_t)m->data_len,
-        .channel_len = (uint8_t)m->channel_len,
+        .alt_len = (uint32_t)queue_msg_alt_len(m),
+        .retry_ms = m->retry_ms,
+        .channel_len = (uint16_t)m->channel_len,
+        .pub_id_len = (uint16_t)m->pub_id_len,
         .event_len = (uint8_t)m->event_len,
+        .n_alt = (uint8_t)m->n_alt,
+        .flags = (uint8_t)m->flags,
     };
+    size_t i;
 
-    memcpy(p, &r, sizeof(r));
-    p += sizeof(r);
-    memcpy(p, m->channel, m->channel_len);
-    p += m->channel_len;
-    if (m->event_len)
-        memcpy(p, m->event, m->event_len);
-    p += m->event_len;
+    p = queue_put(p, &r, sizeof(r));
+    p = queue_put(p, m->channel, m->channel_len);
+    p = queue_put(p, m->event, m->event_len);
+    p = queue_put(p, m->pub_id, m->pub_id_len);
+    for (i = 0; i < m->n_alt; i++) {
+        p = queue_put(p, m->alt[i], m->alt_len[i]);
+        *p++ = '\0';
+    }
     if (queue_test_hook_locked != NULL)
         queue_test_hook_locked();
-    if (m->data_len)
-        memcpy(p, m->data, m->data_len);
+    queue_put(p, m->data, m->data_len);
 }
 
 /* Wakes sleepers in queue_wait after an append. */
@@ -604,16 +636,43 @@ static void queue_wake(struct queue *q)
         syscall(SYS_futex, &q->h->wake, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+/* true if the alternates of m are within their limits. */
+static bool queue_msg_alt_ok(const struct queue_msg *m)
+{
+    size_t i;
+
+    if (m->n_alt > QUEUE_TOPICS_MAX)
+        return false;
+    if (m->n_alt != 0 && (m->alt == NULL || m->alt_len == NULL))
+        return false;
+    for (i = 0; i < m->n_alt; i++)
+        if (m->alt[i] == NULL || m->alt_len[i] == 0 ||
+            m->alt_len[i] > QUEUE_TOPIC_MAX ||
+            memchr(m->alt[i], '\0', m->alt_len[i]) != NULL)
+            return false;
+    return true;
+}
+
+/* Bytes of m's payload: channel, event, pub_id, alternates and data. */
+static size_t queue_msg_payload(const struct queue_msg *m)
+{
+    return m->channel_len + m->event_len + m->pub_id_len +
+           queue_msg_alt_len(m) + m->data_len;
+}
+
 /* -EINVAL / -EMSGSIZE for a message that can never be appended. */
 static int queue_msg_check(const struct queue *q, const struct queue_msg *m)
 {
-    if (m->channel_len == 0 || m->channel_len > QUEUE_NAME_MAX ||
-        m->event_len > QUEUE_NAME_MAX || m->channel == NULL ||
+    if (m->channel_len == 0 || m->channel_len > QUEUE_TOPIC_MAX ||
+        m->event_len > QUEUE_EVENT_MAX || m->channel == NULL ||
+        m->pub_id_len > QUEUE_PUBID_MAX ||
         (m->event_len && m->event == NULL) ||
-        (m->data_len && m->data == NULL))
+        (m->pub_id_len && m->pub_id == NULL) ||
+        (m->data_len && m->data == NULL) ||
+        (m->flags & ~QUEUE_MSG_PRIVATE) != 0 || !queue_msg_alt_ok(m))
         return -EINVAL;
     if (m->data_len > q->max_payload ||
-        m->channel_len + m->event_len + m->data_len > q->max_payload)
+        queue_msg_payload(m) > q->max_payload)
         return -EMSGSIZE;
     return 0;
 }
@@ -627,8 +686,8 @@ int queue_append(struct queue *q, const struct queue_msg *m, uint64_t *id)
 
     if ((rc = queue_msg_check(q, m)) < 0)
         return rc;
-    len = (uint32_t)((sizeof(struct queue_rec) + m->channel_len +
-                      m->event_len + m->data_len + 7) & ~(size_t)7);
+    len = (uint32_t)((sizeof(struct queue_rec) + queue_msg_payload(m) + 7) &
+                     ~(size_t)7);
     if ((rc = queue_lock(q)) < 0)
         return rc;
     head = LOAD(&h->head, relaxed);
@@ -658,28 +717,58 @@ void queue_bounds(const struct queue *q, uint64_t *oldest, uint64_t *next)
     *next = n;
 }
 
-/* Copies record id's header into *r and, if buf, its payload; validates the
- * copy. 0, QUEUE_OVERRUN (gone or overwritten), -ENOBUFS, or -EIO for a
- * record that is intact but malformed. */
+/* Bytes of a record's payload, from its header. */
+static size_t queue_rec_payload(const struct queue_rec *r)
+{
+    return (size_t)r->channel_len + r->event_len + r->pub_id_len +
+           r->alt_len + r->data_len;
+}
+
+/* true if a record header's fields are within the limits append keeps. */
+static bool queue_rec_sane(const struct queue_rec *r)
+{
+    return r->channel_len >= 1 && r->channel_len <= QUEUE_TOPIC_MAX &&
+           r->pub_id_len <= QUEUE_PUBID_MAX &&
+           r->n_alt <= QUEUE_TOPICS_MAX &&
+           r->alt_len >= 2u * r->n_alt &&
+           r->alt_len <= r->n_alt * (QUEUE_TOPIC_MAX + 1) &&
+           (r->flags & ~QUEUE_MSG_PRIVATE) == 0 && r->len % 8 == 0 &&
+           r->len >= sizeof(*r) + queue_rec_payload(r);
+}
+
+/* What queue_fetch copies besides the record header. */
+enum queue_part {
+    QUEUE_PART_NONE,                /* the header only */
+    QUEUE_PART_ALL,                 /* the whole payload */
+    QUEUE_PART_PUB_ID,              /* the pub_id bytes */
+};
+
+/* Copies record id's header into *r and the part of its payload into buf
+ * (cap bytes); validates the copy. 0, QUEUE_OVERRUN (gone or overwritten),
+ * -ENOBUFS, or -EIO for a record that is intact but malformed. */
 static int queue_fetch(const struct queue *q, uint64_t id,
-                       struct queue_rec *r, char *buf, size_t cap)
+                       struct queue_rec *r, enum queue_part part, char *buf,
+                       size_t cap)
 {
     uint64_t off = LOAD(&q->index[id % q->slots], acquire);
     uint64_t pos = off % q->ring_size;
-    size_t payload = 0;
+    size_t skip = 0, n = 0;
     int rc = -EIO;
 
     memset(r, 0, sizeof(*r));
     if (pos % 8 == 0 && pos + sizeof(*r) <= q->ring_size) {
         memcpy(r, q->ring + pos, sizeof(*r));
-        payload = (size_t)r->channel_len + r->event_len + r->data_len;
-        if (r->len >= sizeof(*r) + payload && pos + r->len <= q->ring_size)
+        if (queue_rec_sane(r) && pos + r->len <= q->ring_size)
             rc = 0;
     }
-    if (rc == 0 && buf != NULL && payload > cap)
+    if (part == QUEUE_PART_ALL)
+        n = queue_rec_payload(r);
+    else if (part == QUEUE_PART_PUB_ID)
+        skip = (size_t)r->channel_len + r->event_len, n = r->pub_id_len;
+    if (rc == 0 && n > cap)
         rc = -ENOBUFS;
-    else if (rc == 0 && buf != NULL)
-        memcpy(buf, q->ring + pos + sizeof(*r), payload);
+    else if (rc == 0 && n != 0)
+        memcpy(buf, q->ring + pos + sizeof(*r) + skip, n);
     atomic_thread_fence(memory_order_acquire);
     if (off < LOAD(&q->h->tail, relaxed) || r->id != id)
         return QUEUE_OVERRUN;
@@ -698,27 +787,56 @@ static uint64_t queue_first_live(const struct queue *q, uint64_t from)
             id = oldest;
         if (id >= next || q->max_age_us == 0)
             return id;
-        if (queue_fetch(q, id, &r, NULL, 0) == 0 &&
+        if (queue_fetch(q, id, &r, QUEUE_PART_NONE, NULL, 0) == 0 &&
             !queue_expired(q, r.time_us, now))
             return id;
         id++;
     }
 }
 
+/* true if alt[0..len) holds exactly n non-empty NUL-terminated topics. */
+static bool queue_alt_packed(const char *alt, size_t len, size_t n)
+{
+    size_t i, start = 0, k = 0;
+
+    for (i = 0; i < len; i++) {
+        if (alt[i] != '\0')
+            continue;
+        if (i == start)
+            return false;
+        k++;
+        start = i + 1;
+    }
+    return k == n && start == len;
+}
+
 /* Points rec's fields into buf after a successful fetch. */
 static void queue_fill(struct queue_record *rec, const struct queue_rec *r,
                        char *buf, size_t cap)
 {
-    size_t payload = (size_t)r->channel_len + r->event_len + r->data_len;
+    size_t payload = queue_rec_payload(r);
+    char *p = buf;
 
+    memset(rec, 0, sizeof(*rec));
     rec->id = r->id;
     rec->time_us = r->time_us;
-    rec->channel = buf;
+    rec->channel = p;
     rec->channel_len = r->channel_len;
-    rec->event = buf + r->channel_len;
+    p += r->channel_len;
+    rec->event = p;
     rec->event_len = r->event_len;
-    rec->data = buf + r->channel_len + r->event_len;
+    p += r->event_len;
+    rec->pub_id = r->pub_id_len ? p : NULL;
+    rec->pub_id_len = r->pub_id_len;
+    p += r->pub_id_len;
+    rec->alt = p;
+    rec->alt_len = r->alt_len;
+    rec->n_alt = r->n_alt;
+    p += r->alt_len;
+    rec->data = p;
     rec->data_len = r->data_len;
+    rec->retry_ms = r->retry_ms;
+    rec->flags = r->flags;
     if (payload < cap)
         buf[payload] = '\0';
 }
@@ -733,7 +851,8 @@ int queue_read(const struct queue *q, uint64_t *cursor,
     queue_bounds(q, &oldest, &next);
     if (cur >= next)
         return QUEUE_EMPTY;
-    rc = cur < oldest ? QUEUE_OVERRUN : queue_fetch(q, cur, &r, buf, cap);
+    rc = cur < oldest ? QUEUE_OVERRUN
+                      : queue_fetch(q, cur, &r, QUEUE_PART_ALL, buf, cap);
     if (rc == 0 && q->max_age_us != 0 &&
         queue_expired(q, r.time_us, queue_now_us()))
         rc = QUEUE_OVERRUN;
@@ -741,11 +860,56 @@ int queue_read(const struct queue *q, uint64_t *cursor,
         *cursor = queue_first_live(q, cur + 1);
         return QUEUE_OVERRUN;
     }
+    if (rc == 0 && !queue_alt_packed(buf + r.channel_len + r.event_len +
+                                     r.pub_id_len, r.alt_len, r.n_alt))
+        rc = -EIO;
     if (rc < 0)
         return rc;
     queue_fill(rec, &r, buf, cap);
     *cursor = cur + 1;
     return 0;
+}
+
+bool queue_record_next_topic(const struct queue_record *r, size_t *pos,
+                             const char **t, size_t *len)
+{
+    const char *start, *end;
+
+    if (*pos == 0) {
+        *t = r->channel;
+        *len = r->channel_len;
+        *pos = 1;
+        return true;
+    }
+    if (*pos - 1 >= r->alt_len)
+        return false;
+    start = r->alt + (*pos - 1);
+    end = memchr(start, '\0', r->alt_len - (*pos - 1));
+    *t = start;
+    *len = end ? (size_t)(end - start) : r->alt_len - (*pos - 1);
+    *pos += *len + 1;
+    return true;
+}
+
+int queue_find_pub_id(const struct queue *q, const char *pub_id, size_t len,
+                      uint64_t *id)
+{
+    char got[QUEUE_PUBID_MAX];
+    struct queue_rec r;
+    uint64_t oldest, next, k;
+
+    if (len == 0 || len > QUEUE_PUBID_MAX)
+        return -ENOENT;
+    queue_bounds(q, &oldest, &next);
+    for (k = next; k > oldest; k--) {
+        if (queue_fetch(q, k - 1, &r, QUEUE_PART_PUB_ID, got,
+                        sizeof(got)) != 0 || r.pub_id_len != len ||
+            memcmp(got, pub_id, len) != 0)
+            continue;
+        *id = k - 1;
+        return 0;
+    }
+    return -ENOENT;
 }
 
 uint32_t queue_wake_word(const struct queue *q)

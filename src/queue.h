@@ -10,6 +10,7 @@
 #ifndef SSEQ_QUEUE_H
 #define SSEQ_QUEUE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -23,11 +24,29 @@ struct queue_params {
     uint32_t max_age;           /* seconds a record is retained, 0 = no limit */
 };
 
-/* One message as given to queue_append. */
+/* Limits of a record's fields (queue_append refuses more with -EINVAL). */
+#define QUEUE_TOPIC_MAX   4096u /* bytes of a topic (channel or alternate) */
+#define QUEUE_TOPICS_MAX  32u   /* alternate topics besides the channel */
+#define QUEUE_EVENT_MAX   255u  /* bytes of an event type */
+#define QUEUE_PUBID_MAX   256u  /* bytes of a publisher-supplied id */
+
+/* Record flags. */
+#define QUEUE_MSG_PRIVATE 1u    /* a Mercure private update */
+
+/* One message as given to queue_append. Zero-initialised new fields mean
+ * "no alternates, no publisher id, no retry, public". */
 struct queue_msg {
-    const char *channel;  size_t channel_len;   /* 1..255, validated by caller */
+    const char *channel;  size_t channel_len;   /* canonical topic,
+                                                   1..QUEUE_TOPIC_MAX */
     const char *event;    size_t event_len;     /* 0 = no event type */
     const char *data;     size_t data_len;
+    const char *const *alt;  const size_t *alt_len; size_t n_alt;
+                                /* alternate topics, 0..QUEUE_TOPICS_MAX,
+                                   each 1..QUEUE_TOPIC_MAX bytes, no NUL */
+    const char *pub_id;   size_t pub_id_len;    /* 0 = none, else
+                                                   1..QUEUE_PUBID_MAX */
+    uint32_t retry_ms;                          /* 0 = none */
+    unsigned flags;                             /* QUEUE_MSG_PRIVATE */
 };
 
 /* One message as read back: pointers into the caller's buffer. */
@@ -37,7 +56,19 @@ struct queue_record {
     const char *channel;  size_t channel_len;
     const char *event;    size_t event_len;
     const char *data;     size_t data_len;
+    const char *alt;  size_t alt_len;  size_t n_alt;
+                                /* the alternates packed, each topic
+                                   followed by '\0'; alt_len counts them */
+    const char *pub_id; size_t pub_id_len;      /* 0 = none */
+    uint32_t retry_ms;                          /* 0 = none */
+    unsigned flags;                             /* QUEUE_MSG_PRIVATE */
 };
+
+/* Iterates the topics of r: the canonical one, then the alternates. Start
+ * with *pos = 0; each call stores the next topic in *t, *len and returns
+ * true, or returns false after the last. */
+bool queue_record_next_topic(const struct queue_record *r, size_t *pos,
+                             const char **t, size_t *len);
 
 /* Reader outcomes (besides >= 0 = a record was read, and -errno). */
 enum {
@@ -97,11 +128,14 @@ void queue_close(struct queue *q);
  * naming the path, e.g. "/sseq: layout version 3, expected 1". */
 const char *queue_error(void);
 
-/* Largest data_len+channel_len+event_len a record may hold in this queue. */
+/* Largest total of variable bytes a record may hold in this queue:
+ * channel + event + pub_id + data + each alternate plus one. */
 size_t queue_max_payload(const struct queue *q);
 
 /* Appends a message; stores its id in *id. -EMSGSIZE if it can never fit
- * (see queue_max_payload); -EINVAL for empty/oversize channel or event.
+ * (see queue_max_payload); -EINVAL for a field out of its limits (empty or
+ * oversize channel, event, alternate or pub_id; too many alternates; a NUL
+ * in an alternate; unknown flags).
  * Never blocks on readers: the oldest records are overwritten. */
 int queue_append(struct queue *q, const struct queue_msg *m, uint64_t *id);
 
@@ -117,6 +151,12 @@ void queue_bounds(const struct queue *q, uint64_t *oldest, uint64_t *next);
  * too. Lock-free: copies, then validates it was not overwritten. */
 int queue_read(const struct queue *q, uint64_t *cursor, struct queue_record *rec,
                char *buf, size_t cap);
+
+/* Finds the retained record whose publisher id is pub_id[0..len); newest
+ * first. Sets *id; 0, or -ENOENT when no retained record has it. Lock-free
+ * scan of retained history (cost: records retained). */
+int queue_find_pub_id(const struct queue *q, const char *pub_id, size_t len,
+                      uint64_t *id);
 
 /* Current value of the wake word; pass it to queue_wait. */
 uint32_t queue_wake_word(const struct queue *q);
