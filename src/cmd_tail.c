@@ -1,5 +1,6 @@
 /* cmd_tail.c -- `sseq tail`: print a channel's messages as SSE text or
  * JSON lines, optionally following new ones until interrupted. */
+#include "ac_config.h"
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -118,7 +119,8 @@ static int tail_print(struct tail *t, const struct queue_record *r)
 }
 
 /* The id to start at for the last n messages of t's channels: scans
- * backwards from the newest, one index lookup a step. */
+ * backwards from the newest, one index lookup a step. Damage found on the
+ * way is left at the start for tail_run to report. */
 static uint64_t tail_backlog_start(struct tail *t, struct queue *q,
                                    uint64_t n)
 {
@@ -128,8 +130,11 @@ static uint64_t tail_backlog_start(struct tail *t, struct queue *q,
     queue_bounds(q, &oldest, &next);
     for (id = next; id > oldest && n > 0; id--) {
         uint64_t cursor = id - 1;
+        int rc = queue_read(q, &cursor, &r, t->buf, t->cap);
 
-        if (queue_read(q, &cursor, &r, t->buf, t->cap) < 0)
+        if (rc == QUEUE_DAMAGED || rc == QUEUE_BAD_RECORD)
+            return id - 1;
+        if (rc < 0)
             break;
         if (tail_wants(t, &r))
             n--;
@@ -158,6 +163,9 @@ static int tail_run(struct tail *t, struct queue *q, uint64_t cursor)
             if (!t->follow)
                 break;
             queue_wait(q, word, 1000);
+        } else if (rc == QUEUE_DAMAGED || rc == QUEUE_BAD_RECORD) {
+            fflush(stdout);
+            return cli_fail("%s", queue_error());
         } else {
             return cli_fail("read %s: %s", "queue", strerror(-rc));
         }

@@ -1126,6 +1126,299 @@ START_TEST(test_wait_timeout)
 }
 END_TEST
 
+/* Offsets of the header fields the damage tests overwrite (queue.c pins
+ * them with _Static_assert). */
+#define HDR_INDEX_OFF   24
+#define HDR_RING_OFF    40
+#define HDR_RING_SIZE   48
+#define HDR_HEAD        192
+#define HDR_TAIL        200
+#define HDR_NEXT_ID     208
+#define HDR_OLDEST_ID   216
+
+/* A file-backed queue with records, open as q, and an fd on its file for
+ * damaging it. */
+struct dmg {
+    struct queue *q;
+    int fd;
+    uint64_t first, last;       /* ids of the first and last record */
+};
+
+static uint64_t dmg_get(const struct dmg *d, off_t at)
+{
+    uint64_t v;
+
+    ck_assert_msg(pread(d->fd, &v, 8, at) == 8, "pread %lld", (long long)at);
+    return v;
+}
+
+static void dmg_put(const struct dmg *d, off_t at, uint64_t v)
+{
+    ck_assert_msg(pwrite(d->fd, &v, 8, at) == 8, "pwrite %lld",
+                  (long long)at);
+}
+
+/* The file offset of id's index entry. */
+static off_t dmg_index_at(const struct dmg *d, uint64_t id)
+{
+    struct queue_stats st;
+
+    queue_get_stats(d->q, &st);
+    return (off_t)(dmg_get(d, HDR_INDEX_OFF) + (id % st.index_slots) * 8);
+}
+
+/* Makes a 64 KiB file-backed queue (max_age seconds) with n records. */
+static void dmg_make(struct dmg *d, uint32_t max_age, int n)
+{
+    struct queue_params p = { .size = 65536, .mode = 0600,
+                              .max_age = max_age };
+    int i;
+
+    ck_assert_msg(queue_create(test_file_make(), &p, 1, &d->q) == 0,
+                  "create: %s", queue_error());
+    test_q = d->q;
+    for (i = 0; i < n; i++)
+        ck_assert_msg(append_sum(d->q, 100, (uint32_t)i, &d->last) == 0,
+                      "append should work");
+    d->first = d->last + 1 - (uint64_t)n;
+    d->fd = open(test_name, O_RDWR);
+    ck_assert_msg(d->fd >= 0, "the queue file should open");
+}
+
+/* Asserts rc is want and the error names the file and says damaged. */
+static void expect_damage(int rc, int want, const char *what)
+{
+    ck_assert_msg(rc == want, "%s: expected %d, got %d (%s)", what, want,
+                  rc, queue_error());
+    ck_assert_msg(strstr(queue_error(), test_name) != NULL &&
+                  strstr(queue_error(), " is damaged: ") != NULL &&
+                  strstr(queue_error(), "sseq create --force") != NULL,
+                  "%s: the error should name the file, say damaged and "
+                  "how to re-create: %s", what, queue_error());
+}
+
+/* One damage to the header: field at offset, and its new value. */
+struct dmg_case {
+    const char *name;
+    off_t at;
+    uint64_t value;             /* if !delta */
+    int64_t delta;              /* else: added to the field */
+};
+
+static const struct dmg_case dmg_header_cases[] = {
+    { "oldest_id zeroed", HDR_OLDEST_ID, 0, 0 },
+    { "next_id 2^63", HDR_NEXT_ID, UINT64_C(1) << 63, 0 },
+    { "next_id before oldest_id", HDR_NEXT_ID, 0, -25 },
+    { "oldest_id past next_id", HDR_OLDEST_ID, 0, 100 },
+    { "next_id past the index", HDR_NEXT_ID, 0, 100000 },
+};
+
+/* Applies c to d's header. */
+static void dmg_apply(const struct dmg *d, const struct dmg_case *c)
+{
+    uint64_t v = c->delta ? dmg_get(d, c->at) + (uint64_t)c->delta
+                          : c->value;
+
+    dmg_put(d, c->at, v);
+}
+
+/* The reader and the writer on an open handle, then a fresh open, all
+ * get QUEUE_DAMAGED with the clear error; restoring the field makes the
+ * same handle work again (the writers' lock stayed usable). */
+START_TEST(test_damage_header)
+{
+    const struct dmg_case *c = &dmg_header_cases[_i % 5];
+    uint32_t max_age = _i < 5 ? 0 : 60;
+    struct queue_record r;
+    struct queue_verify v;
+    struct dmg d;
+    uint64_t cur, id, saved;
+    struct queue *q2;
+    char buf[4096];
+
+    dmg_make(&d, max_age, 20);
+    saved = dmg_get(&d, c->at);
+    dmg_apply(&d, c);
+    cur = d.first;
+    expect_damage(queue_read(d.q, &cur, &r, buf, sizeof(buf)),
+                  QUEUE_DAMAGED, c->name);
+    ck_assert_msg(cur == d.first, "%s: the cursor should stay", c->name);
+    expect_damage(append_sum(d.q, 10, 1, &id), QUEUE_DAMAGED, c->name);
+    expect_damage(append_sum(d.q, 10, 1, &id), QUEUE_DAMAGED, c->name);
+    expect_damage(queue_find_pub_id(d.q, "x", 1, &id), QUEUE_DAMAGED,
+                  c->name);
+    expect_damage(queue_verify(d.q, &v), QUEUE_DAMAGED, c->name);
+    expect_damage(queue_open(test_name, &q2), QUEUE_DAMAGED, c->name);
+    dmg_put(&d, c->at, saved);
+    ck_assert_msg(append_sum(d.q, 10, 1, &id) == 0 && id == d.last + 1,
+                  "%s: restored, the writer should append again",
+                  c->name);
+    ck_assert_msg(queue_verify(d.q, &v) == 0 && v.records == 21,
+                  "%s: restored, the queue should verify", c->name);
+    close(d.fd);
+}
+END_TEST
+
+/* Fields only writers depend on: readers read on, writers refuse. */
+START_TEST(test_damage_writer_state)
+{
+    static const struct dmg_case cases[] = {
+        { "head misaligned", HDR_HEAD, 0, 4 },
+        { "head moved", HDR_HEAD, 0, 64 },
+        { "tail misaligned", HDR_TAIL, 0, 4 },
+        { "tail past head", HDR_TAIL, 0, 1 << 20 },
+    };
+    const struct dmg_case *c = &cases[_i];
+    struct queue_record r;
+    struct queue_verify v;
+    struct dmg d;
+    uint64_t cur, id, saved;
+    char buf[4096];
+
+    dmg_make(&d, 0, 20);
+    saved = dmg_get(&d, c->at);
+    dmg_apply(&d, c);
+    expect_damage(append_sum(d.q, 10, 1, &id), QUEUE_DAMAGED, c->name);
+    expect_damage(queue_verify(d.q, &v), QUEUE_DAMAGED, c->name);
+    cur = d.first;
+    ck_assert_msg(queue_read(d.q, &cur, &r, buf, sizeof(buf)) == 0 ||
+                  strstr(queue_error(), " is damaged: ") != NULL,
+                  "%s: a reader reads on or reports damage", c->name);
+    dmg_put(&d, c->at, saved);
+    ck_assert_msg(append_sum(d.q, 10, 1, &id) == 0,
+                  "%s: restored, the writer should append again", c->name);
+    close(d.fd);
+}
+END_TEST
+
+/* A damaged index entry: the reader gets QUEUE_BAD_RECORD for that record
+ * only (cursor moved past it), verify counts it, a writer refuses when it
+ * is the oldest or the newest record. */
+START_TEST(test_damage_index_entry)
+{
+    static const char *const names[] = {
+        "misaligned", "past the end of the ring", "another record",
+        "before the tail",
+    };
+    struct queue_stats st;
+    struct queue_record r;
+    struct queue_verify v;
+    struct dmg d;
+    uint64_t cur, id, bad, saved, off;
+    char buf[4096];
+    int rc, reads = 0, bads = 0;
+
+    dmg_make(&d, 0, 20);
+    queue_get_stats(d.q, &st);
+    bad = (_i / 4) == 0 ? d.first + 7 : (_i / 4) == 1 ? d.first : d.last;
+    saved = dmg_get(&d, dmg_index_at(&d, bad));
+    off = _i % 4 == 0 ? saved + 4 :
+          _i % 4 == 1 ? saved - saved % st.ring_size + st.ring_size - 8 :
+          _i % 4 == 2 ? dmg_get(&d, dmg_index_at(&d, bad == d.last ?
+                                                 bad - 1 : bad + 1))
+                      : saved - 64 * st.ring_size;
+    dmg_put(&d, dmg_index_at(&d, bad), off);
+    for (cur = d.first; (rc = queue_read(d.q, &cur, &r, buf, sizeof(buf)))
+         != QUEUE_EMPTY; ) {
+        if (rc == QUEUE_BAD_RECORD) {
+            bads++;
+            expect_damage(rc, QUEUE_BAD_RECORD, names[_i % 4]);
+            ck_assert_msg(cur == bad + 1, "the cursor should pass the bad "
+                          "record");
+            continue;
+        }
+        ck_assert_msg(rc == 0 && payload_ok(r.data, r.data_len),
+                      "%s: the other records should read intact (%d)",
+                      names[_i % 4], rc);
+        reads++;
+    }
+    ck_assert_msg(bads == 1 && reads == 19, "%s: one bad record, 19 good, "
+                  "got %d and %d", names[_i % 4], bads, reads);
+    if (bad == d.first + 7) {
+        expect_damage(queue_verify(d.q, &v), QUEUE_BAD_RECORD,
+                      names[_i % 4]);
+        ck_assert_msg(v.bad == 1 && v.first_bad == bad && v.records == 19,
+                      "verify should count the bad record");
+    } else {
+        /* the writers' state names the oldest and the newest record */
+        expect_damage(queue_verify(d.q, &v), QUEUE_DAMAGED, names[_i % 4]);
+        expect_damage(append_sum(d.q, 10, 1, &id), QUEUE_DAMAGED,
+                      names[_i % 4]);
+    }
+    dmg_put(&d, dmg_index_at(&d, bad), saved);
+    ck_assert_msg(append_sum(d.q, 10, 1, &id) == 0,
+                  "restored, the writer should append again");
+    close(d.fd);
+}
+END_TEST
+
+/* A damaged entry in the middle: writers append until they must evict it,
+ * then refuse every time, promptly. */
+START_TEST(test_damage_evicted_entry)
+{
+    struct dmg d;
+    uint64_t id, bad;
+    int i, rc = 0;
+
+    dmg_make(&d, 0, 20);
+    bad = d.first + 7;
+    dmg_put(&d, dmg_index_at(&d, bad), dmg_get(&d, dmg_index_at(&d, bad))
+            + 4);
+    for (i = 0; i < 1000 && rc == 0; i++)
+        rc = append_sum(d.q, 100, (uint32_t)i, &id);
+    expect_damage(rc, QUEUE_DAMAGED, "evicting a misaligned entry");
+    for (i = 0; i < 3; i++)
+        expect_damage(append_sum(d.q, 100, 1, &id), QUEUE_DAMAGED,
+                      "appending again");
+    close(d.fd);
+}
+END_TEST
+
+/* Geometry damage is refused at open, by every program alike. */
+START_TEST(test_damage_geometry)
+{
+    static const struct dmg_case cases[] = {
+        { "ring_off misaligned", HDR_RING_OFF, 0, 8 },
+        { "ring_off past the file", HDR_RING_OFF, 0, 1 << 20 },
+        { "ring_size odd", HDR_RING_SIZE, 0, -8 },
+        { "index_off moved", HDR_INDEX_OFF, 0, 8 },
+    };
+    const struct dmg_case *c = &cases[_i];
+    struct queue *q2;
+    struct dmg d;
+
+    dmg_make(&d, 0, 5);
+    dmg_apply(&d, c);
+    expect_damage(queue_open(test_name, &q2), QUEUE_DAMAGED, c->name);
+    close(d.fd);
+}
+END_TEST
+
+/* A writer dies inside the lock, then the header is damaged: the next
+ * writer gets QUEUE_DAMAGED (no repair of a damaged queue) and leaves the
+ * robust lock consistent, so after a restore appends work again. */
+START_TEST(test_damage_after_crash)
+{
+    struct queue_stats st;
+    struct dmg d;
+    uint64_t id, saved;
+
+    dmg_make(&d, 0, 10);
+    ck_assert_msg(pipe(crash_pipe) == 0, "pipe");
+    crash_one(d.q, 0);
+    saved = dmg_get(&d, HDR_NEXT_ID);
+    dmg_put(&d, HDR_NEXT_ID, UINT64_C(1) << 63);
+    expect_damage(append_sum(d.q, 10, 1, &id), QUEUE_DAMAGED,
+                  "owner died, next_id 2^63");
+    dmg_put(&d, HDR_NEXT_ID, saved);
+    ck_assert_msg(append_sum(d.q, 10, 1, &id) == 0 && id == d.last + 1,
+                  "restored, the writer should append again");
+    queue_get_stats(d.q, &st);
+    ck_assert_msg(st.recovered == 1, "the dead owner should be counted");
+    close(d.fd);
+}
+END_TEST
+
 static Suite *queue_suite(void)
 {
     Suite *s = suite_create("queue");
@@ -1167,12 +1460,18 @@ static Suite *queue_suite(void)
     tcase_add_test(errors, test_no_clobber);
     tcase_add_test(errors, test_mode);
     tcase_add_test(errors, test_proc_slots);
+    tcase_add_loop_test(errors, test_damage_header, 0, 10);
+    tcase_add_loop_test(errors, test_damage_writer_state, 0, 4);
+    tcase_add_loop_test(errors, test_damage_index_entry, 0, 12);
+    tcase_add_test(errors, test_damage_evicted_entry);
+    tcase_add_loop_test(errors, test_damage_geometry, 0, 4);
     suite_add_tcase(s, errors);
     tcase_add_checked_fixture(procs, NULL, test_teardown);
     tcase_add_unchecked_fixture(procs, NULL, test_sweep);
     tcase_add_test(procs, test_multi_process);
     tcase_add_test(procs, test_crash_in_lock);
     tcase_add_test(procs, test_crash_anywhere);
+    tcase_add_test(procs, test_damage_after_crash);
     tcase_add_test(procs, test_wait_wakes);
     tcase_add_test(procs, test_wait_timeout);
     tcase_set_timeout(procs, 120);
