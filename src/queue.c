@@ -314,12 +314,18 @@ static int queue_init_lock(pthread_mutex_t *m)
     return -rc;
 }
 
+/* The name of path for messages: the file, or /dev/shm/NAME. */
+static void queue_name(char *out, size_t cap, const char *path)
+{
+    snprintf(out, cap, "%s%s", queue_path_kind(path) == 1 ? "/dev/shm" : "",
+             path);
+}
+
 /* Builds the handle over a validated mapping. */
 static void queue_bind(struct queue *q, int fd, void *map, size_t size,
                        const char *path)
 {
-    snprintf(q->name, sizeof(q->name), "%s%s",
-             queue_path_kind(path) == 1 ? "/dev/shm" : "", path);
+    queue_name(q->name, sizeof(q->name), path);
     q->fd = fd;
     q->h = map;
     q->map_size = size;
@@ -435,12 +441,29 @@ fail_free:
     return rc;
 }
 
+/* true if h's geometry (index, ring, max payload) is exactly what
+ * queue_layout gives for a file of size bytes. */
+static bool queue_geometry_ok(const struct queue_hdr *h, uint64_t size)
+{
+    struct queue_hdr want;              /* only its geometry is used */
+
+    memset(&want, 0, sizeof(want));
+    return queue_layout(&want, size) == 0 &&
+           h->index_off == want.index_off &&
+           h->index_slots == want.index_slots &&
+           h->ring_off == want.ring_off &&
+           h->ring_size == want.ring_size &&
+           h->max_payload == want.max_payload;
+}
+
 /* Checks a mapped header against the object's real size; -EPROTO with the
- * error text naming path when it is not a usable queue. */
+ * error text naming path when it is not a queue of this layout version,
+ * QUEUE_DAMAGED when its geometry is inconsistent. */
 static int queue_check(const struct queue_hdr *h, uint64_t size,
                        const char *path)
 {
     uint64_t hs = sizeof(*h);
+    char name[160];
 
     if (LOAD(&h->magic, acquire) != QUEUE_MAGIC) {
         queue_set_error("%s: bad magic: not a queue (or still being "
@@ -461,19 +484,17 @@ static int queue_check(const struct queue_hdr *h, uint64_t size,
                         (unsigned long long)size);
         return -EPROTO;
     }
-    if (h->index_off != hs || h->index_slots < 16 ||
-        h->index_slots > size / 8 ||
-        h->ring_off < hs + h->index_slots * 8 ||
-        h->ring_off > size || h->ring_size > size ||
-        h->ring_size < QUEUE_MIN_RING || h->ring_size % 64 != 0 ||
-        h->ring_off + h->ring_size > size || h->ring_off % QUEUE_LINE ||
-        h->max_payload > h->ring_size / 4) {
-        queue_set_error("queue %s is damaged: inconsistent geometry in "
-                        "header (index %llu slots, ring at %llu, %llu "
-                        "bytes); re-create it with `sseq create --force`",
-                        path, (unsigned long long)h->index_slots,
+    if (!queue_geometry_ok(h, size)) {
+        queue_name(name, sizeof(name), path);
+        queue_set_error("queue %s is damaged: geometry in header (index "
+                        "at %llu, %llu slots, ring at %llu, %llu bytes, "
+                        "max payload %u) is not the layout of a %llu-byte "
+                        "queue; re-create it with `sseq create --force`",
+                        name, (unsigned long long)h->index_off,
+                        (unsigned long long)h->index_slots,
                         (unsigned long long)h->ring_off,
-                        (unsigned long long)h->ring_size);
+                        (unsigned long long)h->ring_size, h->max_payload,
+                        (unsigned long long)size);
         return QUEUE_DAMAGED;
     }
     return 0;
@@ -576,9 +597,10 @@ static size_t queue_rec_payload(const struct queue_rec *r)
 }
 
 /* true if a record header's fields are within the limits append keeps. */
-static bool queue_rec_sane(const struct queue_rec *r)
+static bool queue_rec_sane(const struct queue *q, const struct queue_rec *r)
 {
-    return r->channel_len >= 1 && r->channel_len <= QUEUE_TOPIC_MAX &&
+    return queue_rec_payload(r) <= q->max_payload &&
+           r->channel_len >= 1 && r->channel_len <= QUEUE_TOPIC_MAX &&
            r->pub_id_len <= QUEUE_PUBID_MAX &&
            r->n_alt <= QUEUE_TOPICS_MAX &&
            r->alt_len >= 2u * r->n_alt &&
@@ -643,7 +665,7 @@ static int queue_rec_check(const struct queue *q, uint64_t id, uint64_t off,
         memcpy(r, q->ring + pos, sizeof(*r));
         if (r->id != id)
             what = "holds another id";
-        else if (!queue_rec_sane(r) || pos + r->len > q->ring_size ||
+        else if (!queue_rec_sane(q, r) || pos + r->len > q->ring_size ||
                  off + r->len > head)
             what = "record header out of its limits";
     }
@@ -973,7 +995,7 @@ static int queue_fetch(const struct queue *q, uint64_t id,
         memcpy(r, q->ring + pos, sizeof(*r));
         if (r->id != id)
             *why = "index entry points at another record";
-        else if (!queue_rec_sane(r) || pos + r->len > q->ring_size)
+        else if (!queue_rec_sane(q, r) || pos + r->len > q->ring_size)
             *why = "record header out of its limits";
         else
             rc = 0;

@@ -1131,6 +1131,7 @@ END_TEST
 #define HDR_INDEX_OFF   24
 #define HDR_RING_OFF    40
 #define HDR_RING_SIZE   48
+#define HDR_MAX_AGE     64      /* u32 max_age, then u32 max_payload */
 #define HDR_HEAD        192
 #define HDR_TAIL        200
 #define HDR_NEXT_ID     208
@@ -1382,6 +1383,8 @@ START_TEST(test_damage_geometry)
         { "ring_off past the file", HDR_RING_OFF, 0, 1 << 20 },
         { "ring_size odd", HDR_RING_SIZE, 0, -8 },
         { "index_off moved", HDR_INDEX_OFF, 0, 8 },
+        /* found by fuzz_queue_read: readers got -ENOBUFS forever */
+        { "max_age 1, max_payload 0", HDR_MAX_AGE, 1, 0 },
     };
     const struct dmg_case *c = &cases[_i];
     struct queue *q2;
@@ -1464,7 +1467,7 @@ static Suite *queue_suite(void)
     tcase_add_loop_test(errors, test_damage_writer_state, 0, 4);
     tcase_add_loop_test(errors, test_damage_index_entry, 0, 12);
     tcase_add_test(errors, test_damage_evicted_entry);
-    tcase_add_loop_test(errors, test_damage_geometry, 0, 4);
+    tcase_add_loop_test(errors, test_damage_geometry, 0, 5);
     suite_add_tcase(s, errors);
     tcase_add_checked_fixture(procs, NULL, test_teardown);
     tcase_add_unchecked_fixture(procs, NULL, test_sweep);
