@@ -50,7 +50,8 @@ static struct queue *bench_open(void)
 static uint64_t bench_append_until(struct queue *q, uint64_t deadline)
 {
     char data[BENCH_PAYLOAD];
-    struct queue_msg m = { "bench", 5, NULL, 0, data, sizeof(data) };
+    struct queue_msg m = { .channel = "bench", .channel_len = 5,
+                           .data = data, .data_len = sizeof(data) };
     uint64_t n = 0, id;
     int i;
 
@@ -162,7 +163,8 @@ static void bench_wake_child(int fd, uint64_t cur)
 /* Measures wake latency; fills p50/p99 in microseconds; -1 on failure. */
 static int bench_wake(struct queue *q, double *p50, double *p99)
 {
-    struct queue_msg m = { "bench", 5, NULL, 0, NULL, sizeof(uint64_t) };
+    struct queue_msg m = { .channel = "bench", .channel_len = 5,
+                           .data_len = sizeof(uint64_t) };
     uint64_t oldest, next, t, id, res[2];
     int fds[2], i, ok;
     pid_t pid;

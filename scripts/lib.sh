@@ -11,6 +11,8 @@ SSEQ_BUILD_PKGS="gcc make autoconf automake libtool pkg-config
 # What the test suite needs besides: the other web servers the shipped
 # configs are tested with (tests/integration/test_other_servers.py).
 SSEQ_TEST_PKGS="apache2 lighttpd"
+# clang and libFuzzer for the fuzz targets (fuzz/fuzz.am).
+SSEQ_TEST_PKGS="$SSEQ_TEST_PKGS clang libclang-rt-14-dev"
 
 # Prints the packages of "$@" that are not installed.
 sseq_missing_pkgs() {

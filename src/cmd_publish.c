@@ -81,6 +81,8 @@ static int cmd_publish_append(struct cli *cli, const struct queue_msg *m)
     if (rc == -EMSGSIZE)
         return cli_fail("message too large for queue %s",
                         cli->cfg.queue_path);
+    if (rc == QUEUE_DAMAGED || rc == -ETIMEDOUT)
+        return cli_fail("%s", queue_error());
     if (rc < 0)
         return cli_fail("append to %s: %s", cli->cfg.queue_path,
                         strerror(-rc));

@@ -1,5 +1,6 @@
 /* cmd_tail.c -- `sseq tail`: print a channel's messages as SSE text or
  * JSON lines, optionally following new ones until interrupted. */
+#include "ac_config.h"
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -48,13 +49,38 @@ static int tail_wants(const struct tail *t, const struct queue_record *r)
     return 0;
 }
 
+/* Prints r's alternate topics as a JSON array. */
+static void tail_print_json_alt(const struct queue_record *r)
+{
+    const char *t;
+    size_t pos = 0, len;
+    int first = 1;
+
+    fputs(",\"alt\":[", stdout);
+    queue_record_next_topic(r, &pos, &t, &len);     /* the channel */
+    while (queue_record_next_topic(r, &pos, &t, &len)) {
+        if (!first)
+            fputc(',', stdout);
+        json_write_string(stdout, t, len);
+        first = 0;
+    }
+    fputc(']', stdout);
+}
+
 /* Prints r as one JSON object line. */
 static void tail_print_json(const struct queue_record *r)
 {
     printf("{\"id\":\"%llu\",\"time_us\":%llu,\"channel\":",
            (unsigned long long)r->id, (unsigned long long)r->time_us);
     json_write_string(stdout, r->channel, r->channel_len);
-    fputs(",\"event\":", stdout);
+    tail_print_json_alt(r);
+    printf(",\"private\":%s,\"pub_id\":",
+           (r->flags & QUEUE_MSG_PRIVATE) ? "true" : "false");
+    if (r->pub_id_len != 0)
+        json_write_string(stdout, r->pub_id, r->pub_id_len);
+    else
+        fputs("null", stdout);
+    printf(",\"retry\":%lu,\"event\":", (unsigned long)r->retry_ms);
     json_write_string(stdout, r->event, r->event_len);
     fputs(",\"data\":", stdout);
     json_write_string(stdout, r->data, r->data_len);
@@ -93,7 +119,8 @@ static int tail_print(struct tail *t, const struct queue_record *r)
 }
 
 /* The id to start at for the last n messages of t's channels: scans
- * backwards from the newest, one index lookup a step. */
+ * backwards from the newest, one index lookup a step. Damage found on the
+ * way is left at the start for tail_run to report. */
 static uint64_t tail_backlog_start(struct tail *t, struct queue *q,
                                    uint64_t n)
 {
@@ -103,8 +130,11 @@ static uint64_t tail_backlog_start(struct tail *t, struct queue *q,
     queue_bounds(q, &oldest, &next);
     for (id = next; id > oldest && n > 0; id--) {
         uint64_t cursor = id - 1;
+        int rc = queue_read(q, &cursor, &r, t->buf, t->cap);
 
-        if (queue_read(q, &cursor, &r, t->buf, t->cap) < 0)
+        if (rc == QUEUE_DAMAGED || rc == QUEUE_BAD_RECORD)
+            return id - 1;
+        if (rc < 0)
             break;
         if (tail_wants(t, &r))
             n--;
@@ -133,6 +163,9 @@ static int tail_run(struct tail *t, struct queue *q, uint64_t cursor)
             if (!t->follow)
                 break;
             queue_wait(q, word, 1000);
+        } else if (rc == QUEUE_DAMAGED || rc == QUEUE_BAD_RECORD) {
+            fflush(stdout);
+            return cli_fail("%s", queue_error());
         } else {
             return cli_fail("read %s: %s", "queue", strerror(-rc));
         }

@@ -6,10 +6,29 @@
  * ids as cursors: the index maps an id to its record in O(1).
  *
  * Return convention: >= 0 success, -errno failure. Reader outcomes that are
- * not failures have their own codes (QUEUE_EMPTY, QUEUE_OVERRUN). */
+ * not failures have their own codes (QUEUE_EMPTY, QUEUE_OVERRUN).
+ *
+ * Damage (a stray write, a truncated file, a bad restore): every header
+ * field a loop or an address depends on is checked at open and again where
+ * it is used, and every loop is bounded by the layout, so a damaged queue
+ * never hangs, spins or crashes its users. It is reported as:
+ *   QUEUE_DAMAGED (-EUCLEAN) from queue_open, queue_read, queue_append,
+ *     queue_find_pub_id and queue_verify: the queue's shared state is
+ *     inconsistent; every later call fails the same way until the queue is
+ *     re-created (`sseq create --force`). queue_error() says, in one line,
+ *     "queue PATH is damaged: WHAT; re-create it with `sseq create
+ *     --force`". A program reports it once (log line, exit status 1, HTTP
+ *     503) and stops using the handle; reopening finds a re-created queue.
+ *   QUEUE_BAD_RECORD from queue_read and queue_verify: one retained record
+ *     (its index entry or its bytes) is damaged while the header is sound;
+ *     queue_read has moved the cursor past it, so reading on is safe and
+ *     bounded. queue_error() names the record. Writers refuse to append
+ *     (QUEUE_DAMAGED) once they meet it. */
 #ifndef SSEQ_QUEUE_H
 #define SSEQ_QUEUE_H
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -23,11 +42,29 @@ struct queue_params {
     uint32_t max_age;           /* seconds a record is retained, 0 = no limit */
 };
 
-/* One message as given to queue_append. */
+/* Limits of a record's fields (queue_append refuses more with -EINVAL). */
+#define QUEUE_TOPIC_MAX   4096u /* bytes of a topic (channel or alternate) */
+#define QUEUE_TOPICS_MAX  32u   /* alternate topics besides the channel */
+#define QUEUE_EVENT_MAX   255u  /* bytes of an event type */
+#define QUEUE_PUBID_MAX   256u  /* bytes of a publisher-supplied id */
+
+/* Record flags. */
+#define QUEUE_MSG_PRIVATE 1u    /* a Mercure private update */
+
+/* One message as given to queue_append. Zero-initialised new fields mean
+ * "no alternates, no publisher id, no retry, public". */
 struct queue_msg {
-    const char *channel;  size_t channel_len;   /* 1..255, validated by caller */
+    const char *channel;  size_t channel_len;   /* canonical topic,
+                                                   1..QUEUE_TOPIC_MAX */
     const char *event;    size_t event_len;     /* 0 = no event type */
     const char *data;     size_t data_len;
+    const char *const *alt;  const size_t *alt_len; size_t n_alt;
+                                /* alternate topics, 0..QUEUE_TOPICS_MAX,
+                                   each 1..QUEUE_TOPIC_MAX bytes, no NUL */
+    const char *pub_id;   size_t pub_id_len;    /* 0 = none, else
+                                                   1..QUEUE_PUBID_MAX */
+    uint32_t retry_ms;                          /* 0 = none */
+    unsigned flags;                             /* QUEUE_MSG_PRIVATE */
 };
 
 /* One message as read back: pointers into the caller's buffer. */
@@ -37,13 +74,28 @@ struct queue_record {
     const char *channel;  size_t channel_len;
     const char *event;    size_t event_len;
     const char *data;     size_t data_len;
+    const char *alt;  size_t alt_len;  size_t n_alt;
+                                /* the alternates packed, each topic
+                                   followed by '\0'; alt_len counts them */
+    const char *pub_id; size_t pub_id_len;      /* 0 = none */
+    uint32_t retry_ms;                          /* 0 = none */
+    unsigned flags;                             /* QUEUE_MSG_PRIVATE */
 };
+
+/* Iterates the topics of r: the canonical one, then the alternates. Start
+ * with *pos = 0; each call stores the next topic in *t, *len and returns
+ * true, or returns false after the last. */
+bool queue_record_next_topic(const struct queue_record *r, size_t *pos,
+                             const char **t, size_t *len);
 
 /* Reader outcomes (besides >= 0 = a record was read, and -errno). */
 enum {
     QUEUE_EMPTY   = -1000,      /* no record at or after the cursor yet */
     QUEUE_OVERRUN = -1001,      /* cursor's record was overwritten; cursor
                                    was moved to the oldest retained id */
+    QUEUE_BAD_RECORD = -1002,   /* cursor's record is damaged; cursor was
+                                   moved past it; see queue_error() */
+    QUEUE_DAMAGED = -EUCLEAN,   /* the queue is damaged; see queue_error() */
 };
 
 /* Counters a process publishes in the queue's slot table (sseq stats). */
@@ -84,8 +136,9 @@ int queue_create(const char *path, const struct queue_params *p, int force,
                  struct queue **out);
 
 /* Opens an existing queue. -ENOENT if missing; -EPROTO for a file that is
- * not a queue (bad magic) or of another layout version / size; the error
- * text for any failure is left in queue_error(). */
+ * not a queue (bad magic) or of another layout version / size;
+ * QUEUE_DAMAGED for a header whose geometry, offsets or id bounds are
+ * inconsistent. The error text for any failure is left in queue_error(). */
 int queue_open(const char *path, struct queue **out);
 
 /* Removes the queue's backing object (shm_unlink or unlink). */
@@ -93,20 +146,30 @@ int queue_unlink(const char *path);
 
 void queue_close(struct queue *q);
 
-/* A one-line description of the last create/open failure in this thread,
- * naming the path, e.g. "/sseq: layout version 3, expected 1". */
+/* A one-line description of the last failure in this thread, naming the
+ * path: of queue_create / queue_open, or QUEUE_DAMAGED, QUEUE_BAD_RECORD
+ * or -ETIMEDOUT from the other calls; e.g. "/sseq: layout version 3,
+ * expected 2; ..." or "queue /dev/shm/sseq is damaged: ...". */
 const char *queue_error(void);
 
-/* Largest data_len+channel_len+event_len a record may hold in this queue. */
+/* Largest total of variable bytes a record may hold in this queue:
+ * channel + event + pub_id + data + each alternate plus one. */
 size_t queue_max_payload(const struct queue *q);
 
 /* Appends a message; stores its id in *id. -EMSGSIZE if it can never fit
- * (see queue_max_payload); -EINVAL for empty/oversize channel or event.
- * Never blocks on readers: the oldest records are overwritten. */
+ * (see queue_max_payload); -EINVAL for a field out of its limits (empty or
+ * oversize channel, event, alternate or pub_id; too many alternates; a NUL
+ * in an alternate; unknown flags); QUEUE_DAMAGED if the header, the index
+ * entries or the records it must evict are inconsistent (checked under the
+ * lock before anything is stored; the lock stays usable); -ETIMEDOUT if
+ * the writers' lock stays held QUEUE_LOCK_TIMEOUT_S seconds (a hung writer
+ * or a damaged lock word). Never blocks on readers: the oldest records are
+ * overwritten. */
 int queue_append(struct queue *q, const struct queue_msg *m, uint64_t *id);
 
 /* Id bounds right now: the oldest retained id and the next id to be
- * assigned (newest = next - 1). Lock-free. */
+ * assigned (newest = next - 1), oldest <= next. Lock-free; does not check
+ * for damage (queue_read does). */
 void queue_bounds(const struct queue *q, uint64_t *oldest, uint64_t *next);
 
 /* Reads the record with id *cursor into buf (cap bytes; records never
@@ -114,9 +177,19 @@ void queue_bounds(const struct queue *q, uint64_t *oldest, uint64_t *next);
  * and returns 0. QUEUE_EMPTY when *cursor >= next id. QUEUE_OVERRUN when
  * the record is gone: *cursor is set to the oldest retained id. -ENOBUFS
  * if cap is too small. Records older than max_age are reported as OVERRUN
- * too. Lock-free: copies, then validates it was not overwritten. */
+ * too. QUEUE_BAD_RECORD: the record is damaged, *cursor moved past it.
+ * QUEUE_DAMAGED: the id bounds are inconsistent, *cursor unchanged. Costs
+ * O(1) (O(records) at most after an overrun with max_age). Lock-free:
+ * copies, then validates it was not overwritten. */
 int queue_read(const struct queue *q, uint64_t *cursor, struct queue_record *rec,
                char *buf, size_t cap);
+
+/* Finds the retained record whose publisher id is pub_id[0..len); newest
+ * first. Sets *id; 0, or -ENOENT when no retained record has it (damaged
+ * records are passed over), or QUEUE_DAMAGED. Lock-free scan of retained
+ * history (cost: records retained). */
+int queue_find_pub_id(const struct queue *q, const char *pub_id, size_t len,
+                      uint64_t *id);
 
 /* Current value of the wake word; pass it to queue_wait. */
 uint32_t queue_wake_word(const struct queue *q);
@@ -126,6 +199,23 @@ uint32_t queue_wake_word(const struct queue *q);
  * -ETIMEDOUT, or -EINTR on a signal. Call pattern:
  *   w = queue_wake_word(q); if (nothing to read) queue_wait(q, w, ms); */
 int queue_wait(struct queue *q, uint32_t word, int timeout_ms);
+
+/* What queue_verify found. */
+struct queue_verify {
+    uint64_t records;           /* retained records read intact */
+    uint64_t bad;               /* damaged records */
+    uint64_t first_bad;         /* id of the first damaged record */
+};
+
+/* Reads the whole queue: the header, index bounds and newest record under
+ * the writers' lock (held only for that), then every retained record
+ * lock-free. 0 when sound; QUEUE_BAD_RECORD when v->bad > 0 (queue_error()
+ * names the first); QUEUE_DAMAGED, -ETIMEDOUT or -ENOMEM with
+ * queue_error() set. Records evicted during the walk are not damage. */
+int queue_verify(struct queue *q, struct queue_verify *v);
+
+/* Seconds queue_append and queue_verify wait for the writers' lock. */
+#define QUEUE_LOCK_TIMEOUT_S 5
 
 /* Header snapshot. */
 void queue_get_stats(const struct queue *q, struct queue_stats *st);

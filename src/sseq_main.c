@@ -22,6 +22,7 @@ static const struct cli_command cli_commands[] = {
     { "tail",         cmd_tail,         "print messages as SSE or JSON" },
     { "stats",        cmd_stats,        "show queue and process counters" },
     { "check-config", cmd_check_config, "validate and print the config" },
+    { "check",        cmd_check,        "read the queue and report damage" },
 };
 #define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
 
