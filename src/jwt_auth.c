@@ -92,6 +92,11 @@ int jwt_auth_key_check(enum jwt_auth_alg alg, const void *key, size_t len,
              : "HS512 secret shorter than 64 bytes";
         return -EINVAL;
     }
+    if (a->min_secret != 0 && jwt_auth_contains(key, len, "-----BEGIN")) {
+        *why = "an HS secret must not be PEM text (a public key is no "
+               "secret: anyone could sign with it)";
+        return -EINVAL;
+    }
     if (a->min_secret == 0 &&
         (!jwt_auth_contains(key, len, jwt_auth_pem_begin) ||
          !jwt_auth_contains(key, len, jwt_auth_pem_end) ||

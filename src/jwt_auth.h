@@ -61,8 +61,8 @@ int jwt_auth_alg_parse(const char *name, enum jwt_auth_alg *out);
 const char *jwt_auth_alg_name(enum jwt_auth_alg alg);
 
 /* Whether key material suits alg: an HS secret at least as long as the
- * hash (RFC 7518 section 3.2: 32, 48, 64 bytes); an RS/ES key a PEM
- * "PUBLIC KEY" block. 0, or -EINVAL with *why set. */
+ * hash (RFC 7518 section 3.2: 32, 48, 64 bytes) and not PEM text; an
+ * RS/ES key a PEM "PUBLIC KEY" block. 0, or -EINVAL with *why set. */
 int jwt_auth_key_check(enum jwt_auth_alg alg, const void *key, size_t len,
                        const char **why);
 

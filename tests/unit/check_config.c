@@ -682,6 +682,9 @@ static const struct {
     { "mercure: { subscriber_jwt_alg = \"HS512\";\n subscriber_jwt_key = "
       "\"0123456789abcdef0123456789abcdef0123\"; };\n", 2,
       "mercure.subscriber_jwt_key", "HS512 secret shorter than 64" },
+    { "mercure: {\n subscriber_jwt_key = \"-----BEGIN PUBLIC KEY-----\\n"
+      "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQg\\n-----END PUBLIC KEY-----\"; };\n",
+      2, "mercure.subscriber_jwt_key", "must not be PEM" },
     { "mercure: { publisher_jwt_alg = \"RS256\";\n publisher_jwt_key = "
       "\"0123456789abcdef0123456789abcdef0123\"; };\n", 2,
       "mercure.publisher_jwt_key", "PEM public key" },

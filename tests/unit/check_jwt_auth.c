@@ -290,10 +290,12 @@ END_TEST
 START_TEST(test_hs256_with_rsa_pem_refused)
 {
     struct jwt_auth_key rk = key_of("RS256", "rsa.pub", NULL);
-    struct jwt_auth_key hk = key_of("HS256", "rsa.pub", NULL);
+    struct jwt_auth_key hk = { .alg = JWT_AUTH_HS256 };
     char *tok = mint("HS256-raw", "rsa.pub", CLAIMS_PUBSUB, NULL);
     int rc;
 
+    /* Built by hand: jwt_auth_key_init refuses PEM text as HS secret. */
+    hk.key = (unsigned char *)get_file("rsa.pub", &hk.len);
     ck_assert_msg(verify(&hk, tok, NULL) == JWT_AUTH_OK,
                   "control: the forgery is a valid HS256 token for the PEM");
     rc = verify(&rk, tok, NULL);
@@ -681,6 +683,8 @@ START_TEST(test_key_check)
     ck_assert(jwt_auth_key_check(JWT_AUTH_RS256, pem, len, &why) == 0);
     ck_assert_msg(jwt_auth_key_check(JWT_AUTH_RS256, LIT(HS256_SECRET), &why)
                   == -EINVAL, "RS256 wants a PEM public key");
+    ck_assert_msg(jwt_auth_key_check(JWT_AUTH_HS256, pem, len, &why)
+                  == -EINVAL, "a PEM public key is no HS secret");
     free(pem);
     priv = get_file("rsa.key", &len);
     ck_assert_msg(jwt_auth_key_check(JWT_AUTH_RS256, priv, len, &why)
