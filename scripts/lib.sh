@@ -7,10 +7,10 @@ SSEQ_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian packages to build and run sseq with nginx + spawn-fcgi.
 SSEQ_BUILD_PKGS="gcc make autoconf automake libtool pkg-config
     libfcgi-dev libfcgi-bin libconfig-dev check spawn-fcgi nginx
-    python3 curl ca-certificates procps"
+    python3 curl ca-certificates procps libjwt-dev"
 # What the test suite needs besides: the other web servers the shipped
 # configs are tested with (tests/integration/test_other_servers.py).
-SSEQ_TEST_PKGS="apache2 lighttpd"
+SSEQ_TEST_PKGS="apache2 lighttpd python3-jwt python3-cryptography"
 # clang and libFuzzer for the fuzz targets (fuzz/fuzz.am).
 SSEQ_TEST_PKGS="$SSEQ_TEST_PKGS clang libclang-rt-14-dev"
 

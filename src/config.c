@@ -15,6 +15,8 @@
  * run any number of times without leaking, and config_free frees exactly
  * what config_load allocated. (A glibc regex_t only points at its compiled
  * program, so a by-value copy shares it; regexec on it is thread-safe.) */
+#include "ac_config.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -27,7 +29,9 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "jwt_auth.h"
 #include "log.h"
+#include "uri_template.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -45,6 +49,7 @@
 #define CONFIG_SHM_NAME_MAX 255 /* NAME_MAX, after the leading '/' */
 #define CONFIG_FILE_MAX    (1 << 20) /* bytes of a config file */
 #define CONFIG_BIG_MAX     16   /* too-large integers remembered */
+#define CONFIG_COOKIE_MAX  128  /* bytes of mercure.cookie_name */
 
 #define KIB (1ull << 10)
 #define MIB (1ull << 20)
@@ -53,6 +58,9 @@
 
 static const char config_def_queue_path[] = "/sseq";
 static const char config_def_pattern[] = "^[A-Za-z0-9_.:-]{1,64}$";
+static const char config_def_none[] = "";
+static const char config_def_alg[] = "HS256";
+static const char config_def_cookie[] = "mercureAuthorization";
 
 /* How a setting is written in the file. */
 enum config_kind {
@@ -65,6 +73,12 @@ enum config_kind {
     CK_GLOBS,                   /* [ "glob", ... ] for fnmatch */
     CK_ORIGINS,                 /* [ "*" or "https://host[:port]", ... ] */
     CK_TOKENS,                  /* ( { token = ".."; channels = [..]; } ) */
+    CK_SECRET,                  /* string printed as "****" and wiped */
+    CK_PATH,                    /* "" or an absolute file path */
+    CK_JWT_ALG,                 /* "HS256" ... "ES512" (jwt_auth.h) */
+    CK_COOKIE,                  /* an RFC 6265 cookie name */
+    CK_BOOL,                    /* true | false */
+    CK_CRED_ORIGINS,            /* [ "https://host[:port]", ... ], no "*" */
 };
 
 /* One row of the settings table. */
@@ -118,6 +132,25 @@ static const struct config_item config_items[] = {
     LIST("cors_origins", CK_ORIGINS, cors_origins, n_cors_origins),
     NUM("log_level", CK_LEVEL, log_level, 0, LOG_LEVEL_DEBUG,
         LOG_LEVEL_INFO),
+    STR("mercure.publisher_jwt_key", CK_SECRET, mercure_pub_key,
+        config_def_none),
+    STR("mercure.publisher_jwt_key_file", CK_PATH, mercure_pub_key_file,
+        config_def_none),
+    STR("mercure.publisher_jwt_alg", CK_JWT_ALG, mercure_pub_alg,
+        config_def_alg),
+    STR("mercure.subscriber_jwt_key", CK_SECRET, mercure_sub_key,
+        config_def_none),
+    STR("mercure.subscriber_jwt_key_file", CK_PATH, mercure_sub_key_file,
+        config_def_none),
+    STR("mercure.subscriber_jwt_alg", CK_JWT_ALG, mercure_sub_alg,
+        config_def_alg),
+    STR("mercure.cookie_name", CK_COOKIE, mercure_cookie_name,
+        config_def_cookie),
+    NUM("mercure.anonymous", CK_BOOL, mercure_anonymous, 0, 1, 0),
+    NUM("mercure.topic_max", CK_UINT, mercure_topic_max, 1,
+        URI_TEMPLATE_SUBJECT_MAX, 1024),
+    LIST("mercure.cors_credentials_origins", CK_CRED_ORIGINS,
+         mercure_cred_origins, n_mercure_cred_origins),
 };
 #define CONFIG_N_ITEMS (sizeof config_items / sizeof config_items[0])
 
@@ -170,6 +203,8 @@ static void config_store_num(const struct config_item *it,
 
     if (it->width == sizeof(uint64_t))
         *(uint64_t *)f = v;
+    else if (it->width == sizeof(bool))
+        *(bool *)f = v != 0;
     else
         *(unsigned *)f = (unsigned)v;
 }
@@ -181,6 +216,8 @@ static uint64_t config_load_num(const struct config_item *it,
 
     if (it->width == sizeof(uint64_t))
         return *(const uint64_t *)f;
+    if (it->width == sizeof(bool))
+        return *(const bool *)f;
     return *(const unsigned *)f;
 }
 
@@ -188,6 +225,9 @@ _Static_assert(sizeof(size_t) == sizeof(uint64_t),
                "size_t fields are stored as 64-bit numbers");
 _Static_assert(sizeof(int) == sizeof(unsigned),
                "log_level is stored as an unsigned-width number");
+_Static_assert(sizeof(bool) != sizeof(unsigned) &&
+               sizeof(bool) != sizeof(uint64_t),
+               "bool fields are told apart by their width");
 
 /* ---- errors ---- */
 
@@ -483,6 +523,84 @@ static int config_parse_regex(struct config_load *ld,
     return 0;
 }
 
+/* A Mercure JWT key given inline: a secret or PEM text ("" = none). */
+static int config_parse_secret(struct config_load *ld,
+                               const struct config_item *it,
+                               const config_setting_t *s, const char *name)
+{
+    const char *str;
+
+    if (config_get_str(ld, s, name, &str) < 0)
+        return -EINVAL;
+    if (strlen(str) > JWT_AUTH_KEY_MAX)
+        return config_fail(ld, s, name, "must be at most %d bytes",
+                           JWT_AUTH_KEY_MAX);
+    return config_dup(ld, s, name, str, config_field(it, ld->cfg));
+}
+
+static int config_parse_path(struct config_load *ld,
+                             const struct config_item *it,
+                             const config_setting_t *s, const char *name)
+{
+    const char *str;
+
+    if (config_get_str(ld, s, name, &str) < 0)
+        return -EINVAL;
+    if (str[0] != '\0' && (str[0] != '/' || strlen(str) >= PATH_MAX))
+        return config_fail(ld, s, name, "must be an absolute file path "
+                           "(got \"%s\")", str);
+    return config_dup(ld, s, name, str, config_field(it, ld->cfg));
+}
+
+static int config_parse_jwt_alg(struct config_load *ld,
+                                const struct config_item *it,
+                                const config_setting_t *s, const char *name)
+{
+    enum jwt_auth_alg alg;
+    const char *str;
+
+    if (config_get_str(ld, s, name, &str) < 0)
+        return -EINVAL;
+    if (jwt_auth_alg_parse(str, &alg) < 0)
+        return config_fail(ld, s, name, "must be \"HS256\", \"HS384\", "
+                           "\"HS512\", \"RS256\", \"RS384\", \"RS512\", "
+                           "\"ES256\", \"ES384\" or \"ES512\" (got \"%s\")",
+                           str);
+    return config_dup(ld, s, name, str, config_field(it, ld->cfg));
+}
+
+/* A cookie name: an RFC 6265 token (visible ASCII but separators). */
+static int config_parse_cookie(struct config_load *ld,
+                               const struct config_item *it,
+                               const config_setting_t *s, const char *name)
+{
+    const char *str;
+    size_t n;
+
+    if (config_get_str(ld, s, name, &str) < 0)
+        return -EINVAL;
+    n = strlen(str);
+    for (size_t i = 0; i < n; i++)
+        if (str[i] <= 0x20 || str[i] >= 0x7f ||
+            strchr("()<>@,;:\\\"/[]?={}", str[i]) != NULL)
+            n = 0;
+    if (n == 0 || n > CONFIG_COOKIE_MAX)
+        return config_fail(ld, s, name, "must be a cookie name of 1 to %d "
+                           "visible ASCII characters without ()<>@,;:\\\"/"
+                           "[]?={} (got \"%s\")", CONFIG_COOKIE_MAX, str);
+    return config_dup(ld, s, name, str, config_field(it, ld->cfg));
+}
+
+static int config_parse_bool(struct config_load *ld,
+                             const struct config_item *it,
+                             const config_setting_t *s, const char *name)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+        return config_fail_type(ld, s, name, "true or false");
+    config_store_num(it, ld->cfg, (uint64_t)config_setting_get_bool(s));
+    return 0;
+}
+
 /* ---- list parsers ---- */
 
 /* Checks that s is an array or list of at most max entries. */
@@ -576,6 +694,24 @@ static int config_parse_globs(struct config_load *ld,
                               const config_setting_t *s, const char *name)
 {
     return config_parse_strs(ld, s, name, config_glob_check,
+                             config_field(it, ld->cfg),
+                             config_count(it, ld->cfg));
+}
+
+/* An origin trusted with credentials: never "*" (browsers refuse it). */
+static const char *config_cred_origin_check(const char *str)
+{
+    if (strcmp(str, "*") == 0)
+        return "must be an exact origin: \"*\" cannot carry credentials";
+    return config_origin_check(str);
+}
+
+static int config_parse_cred_origins(struct config_load *ld,
+                                     const struct config_item *it,
+                                     const config_setting_t *s,
+                                     const char *name)
+{
+    return config_parse_strs(ld, s, name, config_cred_origin_check,
                              config_field(it, ld->cfg),
                              config_count(it, ld->cfg));
 }
@@ -789,6 +925,21 @@ static void config_print_tokens(const struct config_item *it,
     fputs(" )", out);
 }
 
+/* A secret prints as "****" ("" when unset). */
+static void config_print_secret(const struct config_item *it,
+                                const struct config *cfg, FILE *out)
+{
+    const char *v = *(char *const *)config_field(it, cfg);
+
+    fputs(v[0] != '\0' ? "\"****\"" : "\"\"", out);
+}
+
+static void config_print_bool(const struct config_item *it,
+                              const struct config *cfg, FILE *out)
+{
+    fputs(config_load_num(it, cfg) ? "true" : "false", out);
+}
+
 /* ---- freeing ---- */
 
 static void config_release_string(const struct config_item *it,
@@ -799,6 +950,16 @@ static void config_release_string(const struct config_item *it,
     if (*f != it->def_str)
         free(*f);
     *f = (char *)it->def_str;
+}
+
+static void config_release_secret(const struct config_item *it,
+                                  struct config *cfg)
+{
+    char **f = config_field(it, cfg);
+
+    if (*f != it->def_str)
+        explicit_bzero(*f, strlen(*f));
+    config_release_string(it, cfg);
 }
 
 static void config_release_regex(const struct config_item *it,
@@ -868,6 +1029,18 @@ static const struct config_kind_ops config_kinds[] = {
                         config_release_list },
     [CK_TOKENS]     = { config_parse_tokens, config_print_tokens,
                         config_release_tokens },
+    [CK_SECRET]     = { config_parse_secret, config_print_secret,
+                        config_release_secret },
+    [CK_PATH]       = { config_parse_path, config_print_string,
+                        config_release_string },
+    [CK_JWT_ALG]    = { config_parse_jwt_alg, config_print_string,
+                        config_release_string },
+    [CK_COOKIE]     = { config_parse_cookie, config_print_string,
+                        config_release_string },
+    [CK_BOOL]       = { config_parse_bool, config_print_bool,
+                        config_release_none },
+    [CK_CRED_ORIGINS] = { config_parse_cred_origins, config_print_list,
+                          config_release_list },
 };
 
 /* ---- defaults ---- */
@@ -901,6 +1074,15 @@ int config_defaults(struct config *cfg)
     return 0;
 }
 
+/* Wipes and frees a loaded JWT key. */
+static void config_jwt_key_free(struct config_jwt_key *k)
+{
+    if (k->key != NULL)
+        explicit_bzero(k->key, k->len);
+    free(k->key);
+    memset(k, 0, sizeof(*k));
+}
+
 /* Frees what config_load allocated and leaves cfg holding the defaults,
  * so freeing twice, or using cfg after, is safe. */
 void config_free(struct config *cfg)
@@ -909,6 +1091,8 @@ void config_free(struct config *cfg)
         return;
     for (size_t i = 0; i < CONFIG_N_ITEMS; i++)
         config_kinds[config_items[i].kind].release(&config_items[i], cfg);
+    config_jwt_key_free(&cfg->mercure_pub);
+    config_jwt_key_free(&cfg->mercure_sub);
     free(cfg->file);
     config_defaults(cfg);
 }
@@ -1033,6 +1217,117 @@ static int config_check_rules(struct config_load *ld)
                      ld->line[b], r->other, r->other_reason);
         return -EINVAL;
     }
+    return 0;
+}
+
+/* ---- Mercure JWT keys ---- */
+
+/* The settings of one Mercure key and where its material goes. */
+static const struct config_key_rule {
+    const char *key, *file, *alg;       /* setting names */
+    size_t key_off, file_off, alg_off, out_off;
+} config_key_rules[] = {
+    { "mercure.publisher_jwt_key", "mercure.publisher_jwt_key_file",
+      "mercure.publisher_jwt_alg", offsetof(struct config, mercure_pub_key),
+      offsetof(struct config, mercure_pub_key_file),
+      offsetof(struct config, mercure_pub_alg),
+      offsetof(struct config, mercure_pub) },
+    { "mercure.subscriber_jwt_key", "mercure.subscriber_jwt_key_file",
+      "mercure.subscriber_jwt_alg", offsetof(struct config, mercure_sub_key),
+      offsetof(struct config, mercure_sub_key_file),
+      offsetof(struct config, mercure_sub_alg),
+      offsetof(struct config, mercure_sub) },
+};
+
+/* Reports reason against setting name at the line it was read from. */
+__attribute__((format(printf, 3, 4)))
+static int config_fail_at(struct config_load *ld, const char *name,
+                          const char *fmt, ...)
+{
+    const struct config_item *it = config_item_find(name);
+    char reason[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    snprintf(ld->err, ld->errlen, "%s:%u: %s: %s", ld->path,
+             ld->line[it - config_items], name, reason);
+    return -EINVAL;
+}
+
+/* Reads a key file (at most JWT_AUTH_KEY_MAX bytes) into *out, *len. */
+static int config_read_key_file(const char *path, unsigned char **out,
+                                size_t *len)
+{
+    FILE *fp = fopen(path, "rbe");
+    unsigned char *buf;
+    size_t n;
+    int rc;
+
+    if (fp == NULL)
+        return -errno;
+    buf = malloc(JWT_AUTH_KEY_MAX + 1);
+    if (buf == NULL) {
+        fclose(fp);
+        return -ENOMEM;
+    }
+    n = fread(buf, 1, JWT_AUTH_KEY_MAX + 1, fp);
+    rc = ferror(fp) ? -EIO : n > JWT_AUTH_KEY_MAX ? -EFBIG : 0;
+    fclose(fp);
+    if (rc < 0) {
+        explicit_bzero(buf, n);
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* Loads one key: from its file or inline text, checked against its
+ * algorithm, into the derived field. */
+static int config_load_key(struct config_load *ld,
+                           const struct config_key_rule *r)
+{
+    const char *key = *(char **)((char *)ld->cfg + r->key_off);
+    const char *file = *(char **)((char *)ld->cfg + r->file_off);
+    const char *alg = *(char **)((char *)ld->cfg + r->alg_off);
+    struct config_jwt_key *out = (void *)((char *)ld->cfg + r->out_off);
+    const char *why;
+    int rc;
+
+    if (key[0] != '\0' && file[0] != '\0')
+        return config_fail_at(ld, r->file, "set %s or %s, not both",
+                              r->key, r->file);
+    if (key[0] == '\0' && file[0] == '\0')
+        return 0;
+    (void)jwt_auth_alg_parse(alg, &out->alg);   /* checked when parsed */
+    if (file[0] != '\0') {
+        rc = config_read_key_file(file, &out->key, &out->len);
+        if (rc < 0)
+            return config_fail_at(ld, r->file, "cannot read \"%s\": %s",
+                                  file, strerror(-rc));
+    } else {
+        out->len = strlen(key);
+        out->key = (unsigned char *)strdup(key);
+        if (out->key == NULL)
+            return config_fail_at(ld, r->key, "out of memory");
+    }
+    if (jwt_auth_key_check(out->alg, out->key, out->len, &why) < 0)
+        return config_fail_at(ld, file[0] ? r->file : r->key, "%s (%s is "
+                              "%s)", why, r->alg, alg);
+    return 0;
+}
+
+/* Loads every Mercure key; reports the first bad one. */
+static int config_load_keys(struct config_load *ld)
+{
+    size_t n = sizeof config_key_rules / sizeof config_key_rules[0];
+
+    for (size_t i = 0; i < n; i++)
+        if (config_load_key(ld, &config_key_rules[i]) < 0)
+            return -EINVAL;
     return 0;
 }
 
@@ -1273,7 +1568,8 @@ int config_load(struct config *cfg, const char *path, bool must_exist,
     tmp.file = strdup(ld.path);
     if (tmp.file == NULL ||
         config_walk(&ld, config_root_setting(&lc), NULL) < 0 ||
-        config_check_big(&ld) < 0 || config_check_rules(&ld) < 0)
+        config_check_big(&ld) < 0 || config_check_rules(&ld) < 0 ||
+        config_load_keys(&ld) < 0)
         goto fail_walk;
     config_destroy(&lc);
     free(text);

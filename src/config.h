@@ -11,10 +11,20 @@
 #include <stdbool.h>
 #include <regex.h>
 
+#include "jwt_auth.h"
+
 struct config_token {
     char *token;                /* bearer token (secret: never logged) */
     char **channels;            /* fnmatch globs it may publish to; */
     size_t n_channels;          /* 0 = every channel */
+};
+
+/* A Mercure JWT key as loaded: the material of *_jwt_key or *_jwt_key_file
+ * (a secret: never logged), checked against its algorithm. */
+struct config_jwt_key {
+    unsigned char *key;         /* NULL = no key configured */
+    size_t len;
+    enum jwt_auth_alg alg;      /* the *_jwt_alg setting */
 };
 
 struct config {
@@ -48,6 +58,21 @@ struct config {
     /* http */
     char **cors_origins; size_t n_cors_origins;    /* "*" or exact origins */
     int log_level;              /* LOG_LEVEL_* from log.h */
+    /* mercure: the Mercure hub (settings as written; keys are secrets) */
+    char *mercure_pub_key;      /* publisher_jwt_key, "" = none */
+    char *mercure_pub_key_file; /* publisher_jwt_key_file, "" = none */
+    char *mercure_pub_alg;      /* publisher_jwt_alg, default "HS256" */
+    char *mercure_sub_key;      /* subscriber_jwt_key, "" = none */
+    char *mercure_sub_key_file; /* subscriber_jwt_key_file, "" = none */
+    char *mercure_sub_alg;      /* subscriber_jwt_alg, default "HS256" */
+    char *mercure_cookie_name;  /* default "mercureAuthorization" */
+    bool mercure_anonymous;     /* subscribers without a token allowed */
+    unsigned mercure_topic_max; /* bytes of a topic or selector */
+    char **mercure_cred_origins;        /* cors_credentials_origins */
+    size_t n_mercure_cred_origins;
+    /* derived at load from the settings above (config_free frees them) */
+    struct config_jwt_key mercure_pub;  /* publisher key, or key NULL */
+    struct config_jwt_key mercure_sub;  /* subscriber key, or key NULL */
 };
 
 /* Fills cfg with every default (never fails short of ENOMEM). */
@@ -66,7 +91,8 @@ int config_load(struct config *cfg, const char *path, bool must_exist,
 
 void config_free(struct config *cfg);
 
-/* Prints every effective setting in libconfig syntax (tokens masked). */
+/* Prints every effective setting in libconfig syntax (tokens and JWT
+ * keys masked). */
 void config_print(const struct config *cfg, FILE *out);
 
 /* Whether name (len bytes, not NUL-terminated) matches channel_pattern. */

@@ -331,6 +331,81 @@ START_TEST(test_print_masks_tokens)
 }
 END_TEST
 
+#define SECRET40 "0123456789abcdef0123456789abcdef-40bytes"
+#define FAKE_PEM "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQg" \
+                 "\n-----END PUBLIC KEY-----\n"
+
+START_TEST(test_mercure_defaults)
+{
+    struct config cfg;
+
+    ck_assert(config_defaults(&cfg) == 0);
+    ck_assert_msg(cfg.mercure_pub.key == NULL && cfg.mercure_sub.key == NULL,
+                  "no Mercure key by default");
+    ck_assert_msg(strcmp(cfg.mercure_pub_alg, "HS256") == 0 &&
+                  strcmp(cfg.mercure_sub_alg, "HS256") == 0,
+                  "JWT algorithms default to HS256");
+    ck_assert_msg(strcmp(cfg.mercure_cookie_name, "mercureAuthorization")
+                  == 0, "the cookie is Mercure's mercureAuthorization");
+    ck_assert_msg(!cfg.mercure_anonymous, "anonymous subscribers are off");
+    ck_assert_msg(cfg.mercure_topic_max == 1024, "topic_max is 1024");
+    ck_assert_msg(cfg.n_mercure_cred_origins == 0,
+                  "no origin gets credentials by default");
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_mercure_keys)
+{
+    struct tmpconf kf;
+    struct config cfg;
+    char text[1024];
+    char *out;
+
+    conf_write(&kf, SECRET40);
+    snprintf(text, sizeof text, "mercure: {\n"
+             "  publisher_jwt_key_file = \"%s\";\n"
+             "  publisher_jwt_alg = \"HS256\";\n"
+             "  subscriber_jwt_key = \"%s\";\n"
+             "  subscriber_jwt_alg = \"ES256\";\n"
+             "  cookie_name = \"hubAuth\"; anonymous = true;\n"
+             "  topic_max = 2048;\n"
+             "  cors_credentials_origins = [ \"https://app.example\" ];\n"
+             "};\n", kf.path, "-----BEGIN PUBLIC KEY-----\\n"
+             "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQg\\n-----END PUBLIC KEY-----"
+             "\\n");
+    conf_ok(text, &cfg);
+    unlink(kf.path);
+    ck_assert_msg(cfg.mercure_pub.key != NULL &&
+                  cfg.mercure_pub.len == strlen(SECRET40) &&
+                  memcmp(cfg.mercure_pub.key, SECRET40, cfg.mercure_pub.len)
+                  == 0 && cfg.mercure_pub.alg == JWT_AUTH_HS256,
+                  "the publisher key is read from its file");
+    ck_assert_msg(cfg.mercure_sub.key != NULL &&
+                  cfg.mercure_sub.len == strlen(FAKE_PEM) &&
+                  memcmp(cfg.mercure_sub.key, FAKE_PEM, cfg.mercure_sub.len)
+                  == 0 && cfg.mercure_sub.alg == JWT_AUTH_ES256,
+                  "the subscriber key is the inline PEM, escapes decoded");
+    ck_assert_msg(strcmp(cfg.mercure_cookie_name, "hubAuth") == 0 &&
+                  cfg.mercure_anonymous && cfg.mercure_topic_max == 2048 &&
+                  cfg.n_mercure_cred_origins == 1 &&
+                  strcmp(cfg.mercure_cred_origins[0], "https://app.example")
+                  == 0, "every mercure setting is read");
+    out = print_to_string(&cfg);
+    ck_assert_msg(strstr(out, "BEGIN PUBLIC KEY") == NULL &&
+                  strstr(out, "subscriber_jwt_key = \"****\";") != NULL,
+                  "config_print masks an inline key:\n%s", out);
+    ck_assert_msg(strstr(out, kf.path) != NULL &&
+                  strstr(out, "anonymous = true;") != NULL &&
+                  strstr(out, "cookie_name = \"hubAuth\";") != NULL,
+                  "config_print shows the key file path and the settings");
+    free(out);
+    config_free(&cfg);
+    ck_assert_msg(cfg.mercure_pub.key == NULL && cfg.mercure_sub.key == NULL,
+                  "config_free frees the loaded keys");
+}
+END_TEST
+
 START_TEST(test_channel_valid)
 {
     const char name[] = "chat!!!";
@@ -597,6 +672,44 @@ static const struct {
       "4 times max_message_size" },
     { "stream: { client_buffer = \"16K\"; };\n", 1, "stream.client_buffer",
       "at least max_message_size" },
+    /* the Mercure hub */
+    { "mercure: { publisher_jwt_alg = \"none\"; };\n", 1,
+      "mercure.publisher_jwt_alg", "must be \"HS256\"" },
+    { "mercure: { subscriber_jwt_alg = \"hs256\"; };\n", 1,
+      "mercure.subscriber_jwt_alg", "hs256" },
+    { "mercure: {\n publisher_jwt_key = \"too-short\"; };\n", 2,
+      "mercure.publisher_jwt_key", "shorter than 32 bytes" },
+    { "mercure: { subscriber_jwt_alg = \"HS512\";\n subscriber_jwt_key = "
+      "\"0123456789abcdef0123456789abcdef0123\"; };\n", 2,
+      "mercure.subscriber_jwt_key", "HS512 secret shorter than 64" },
+    { "mercure: {\n subscriber_jwt_key = \"-----BEGIN PUBLIC KEY-----\\n"
+      "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQg\\n-----END PUBLIC KEY-----\"; };\n",
+      2, "mercure.subscriber_jwt_key", "must not be PEM" },
+    { "mercure: { publisher_jwt_alg = \"RS256\";\n publisher_jwt_key = "
+      "\"0123456789abcdef0123456789abcdef0123\"; };\n", 2,
+      "mercure.publisher_jwt_key", "PEM public key" },
+    { "mercure: { publisher_jwt_key = "
+      "\"0123456789abcdef0123456789abcdef0123\";\n"
+      " publisher_jwt_key_file = \"/etc/hostname\"; };\n", 2,
+      "mercure.publisher_jwt_key_file", "not both" },
+    { "mercure: { subscriber_jwt_key_file = \"/nonexistent/sseq.key\"; };\n",
+      1, "mercure.subscriber_jwt_key_file", "cannot read" },
+    { "mercure: { subscriber_jwt_key_file = \"keys/sub.pem\"; };\n", 1,
+      "mercure.subscriber_jwt_key_file", "absolute" },
+    { "mercure: { cookie_name = \"my cookie\"; };\n", 1,
+      "mercure.cookie_name", "cookie name" },
+    { "mercure: { cookie_name = \"\"; };\n", 1, "mercure.cookie_name",
+      "cookie name" },
+    { "mercure: { anonymous = 1; };\n", 1, "mercure.anonymous",
+      "true or false" },
+    { "mercure: { topic_max = 0; };\n", 1, "mercure.topic_max",
+      "between 1 and 65536" },
+    { "mercure: { cors_credentials_origins = [ \"*\" ]; };\n", 1,
+      "mercure.cors_credentials_origins[0]", "credentials" },
+    { "mercure: { cors_credentials_origins = [ \"https://a/b\" ]; };\n", 1,
+      "mercure.cors_credentials_origins[0]", "no path" },
+    { "mercure: { jwt_key = \"x\"; };\n", 1, "mercure.jwt_key",
+      "unknown setting" },
 };
 
 START_TEST(test_bad_values)
@@ -663,6 +776,8 @@ static Suite *config_suite(void)
     tcase_add_test(core, test_print_masks_tokens);
     tcase_add_test(core, test_channel_valid);
     tcase_add_test(core, test_cors_allow);
+    tcase_add_test(core, test_mercure_defaults);
+    tcase_add_test(core, test_mercure_keys);
     suite_add_tcase(s, core);
     tcase_add_test(limits, test_numeric_limits);
     tcase_add_test(limits, test_sizes);
