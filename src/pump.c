@@ -224,8 +224,12 @@ static void pump_flush(struct pump *p)
                 pump_coalesce_wrote(p, s);
         }
     }
-    if (t0 != 0)
-        p->flush_us += util_mono_us() - t0;
+    if (t0 != 0) {
+        uint64_t t1 = util_mono_us();
+
+        p->flush_us += t1 - t0;
+        pump_coalesce_flushed(p, t1);
+    }
 }
 
 /* Frees the streams that died in this iteration. */

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
@@ -85,24 +86,29 @@ static int pump_coalesce_timer(struct pump *p, uint64_t us)
     return 0;
 }
 
-/* What the pump sees now (see pump_hold.h). */
-static void pump_coalesce_observe(const struct pump *p,
-                                  struct pump_hold_obs *o)
+/* What the pump sees now (see pump_hold.h); notes when the last pass
+ * is first seen read. */
+static void pump_coalesce_observe(struct pump *p, struct pump_hold_obs *o)
 {
-    const struct pump_coalesce *co = &p->co;
+    struct pump_coalesce *co = &p->co;
 
     memset(o, 0, sizeof(*o));
     o->pending = pump_coalesce_pending(p);
-    if (o->pending == 0)
-        return;
     o->full = co->behind || o->pending >= PUMP_PASS_MAX;
     o->streams = co->streams;
-    o->held_us = co->hold_start_us ? p->now_us - co->hold_start_us : 0;
+    o->since_pass_us = p->now_us - co->pass_end_us;
     o->coalesce_us = p->set.coalesce_us;
     o->stopping = p->stopping;
-    if (!o->full && !o->stopping && o->coalesce_us > 0 &&
-        o->streams >= PUMP_HOLD_MIN_STREAMS)
+    if (o->pending > 0 && co->hold_start_us == 0)
+        co->hold_start_us = p->now_us;
+    o->held_us = o->pending > 0 ? p->now_us - co->hold_start_us : 0;
+    if (co->read_us == 0 && o->streams >= PUMP_HOLD_MIN_STREAMS &&
+        o->since_pass_us < o->coalesce_us && !o->full && !o->stopping) {
         o->unread = pump_coalesce_unread(p);
+        if (o->unread == 0)
+            co->read_us = o->since_pass_us ? o->since_pass_us : 1;
+    }
+    o->read_us = co->read_us;
 }
 
 /* Runs a pass and notes what it did; true if it hit its limit. */
@@ -111,52 +117,73 @@ static bool pump_coalesce_pass(struct pump *p)
     struct pump_coalesce *co = &p->co;
     uint64_t t0 = util_mono_us();
 
+    if (co->hold_start_us != p->now_us)
+        co->n_holds++;
     co->hold_start_us = 0;
     co->behind = pump_pass_run(p);
     co->pass_us += util_mono_us() - t0;
     if (p->pass.sends > 0) {
         co->n_passes++;
         co->streams = p->pass.streams;
+        co->read_us = 0;
+        co->pass_end_us = p->now_us;  /* till written: see _flushed */
+        co->written = false;
     }
     return co->behind;
 }
 
-/* The live part of an iteration: a pass now, or a hold while the web
- * server has not read the last one. true if the pump is behind (it runs
- * again at once). */
+/* After a pass: the first look at the web server reading it (see
+ * pump_hold.h), unless the pass wrote to too few streams to watch. */
+static void pump_coalesce_watch(struct pump *p)
+{
+    if (p->pass.sends > 0 && p->co.streams >= PUMP_HOLD_MIN_STREAMS &&
+        p->set.coalesce_us > 0 &&
+        pump_coalesce_timer(p, PUMP_HOLD_POLL_MIN_US) == 0)
+        p->co.waiting = true;
+}
+
+/* The live part of an iteration: a pass now, or a look again later (see
+ * pump_hold.h). true if the pump is behind (it runs again at once). */
 bool pump_coalesce_run(struct pump *p)
 {
     struct pump_coalesce *co = &p->co;
     struct pump_hold_obs o;
     struct pump_hold_dec d;
 
+    co->waiting = false;
     if (p->q == NULL)
         return false;
     pump_coalesce_observe(p, &o);
     d = pump_hold_decide(&o);
     co->n_why[d.why]++;
-    if (d.act == PUMP_HOLD_IDLE) {
-        co->hold_start_us = 0;
-        co->behind = false;
+    if (d.act == PUMP_HOLD_IDLE)
+        return false;
+    if (d.act == PUMP_HOLD_WAIT && pump_coalesce_timer(p, d.wait_us) == 0) {
+        co->waiting = true;
         return false;
     }
-    if (d.act == PUMP_HOLD_WAIT) {
-        if (co->hold_start_us == 0) {
-            co->hold_start_us = p->now_us;
-            co->n_holds++;
-            log_debug("hold: %" PRIu64 " pending, %" PRIu64 " bytes unread,"
-                      " %u streams", o.pending, o.unread, o.streams);
-        }
-        if (pump_coalesce_timer(p, d.wait_us) == 0)
-            return false;
-    }
-    return pump_coalesce_pass(p);
+    if (d.act == PUMP_HOLD_WAIT && o.pending == 0)
+        return false;
+    if (!pump_coalesce_pass(p))
+        pump_coalesce_watch(p);
+    return co->behind;
 }
 
-/* Whether the pump is gathering records (its timer will wake it). */
+/* The pump wrote what it queued this iteration, at t (monotonic us):
+ * a pass queued in it ends now. */
+void pump_coalesce_flushed(struct pump *p, uint64_t t)
+{
+    if (!p->co.written) {
+        p->co.pass_end_us = t;
+        p->co.written = true;
+    }
+}
+
+/* Whether the pump's hold timer will wake it (it need not be woken by
+ * the tail thread). */
 bool pump_coalesce_holding(const struct pump *p)
 {
-    return p->co.hold_start_us != 0;
+    return p->co.waiting;
 }
 
 /* Logs what the coalescing did, for the exit line. */
@@ -164,13 +191,17 @@ void pump_coalesce_log(const struct pump *p)
 {
     const struct pump_coalesce *co = &p->co;
 
+    char why[512];
+    size_t n = 0;
+    unsigned i;
+
+    why[0] = '\0';
+    for (i = 0; i < PUMP_HOLD_NWHY && n < sizeof(why); i++)
+        n += (size_t)snprintf(why + n, sizeof(why) - n, " %s %" PRIu64,
+                              pump_hold_why_name((enum pump_hold_why)i),
+                              co->n_why[i]);
     log_info("pump: %" PRIu64 " events in %" PRIu64 " passes (%" PRIu64
-             " held; decided read %" PRIu64 ", unread %" PRIu64 ", limit %"
-             PRIu64 ", full %" PRIu64 ", few %" PRIu64 "), %" PRIu64
-             " writes; %" PRIu64 " us passing, %" PRIu64 " us writing",
-             p->c.events, co->n_passes, co->n_holds,
-             co->n_why[PUMP_HOLD_READ], co->n_why[PUMP_HOLD_UNREAD],
-             co->n_why[PUMP_HOLD_LIMIT], co->n_why[PUMP_HOLD_FULL],
-             co->n_why[PUMP_HOLD_FEW], p->n_writes, co->pass_us,
-             p->flush_us);
+             " held), %" PRIu64 " writes; %" PRIu64 " us in passes, %"
+             PRIu64 " us writing; looks:%s", p->c.events, co->n_passes,
+             co->n_holds, p->n_writes, co->pass_us, p->flush_us, why);
 }

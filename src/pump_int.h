@@ -16,6 +16,7 @@
 
 #include "pump.h"
 #include "fcgi_rec.h"
+#include "pump_hold.h"
 #include "sse.h"
 #include "stream_chan.h"
 
@@ -81,13 +82,17 @@ struct pump_tail {
 
 /* Coalescing state (pump_coalesce.c). */
 struct pump_coalesce {
-    uint64_t hold_start_us;         /* the hold began; 0: not holding */
+    uint64_t pass_end_us;           /* the last pass was written */
+    bool written;                   /* ... yes (pass_end_us is final) */
+    uint64_t read_us;               /* ... and read this long after; 0 */
+    uint64_t hold_start_us;         /* records first seen pending; 0 */
+    bool waiting;                   /* the hold timer will wake the pump */
     struct stream *probe[PUMP_PROBES];  /* live streams written last */
     unsigned next_probe;            /* ring index */
     unsigned streams;               /* streams the last pass wrote */
     bool behind;                    /* the last pass hit its limit */
     uint64_t n_passes, n_holds;     /* for the exit log line */
-    uint64_t n_why[8];              /* decisions by pump_hold_why */
+    uint64_t n_why[PUMP_HOLD_NWHY]; /* decisions by pump_hold_why */
     uint64_t pass_us;               /* time in passes (reading, queuing) */
 };
 
@@ -149,6 +154,7 @@ void pump_tail_stop(struct pump *p);
 bool pump_coalesce_run(struct pump *p);
 bool pump_coalesce_holding(const struct pump *p);
 void pump_coalesce_wrote(struct pump *p, struct stream *s);
+void pump_coalesce_flushed(struct pump *p, uint64_t t);
 void pump_coalesce_forget(struct pump *p, struct stream *s);
 void pump_coalesce_log(const struct pump *p);
 
