@@ -32,7 +32,8 @@ struct config {
     unsigned max_subscribers;   /* streams per process, default 10000 */
     size_t client_buffer;       /* per-stream output bound, default 256 KiB */
     unsigned backlog_max;       /* cap for backlog=N, default 1000 */
-    unsigned coalesce_us;       /* max delay to batch writes under load */
+    unsigned coalesce_us;       /* longest hold of a record under load
+                                   (pump_hold.h), default 100000 */
     /* publish */
     struct config_token *tokens; size_t n_tokens;
     char **open_channels; size_t n_open_channels;  /* globs; default none */

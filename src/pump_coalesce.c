@@ -1,15 +1,21 @@
-/* pump_coalesce.c -- when the pump's fan-out pass runs. Every iteration
- * with records waiting, the pump observes (records pending, whether a
- * full pass waits, the bytes of its last output the web server has not
- * read, the streams the last pass wrote, how long it has held) and
- * pump_hold_decide (pump_hold.c, pure) says: pass now, or gather and
- * look again after a while (the hold timer, timerfd cfd).
+/* pump_coalesce.c -- when the pump's fan-out pass runs. Every loop
+ * iteration the pump observes (records pending, whether a full pass
+ * waits, the streams the last pass wrote, the time since it and when it
+ * was seen read, the bytes of it still unread, how long records have
+ * waited) and pump_hold_decide (pump_hold.c, pure) says: pass now, sleep
+ * until records come (the tail thread wakes the pump), or look again
+ * after a while (the hold timer, timerfd cfd; the tail thread is not
+ * armed meanwhile). After each pass to enough streams the pump looks
+ * at once (PUMP_HOLD_POLL_MIN_US) and then keeps watching it being read.
  *
  * "Unread" is SIOCOUTQ on the last PUMP_PROBES live streams written (on
  * a Unix socket: bytes the web server has not read yet), the least of
  * them: the web server reads its connections in the order they became
  * readable, so the streams written last are read last, and one slow
- * client (the web server stops reading its stream) is not load. */
+ * client (the web server stops reading its stream) is not load. Over
+ * TCP it is the bytes not yet acknowledged, which on loopback is about
+ * nothing: holds are then rare and short. A pass "ends" when the pump
+ * has written it (pump_coalesce_flushed). */
 #include "ac_config.h"
 
 #include <errno.h>

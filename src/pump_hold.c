@@ -14,6 +14,12 @@ static uint64_t pump_hold_read_at(const struct pump_hold_obs *o)
     return o->unread == 0 ? (o->since_pass_us ? o->since_pass_us : 1) : 0;
 }
 
+/* When (since the pass) gathering after a read at r ends. */
+static uint64_t pump_hold_linger_end(uint64_t r)
+{
+    return r + r * PUMP_HOLD_LINGER_PCT / 100;
+}
+
 /* Whether the last pass is still being read (worth watching). */
 static bool pump_hold_watching(const struct pump_hold_obs *o)
 {
@@ -40,7 +46,7 @@ static enum pump_hold_why pump_hold_rule(const struct pump_hold_obs *o)
     if (r == 0)
         return o->since_pass_us >= o->coalesce_us ? PUMP_HOLD_STALE :
                PUMP_HOLD_UNREAD;
-    if (o->since_pass_us < 2 * r)
+    if (o->since_pass_us < pump_hold_linger_end(r))
         return PUMP_HOLD_LINGERING;
     return o->held_us == 0 ? PUMP_HOLD_READ : PUMP_HOLD_GATHERED;
 }
@@ -55,7 +61,7 @@ static uint64_t pump_hold_wait(const struct pump_hold_obs *o,
     uint64_t w, left;
 
     if (why == PUMP_HOLD_LINGERING) {
-        w = 2 * pump_hold_read_at(o) - o->since_pass_us;
+        w = pump_hold_linger_end(pump_hold_read_at(o)) - o->since_pass_us;
     } else {
         w = o->since_pass_us / PUMP_HOLD_POLL_DIV;
         if (w < PUMP_HOLD_POLL_MIN_US)

@@ -23,6 +23,9 @@
 #include <stdint.h>
 
 #define PUMP_HOLD_MIN_STREAMS 2     /* fewer written: unread is no load */
+#ifndef PUMP_HOLD_LINGER_PCT
+#define PUMP_HOLD_LINGER_PCT  100   /* gather r x this / 100 after a read */
+#endif
 #define PUMP_HOLD_POLL_MIN_US 50    /* first looks at the sockets */
 #define PUMP_HOLD_POLL_MAX_US 1000  /* later looks, at most this apart */
 #define PUMP_HOLD_POLL_DIV    4     /* look again after since_pass / 4 */
