@@ -118,7 +118,7 @@ static const struct config_item config_items[] = {
     NUM("stream.client_buffer", CK_SIZE, client_buffer, 4 * KIB, GIB,
         256 * KIB),
     NUM("stream.backlog_max", CK_UINT, backlog_max, 0, 1000000, 1000),
-    NUM("stream.coalesce_us", CK_UINT, coalesce_us, 0, 1000000, 2000),
+    NUM("stream.coalesce_us", CK_UINT, coalesce_us, 0, 1000000, 100000),
     NUM("stream.processes", CK_UINT, stream_processes, 1, 256, 2),
     LIST("publish.tokens", CK_TOKENS, tokens, n_tokens),
     LIST("publish.open_channels", CK_GLOBS, open_channels,

@@ -42,7 +42,8 @@ struct config {
     unsigned max_subscribers;   /* streams per process, default 10000 */
     size_t client_buffer;       /* per-stream output bound, default 256 KiB */
     unsigned backlog_max;       /* cap for backlog=N, default 1000 */
-    unsigned coalesce_us;       /* max delay to batch writes under load */
+    unsigned coalesce_us;       /* longest hold of a record under load
+                                   (pump_hold.h), default 100000 */
     unsigned stream_processes;  /* sseq-stream workers, default 2 */
     /* publish */
     unsigned publish_processes; /* sseq-publish workers, default 2 */

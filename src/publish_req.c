@@ -305,8 +305,9 @@ static size_t publish_json_str(char *dst, size_t cap, const char *s)
 static void publish_append(struct publish_req *r, const struct publish_body *b)
 {
     struct queue_msg m = {
-        r->channel, strlen(r->channel), b->event, b->event_len,
-        b->data, b->data_len,
+        .channel = r->channel, .channel_len = strlen(r->channel),
+        .event = b->event, .event_len = b->event_len,
+        .data = b->data, .data_len = b->data_len,
     };
     char resp[2048], body[8 * PUBLISH_CHANNEL_MAX + 64];
     char chan[6 * PUBLISH_CHANNEL_MAX + 8];

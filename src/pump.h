@@ -4,6 +4,8 @@
  * a stream ends; a tail thread futex-waits on the queue and wakes it
  * through an eventfd. Each queue record is read once and encoded once,
  * then queued (shared, refcounted) to the live subscribers of its channel.
+ * New records go out at once while the web server keeps up, and are
+ * gathered while it has not read the previous pass (pump_hold.h).
  *
  * Key invariant (seamless resume): only the pump thread advances
  * next_live, the id of the next record it will fan out. A new stream
@@ -30,7 +32,8 @@ struct pump;
 struct pump_settings {
     unsigned heartbeat;         /* seconds of silence before a ":" line */
     size_t client_buffer;       /* per-stream output bound, bytes */
-    unsigned coalesce_us;       /* batching window under load */
+    unsigned coalesce_us;       /* longest hold while the web server has
+                                   not read the last pass; 0: no hold */
     unsigned drain_ms;          /* SIGTERM: streams are ended over it */
 };
 
@@ -69,6 +72,9 @@ void pump_submit(struct pump *p, struct pump_conn *c);
 
 /* Streams open or submitted now (any thread). */
 unsigned pump_streams(const struct pump *p);
+
+/* Queue records skipped because they could not be read (any thread). */
+uint64_t pump_skipped(const struct pump *p);
 
 /* Runs until SIGTERM/SIGINT: then ends the streams with END_REQUEST,
  * spread evenly over drain_ms (so browsers do not all reconnect in the

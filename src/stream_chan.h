@@ -24,9 +24,6 @@ struct stream_sub {
 
 struct stream_chan {
     struct stream_chan *hnext;  /* hash chain */
-    struct stream_chan *pnext;  /* pump: channels with events this pass */
-    void *pass_buf;             /* pump: this pass's events (stream_buf) */
-    uint32_t pass_fill;         /* pump: bytes of them (size, then fill) */
     uint32_t hash;
     uint32_t refs;              /* streams referring to it */
     uint32_t nsubs;             /* linked subscribers */

@@ -108,8 +108,8 @@ static void assert_defaults(const struct config *cfg, bool tokens_too)
                   "client_buffer must default to 256K");
     ck_assert_msg(cfg->backlog_max == 1000,
                   "backlog_max must default to 1000");
-    ck_assert_msg(cfg->coalesce_us == 2000,
-                  "coalesce_us must default to 2000");
+    ck_assert_msg(cfg->coalesce_us == 100000,
+                  "coalesce_us must default to 100000");
     ck_assert_msg(!tokens_too || cfg->n_tokens == 0,
                   "there must be no token by default");
     ck_assert_msg(cfg->n_open_channels == 0,

@@ -1,0 +1,85 @@
+/* pump_hold.h -- when sseq-stream's pump fans out the records that came
+ * in. A pure function of observed numbers (tests/unit/check_pump_hold.c);
+ * pump_coalesce.c observes and acts.
+ *
+ * Nagle's algorithm with "unread" for "unacknowledged". After each pass
+ * the pump watches the web server read it (the bytes still unread in the
+ * sockets it wrote last); it took r, measured from the pass's end. A
+ * record that comes while the pass is unread, or within r after the web
+ * server read it, is evidence of backlog (a web server busy with a pass
+ * also relays the requests that bring new messages late: a publisher
+ * waiting for its answer gets its next message in only then), so the
+ * pump gathers until r after the read (2r after the pass); one that comes
+ * later goes at once. A lone message, and every message while the web
+ * server keeps up, is thus never held; batches grow when and as much as
+ * the load requires, and never wait past coalesce_us. A full pass
+ * waiting, a pass to fewer than PUMP_HOLD_MIN_STREAMS streams (one slow
+ * client's unread bytes are not load), a pass the web server has not read
+ * in coalesce_us (a stuck reader, not load), or SIGTERM: no hold. */
+#ifndef SSEQ_PUMP_HOLD_H
+#define SSEQ_PUMP_HOLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PUMP_HOLD_MIN_STREAMS 2     /* fewer written: unread is no load */
+#ifndef PUMP_HOLD_LINGER_PCT
+#define PUMP_HOLD_LINGER_PCT  100   /* gather r x this / 100 after a read */
+#endif
+#define PUMP_HOLD_POLL_MIN_US 50    /* first looks at the sockets */
+#define PUMP_HOLD_POLL_MAX_US 1000  /* later looks, at most this apart */
+#define PUMP_HOLD_POLL_DIV    4     /* look again after since_pass / 4 */
+
+/* What the pump sees when it looks (each loop iteration). */
+struct pump_hold_obs {
+    uint64_t pending;       /* records the pump has not read */
+    bool full;              /* a full pass waits (the last one hit its
+                               limit, or pending fills one) */
+    unsigned streams;       /* streams the last pass wrote (0: none yet) */
+    uint64_t since_pass_us; /* since the last pass ended */
+    uint64_t unread;        /* bytes of the last pass the web server has
+                               not read now (least over the streams
+                               written last); looked at only until read */
+    uint64_t read_us;       /* since_pass_us when it was first seen read;
+                               0: not yet */
+    uint64_t held_us;       /* since records were first seen pending; 0:
+                               none were before this look */
+    unsigned coalesce_us;   /* longest hold (stream.coalesce_us); 0: none */
+    bool stopping;          /* SIGTERM: everything goes out now */
+};
+
+enum pump_hold_act {
+    PUMP_HOLD_IDLE,         /* nothing to do: sleep until records come */
+    PUMP_HOLD_PASS,         /* fan out now */
+    PUMP_HOLD_WAIT          /* look again after wait_us */
+};
+
+/* Why: one per rule, in the order the rules are tried. */
+enum pump_hold_why {
+    PUMP_HOLD_NOTHING,      /* no records, the last pass read (or old) */
+    PUMP_HOLD_WATCHING,     /* no records, the last pass is being read */
+    PUMP_HOLD_URGENT,       /* stopping, or coalescing off */
+    PUMP_HOLD_FULL,         /* a full pass waits: gathering adds nothing */
+    PUMP_HOLD_FEW,          /* the last pass wrote < MIN_STREAMS streams */
+    PUMP_HOLD_LIMIT,        /* held coalesce_us already */
+    PUMP_HOLD_STALE,        /* last pass unread for coalesce_us: no load */
+    PUMP_HOLD_UNREAD,       /* the last pass is unread: gather */
+    PUMP_HOLD_LINGERING,    /* read r ago, less than r: gather */
+    PUMP_HOLD_READ,         /* read r ago, r or more, not held: go */
+    PUMP_HOLD_GATHERED,     /* the same after a hold: go */
+    PUMP_HOLD_NWHY
+};
+
+struct pump_hold_dec {
+    enum pump_hold_act act;
+    enum pump_hold_why why;
+    uint64_t wait_us;       /* PUMP_HOLD_WAIT: look again after this */
+};
+
+/* Decides from o (see the file top); never fails. */
+struct pump_hold_dec pump_hold_decide(const struct pump_hold_obs *o);
+
+/* The rule's name, for logs and test messages ("unread", ...). */
+const char *pump_hold_why_name(enum pump_hold_why why);
+
+#endif

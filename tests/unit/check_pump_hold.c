@@ -1,0 +1,157 @@
+/* check_pump_hold.c -- the "pump_hold" suite: the pump's coalescing
+ * policy (pump_hold_decide) on tables of observations. Each row is a
+ * situation the pump meets; the rows under "traces" are observations
+ * logged by sseq-stream in the bench runs of bench/RESULTS.md. */
+#include "ac_config.h"
+
+#include <check.h>
+#include <stdlib.h>
+
+#include "pump_hold.h"
+#include "unit_run.h"
+
+struct row {
+    const char *what;
+    struct pump_hold_obs o;
+    enum pump_hold_act act;
+    enum pump_hold_why why;
+    uint64_t wait_us;               /* PUMP_HOLD_WAIT only */
+};
+
+#define C 2000                      /* stream.coalesce_us's default */
+
+/* Checks every row of t[0..n). */
+static void check_rows(const struct row *t, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        struct pump_hold_dec d = pump_hold_decide(&t[i].o);
+
+        ck_assert_msg(d.act == t[i].act && d.why == t[i].why,
+                      "%s: want act %d (%s), got %d (%s)", t[i].what,
+                      t[i].act, pump_hold_why_name(t[i].why), d.act,
+                      pump_hold_why_name(d.why));
+        if (d.act == PUMP_HOLD_WAIT)
+            ck_assert_msg(d.wait_us == t[i].wait_us,
+                          "%s: want a look after %llu us, got %llu",
+                          t[i].what, (unsigned long long)t[i].wait_us,
+                          (unsigned long long)d.wait_us);
+    }
+}
+
+/* One rule a row, in the order pump_hold_rule tries them. */
+static const struct row rules[] = {
+    { "nothing pending, the last pass read: sleep",
+      { .streams = 1000, .since_pass_us = 900, .read_us = 300,
+        .coalesce_us = C },
+      PUMP_HOLD_IDLE, PUMP_HOLD_NOTHING, 0 },
+    { "nothing pending, the last pass being read: look again soon",
+      { .streams = 1000, .since_pass_us = 100, .unread = 96,
+        .coalesce_us = C },
+      PUMP_HOLD_WAIT, PUMP_HOLD_WATCHING, PUMP_HOLD_POLL_MIN_US },
+    { "nothing pending, a pass to one stream: nothing to watch",
+      { .streams = 1, .since_pass_us = 100, .unread = 96,
+        .coalesce_us = C },
+      PUMP_HOLD_IDLE, PUMP_HOLD_NOTHING, 0 },
+    { "nothing pending, unread for coalesce_us: stop watching",
+      { .streams = 1000, .since_pass_us = C, .unread = 96,
+        .coalesce_us = C },
+      PUMP_HOLD_IDLE, PUMP_HOLD_NOTHING, 0 },
+    { "stopping: everything goes out now",
+      { .pending = 3, .streams = 1000, .since_pass_us = 10, .unread = 900,
+        .held_us = 10, .coalesce_us = C, .stopping = true },
+      PUMP_HOLD_PASS, PUMP_HOLD_URGENT, 0 },
+    { "coalescing off: every record at once",
+      { .pending = 3, .streams = 1000, .since_pass_us = 10, .unread = 900,
+        .coalesce_us = 0 },
+      PUMP_HOLD_PASS, PUMP_HOLD_URGENT, 0 },
+    { "a full pass waits: gathering adds nothing",
+      { .pending = 5000, .full = true, .streams = 5000, .unread = 900,
+        .coalesce_us = C },
+      PUMP_HOLD_PASS, PUMP_HOLD_FULL, 0 },
+    { "a lone message to an idle pump goes at once",
+      { .pending = 1, .since_pass_us = 5000000, .coalesce_us = C },
+      PUMP_HOLD_PASS, PUMP_HOLD_FEW, 0 },
+    { "one stream written: its unread bytes may be a slow client",
+      { .pending = 2, .streams = 1, .since_pass_us = 10, .unread = 70000,
+        .coalesce_us = C },
+      PUMP_HOLD_PASS, PUMP_HOLD_FEW, 0 },
+    { "held coalesce_us: go although unread",
+      { .pending = 4, .streams = 1000, .since_pass_us = 2500, .unread = 96,
+        .held_us = C, .coalesce_us = C },
+      PUMP_HOLD_PASS, PUMP_HOLD_LIMIT, 0 },
+    { "unread for coalesce_us: a stuck reader, not load: go",
+      { .pending = 1, .streams = 1000, .since_pass_us = C, .unread = 96,
+        .coalesce_us = C },
+      PUMP_HOLD_PASS, PUMP_HOLD_STALE, 0 },
+    { "the last pass is unread: gather, first look soon",
+      { .pending = 1, .streams = 1000, .since_pass_us = 40, .unread = 96,
+        .coalesce_us = C },
+      PUMP_HOLD_WAIT, PUMP_HOLD_UNREAD, PUMP_HOLD_POLL_MIN_US },
+    { "unread 800 us after the pass: look after a quarter of that",
+      { .pending = 4, .streams = 1000, .since_pass_us = 800, .unread = 96,
+        .held_us = 400, .coalesce_us = C },
+      PUMP_HOLD_WAIT, PUMP_HOLD_UNREAD, 200 },
+    { "long reads are looked at PUMP_HOLD_POLL_MAX_US apart",
+      { .pending = 40, .streams = 5000, .since_pass_us = 20000,
+        .unread = 96, .held_us = 15000, .coalesce_us = 100000 },
+      PUMP_HOLD_WAIT, PUMP_HOLD_UNREAD, PUMP_HOLD_POLL_MAX_US },
+    { "a look never waits past coalesce_us of holding",
+      { .pending = 4, .streams = 1000, .since_pass_us = 1990, .unread = 96,
+        .held_us = 1980, .coalesce_us = C },
+      PUMP_HOLD_WAIT, PUMP_HOLD_UNREAD, 20 },
+    { "read 400 us after the pass, seen now: gather 400 us more",
+      { .pending = 4, .streams = 1000, .since_pass_us = 400,
+        .held_us = 300, .coalesce_us = C },
+      PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, 400 },
+    { "came 100 us after a 400 us read: gather till 400 us after it",
+      { .pending = 1, .streams = 1000, .since_pass_us = 500,
+        .read_us = 400, .coalesce_us = C },
+      PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, 300 },
+    { "lingering never passes coalesce_us of holding",
+      { .pending = 4, .streams = 1000, .since_pass_us = 1500,
+        .read_us = 1400, .held_us = 1500, .coalesce_us = C },
+      PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, 500 },
+    { "came r or more after the read: at once",
+      { .pending = 1, .streams = 1000, .since_pass_us = 800,
+        .read_us = 400, .coalesce_us = C },
+      PUMP_HOLD_PASS, PUMP_HOLD_READ, 0 },
+    { "a message after a pass read long ago goes at once",
+      { .pending = 1, .streams = 1000, .since_pass_us = 50000,
+        .read_us = 3000, .coalesce_us = C },
+      PUMP_HOLD_PASS, PUMP_HOLD_READ, 0 },
+    { "lingered r after the read: the gathered records go",
+      { .pending = 6, .streams = 1000, .since_pass_us = 800,
+        .read_us = 400, .held_us = 500, .coalesce_us = C },
+      PUMP_HOLD_PASS, PUMP_HOLD_GATHERED, 0 },
+};
+
+START_TEST(test_rules)
+{
+    check_rows(rules, sizeof(rules) / sizeof(rules[0]));
+}
+END_TEST
+
+START_TEST(test_names)
+{
+    ck_assert_str_eq(pump_hold_why_name(PUMP_HOLD_UNREAD), "unread");
+    ck_assert_str_eq(pump_hold_why_name((enum pump_hold_why)99), "?");
+}
+END_TEST
+
+static Suite *pump_hold_suite(void)
+{
+    Suite *s = suite_create("pump_hold");
+    TCase *core = tcase_create("core");
+
+    tcase_add_test(core, test_rules);
+    tcase_add_test(core, test_names);
+    suite_add_tcase(s, core);
+    return s;
+}
+
+int main(void)
+{
+    return unit_run(pump_hold_suite());
+}
