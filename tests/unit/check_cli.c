@@ -194,6 +194,53 @@ START_TEST(test_bad_config_names_file_line_setting)
 }
 END_TEST
 
+/* Writes text as the test's sseq.conf. */
+static void cli_write_conf(const char *text)
+{
+    char path[128];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/sseq.conf", cli_dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Issue 11.3: a placeholder token stops every command that loads the
+ * config, naming the setting; `sseq token` still works and its output is
+ * accepted. */
+START_TEST(test_placeholder_token_refused)
+{
+    char conf[512], *out, *tok;
+
+    snprintf(conf, sizeof(conf), "queue: { path = \"%s\"; };\npublish: "
+             "{ tokens = ( { token = \"change-me\"; } ); };\n", cli_queue);
+    cli_write_conf(conf);
+    out = cli_expect("check-config", NULL, 1);
+    ck_assert_msg(strstr(out, "sseq.conf:2: publish.tokens[0].token: is a "
+                         "placeholder") && strstr(out, "sseq token"),
+                  "check-config must refuse change-me, naming the setting "
+                  "and the fix: %s", out);
+    free(out);
+    free(cli_expect("publish chat x", NULL, 1));
+    tok = cli_expect("token", NULL, 0);
+    ck_assert_msg(strlen(tok) == 65 && strspn(tok, "0123456789abcdef") == 64,
+                  "sseq token must print 64 hex digits: %s", tok);
+    tok[64] = '\0';
+    snprintf(conf, sizeof(conf), "queue: { path = \"%s\"; };\npublish: "
+             "{ tokens = ( { token = \"%s\"; } ); };\n", cli_queue, tok);
+    cli_write_conf(conf);
+    out = cli_expect("check-config", NULL, 0);
+    ck_assert_msg(strstr(out, tok) == NULL, "the token must stay masked");
+    free(out);
+    out = cli_expect("token", NULL, 0);
+    ck_assert_msg(strncmp(out, tok, 64) != 0, "two tokens must differ");
+    free(out);
+    free(tok);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -210,6 +257,7 @@ static Suite *cli_suite(void)
                         sizeof(cli_bad) / sizeof(cli_bad[0]));
     tcase_add_test(errors, test_missing_queue);
     tcase_add_test(errors, test_bad_config_names_file_line_setting);
+    tcase_add_test(errors, test_placeholder_token_refused);
     suite_add_tcase(s, errors);
     return s;
 }
