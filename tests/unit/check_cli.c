@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "unit_run.h"
@@ -241,6 +242,62 @@ START_TEST(test_placeholder_token_refused)
 }
 END_TEST
 
+/* Starts the built sseq-stream on a socket in cli_dir; waits until its
+ * slot shows in `sseq stats`. Returns its pid. */
+static pid_t cli_start_stream(void)
+{
+    char conf[128], sock[128], bin[256], *out = NULL;
+    pid_t pid;
+
+    snprintf(conf, sizeof(conf), "%s/sseq.conf", cli_dir);
+    snprintf(sock, sizeof(sock), "unix:%s/stream.sock", cli_dir);
+    snprintf(bin, sizeof(bin), "%s/src/sseq-stream", BUILDDIR);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        execl(bin, bin, "-c", conf, "--listen", sock, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 500; i++) {
+        free(out);
+        out = cli_expect("stats", NULL, 0);
+        if (strstr(out, "(stream)") != NULL)
+            break;
+        usleep(10000);
+    }
+    ck_assert_msg(strstr(out, "(stream)") != NULL,
+                  "sseq-stream never showed in sseq stats: %s", out);
+    free(out);
+    return pid;
+}
+
+/* Issue 11.1: create --force refuses while a real sseq-stream uses the
+ * queue, names it and the safe way; --while-running overrides; once it
+ * has stopped --force works. */
+START_TEST(test_create_force_refused_while_running)
+{
+    char pidstr[32], *out;
+    pid_t pid = cli_start_stream();
+    int st;
+
+    out = cli_expect("create --force", NULL, 1);
+    snprintf(pidstr, sizeof(pidstr), "pid %d (stream)", (int)pid);
+    ck_assert_msg(strstr(out, "in use by 1 process") &&
+                  strstr(out, pidstr) && strstr(out, "Stop them first") &&
+                  strstr(out, "--while-running"),
+                  "create --force must refuse, naming pid %d: %s", (int)pid,
+                  out);
+    free(out);
+    free(cli_expect("create --while-running", NULL, 2));
+    free(cli_expect("create --force --while-running", NULL, 0));
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    out = cli_expect("create --force", NULL, 0);
+    ck_assert_msg(strstr(out, "created") != NULL, "got %s", out);
+    free(out);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -258,6 +315,7 @@ static Suite *cli_suite(void)
     tcase_add_test(errors, test_missing_queue);
     tcase_add_test(errors, test_bad_config_names_file_line_setting);
     tcase_add_test(errors, test_placeholder_token_refused);
+    tcase_add_test(errors, test_create_force_refused_while_running);
     suite_add_tcase(s, errors);
     return s;
 }
