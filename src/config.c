@@ -55,6 +55,7 @@
 #define TIB (1ull << 40)
 
 static const char config_def_queue_path[] = "/sseq";
+static const char config_def_account[] = "";  /* queue.owner, .group */
 static const char config_def_pattern[] = "^[A-Za-z0-9_.:-]{1,64}$";
 
 /* How a setting is written in the file. */
@@ -68,6 +69,7 @@ enum config_kind {
     CK_GLOBS,                   /* [ "glob", ... ] for fnmatch */
     CK_ORIGINS,                 /* [ "*" or "https://host[:port]", ... ] */
     CK_TOKENS,                  /* ( { token = ".."; channels = [..]; } ) */
+    CK_ACCOUNT,                 /* "" or a user/group name or number */
 };
 
 /* One row of the settings table. */
@@ -97,6 +99,8 @@ static const struct config_item config_items[] = {
     STR("queue.path", CK_QUEUE_PATH, queue_path, config_def_queue_path),
     NUM("queue.size", CK_SIZE, queue_size, 64 * KIB, TIB, 64 * MIB),
     NUM("queue.mode", CK_MODE, queue_mode, 0, 0777, 0600),
+    STR("queue.owner", CK_ACCOUNT, queue_owner, config_def_account),
+    STR("queue.group", CK_ACCOUNT, queue_group, config_def_account),
     NUM("queue.max_age", CK_UINT, max_age, 0, 10 * 366 * 86400u, 0),
     NUM("max_message_size", CK_SIZE, max_message_size, 1, 64 * MIB,
         65536),
@@ -426,6 +430,35 @@ static int config_parse_queue_path(struct config_load *ld,
         return config_fail(ld, s, name, "must be a shared-memory name such "
                            "as \"/sseq\" or a file path such as "
                            "\"/var/lib/sseq/queue\" (got \"%s\")", str);
+    return config_dup(ld, s, name, str, f);
+}
+
+/* A user or group as useradd(8) allows it (letters, digits, . _ -, not
+ * starting with '-', at most 32 bytes) or a number; "" for automatic. */
+static bool config_account_ok(const char *str)
+{
+    size_t n = strlen(str);
+
+    return n <= 32 && str[0] != '-' &&
+           strspn(str, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789._-") == n;
+}
+
+static int config_parse_account(struct config_load *ld,
+                                const struct config_item *it,
+                                const config_setting_t *s, const char *name)
+{
+    const char *str;
+    char **f = config_field(it, ld->cfg);
+
+    if (config_get_str(ld, s, name, &str) < 0)
+        return -EINVAL;
+    if (!config_account_ok(str))
+        return config_fail(ld, s, name, "must be a user or group name "
+                           "such as \"www-data\", a number, or \"\" "
+                           "(got \"%s\")", str);
+    if (str[0] == '\0')
+        return 0;
     return config_dup(ld, s, name, str, f);
 }
 
@@ -904,6 +937,8 @@ static const struct config_kind_ops config_kinds[] = {
                         config_release_list },
     [CK_TOKENS]     = { config_parse_tokens, config_print_tokens,
                         config_release_tokens },
+    [CK_ACCOUNT]    = { config_parse_account, config_print_string,
+                        config_release_string },
 };
 
 /* ---- defaults ---- */

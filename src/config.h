@@ -23,6 +23,9 @@ struct config {
     char *queue_path;           /* shm name "/sseq" or file path */
     uint64_t queue_size;        /* bytes, default 64 MiB */
     unsigned queue_mode;        /* default 0600 */
+    char *queue_owner;          /* user `sseq create` gives the queue to;
+                                   "" = www-data when run as root */
+    char *queue_group;          /* its group; "" = the owner's group */
     unsigned max_age;           /* seconds, 0 = none */
     /* messages */
     size_t max_message_size;    /* data bytes, default 65536 */

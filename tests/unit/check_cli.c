@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "unit_run.h"
@@ -298,6 +299,60 @@ START_TEST(test_create_force_refused_while_running)
 }
 END_TEST
 
+/* Issue 11.2: as root, create gives the queue to www-data (the user the
+ * shipped sseq-spawn runs the programs as), or to queue.owner/group; and
+ * check-config says whether that user can use it. */
+START_TEST(test_create_owner_and_check_config)
+{
+    char conf[512], file[96], want[160], *out;
+    struct stat st;
+
+    snprintf(file, sizeof(file), "/dev/shm%s", cli_queue);
+    ck_assert_int_eq(stat(file, &st), 0);
+    if (geteuid() != 0) {
+        ck_assert_msg(st.st_uid == geteuid(), "a user's queue stays its own");
+        out = cli_expect("check-config", NULL, 0);
+        ck_assert_msg(strstr(out, "can read and write it: ok"), "%s", out);
+        free(out);
+        return;
+    }
+    ck_assert_msg(st.st_uid == 33 && st.st_gid == 33 &&
+                  (st.st_mode & 0777) == 0600,
+                  "as root the queue must be www-data:www-data 0600, is "
+                  "%u:%u %04o", st.st_uid, st.st_gid, st.st_mode & 0777);
+    out = cli_expect("check-config", NULL, 0);
+    snprintf(want, sizeof(want), "# queue %s: www-data (uid 33) can read "
+             "and write it: ok", file);
+    ck_assert_msg(strstr(out, want), "expected '%s' in %s", want, out);
+    free(out);
+    ck_assert_int_eq(chown(file, 0, 0), 0);
+    out = cli_expect("check-config", NULL, 1);
+    ck_assert_msg(strstr(out, "is root:root 0600 and the programs run as "
+                         "www-data (uid 33)") &&
+                  strstr(out, "sseq create --force"),
+                  "check-config must name owner, mode, user and fix: %s",
+                  out);
+    free(out);
+    snprintf(conf, sizeof(conf), "queue: { path = \"%s\"; size = \"1M\";"
+             " owner = \"nobody\"; group = \"www-data\"; mode = "
+             "\"0660\"; };\n", cli_queue);
+    cli_write_conf(conf);
+    out = cli_expect("create --force", NULL, 0);
+    ck_assert_msg(strstr(out, "nobody:www-data 0660"), "%s", out);
+    free(out);
+    ck_assert_int_eq(stat(file, &st), 0);
+    ck_assert_msg(st.st_uid == 65534 && st.st_gid == 33,
+                  "owner and group as configured");
+    snprintf(conf, sizeof(conf), "queue: { path = \"%s\"; owner = "
+             "\"no-such-user-x\"; };\n", cli_queue);
+    cli_write_conf(conf);
+    out = cli_expect("create --force", NULL, 1);
+    ck_assert_msg(strstr(out, "no user or group 'no-such-user-x'"), "%s",
+                  out);
+    free(out);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -316,6 +371,7 @@ static Suite *cli_suite(void)
     tcase_add_test(errors, test_bad_config_names_file_line_setting);
     tcase_add_test(errors, test_placeholder_token_refused);
     tcase_add_test(errors, test_create_force_refused_while_running);
+    tcase_add_test(errors, test_create_owner_and_check_config);
     suite_add_tcase(s, errors);
     return s;
 }

@@ -98,6 +98,8 @@ static void assert_defaults(const struct config *cfg, bool tokens_too)
                   "queue.size must default to 64M");
     ck_assert_msg(cfg->queue_mode == 0600, "queue.mode must default to 0600");
     ck_assert_msg(cfg->max_age == 0, "queue.max_age must default to 0");
+    ck_assert_msg(cfg->queue_owner[0] == '\0' && cfg->queue_group[0] == '\0',
+                  "queue.owner and queue.group must default to \"\"");
     ck_assert_msg(cfg->max_message_size == 65536,
                   "max_message_size must default to 65536");
     ck_assert_msg(cfg->heartbeat == 15, "heartbeat must default to 15");
@@ -161,7 +163,8 @@ START_TEST(test_every_setting)
     struct config cfg;
 
     conf_ok("queue: { path = \"/var/lib/sseq/q\"; size = \"1G\";\n"
-            "  mode = \"0660\"; max_age = 3600; };\n"
+            "  mode = \"0660\"; max_age = 3600; owner = \"www-data\";\n"
+            "  group = \"1001\"; };\n"
             "max_message_size = \"1M\";\n"
             "stream: { heartbeat = 30; retry = 500; max_subscribers = 5;\n"
             "  client_buffer = 1048576; backlog_max = 0; coalesce_us = 0;\n"
@@ -175,7 +178,10 @@ START_TEST(test_every_setting)
             "\nlog_level = \"debug\";\n", &cfg);
     ck_assert_msg(strcmp(cfg.queue_path, "/var/lib/sseq/q") == 0 &&
                   cfg.queue_size == 1u << 30 && cfg.queue_mode == 0660 &&
-                  cfg.max_age == 3600, "the queue group must be read");
+                  cfg.max_age == 3600 &&
+                  strcmp(cfg.queue_owner, "www-data") == 0 &&
+                  strcmp(cfg.queue_group, "1001") == 0,
+                  "the queue group must be read");
     ck_assert_msg(cfg.max_message_size == 1u << 20,
                   "max_message_size \"1M\" must be 1048576");
     ck_assert_msg(cfg.heartbeat == 30 && cfg.retry_ms == 500 &&
@@ -530,6 +536,11 @@ static const struct {
     { "stream = 5;\n", 1, "stream", "must be a group" },
     { "cors_origins = \"*\";\n", 1, "cors_origins", "must be an array" },
     { "cors_origins = [ 1 ];\n", 1, "cors_origins[0]", "must be a string" },
+    { "queue: { owner = \"-x\"; };\n", 1, "queue.owner",
+      "user or group name" },
+    { "queue: { group = \"a b\"; };\n", 1, "queue.group",
+      "user or group name" },
+    { "queue: { owner = 33; };\n", 1, "queue.owner", "must be a string" },
     { "publish: { tokens = [ \"abcdefgh\" ]; };\n", 1, "publish.tokens",
       "must be a list" },
     { "publish: { tokens = ( \"abcdefgh\" ); };\n", 1, "publish.tokens[0]",
