@@ -74,11 +74,27 @@ sseq_autoreconf() {
     (cd "$SSEQ_TOP" && mkdir -p m4 && autoreconf -fi >/dev/null)
 }
 
+# A build configured in the source tree itself (README's
+# `./configure && make`) makes every out-of-tree configure fail with
+# "source directory already configured": this cleans it (make distclean,
+# announced; what `make install` installed stays) so that scripts/demo,
+# scripts/test and bench/run work whatever build came first.
+sseq_unconfigure_top() {
+    local dir=$1
+    [ -f "$SSEQ_TOP/config.status" ] || return 0
+    [ "$(cd "$dir" && pwd -P)" = "$(cd "$SSEQ_TOP" && pwd -P)" ] && return 0
+    echo "== $SSEQ_TOP was configured in place (./configure there): running" \
+        "make distclean in it so that builds under _build/ work" >&2
+    make -C "$SSEQ_TOP" -s distclean >/dev/null 2>&1 ||
+        rm -f "$SSEQ_TOP/config.status"
+}
+
 # Configures (if needed) and builds in $1 with configure options "${@:2}".
 sseq_build() {
     local dir=$1; shift
     sseq_autoreconf || return 1
     mkdir -p "$dir"
+    sseq_unconfigure_top "$dir" || return 1
     if [ ! -f "$dir/Makefile" ] || [ "$(cat "$dir/.sseq-opts" 2>/dev/null)" != "$*" ]; then
         (cd "$dir" && "$SSEQ_TOP/configure" -q "$@") || return 1
         echo "$*" >"$dir/.sseq-opts"
