@@ -108,6 +108,24 @@ START_TEST(test_publish_from_stdin_multiline)
 }
 END_TEST
 
+/* Issue 11.9: `echo hello | sseq publish` publishes "hello": one final
+ * newline from stdin is dropped, a second one is kept. */
+START_TEST(test_publish_stdin_final_newline)
+{
+    char *out;
+
+    free(cli_expect("publish chat", "hello\n", 0));
+    free(cli_expect("publish chat", "two\n\n", 0));
+    free(cli_expect("publish chat", "crlf\r\n", 0));
+    out = cli_expect("tail chat --json", NULL, 0);
+    ck_assert_msg(strstr(out, "\"data\":\"hello\"}") &&
+                  strstr(out, "\"data\":\"two\\n\"}") &&
+                  strstr(out, "\"data\":\"crlf\"}"),
+                  "one final newline must be dropped, got %s", out);
+    free(out);
+}
+END_TEST
+
 START_TEST(test_tail_filters_channels_and_from_id)
 {
     char *a = cli_expect("publish a one", NULL, 0);
@@ -361,6 +379,7 @@ static Suite *cli_suite(void)
     tcase_add_checked_fixture(core, cli_setup, cli_teardown);
     tcase_add_test(core, test_publish_tail_round_trip);
     tcase_add_test(core, test_publish_from_stdin_multiline);
+    tcase_add_test(core, test_publish_stdin_final_newline);
     tcase_add_test(core, test_tail_filters_channels_and_from_id);
     tcase_add_test(core, test_stats_counts_appends);
     suite_add_tcase(s, core);
