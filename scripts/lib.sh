@@ -10,8 +10,9 @@ SSEQ_BUILD_PKGS="gcc make autoconf automake libtool pkg-config
     python3 curl ca-certificates procps"
 # What the test suite needs besides: the other web servers the shipped
 # configs are tested with (tests/integration/test_other_servers.py), and
-# the Prometheus text parser (tests/integration/test_metrics.py).
-SSEQ_TEST_PKGS="apache2 lighttpd python3-prometheus-client"
+# the Prometheus text parser (tests/integration/test_metrics.py), and
+# logrotate (tests/integration/test_install.py checks the snippet).
+SSEQ_TEST_PKGS="apache2 lighttpd python3-prometheus-client logrotate"
 
 # Prints the packages of "$@" that are not installed.
 sseq_missing_pkgs() {
