@@ -2,9 +2,10 @@
  * compared in constant time against the config's publish.tokens, each
  * limited to channel globs; channels matching publish.open_channels need
  * no token, but a token presented there must still be a valid one (a
- * wrong or malformed credential is refused, never ignored). With no tokens configured, publishing to any other channel is
- * refused (never open by default). Tokens never leave this module: no
- * outcome, reason or log line contains one. */
+ * wrong or malformed credential is refused, never ignored). With no
+ * tokens configured, publishing to any other channel is refused (never
+ * open by default). Tokens never leave this module: no outcome, reason or
+ * log line contains one. */
 #ifndef SSEQ_AUTH_H
 #define SSEQ_AUTH_H
 

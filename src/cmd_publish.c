@@ -13,7 +13,8 @@ static const char cmd_publish_help[] =
     "usage: sseq publish [--event NAME] CHANNEL [DATA]\n"
     "Appends a message to CHANNEL and prints its id. DATA is read from\n"
     "standard input when absent, less one final newline (so `echo hi |\n"
-    "sseq publish chat` publishes \"hi\"; end with two to keep one). Exits 1 on a bad channel or event name,\n"
+    "sseq publish chat` publishes \"hi\"; end with two to keep one).\n"
+    "Exits 1 on a bad channel or event name,\n"
     "data over max_message_size or not UTF-8, or a missing queue.\n"
     "  -e, --event NAME  the SSE event type (default: none, i.e. message)\n";
 

@@ -12,7 +12,8 @@ static const char cmd_token_help[] =
     "usage: sseq token\n"
     "Prints a new random bearer token (32 bytes from getrandom(2), as 64\n"
     "hex digits) for publish.tokens in sseq.conf:\n"
-    "  publish: { tokens = ( { token = \"<it>\"; channels = [ \"*\" ]; } ); };\n"
+    "  publish: { tokens = ( { token = \"<it>\"; channels = [ \"*\" ]; } );"
+    " };\n"
     "Then restart sseq-publish (or send it SIGHUP) to use it.\n";
 
 /* Fills buf with n random bytes; -errno if the kernel cannot. */

@@ -567,7 +567,8 @@ static const struct {
     { "queue: {\n  sise = 1;\n};\n", 2, "queue.sise", "unknown setting" },
     { "\n\nheartbeat = 15;\n", 3, "heartbeat", "unknown setting" },
     { "streams: { heartbeat = 15; };\n", 1, "streams", "unknown setting" },
-    { "publish: { tokens = ( { token = \"abcdefgh-ijklmnop\";\n chanels = [ \"a\" ];"
+    { "publish: { tokens = ( { token = \"abcdefgh-ijklmnop\";\n"
+      " chanels = [ \"a\" ];"
       " } ); };\n", 2, "publish.tokens[0].chanels", "unknown setting" },
     /* the queue */
     { "queue: { mode = \"0999\"; };\n", 1, "queue.mode", "octal" },
@@ -590,7 +591,8 @@ static const struct {
     { "publish: { tokens = ( { token = \"0123456789abcde\"; } ); };\n", 1,
       "publish.tokens[0].token", "sseq token" },
     { "publish: {\n tokens = (\n { token = \"change-me\"; }\n );\n};\n", 3,
-      "publish.tokens[0].token", "placeholder copied from an example, not a secret: replace it with "
+      "publish.tokens[0].token", "placeholder copied from an example, "
+      "not a secret: replace it with "
       "the output of `sseq token` (it contains \"change-me\")" },
     { "publish: { tokens = ( { token = \"please-CHANGE-ME-now-1234\"; } ); "
       "};\n", 1, "publish.tokens[0].token", "placeholder" },
@@ -604,7 +606,8 @@ static const struct {
       "publish.tokens[0].token", "A-Z" },
     { "publish: { tokens = ( { channels = [ \"a\" ]; } ); };\n", 1,
       "publish.tokens[0]", "no \"token\"" },
-    { "publish: { tokens = ( { token = \"abcdefgh-ijklmnop\"; channels = [ ]; } ); "
+    { "publish: { tokens = ( { token = \"abcdefgh-ijklmnop\"; "
+      "channels = [ ]; } ); "
       "};\n", 1, "publish.tokens[0].channels", "at least one" },
     { "publish: { open_channels = [ \"\" ]; };\n", 1,
       "publish.open_channels[0]", "glob" },
