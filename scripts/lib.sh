@@ -9,8 +9,12 @@ SSEQ_BUILD_PKGS="gcc make autoconf automake libtool pkg-config
     libfcgi-dev libfcgi-bin libconfig-dev check spawn-fcgi nginx
     python3 curl ca-certificates procps libjwt-dev"
 # What the test suite needs besides: the other web servers the shipped
-# configs are tested with (tests/integration/test_other_servers.py).
-SSEQ_TEST_PKGS="apache2 lighttpd python3-jwt python3-cryptography"
+# configs are tested with (tests/integration/test_other_servers.py), the
+# Prometheus text parser (tests/integration/test_metrics.py), logrotate
+# (tests/integration/test_install.py checks the snippet), and a real JWT
+# library to mint test tokens.
+SSEQ_TEST_PKGS="apache2 lighttpd python3-prometheus-client logrotate
+    python3-jwt python3-cryptography"
 # clang and libFuzzer for the fuzz targets (fuzz/fuzz.am).
 SSEQ_TEST_PKGS="$SSEQ_TEST_PKGS clang libclang-rt-14-dev"
 
@@ -76,11 +80,27 @@ sseq_autoreconf() {
     (cd "$SSEQ_TOP" && mkdir -p m4 && autoreconf -fi >/dev/null)
 }
 
+# A build configured in the source tree itself (README's
+# `./configure && make`) makes every out-of-tree configure fail with
+# "source directory already configured": this cleans it (make distclean,
+# announced; what `make install` installed stays) so that scripts/demo,
+# scripts/test and bench/run work whatever build came first.
+sseq_unconfigure_top() {
+    local dir=$1
+    [ -f "$SSEQ_TOP/config.status" ] || return 0
+    [ "$(cd "$dir" && pwd -P)" = "$(cd "$SSEQ_TOP" && pwd -P)" ] && return 0
+    echo "== $SSEQ_TOP was configured in place (./configure there): running" \
+        "make distclean in it so that builds under _build/ work" >&2
+    make -C "$SSEQ_TOP" -s distclean >/dev/null 2>&1 ||
+        rm -f "$SSEQ_TOP/config.status"
+}
+
 # Configures (if needed) and builds in $1 with configure options "${@:2}".
 sseq_build() {
     local dir=$1; shift
     sseq_autoreconf || return 1
     mkdir -p "$dir"
+    sseq_unconfigure_top "$dir" || return 1
     if [ ! -f "$dir/Makefile" ] || [ "$(cat "$dir/.sseq-opts" 2>/dev/null)" != "$*" ]; then
         (cd "$dir" && "$SSEQ_TOP/configure" -q "$@") || return 1
         echo "$*" >"$dir/.sseq-opts"

@@ -102,20 +102,17 @@ static long auth_find_token(const struct config *cfg, const char *tok,
     return found;
 }
 
-enum auth_result auth_check(const struct config *cfg,
-                            const char *authorization, const char *channel)
+/* The outcome for a presented Authorization value (non-empty): a
+ * configured token allowed for the channel, or why not. */
+static enum auth_result auth_check_presented(const struct config *cfg,
+                                             const char *authorization,
+                                             const char *channel)
 {
     const struct config_token *t;
     const char *tok;
     size_t len;
     long i;
 
-    if (auth_glob_match(cfg->open_channels, cfg->n_open_channels, channel))
-        return AUTH_OPEN;
-    if (cfg->n_tokens == 0)
-        return AUTH_DISABLED;
-    if (authorization == NULL || authorization[0] == '\0')
-        return AUTH_MISSING;
     if (!auth_parse_bearer(authorization, &tok, &len))
         return AUTH_NOT_BEARER;
     i = auth_find_token(cfg, tok, len);
@@ -126,4 +123,26 @@ enum auth_result auth_check(const struct config *cfg,
         !auth_glob_match(t->channels, t->n_channels, channel))
         return AUTH_CHANNEL_DENIED;
     return AUTH_OK;
+}
+
+enum auth_result auth_check(const struct config *cfg,
+                            const char *authorization, const char *channel)
+{
+    bool open = auth_glob_match(cfg->open_channels, cfg->n_open_channels,
+                                channel);
+    bool presented = authorization != NULL && authorization[0] != '\0';
+    enum auth_result r;
+
+    if (open && !presented)
+        return AUTH_OPEN;
+    if (!open && cfg->n_tokens == 0)
+        return AUTH_DISABLED;
+    if (!presented)
+        return AUTH_MISSING;
+    r = auth_check_presented(cfg, authorization, channel);
+    /* A valid token limited to other channels may still use an open one;
+     * a wrong or malformed credential is refused even there. */
+    if (open && r == AUTH_CHANNEL_DENIED)
+        return AUTH_OPEN;
+    return r;
 }

@@ -1,9 +1,11 @@
 /* auth.h -- who may publish to a channel: "Authorization: Bearer TOKEN"
  * compared in constant time against the config's publish.tokens, each
  * limited to channel globs; channels matching publish.open_channels need
- * no token. With no tokens configured, publishing to any other channel is
- * refused (never open by default). Tokens never leave this module: no
- * outcome, reason or log line contains one. */
+ * no token, but a token presented there must still be a valid one (a
+ * wrong or malformed credential is refused, never ignored). With no
+ * tokens configured, publishing to any other channel is refused (never
+ * open by default). Tokens never leave this module: no outcome, reason or
+ * log line contains one. */
 #ifndef SSEQ_AUTH_H
 #define SSEQ_AUTH_H
 
@@ -15,7 +17,8 @@
 /* Outcomes of auth_check (domain results, not errors). */
 enum auth_result {
     AUTH_OK = 0,            /* a configured token, allowed for the channel */
-    AUTH_OPEN,              /* open channel: no token needed */
+    AUTH_OPEN,              /* open channel: no token presented, or a
+                               valid one limited to other channels */
     AUTH_MISSING,           /* no Authorization header (401) */
     AUTH_NOT_BEARER,        /* Authorization is not "Bearer <token>" (401) */
     AUTH_WRONG_TOKEN,       /* no configured token matches (403) */

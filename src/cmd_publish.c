@@ -12,11 +12,14 @@
 static const char cmd_publish_help[] =
     "usage: sseq publish [--event NAME] CHANNEL [DATA]\n"
     "Appends a message to CHANNEL and prints its id. DATA is read from\n"
-    "standard input when absent. Exits 1 on a bad channel or event name,\n"
+    "standard input when absent, less one final newline (so `echo hi |\n"
+    "sseq publish chat` publishes \"hi\"; end with two to keep one).\n"
+    "Exits 1 on a bad channel or event name,\n"
     "data over max_message_size or not UTF-8, or a missing queue.\n"
     "  -e, --event NAME  the SSE event type (default: none, i.e. message)\n";
 
-/* Reads all of stdin, up to limit+1 bytes, into a malloc'd *out. */
+/* Reads all of stdin, up to limit+2 bytes, into a malloc'd *out, and
+ * drops one final "\n" (or "\r\n"), as echo and here-documents add one. */
 static int cmd_publish_read_stdin(size_t limit, char **out, size_t *len)
 {
     size_t cap = 4096, n = 0;
@@ -26,7 +29,7 @@ static int cmd_publish_read_stdin(size_t limit, char **out, size_t *len)
         size_t got = fread(buf + n, 1, cap - n, stdin);
 
         n += got;
-        if (n > limit || got == 0)
+        if (n > limit + 2 || got == 0)
             break;
         if (n == cap) {
             char *bigger = realloc(buf, cap * 2);
@@ -40,6 +43,8 @@ static int cmd_publish_read_stdin(size_t limit, char **out, size_t *len)
         free(buf);
         return -EIO;
     }
+    if (n > 0 && buf[n - 1] == '\n')
+        n -= 1 + (n > 1 && buf[n - 2] == '\r');
     *out = buf;
     *len = n;
     return 0;

@@ -5,14 +5,36 @@
 
 #include "cli.h"
 #include "json_out.h"
+#include "metrics_prom.h"
 
 static const char cmd_stats_help[] =
-    "usage: sseq stats [--json]\n"
+    "usage: sseq stats [--json | --prometheus]\n"
     "Shows the queue's size, bytes used, records, oldest and newest id,\n"
     "appends, writers recovered after a crash, and the counters of every\n"
-    "live sseq-stream and sseq-publish process.\n";
+    "live sseq-stream process (streams, delivered events, bytes, slow\n"
+    "clients dropped) and sseq-publish process (requests, messages\n"
+    "published, bytes).\n"
+    "  -j, --json        one JSON object\n"
+    "  -p, --prometheus  Prometheus text format (node_exporter's textfile\n"
+    "                    collector: write to a temporary file, then mv)\n";
 
 typedef unsigned long long ull;
+
+/* One line for a process, in the words of its role: sseq-publish fills
+ * the slot's streams_total, events and bytes with requests, messages
+ * published and their bytes. */
+static void stats_print_proc(const struct queue_proc_info *p)
+{
+    if (strcmp(p->role, "publish") == 0)
+        printf("process %d (publish): requests %llu, published %llu, "
+               "bytes %llu\n", (int)p->pid, (ull)p->c.streams_total,
+               (ull)p->c.events, (ull)p->c.bytes);
+    else
+        printf("process %d (%s): streams %llu, total %llu, dropped slow "
+               "%llu, delivered %llu, bytes %llu\n", (int)p->pid, p->role,
+               (ull)p->c.streams, (ull)p->c.streams_total,
+               (ull)p->c.dropped_slow, (ull)p->c.events, (ull)p->c.bytes);
+}
 
 static void stats_print_text(const char *path, const struct queue_stats *s,
                              const struct queue_proc_info *p, int n)
@@ -28,11 +50,7 @@ static void stats_print_text(const char *path, const struct queue_stats *s,
     printf("recovered:   %llu\n", (ull)s->recovered);
     printf("max age:     %u s\n", s->max_age);
     for (int i = 0; i < n; i++)
-        printf("process %d (%s): streams %llu, total %llu, dropped slow "
-               "%llu, events %llu, bytes %llu\n", (int)p[i].pid, p[i].role,
-               (ull)p[i].c.streams, (ull)p[i].c.streams_total,
-               (ull)p[i].c.dropped_slow, (ull)p[i].c.events,
-               (ull)p[i].c.bytes);
+        stats_print_proc(&p[i]);
 }
 
 static void stats_print_json(const char *path, const struct queue_stats *s,
@@ -49,14 +67,21 @@ static void stats_print_json(const char *path, const struct queue_stats *s,
            (ull)s->bytes_used, (ull)s->records, (ull)s->oldest_id,
            (ull)s->newest_id, (ull)s->next_id, (ull)s->appends,
            (ull)s->recovered, s->max_age, s->version);
-    for (int i = 0; i < n; i++)
-        printf("%s{\"pid\":%d,\"role\":\"%s\",\"started_us\":%llu,"
-               "\"streams\":%llu,\"streams_total\":%llu,"
-               "\"dropped_slow\":%llu,\"events\":%llu,\"bytes\":%llu}",
-               i ? "," : "", (int)p[i].pid, p[i].role,
-               (ull)p[i].started_us, (ull)p[i].c.streams,
-               (ull)p[i].c.streams_total, (ull)p[i].c.dropped_slow,
-               (ull)p[i].c.events, (ull)p[i].c.bytes);
+    for (int i = 0; i < n; i++) {
+        printf("%s{\"pid\":%d,\"role\":", i ? "," : "", (int)p[i].pid);
+        json_write_string(stdout, p[i].role, strlen(p[i].role));
+        printf(",\"started_us\":%llu,", (ull)p[i].started_us);
+        if (strcmp(p[i].role, "publish") == 0)
+            printf("\"requests\":%llu,\"published\":%llu,\"bytes\":%llu}",
+                   (ull)p[i].c.streams_total, (ull)p[i].c.events,
+                   (ull)p[i].c.bytes);
+        else
+            printf("\"streams\":%llu,\"streams_total\":%llu,"
+                   "\"dropped_slow\":%llu,\"events\":%llu,\"bytes\":%llu}",
+                   (ull)p[i].c.streams, (ull)p[i].c.streams_total,
+                   (ull)p[i].c.dropped_slow, (ull)p[i].c.events,
+                   (ull)p[i].c.bytes);
+    }
     puts("]}");
 }
 
@@ -65,19 +90,31 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
     struct queue_proc_info procs[QUEUE_PROC_SLOTS];
     struct queue_stats st;
     struct queue *q;
-    int json = 0, n;
+    int json = 0, prom = 0, n, rc = CLI_OK;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
             json = 1;
+        else if (strcmp(argv[i], "--prometheus") == 0 ||
+                 strcmp(argv[i], "-p") == 0)
+            prom = 1;
         else if (cli_wants_help(2, (char *[]){ argv[0], argv[i] })) {
             fputs(cmd_stats_help, stdout);
             return CLI_OK;
         } else
             return cli_usage_error("stats", "unexpected '%s'", argv[i]);
     }
+    if (json && prom)
+        return cli_usage_error("stats", "--json or --prometheus, not both");
     if (cli_open_queue(cli, &q) < 0)
         return CLI_FAIL;
+    if (prom) {
+        if (metrics_prom_write(q, cli->cfg.queue_path, stdout) < 0 ||
+            fflush(stdout) != 0)
+            rc = cli_fail("writing the metrics failed");
+        queue_close(q);
+        return rc;
+    }
     queue_get_stats(q, &st);
     n = queue_proc_list(q, procs, QUEUE_PROC_SLOTS);
     if (json)

@@ -15,7 +15,7 @@
  * run any number of times without leaking, and config_free frees exactly
  * what config_load allocated. (A glibc regex_t only points at its compiled
  * program, so a by-value copy shares it; regexec on it is thread-safe.) */
-#include "ac_config.h"
+#include "ac_config.h"          /* _GNU_SOURCE: strcasestr */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -42,7 +42,8 @@
 #define CONFIG_LIST_MAX    1024 /* entries in any list setting */
 #define CONFIG_GLOB_MAX    255  /* bytes of a channel glob */
 #define CONFIG_PATTERN_MAX 1024 /* bytes of channel_pattern */
-#define CONFIG_TOKEN_MIN   8
+#define CONFIG_TOKEN_MIN   16 /* shorter is guessable (issue 11.3) */
+#define CONFIG_TOKEN_VARIETY 6 /* fewest distinct characters */
 #define CONFIG_TOKEN_MAX   512
 #define CONFIG_ORIGIN_MAX  255
 #define CONFIG_CHANNEL_MAX 255  /* longest valid channel name */
@@ -57,6 +58,7 @@
 #define TIB (1ull << 40)
 
 static const char config_def_queue_path[] = "/sseq";
+static const char config_def_account[] = "";  /* queue.owner, .group */
 static const char config_def_pattern[] = "^[A-Za-z0-9_.:-]{1,64}$";
 static const char config_def_none[] = "";
 static const char config_def_alg[] = "HS256";
@@ -79,6 +81,7 @@ enum config_kind {
     CK_COOKIE,                  /* an RFC 6265 cookie name */
     CK_BOOL,                    /* true | false */
     CK_CRED_ORIGINS,            /* [ "https://host[:port]", ... ], no "*" */
+    CK_ACCOUNT,                 /* "" or a user/group name or number */
 };
 
 /* One row of the settings table. */
@@ -108,6 +111,8 @@ static const struct config_item config_items[] = {
     STR("queue.path", CK_QUEUE_PATH, queue_path, config_def_queue_path),
     NUM("queue.size", CK_SIZE, queue_size, 64 * KIB, TIB, 64 * MIB),
     NUM("queue.mode", CK_MODE, queue_mode, 0, 0777, 0600),
+    STR("queue.owner", CK_ACCOUNT, queue_owner, config_def_account),
+    STR("queue.group", CK_ACCOUNT, queue_group, config_def_account),
     NUM("queue.max_age", CK_UINT, max_age, 0, 10 * 366 * 86400u, 0),
     NUM("max_message_size", CK_SIZE, max_message_size, 1, 64 * MIB,
         65536),
@@ -472,6 +477,35 @@ static int config_parse_queue_path(struct config_load *ld,
     return config_dup(ld, s, name, str, f);
 }
 
+/* A user or group as useradd(8) allows it (letters, digits, . _ -, not
+ * starting with '-', at most 32 bytes) or a number; "" for automatic. */
+static bool config_account_ok(const char *str)
+{
+    size_t n = strlen(str);
+
+    return n <= 32 && str[0] != '-' &&
+           strspn(str, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789._-") == n;
+}
+
+static int config_parse_account(struct config_load *ld,
+                                const struct config_item *it,
+                                const config_setting_t *s, const char *name)
+{
+    const char *str;
+    char **f = config_field(it, ld->cfg);
+
+    if (config_get_str(ld, s, name, &str) < 0)
+        return -EINVAL;
+    if (!config_account_ok(str))
+        return config_fail(ld, s, name, "must be a user or group name "
+                           "such as \"www-data\", a number, or \"\" "
+                           "(got \"%s\")", str);
+    if (str[0] == '\0')
+        return 0;
+    return config_dup(ld, s, name, str, f);
+}
+
 /* Compiles the ERE pat to match whole names ("^(pat)$") into re; 0 or a
  * regcomp error code. */
 static int config_regcomp(regex_t *re, const char *pat)
@@ -725,17 +759,54 @@ static int config_parse_origins(struct config_load *ld,
                              config_count(it, ld->cfg));
 }
 
-/* A bearer token as RFC 6750 allows it in "Authorization: Bearer":
- * 8..512 of A-Z a-z 0-9 - . _ ~ + / then optional '=' padding. */
-static bool config_token_ok(const char *str)
-{
-    size_t n = strlen(str), body;
+/* Words that mark a token as a placeholder copied from an example, never
+ * a secret; matched case-insensitively anywhere in the token. */
+static const char *const config_token_placeholders[] = {
+    "change-me", "changeme", "change_me", "replace-me", "replaceme",
+    "replace_me", "your-token", "your_token", "yourtoken", "placeholder",
+    "example", "another-secret",
+};
 
+/* Which placeholder word tok contains, or NULL. */
+const char *config_token_placeholder(const char *tok)
+{
+    size_t n = sizeof config_token_placeholders /
+               sizeof config_token_placeholders[0];
+
+    for (size_t i = 0; i < n; i++)
+        if (strcasestr(tok, config_token_placeholders[i]) != NULL)
+            return config_token_placeholders[i];
+    return NULL;
+}
+
+/* Why str cannot be a bearer token, or NULL if it can: RFC 6750's
+ * 16..512 of A-Z a-z 0-9 - . _ ~ + / then optional '=' padding, with
+ * enough distinct characters, and no placeholder word. The reason never
+ * quotes the token (it may be a real secret). */
+const char *config_token_check(const char *str)
+{
+    bool seen[256] = { false };
+    size_t n = strlen(str), body, variety = 0;
+
+    if (config_token_placeholder(str) != NULL)
+        return "is a placeholder copied from an example, not a secret: "
+               "replace it with the output of `sseq token`";
     if (n < CONFIG_TOKEN_MIN || n > CONFIG_TOKEN_MAX)
-        return false;
+        return "must be 16 to 512 characters of A-Z a-z 0-9 - . _ ~ + / "
+               "(then optional '='); make one with `sseq token`";
     body = strspn(str, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                   "0123456789-._~+/");
-    return body > 0 && strspn(str + body, "=") == n - body;
+    if (body == 0 || strspn(str + body, "=") != n - body)
+        return "must be 16 to 512 characters of A-Z a-z 0-9 - . _ ~ + / "
+               "(then optional '='); make one with `sseq token`";
+    for (size_t i = 0; i < n; i++) {
+        variety += !seen[(unsigned char)str[i]];
+        seen[(unsigned char)str[i]] = true;
+    }
+    if (variety < CONFIG_TOKEN_VARIETY)
+        return "has too few distinct characters to be a secret: replace "
+               "it with the output of `sseq token`";
+    return NULL;
 }
 
 static int config_parse_token_value(struct config_load *ld,
@@ -743,14 +814,16 @@ static int config_parse_token_value(struct config_load *ld,
                                     const config_setting_t *s,
                                     const char *name)
 {
-    const char *str;
+    const char *str, *why;
 
     if (config_get_str(ld, s, name, &str) < 0)
         return -EINVAL;
-    if (!config_token_ok(str))
-        return config_fail(ld, s, name, "must be %d to %d characters of "
-                           "A-Z a-z 0-9 - . _ ~ + / (then optional '=')",
-                           CONFIG_TOKEN_MIN, CONFIG_TOKEN_MAX);
+    why = config_token_check(str);
+    if (why != NULL && config_token_placeholder(str) != NULL)
+        return config_fail(ld, s, name, "%s (it contains \"%s\")", why,
+                           config_token_placeholder(str));
+    if (why != NULL)
+        return config_fail(ld, s, name, "%s", why);
     return config_dup(ld, s, name, str, &tok->token);
 }
 
@@ -1041,6 +1114,8 @@ static const struct config_kind_ops config_kinds[] = {
                         config_release_none },
     [CK_CRED_ORIGINS] = { config_parse_cred_origins, config_print_list,
                           config_release_list },
+    [CK_ACCOUNT]    = { config_parse_account, config_print_string,
+                        config_release_string },
 };
 
 /* ---- defaults ---- */

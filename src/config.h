@@ -33,6 +33,9 @@ struct config {
     char *queue_path;           /* shm name "/sseq" or file path */
     uint64_t queue_size;        /* bytes, default 64 MiB */
     unsigned queue_mode;        /* default 0600 */
+    char *queue_owner;          /* user `sseq create` gives the queue to;
+                                   "" = www-data when run as root */
+    char *queue_group;          /* its group; "" = the owner's group */
     unsigned max_age;           /* seconds, 0 = none */
     /* messages */
     size_t max_message_size;    /* data bytes, default 65536 */
@@ -103,5 +106,13 @@ bool config_channel_valid(const struct config *cfg, const char *name,
 /* Whether origin may be answered with CORS headers; returns the value for
  * Access-Control-Allow-Origin ("*" or origin) or NULL. */
 const char *config_cors_allow(const struct config *cfg, const char *origin);
+
+/* Why str cannot be a publish token (too short or long, bad characters,
+ * a placeholder word such as "change-me", too few distinct characters),
+ * or NULL if it can. The reason never quotes str. */
+const char *config_token_check(const char *str);
+
+/* The placeholder word str contains ("change-me", ...), or NULL. */
+const char *config_token_placeholder(const char *str);
 
 #endif

@@ -14,15 +14,19 @@ struct cli_command {
     const char *name;
     int (*run)(struct cli *cli, int argc, char **argv);
     const char *summary;
+    bool no_config;     /* runs without loading the config (token: a
+                           config with a refused token must not stop it) */
 };
 
 static const struct cli_command cli_commands[] = {
-    { "create",       cmd_create,       "create the queue from the config" },
-    { "publish",      cmd_publish,      "append a message to a channel" },
-    { "tail",         cmd_tail,         "print messages as SSE or JSON" },
-    { "stats",        cmd_stats,        "show queue and process counters" },
-    { "check-config", cmd_check_config, "validate and print the config" },
-    { "check",        cmd_check,        "read the queue and report damage" },
+    { "create", cmd_create, "create the queue from the config", false },
+    { "publish", cmd_publish, "append a message to a channel", false },
+    { "tail", cmd_tail, "print messages as SSE or JSON", false },
+    { "stats", cmd_stats, "show queue and process counters", false },
+    { "check-config", cmd_check_config, "validate and print the config",
+      false },
+    { "check", cmd_check, "read the queue and report damage", false },
+    { "token", cmd_token, "print a new random publish token", true },
 };
 #define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
 
@@ -139,7 +143,10 @@ int main(int argc, char **argv)
                 argv[i]);
         return CLI_USAGE;
     }
-    cli_load_config(&cli);
+    if (!cmd->no_config)
+        cli_load_config(&cli);
+    else
+        config_defaults(&cli.cfg);
     rc = cmd->run(&cli, argc - i, argv + i);
     config_free(&cli.cfg);
     return rc;

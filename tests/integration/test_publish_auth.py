@@ -62,6 +62,11 @@ class Auth(harness.TestCase):
         self.assertEqual(got, 401)
         self.assertIn("Bearer", hdrs["www-authenticate"])
 
+    def test_open_channel_wrong_token(self):
+        self.assertEqual(self.status("/publish/open-chat", "not-the-token",
+                                     "wrong token")[0], 403)
+        self.assertEqual(self.status("/publish/open-chat", SCOPED)[0], 202)
+
 
 class NoTokens(harness.TestCase):
     def test_disabled(self):

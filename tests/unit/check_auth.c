@@ -100,8 +100,11 @@ START_TEST(test_check_open)
 
     ck_assert_int_eq(auth_check(&cfg, NULL, "open-chat"), AUTH_OPEN);
     ck_assert_int_eq(auth_check(&cfg, NULL, "lobby"), AUTH_OPEN);
-    ck_assert_int_eq(auth_check(&cfg, "Bearer wrong-token", "lobby"),
-                     AUTH_OPEN);
+    ck_assert_int_eq(auth_check(&cfg, "Bearer " TOKEN_ALL, "lobby"),
+                     AUTH_OK);
+    ck_assert_msg(auth_check(&cfg, "Bearer " TOKEN_NEWS, "lobby") ==
+                  AUTH_OPEN, "a valid token for other channels may still "
+                  "use an open channel");
     ck_assert_int_eq(auth_check(&cfg, NULL, "lobby2"), AUTH_MISSING);
     cfg = make_config(0, 2);
     ck_assert_int_eq(auth_check(&cfg, NULL, "open-x"), AUTH_OPEN);
@@ -134,6 +137,25 @@ START_TEST(test_check_refusals)
     ck_assert_int_eq(auth_check(&cfg, "Bearer " TOKEN_ALL, "chat"),
                      AUTH_DISABLED);
     ck_assert_int_eq(auth_check(&cfg, NULL, "open-chat"), AUTH_DISABLED);
+}
+END_TEST
+
+/* Issue 11.4: a credential presented on an open channel is checked. */
+START_TEST(test_check_open_wrong_token)
+{
+    struct config cfg = make_config(2, 2);
+
+    ck_assert_msg(auth_check(&cfg, "Bearer wrong-token", "lobby") ==
+                  AUTH_WRONG_TOKEN, "a wrong token on an open channel "
+                  "must be refused, not ignored");
+    ck_assert_int_eq(auth_status(AUTH_WRONG_TOKEN), 403);
+    ck_assert_int_eq(auth_check(&cfg, "Basic dXNlcjpwYXNz", "open-x"),
+                     AUTH_NOT_BEARER);
+    cfg = make_config(0, 2);
+    ck_assert_msg(auth_check(&cfg, "Bearer any-token-at-all", "open-x") ==
+                  AUTH_WRONG_TOKEN, "with no tokens configured every "
+                  "presented token is wrong");
+    ck_assert_int_eq(auth_check(&cfg, "", "open-x"), AUTH_OPEN);
 }
 END_TEST
 
@@ -181,6 +203,7 @@ static Suite *auth_suite(void)
     tcase_add_test(core, test_parse_bearer);
     tcase_add_test(core, test_check_tokens);
     tcase_add_test(core, test_check_open);
+    tcase_add_test(core, test_check_open_wrong_token);
     tcase_add_test(core, test_glob);
     tcase_add_test(errors, test_check_refusals);
     tcase_add_test(errors, test_status_reason);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "unit_run.h"
@@ -106,6 +108,24 @@ START_TEST(test_publish_from_stdin_multiline)
 }
 END_TEST
 
+/* Issue 11.9: `echo hello | sseq publish` publishes "hello": one final
+ * newline from stdin is dropped, a second one is kept. */
+START_TEST(test_publish_stdin_final_newline)
+{
+    char *out;
+
+    free(cli_expect("publish chat", "hello\n", 0));
+    free(cli_expect("publish chat", "two\n\n", 0));
+    free(cli_expect("publish chat", "crlf\r\n", 0));
+    out = cli_expect("tail chat --json", NULL, 0);
+    ck_assert_msg(strstr(out, "\"data\":\"hello\"}") &&
+                  strstr(out, "\"data\":\"two\\n\"}") &&
+                  strstr(out, "\"data\":\"crlf\"}"),
+                  "one final newline must be dropped, got %s", out);
+    free(out);
+}
+END_TEST
+
 START_TEST(test_tail_filters_channels_and_from_id)
 {
     char *a = cli_expect("publish a one", NULL, 0);
@@ -194,6 +214,163 @@ START_TEST(test_bad_config_names_file_line_setting)
 }
 END_TEST
 
+/* Writes text as the test's sseq.conf. */
+static void cli_write_conf(const char *text)
+{
+    char path[128];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/sseq.conf", cli_dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Issue 11.3: a placeholder token stops every command that loads the
+ * config, naming the setting; `sseq token` still works and its output is
+ * accepted. */
+START_TEST(test_placeholder_token_refused)
+{
+    char conf[512], *out, *tok;
+
+    snprintf(conf, sizeof(conf), "queue: { path = \"%s\"; };\npublish: "
+             "{ tokens = ( { token = \"change-me\"; } ); };\n", cli_queue);
+    cli_write_conf(conf);
+    out = cli_expect("check-config", NULL, 1);
+    ck_assert_msg(strstr(out, "sseq.conf:2: publish.tokens[0].token: is a "
+                         "placeholder") && strstr(out, "sseq token"),
+                  "check-config must refuse change-me, naming the setting "
+                  "and the fix: %s", out);
+    free(out);
+    free(cli_expect("publish chat x", NULL, 1));
+    tok = cli_expect("token", NULL, 0);
+    ck_assert_msg(strlen(tok) == 65 && strspn(tok, "0123456789abcdef") == 64,
+                  "sseq token must print 64 hex digits: %s", tok);
+    tok[64] = '\0';
+    snprintf(conf, sizeof(conf), "queue: { path = \"%s\"; };\npublish: "
+             "{ tokens = ( { token = \"%s\"; } ); };\n", cli_queue, tok);
+    cli_write_conf(conf);
+    out = cli_expect("check-config", NULL, 0);
+    ck_assert_msg(strstr(out, tok) == NULL, "the token must stay masked");
+    free(out);
+    out = cli_expect("token", NULL, 0);
+    ck_assert_msg(strncmp(out, tok, 64) != 0, "two tokens must differ");
+    free(out);
+    free(tok);
+}
+END_TEST
+
+/* Starts the built sseq-stream on a socket in cli_dir; waits until its
+ * slot shows in `sseq stats`. Returns its pid. */
+static pid_t cli_start_stream(void)
+{
+    char conf[128], sock[128], bin[256], *out = NULL;
+    pid_t pid;
+
+    snprintf(conf, sizeof(conf), "%s/sseq.conf", cli_dir);
+    snprintf(sock, sizeof(sock), "unix:%s/stream.sock", cli_dir);
+    snprintf(bin, sizeof(bin), "%s/src/sseq-stream", BUILDDIR);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        execl(bin, bin, "-c", conf, "--listen", sock, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 500; i++) {
+        free(out);
+        out = cli_expect("stats", NULL, 0);
+        if (strstr(out, "(stream)") != NULL)
+            break;
+        usleep(10000);
+    }
+    ck_assert_msg(strstr(out, "(stream)") != NULL,
+                  "sseq-stream never showed in sseq stats: %s", out);
+    free(out);
+    return pid;
+}
+
+/* Issue 11.1: create --force refuses while a real sseq-stream uses the
+ * queue, names it and the safe way; --while-running overrides; once it
+ * has stopped --force works. */
+START_TEST(test_create_force_refused_while_running)
+{
+    char pidstr[32], *out;
+    pid_t pid = cli_start_stream();
+    int st;
+
+    out = cli_expect("create --force", NULL, 1);
+    snprintf(pidstr, sizeof(pidstr), "pid %d (stream)", (int)pid);
+    ck_assert_msg(strstr(out, "in use by 1 process") &&
+                  strstr(out, pidstr) && strstr(out, "Stop them first") &&
+                  strstr(out, "--while-running"),
+                  "create --force must refuse, naming pid %d: %s", (int)pid,
+                  out);
+    free(out);
+    free(cli_expect("create --while-running", NULL, 2));
+    free(cli_expect("create --force --while-running", NULL, 0));
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    out = cli_expect("create --force", NULL, 0);
+    ck_assert_msg(strstr(out, "created") != NULL, "got %s", out);
+    free(out);
+}
+END_TEST
+
+/* Issue 11.2: as root, create gives the queue to www-data (the user the
+ * shipped sseq-spawn runs the programs as), or to queue.owner/group; and
+ * check-config says whether that user can use it. */
+START_TEST(test_create_owner_and_check_config)
+{
+    char conf[512], file[96], want[160], *out;
+    struct stat st;
+
+    snprintf(file, sizeof(file), "/dev/shm%s", cli_queue);
+    ck_assert_int_eq(stat(file, &st), 0);
+    if (geteuid() != 0) {
+        ck_assert_msg(st.st_uid == geteuid(), "a user's queue stays its own");
+        out = cli_expect("check-config", NULL, 0);
+        ck_assert_msg(strstr(out, "can read and write it: ok"), "%s", out);
+        free(out);
+        return;
+    }
+    ck_assert_msg(st.st_uid == 33 && st.st_gid == 33 &&
+                  (st.st_mode & 0777) == 0600,
+                  "as root the queue must be www-data:www-data 0600, is "
+                  "%u:%u %04o", st.st_uid, st.st_gid, st.st_mode & 0777);
+    out = cli_expect("check-config", NULL, 0);
+    snprintf(want, sizeof(want), "# queue %s: www-data (uid 33) can read "
+             "and write it: ok", file);
+    ck_assert_msg(strstr(out, want), "expected '%s' in %s", want, out);
+    free(out);
+    ck_assert_int_eq(chown(file, 0, 0), 0);
+    out = cli_expect("check-config", NULL, 1);
+    ck_assert_msg(strstr(out, "is root:root 0600 and the programs run as "
+                         "www-data (uid 33)") &&
+                  strstr(out, "sseq create --force"),
+                  "check-config must name owner, mode, user and fix: %s",
+                  out);
+    free(out);
+    snprintf(conf, sizeof(conf), "queue: { path = \"%s\"; size = \"1M\";"
+             " owner = \"nobody\"; group = \"www-data\"; mode = "
+             "\"0660\"; };\n", cli_queue);
+    cli_write_conf(conf);
+    out = cli_expect("create --force", NULL, 0);
+    ck_assert_msg(strstr(out, "nobody:www-data 0660"), "%s", out);
+    free(out);
+    ck_assert_int_eq(stat(file, &st), 0);
+    ck_assert_msg(st.st_uid == 65534 && st.st_gid == 33,
+                  "owner and group as configured");
+    snprintf(conf, sizeof(conf), "queue: { path = \"%s\"; owner = "
+             "\"no-such-user-x\"; };\n", cli_queue);
+    cli_write_conf(conf);
+    out = cli_expect("create --force", NULL, 1);
+    ck_assert_msg(strstr(out, "no user or group 'no-such-user-x'"), "%s",
+                  out);
+    free(out);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -202,6 +379,7 @@ static Suite *cli_suite(void)
     tcase_add_checked_fixture(core, cli_setup, cli_teardown);
     tcase_add_test(core, test_publish_tail_round_trip);
     tcase_add_test(core, test_publish_from_stdin_multiline);
+    tcase_add_test(core, test_publish_stdin_final_newline);
     tcase_add_test(core, test_tail_filters_channels_and_from_id);
     tcase_add_test(core, test_stats_counts_appends);
     suite_add_tcase(s, core);
@@ -210,6 +388,9 @@ static Suite *cli_suite(void)
                         sizeof(cli_bad) / sizeof(cli_bad[0]));
     tcase_add_test(errors, test_missing_queue);
     tcase_add_test(errors, test_bad_config_names_file_line_setting);
+    tcase_add_test(errors, test_placeholder_token_refused);
+    tcase_add_test(errors, test_create_force_refused_while_running);
+    tcase_add_test(errors, test_create_owner_and_check_config);
     suite_add_tcase(s, errors);
     return s;
 }

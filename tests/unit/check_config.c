@@ -98,6 +98,8 @@ static void assert_defaults(const struct config *cfg, bool tokens_too)
                   "queue.size must default to 64M");
     ck_assert_msg(cfg->queue_mode == 0600, "queue.mode must default to 0600");
     ck_assert_msg(cfg->max_age == 0, "queue.max_age must default to 0");
+    ck_assert_msg(cfg->queue_owner[0] == '\0' && cfg->queue_group[0] == '\0',
+                  "queue.owner and queue.group must default to \"\"");
     ck_assert_msg(cfg->max_message_size == 65536,
                   "max_message_size must default to 65536");
     ck_assert_msg(cfg->heartbeat == 15, "heartbeat must default to 15");
@@ -148,10 +150,8 @@ START_TEST(test_example_loads)
     ck_assert_msg(config_load(&cfg, EXAMPLE, true, err, sizeof err) == 0,
                   "the example file must load, got: %s", err);
     assert_defaults(&cfg, false);
-    ck_assert_msg(cfg.n_tokens == 1 && strcmp(cfg.tokens[0].token,
-                  "change-me") == 0 && cfg.tokens[0].n_channels == 1 &&
-                  strcmp(cfg.tokens[0].channels[0], "*") == 0,
-                  "the example must hold one token for every channel");
+    ck_assert_msg(cfg.n_tokens == 0,
+                  "the example must ship no working token (issue 11.3)");
     ck_assert_msg(strcmp(cfg.file, EXAMPLE) == 0,
                   "cfg.file must name the file read");
     config_free(&cfg);
@@ -163,12 +163,13 @@ START_TEST(test_every_setting)
     struct config cfg;
 
     conf_ok("queue: { path = \"/var/lib/sseq/q\"; size = \"1G\";\n"
-            "  mode = \"0660\"; max_age = 3600; };\n"
+            "  mode = \"0660\"; max_age = 3600; owner = \"www-data\";\n"
+            "  group = \"1001\"; };\n"
             "max_message_size = \"1M\";\n"
             "stream: { heartbeat = 30; retry = 500; max_subscribers = 5;\n"
             "  client_buffer = 1048576; backlog_max = 0; coalesce_us = 0;\n"
             "};\n"
-            "publish: { tokens = ( { token = \"abcdefgh\"; },\n"
+            "publish: { tokens = ( { token = \"abcdefgh-ijklmnop\"; },\n"
             "  { token = \"0123456789abcdef==\";\n"
             "    channels = [\"a.*\", \"b\"]; } );\n"
             "  open_channels = [ \"chat.*\" ]; };\n"
@@ -177,7 +178,10 @@ START_TEST(test_every_setting)
             "\nlog_level = \"debug\";\n", &cfg);
     ck_assert_msg(strcmp(cfg.queue_path, "/var/lib/sseq/q") == 0 &&
                   cfg.queue_size == 1u << 30 && cfg.queue_mode == 0660 &&
-                  cfg.max_age == 3600, "the queue group must be read");
+                  cfg.max_age == 3600 &&
+                  strcmp(cfg.queue_owner, "www-data") == 0 &&
+                  strcmp(cfg.queue_group, "1001") == 0,
+                  "the queue group must be read");
     ck_assert_msg(cfg.max_message_size == 1u << 20,
                   "max_message_size \"1M\" must be 1048576");
     ck_assert_msg(cfg.heartbeat == 30 && cfg.retry_ms == 500 &&
@@ -314,7 +318,7 @@ START_TEST(test_print_masks_tokens)
     struct config cfg;
     char *out;
 
-    conf_ok("publish: { tokens = ( { token = \"s3cr3t-t0ken\"; "
+    conf_ok("publish: { tokens = ( { token = \"s3cr3t-t0ken-9f2a\"; "
             "channels = [ \"news\" ]; } ); };\n", &cfg);
     out = print_to_string(&cfg);
     ck_assert_msg(strstr(out, "s3cr3t") == NULL,
@@ -548,10 +552,12 @@ START_TEST(test_token_limits)
     struct config cfg;
     char text[1024], tok[514];
 
-    conf_ok("publish: { tokens = ( { token = \"12345678\"; } ); };\n", &cfg);
-    ck_assert_msg(cfg.n_tokens == 1, "an 8-character token must be valid");
+    conf_ok("publish: { tokens = ( { token = \"0123456789abcdef\"; } ); "
+            "};\n", &cfg);
+    ck_assert_msg(cfg.n_tokens == 1, "a 16-character token must be valid");
     config_free(&cfg);
-    memset(tok, 'a', 512);
+    for (int i = 0; i < 513; i++)
+        tok[i] = "abcdefgh"[i % 8];
     tok[512] = '\0';
     snprintf(text, sizeof text,
              "publish: { tokens = ( { token = \"%s\"; } ); };\n", tok);
@@ -561,7 +567,7 @@ START_TEST(test_token_limits)
     tok[513] = '\0';
     snprintf(text, sizeof text,
              "publish: { tokens = ( { token = \"%s\"; } ); };\n", tok);
-    conf_bad(text, 1, "publish.tokens[0].token", "must be 8 to 512");
+    conf_bad(text, 1, "publish.tokens[0].token", "must be 16 to 512");
 }
 END_TEST
 
@@ -605,6 +611,11 @@ static const struct {
     { "stream = 5;\n", 1, "stream", "must be a group" },
     { "cors_origins = \"*\";\n", 1, "cors_origins", "must be an array" },
     { "cors_origins = [ 1 ];\n", 1, "cors_origins[0]", "must be a string" },
+    { "queue: { owner = \"-x\"; };\n", 1, "queue.owner",
+      "user or group name" },
+    { "queue: { group = \"a b\"; };\n", 1, "queue.group",
+      "user or group name" },
+    { "queue: { owner = 33; };\n", 1, "queue.owner", "must be a string" },
     { "publish: { tokens = [ \"abcdefgh\" ]; };\n", 1, "publish.tokens",
       "must be a list" },
     { "publish: { tokens = ( \"abcdefgh\" ); };\n", 1, "publish.tokens[0]",
@@ -631,7 +642,8 @@ static const struct {
     { "queue: {\n  sise = 1;\n};\n", 2, "queue.sise", "unknown setting" },
     { "\n\nheartbeat = 15;\n", 3, "heartbeat", "unknown setting" },
     { "streams: { heartbeat = 15; };\n", 1, "streams", "unknown setting" },
-    { "publish: { tokens = ( { token = \"abcdefgh\";\n chanels = [ \"a\" ];"
+    { "publish: { tokens = ( { token = \"abcdefgh-ijklmnop\";\n"
+      " chanels = [ \"a\" ];"
       " } ); };\n", 2, "publish.tokens[0].chanels", "unknown setting" },
     /* the queue */
     { "queue: { mode = \"0999\"; };\n", 1, "queue.mode", "octal" },
@@ -650,12 +662,27 @@ static const struct {
       "bad regular expression" },
     { "channel_pattern = \"\";\n", 1, "channel_pattern", "1 to 1024" },
     { "publish: {\n tokens = (\n { token = \"short\"; }\n );\n};\n", 3,
-      "publish.tokens[0].token", "8 to 512" },
+      "publish.tokens[0].token", "16 to 512" },
+    { "publish: { tokens = ( { token = \"0123456789abcde\"; } ); };\n", 1,
+      "publish.tokens[0].token", "sseq token" },
+    { "publish: {\n tokens = (\n { token = \"change-me\"; }\n );\n};\n", 3,
+      "publish.tokens[0].token", "placeholder copied from an example, "
+      "not a secret: replace it with "
+      "the output of `sseq token` (it contains \"change-me\")" },
+    { "publish: { tokens = ( { token = \"please-CHANGE-ME-now-1234\"; } ); "
+      "};\n", 1, "publish.tokens[0].token", "placeholder" },
+    { "publish: { tokens = ( { token = \"your-token-goes-here\"; } ); };\n",
+      1, "publish.tokens[0].token", "placeholder" },
+    { "publish: { tokens = ( { token = \"aaaaaaaaaaaaaaaaaaaa\"; } ); };\n",
+      1, "publish.tokens[0].token", "too few distinct" },
+    { "publish: { tokens = ( { token = \"1212121212121212\"; } ); };\n",
+      1, "publish.tokens[0].token", "too few distinct" },
     { "publish: { tokens = ( { token = \"has space\"; } ); };\n", 1,
       "publish.tokens[0].token", "A-Z" },
     { "publish: { tokens = ( { channels = [ \"a\" ]; } ); };\n", 1,
       "publish.tokens[0]", "no \"token\"" },
-    { "publish: { tokens = ( { token = \"abcdefgh\"; channels = [ ]; } ); "
+    { "publish: { tokens = ( { token = \"abcdefgh-ijklmnop\"; "
+      "channels = [ ]; } ); "
       "};\n", 1, "publish.tokens[0].channels", "at least one" },
     { "publish: { open_channels = [ \"\" ]; };\n", 1,
       "publish.open_channels[0]", "glob" },

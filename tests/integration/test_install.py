@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""test_install.py -- README's "Installing" and "Putting sseq into your
+nginx", played as root in a throwaway prefix: configure --prefix, make,
+make install; edit the installed sseq.conf (a token from `sseq token`,
+chgrp www-data); `sseq check-config`; `sseq create` (no chgrp: the queue
+goes to www-data); the installed sseq-spawn starts sseq-stream and
+sseq-publish as www-data on /run/sseq; a separate nginx includes the
+installed snippets exactly as README shows (workers as www-data); then an
+event goes end to end, from `sseq publish` and from an HTTP POST.
+
+The installed nginx snippet points at /run/sseq/{stream,publish}.sock, so
+this test owns those two sockets while it runs (a lock file serialises
+concurrent runs; a live sseq already there fails the test). Needs root,
+as the README's steps do (CI runs as root)."""
+import fcntl
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import harness
+
+RUNDIR = "/run/sseq"
+LOCK = "/tmp/sseq-test-install.lock"
+USER = "www-data"
+
+NGINX_CONF = """\
+user {user};
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log info;
+events {{ worker_connections 256; }}
+http {{
+    access_log {tmp}/access.log;
+    client_body_temp_path {tmp}/body;
+    fastcgi_temp_path {tmp}/fastcgi;
+    proxy_temp_path {tmp}/proxy;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    include {share}/fcgi-conf/nginx/sseq-upstream.conf;
+    server {{
+        listen 127.0.0.1:{port};
+        # ... your site ...
+        include {share}/fcgi-conf/nginx/sseq.conf;
+    }}
+}}
+"""
+
+
+def run(*args, env=None, input=None, timeout=600, check=True):
+    r = subprocess.run([str(a) for a in args], env=env, input=input,
+                       capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError("%s: exit %d\n%s\n%s" % (
+            " ".join(map(str, args)), r.returncode, r.stdout[-3000:],
+            r.stderr[-3000:]))
+    return r
+
+
+def kill_pidfile(path, sig=signal.SIGTERM):
+    """Signals every live pid listed in path; returns them."""
+    try:
+        with open(path) as f:
+            pids = [int(x) for x in f.read().split()]
+    except (OSError, ValueError):
+        return []
+    live = []
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+            live.append(pid)
+        except OSError:
+            pass
+    return live
+
+
+class Install(harness.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        assert os.geteuid() == 0, \
+            "test_install plays README's install steps as root: run as root"
+        harness.become_subreaper()
+        cls.lock = open(LOCK, "w")
+        fcntl.flock(cls.lock, fcntl.LOCK_EX)
+        for role in ("stream", "publish"):
+            assert not kill_pidfile(os.path.join(RUNDIR, role + ".pid"), 0), \
+                "a live sseq-%s already serves %s: not ours to replace" % (
+                    role, RUNDIR)
+        cls.tmp = tempfile.mkdtemp(prefix="sseq-install-")
+        os.chmod(cls.tmp, 0o755)        # www-data runs the installed files
+        cls.prefix = os.path.join(cls.tmp, "prefix")
+        cls.bin = os.path.join(cls.prefix, "bin")
+        cls.conf = os.path.join(cls.prefix, "etc", "sseq.conf")
+        cls.share = os.path.join(cls.prefix, "share", "sseq")
+        cls.spawn = os.path.join(cls.share, "fcgi-conf", "spawn-fcgi",
+                                 "sseq-spawn")
+        cls.queue = "/sseq-install-%d" % os.getpid()
+        cls.nginx = None
+        cls.made_rundir = not os.path.exists(RUNDIR)
+        try:
+            cls.install()
+        except BaseException:
+            cls.cleanup()
+            raise
+
+    @classmethod
+    def install(cls):
+        """README 'Installing': ./configure && make && make install (here
+        out of tree, with --prefix for a throwaway prefix)."""
+        build = os.path.join(cls.tmp, "build")
+        os.mkdir(build)
+        subprocess.run([os.path.join(harness.SRCDIR, "configure"), "-q",
+                        "--prefix=" + cls.prefix], cwd=build, check=True,
+                       capture_output=True, timeout=300)
+        r = subprocess.run(["make", "-j2", "-s"], cwd=build,
+                           capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, r.stderr[-3000:]
+        r = subprocess.run(["make", "-s", "install"], cwd=build,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-3000:]
+
+    @classmethod
+    def cleanup(cls):
+        for role in ("stream", "publish"):
+            pidfile = os.path.join(RUNDIR, role + ".pid")
+            pids = kill_pidfile(pidfile)
+            deadline = time.monotonic() + 10
+            while pids and time.monotonic() < deadline:
+                pids = [p for p in pids if harness.pid_alive(p)]
+                time.sleep(0.05)
+            kill_pidfile(pidfile, signal.SIGKILL)
+            for ext in (".pid", ".sock"):
+                try:
+                    os.unlink(os.path.join(RUNDIR, role + ext))
+                except OSError:
+                    pass
+        if cls.nginx is not None:
+            cls.nginx.terminate()
+            try:
+                cls.nginx.wait(10)
+            except subprocess.TimeoutExpired:
+                cls.nginx.kill()
+                cls.nginx.wait()
+        try:
+            os.unlink("/dev/shm" + cls.queue)
+        except OSError:
+            pass
+        if cls.made_rundir:
+            try:
+                os.rmdir(RUNDIR)
+            except OSError:
+                pass
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        fcntl.flock(cls.lock, fcntl.LOCK_UN)
+        cls.lock.close()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cleanup()
+
+    def sseq(self, *args, input=None, check=True):
+        return run(os.path.join(self.bin, "sseq"), *args, input=input,
+                   check=check)
+
+    def log(self, name):
+        try:
+            with open(os.path.join(self.tmp, name), errors="replace") as f:
+                return f.read()[-3000:]
+        except OSError:
+            return ""
+
+    def step1_config(self):
+        """README step 1: the installed config ships no working token
+        (and refuses a placeholder); set one from `sseq token`, let
+        www-data read the file, check-config."""
+        self.assertEqual(os.stat(self.conf).st_mode & 0o777, 0o640)
+        with open(self.conf) as f:
+            text = f.read()
+        self.assertIn("  tokens = ( );", self.sseq("check-config").stdout,
+                      "the installed config must ship no token")
+        bad = text.replace("tokens = (", 'tokens = (\n{ token = '
+                           '"change-me"; channels = [ "*" ]; }', 1)
+        with open(self.conf, "w") as f:
+            f.write(bad)
+        r = self.sseq("check-config", check=False)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("publish.tokens[0].token: is a placeholder", r.stderr)
+        self.token = self.sseq("token").stdout.strip()
+        self.assertRegex(self.token, "^[0-9a-f]{64}$")
+        text = text.replace("tokens = (", 'tokens = (\n{ token = "%s"; '
+                            'channels = [ "*" ]; }' % self.token, 1)
+        # Only for isolation: a private queue name instead of /sseq.
+        text = re.sub(r'path = "/sseq";', 'path = "%s";' % self.queue, text)
+        self.assertIn(self.queue, text)
+        with open(self.conf, "w") as f:
+            f.write(text)
+        run("chgrp", USER, self.conf)
+        r = self.sseq("check-config")
+        self.assertIn("# %s: ok" % self.conf, r.stdout)
+        self.assertIn("not created yet", r.stdout)
+
+    def step2_queue(self):
+        """README step 2: `sseq create`, no chgrp: www-data owns it."""
+        r = self.sseq("create")
+        self.assertIn("www-data:www-data 0600", r.stdout)
+        r = self.sseq("check-config")
+        self.assertIn("www-data (uid 33) can read and write it: ok",
+                      r.stdout)
+
+    def step3_processes(self):
+        """README step 3: the installed sseq-spawn, as root: the
+        programs run as www-data on /run/sseq."""
+        for role in ("stream", "publish"):
+            # Only for isolation: the log in the test's directory.
+            env = dict(os.environ, LOG=os.path.join(self.tmp, "log",
+                                                    role + ".log"))
+            r = run(self.spawn, role, env=env, timeout=30)
+            sock = os.path.join(RUNDIR, role + ".sock")
+            deadline = time.monotonic() + 10
+            while not os.path.exists(sock) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertTrue(os.path.exists(sock), r.stderr)
+        procs = {}
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            out = run("ps", "-eo", "user:32,comm").stdout
+            procs = {line.split()[1]: line.split()[0]
+                     for line in out.splitlines()[1:]
+                     if line.split()[1].startswith("sseq-")}
+            if "sseq-stream" in procs:
+                break
+            time.sleep(0.05)
+        self.assertEqual(procs.get("sseq-stream"), USER, procs)
+
+    def step4_nginx(self):
+        """README step 4: nginx includes the installed snippets."""
+        nginx = harness.NGINX
+        # The snippet's `include fastcgi_params` is relative to the main
+        # config's directory (/etc/nginx on Debian): this one's is tmp.
+        shutil.copy("/etc/nginx/fastcgi_params", self.tmp)
+        for attempt in range(5):
+            self.port = harness.free_port()
+            conf = os.path.join(self.tmp, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write(NGINX_CONF.format(tmp=self.tmp, port=self.port,
+                                          share=self.share, user=USER))
+            type(self).nginx = subprocess.Popen(
+                [nginx, "-c", conf, "-e",
+                 os.path.join(self.tmp, "nginx-error.log"), "-g",
+                 "daemon off;"], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and self.nginx.poll() is None:
+                try:
+                    socket.create_connection(("127.0.0.1", self.port),
+                                             0.2).close()
+                    return
+                except OSError:
+                    time.sleep(0.05)
+            self.nginx.kill()
+            self.nginx.wait()
+            type(self).nginx = None
+        self.fail("nginx did not start: " + self.log("nginx-error.log"))
+
+    def step5_events(self):
+        """README step 5: curl -N /events?channel=chat in one shell,
+        `sseq publish chat hello` in the other; then POST /publish."""
+        c = harness.SSEClient(self.port, "/events?channel=chat")
+        self.assertEqual(c.status, 200, self.log("log/stream.log") +
+                         self.log("nginx-error.log"))
+        r = self.sseq("publish", "chat", "hello")
+        first = r.stdout.strip()
+        got = c.events(1, timeout=10)
+        self.assertEqual([(e.id, e.data) for e in got], [(first, "hello")])
+        self.sseq("publish", "chat", input="from echo\n")
+        got = c.events(1, timeout=10)
+        self.assertEqual(got[0].data, "from echo")
+        h = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        h.request("POST", "/publish/chat", body="over http",
+                  headers={"Authorization": "Bearer " + self.token,
+                           "Content-Type": "text/plain"})
+        resp = h.getresponse()
+        body = resp.read().decode()
+        self.assertEqual(resp.status, 202, body + self.log(
+            "log/publish.log"))
+        got = c.events(1, timeout=10)
+        self.assertEqual(got[0].data, "over http")
+        h.request("POST", "/publish/chat", body="x",
+                  headers={"Authorization": "Bearer wrong-token-0123456789",
+                           "Content-Type": "text/plain"})
+        resp = h.getresponse()
+        resp.read()
+        self.assertEqual(resp.status, 403)
+        c.close()
+
+    def step6_operations(self):
+        """While it runs: create --force is refused; stats --prometheus;
+        the man pages and the logrotate snippet are installed."""
+        r = self.sseq("create", "--force", check=False)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("is in use by", r.stderr)
+        r = self.sseq("stats", "--prometheus")
+        m = re.search(r'^sseq_processes\{role="stream"\} (\d+)$', r.stdout,
+                      re.M)
+        self.assertTrue(m and int(m.group(1)) >= 1, r.stdout)
+        man = os.path.join(self.prefix, "share", "man")
+        for page in ("man1/sseq.1", "man5/sseq.conf.5",
+                     "man8/sseq-stream.8", "man8/sseq-publish.8"):
+            self.assertTrue(os.path.exists(os.path.join(man, page)), page)
+        snippet = os.path.join(self.share, "fcgi-conf", "logrotate", "sseq")
+        with open(snippet) as f:
+            self.assertIn(self.spawn, f.read())
+        r = run("logrotate", "-d", "-s", os.path.join(self.tmp, "lr.state"),
+                snippet)
+        self.assertNotIn("error", r.stderr.lower(), r.stderr)
+
+    def test_readme_install_path(self):
+        self.step1_config()
+        self.step2_queue()
+        self.step3_processes()
+        self.step4_nginx()
+        self.step5_events()
+        self.step6_operations()
+
+
+if __name__ == "__main__":
+    harness.main()
