@@ -59,7 +59,7 @@ function retryAfterMs(value, now = Date.now()) {
         return null;
     if (/^\s*\d+\s*$/.test(value))
         ms = Number(value) * 1000;
-    else if (!isNaN(Date.parse(value)))
+    else if (/[a-z]{3}/i.test(value) && !isNaN(Date.parse(value)))
         ms = Math.max(0, Date.parse(value) - now);
     else
         return null;
@@ -398,7 +398,6 @@ class SseqSource extends EventTarget {
             return this._announce('closed', status, {});
         if (policy === 'auth') {
             const f = this._o.refreshToken;
-            this._announce('reconnecting', status, {});
             const t = f ? await f.call(this, status) : null;
             if (this._abort !== ctl)
                 return;
