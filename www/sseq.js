@@ -31,7 +31,7 @@
 
 const STATES = { connecting: 0, open: 1, reconnecting: 0, closed: 2 };
 const TICK_MS = 250;           /* leader heartbeat, follower watchdog */
-const DEAD_MS = 1500;           /* silence after which a follower leads */
+const DEAD_MS = 1250;           /* silence after which a follower leads */
 const RING_MAX = 1000;         /* recent events kept for joining tabs */
 const RECENT_IDS = 1000;       /* non-numeric ids remembered for dedupe */
 const RETRY_AFTER_MAX_MS = 600000;

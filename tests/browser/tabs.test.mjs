@@ -32,11 +32,11 @@ async function openTab() {
     return page;
 }
 
-// The tabs that lead (hold the room's one stream).
-async function leaders() {
-    const flags = await Promise.all(tabs.map((p) => p.evaluate(() =>
+// The tabs of list (default: all) that lead (hold the room's stream).
+async function leaders(list = tabs) {
+    const flags = await Promise.all(list.map((p) => p.evaluate(() =>
         !!(window.sseqChat.source && window.sseqChat.source.leader))));
-    return tabs.filter((p, i) => flags[i]);
+    return list.filter((p, i) => flags[i]);
 }
 
 // Publishes data into the room over HTTP, as the chat does.
@@ -122,6 +122,43 @@ test('the leading tab closes while 100 messages are published: every ' +
     await until(async () => (await openStreams()) === 1,
         'one stream again');
 });
+
+// A frozen tab is one whose main thread runs nothing: a busy loop of 6 s
+// (Chromium does not freeze a page that holds a Web Lock, even when
+// DevTools asks).
+test('the leading tab freezes for 6 s while messages are published: ' +
+    'another leads; after it thaws every tab shows each message once, ' +
+    'in order', async () => {
+        const [frozen] = await leaders();
+        const others = tabs.filter((p) => p !== frozen);
+        const list = Array.from({ length: 60 }, (x, i) => `f ${i}`);
+        const hang = frozen.evaluate(() => {
+            const end = Date.now() + 6000;
+            while (Date.now() < end)
+                ;
+        });
+        const t0 = Date.now();
+        let took = null;
+        const watch = until(async () => {
+            const l = await leaders(others);
+            took = Date.now() - t0;
+            return l.length === 1;
+        }, 'a new leader');
+        for (const t of list.slice(0, 40)) {
+            await httpPublish(t);
+            await sleep(20);
+        }
+        await watch;
+        console.log(`# a follower took the lead ${took} ms after the ` +
+            'leader froze (polled every ~100 ms)');
+        for (const t of list.slice(40))
+            await httpPublish(t);
+        await hang;
+        await assertAll(list, /^f \d+$/, 'all 60 in order, once');
+        assert.equal((await leaders()).length, 1, 'one tab leads');
+        await until(async () => (await openStreams()) === 1,
+            'one stream again');
+    });
 
 test('sseq-stream restarts 3 times and answers 502 for 2 s: every tab ' +
     'resumes, nothing lost or doubled', async () => {
