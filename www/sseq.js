@@ -311,7 +311,6 @@ class SseqSource extends EventTarget {
 
     /* ---- the connection (the leader, or every object when alone) ---- */
 
-
     _stopConnection() {
         clearTimeout(this._retryTimer);
         this._retryTimer = null;
@@ -456,10 +455,12 @@ class SseqSource extends EventTarget {
         this._abortLock = steal ? null : new AbortController();
         const opt = steal ? { steal: true } :
             { signal: this._abortLock.signal };
+        const req = {};               /* rejects: stolen if it was held */
         this._locks.request(this._key, opt, () => new Promise((resolve) => {
             this._release = resolve;
+            this._held = req;
             this._becomeLeader();
-        })).catch(() => this._stepDown());
+        })).catch(() => this._held === req && this._stepDown());
     }
 
     _becomeLeader() {
@@ -482,7 +483,7 @@ class SseqSource extends EventTarget {
         if (!this.leader || this.state === 'closed')
             return;
         this.leader = false;
-        this._release = null;
+        this._release = this._held = null;
         this._stopConnection();
         this._heard = Date.now();
         if (release)
