@@ -40,7 +40,8 @@ function freePort() {
 // change of the example's shape fails the test instead of testing less.
 function renderExample(port) {
     const edits = [
-        [/^\s*listen 443 ssl http2;.*$/m, `listen 127.0.0.1:${port} ssl http2;`],
+        [/^\s*listen 443 ssl http2;.*$/m,
+            `listen 127.0.0.1:${port} ssl http2;`],
         [/^\s*listen \[::\]:443 ssl http2;.*$/m, ''],
         [/^\s*server_name .*$/m, 'server_name localhost;'],
         [/^\s*ssl_certificate \S+;.*$/m,
