@@ -1,31 +1,27 @@
 /* chat.js -- the sseq chat room in the browser.
  *
  * A room NAME is the sseq channel "chat.NAME" (the demo config opens
- * chat.* to anonymous publishing). Joining opens an EventSource on
- * /events?channel=chat.NAME&backlog=50 (the last 50 messages, then live
- * ones); a message is sent with fetch POST /publish/chat.NAME as JSON
+ * chat.* to anonymous publishing). Joining opens an SseqSource (sseq.js)
+ * on /events?channel=chat.NAME&backlog=50 (the last 50 messages, then
+ * live ones); a message is sent with fetch POST /publish/chat.NAME as JSON
  * {"data": {"nick", "text", "ts"}}.
  *
- * Resume: the browser reconnects an EventSource by itself and sends
- * Last-Event-ID when a stream ends. When it gives up (a 502 while the
- * server restarts closes the EventSource for good), we open a new one
- * with last_event_id=<last id shown>, so what was sent meanwhile is shown,
- * once. Ids only grow, so a message whose id is not above the last one
- * shown is never shown twice (and counted in sseqChat.dupes).
+ * sseq.js shares one connection among all tabs showing the same room,
+ * reconnects after any transient error and resumes after the last id it
+ * delivered, so what was sent meanwhile is shown, once. Ids only grow, so
+ * a message whose id is not above the last one shown would be a
+ * duplicate: it is not shown, and counted in sseqChat.dupes.
  *
  * Every text from the network goes into the page as textContent, never as
  * HTML. window.sseqChat exposes the state for the browser test.
  */
-'use strict';
+import { SseqSource, eventsUrl } from './sseq.js';
 
 (function () {
     var CHANNEL_PREFIX = 'chat.';
     var ROOM_RE = /^[A-Za-z0-9_-]{1,40}$/;
     var BACKLOG = 50;
     var MAX_SHOWN = 500;           /* older messages leave the page */
-    var RETRY_MIN_MS = 500;
-    var RETRY_MAX_MS = 5000;
-    var OFFLINE_AFTER = 6;         /* failed reconnects before "offline" */
     var STATUS_TEXT = {            /* when a reply carries no reason */
         400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
         404: 'Not Found', 405: 'Method Not Allowed',
@@ -38,7 +34,7 @@
     var chat = {
         room: null, nick: null, source: null, lastId: null,
         state: 'offline', states: ['offline'], dupes: 0, shown: 0,
-        failures: 0, retryTimer: null, sending: false
+        failures: 0, sending: false
     };
     window.sseqChat = chat;
 
@@ -47,7 +43,7 @@
     function channel() { return CHANNEL_PREFIX + chat.room; }
 
     /* Shows the connection state: connecting (first time), connected,
-     * reconnecting, offline. */
+     * reconnecting, offline (the browser has no network), closed. */
     function setState(s) {
         var el = $('state');
         if (chat.state === s)
@@ -152,61 +148,58 @@
     }
 
     /* event: sseq-gap -- messages older than the queue keeps were lost. */
-    function onGap(ev) {
+    function onGap() {
         showNotice('Some messages were missed while you were away: ' +
                    'the server no longer keeps them.');
     }
 
-    /* The URL of the stream: history on first join, else resume. */
-    function streamUrl() {
-        var u = '/events?channel=' + encodeURIComponent(channel());
-        if (chat.lastId !== null)
-            return u + '&last_event_id=' + encodeURIComponent(chat.lastId);
-        return u + '&backlog=' + BACKLOG;
+    /* Shows the stream's state (offline while the browser has no
+     * network). */
+    function showState() {
+        var s = chat.source ? chat.source.state : 'closed';
+        if (!chat.room)
+            return;
+        if (!navigator.onLine && s !== 'closed')
+            s = 'offline';
+        setState(s === 'open' ? 'connected' : s);
+    }
+
+    function onStateChange(ev) {
+        if (ev.target !== chat.source)
+            return;
+        if (ev.state === 'open')
+            chat.failures = 0;
+        showState();
+    }
+
+    /* A failed attempt: counted; sseq.js retries by itself, except on an
+     * answer that no retry can change (then the state is closed). */
+    function onError(ev) {
+        if (ev.target !== chat.source)
+            return;
+        chat.failures++;
+        if (ev.fatal)
+            showNotice('The server refused the stream (' + ev.status +
+                       '): reload the page to try again.');
     }
 
     function closeSource() {
-        clearTimeout(chat.retryTimer);
-        chat.retryTimer = null;
         if (chat.source) {
             chat.source.close();
             chat.source = null;
         }
     }
 
-    /* Opens the event stream of the current room. */
+    /* Opens the event stream of the current room (history first). */
     function connect() {
         var es;
         closeSource();
-        es = new EventSource(streamUrl());
+        es = new SseqSource(eventsUrl(channel(), { backlog: BACKLOG }));
         chat.source = es;
-        es.onopen = function () {
-            if (es !== chat.source)
-                return;
-            chat.failures = 0;
-            setState('connected');
-        };
         es.onmessage = onMessage;
-        es.addEventListener('sseq-gap', onGap);
-        es.onerror = function () { onStreamError(es); };
-    }
-
-    /* A stream broke: the browser retries by itself unless it closed the
-     * EventSource (an error status, e.g. 502 while sseq-stream restarts);
-     * then we retry, backing off. */
-    function onStreamError(es) {
-        var delay;
-        if (es !== chat.source)
-            return;
-        chat.failures++;
-        setState(!navigator.onLine || chat.failures > OFFLINE_AFTER ?
-                 'offline' : 'reconnecting');
-        if (es.readyState !== EventSource.CLOSED)
-            return;
-        delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS *
-                         Math.pow(2, Math.min(chat.failures - 1, 4)));
-        clearTimeout(chat.retryTimer);
-        chat.retryTimer = setTimeout(connect, delay);
+        es.ongap = onGap;
+        es.onstatechange = onStateChange;
+        es.onerror = onError;
     }
 
     /* POSTs text to the room; returns a promise of the error reason, or
@@ -302,18 +295,6 @@
         join(nick, room);
     }
 
-    /* Browser connectivity: show it, and retry at once when it is back. */
-    function onOnline() {
-        if (chat.room && chat.state !== 'connected') {
-            setState('reconnecting');
-            connect();
-        }
-    }
-
-    function onOffline() {
-        if (chat.room)
-            setState('offline');
-    }
 
     /* Fills the form from ?room= and the stored nickname; joins at once
      * when both are known (an invite link, a reload). */
@@ -327,8 +308,9 @@
         $('join').addEventListener('submit', onJoin);
         $('send').addEventListener('submit', onSend);
         $('leave').addEventListener('click', leave);
-        window.addEventListener('online', onOnline);
-        window.addEventListener('offline', onOffline);
+        /* sseq.js retries at once when the network is back */
+        window.addEventListener('online', showState);
+        window.addEventListener('offline', showState);
         if (nick && ROOM_RE.test(room))
             join(nick, room);
         else

@@ -12,31 +12,13 @@
 // nothing asserts on timing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { BASE, OUT, WAIT, launch, stack, cliPublish as publishTo,
+    waitState, texts, waitText, send } from './lib.mjs';
 
-const run = promisify(execFile);
-const env = (name) => {
-    const v = process.env[name];
-    if (!v)
-        throw new Error(`${name} is not set: run tests/browser/run`);
-    return v;
-};
-const BASE = env('SSEQ_BASE_URL');
-const DIR = env('SSEQ_STACK_DIR');
-const BUILD = env('SSEQ_BUILDDIR');
-const TOP = env('SSEQ_TOP');
-const OUT = env('SSEQ_BROWSER_OUT');
 const ROOM = `bt-${process.pid}`;
 const CHANNEL = `chat.${ROOM}`;
-const WAIT = 30000;                     // ms: generous, never asserted
 const MAX_MESSAGE_SIZE = 65536;         // the stack's default
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
-    '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'];
 
 let browser;
 const pages = {};                       // A, B -> { page, errors }
@@ -57,13 +39,6 @@ async function openPage(name, viewport) {
     return page;
 }
 
-// Waits until the page's connection state is s.
-function waitState(page, s) {
-    return page.waitForFunction((want) =>
-        document.getElementById('state').dataset.state === want, s,
-        { timeout: WAIT });
-}
-
 // Joins ROOM as nick via the form (room prefilled from ?room=).
 async function join(page, nick) {
     await page.goto(`${BASE}/?room=${ROOM}`);
@@ -72,28 +47,14 @@ async function join(page, nick) {
     await waitState(page, 'connected');
 }
 
-// The texts of the messages a page shows, in order.
-function texts(page) {
-    return page.$$eval('#messages li.msg .text',
-        (els) => els.map((e) => e.textContent));
-}
-
-// Waits until the page shows a message whose text is t.
-function waitText(page, t) {
-    return page.waitForFunction((want) =>
-        [...document.querySelectorAll('#messages li.msg .text')]
-            .some((e) => e.textContent === want), t, { timeout: WAIT });
-}
-
 // How often the page shows a message with text t.
 async function count(page, t) {
     return (await texts(page)).filter((x) => x === t).length;
 }
 
 // Publishes data into the room with the sseq CLI (no HTTP).
-async function cliPublish(data) {
-    await run(path.join(BUILD, 'src', 'sseq'),
-        ['-c', path.join(DIR, 'sseq.conf'), 'publish', CHANNEL, data]);
+function cliPublish(data) {
+    return publishTo(CHANNEL, data);
 }
 
 // Publishes a marker with the CLI and waits for it on every page given:
@@ -105,23 +66,8 @@ async function sync(...list) {
         await waitText(p, marker);
 }
 
-// scripts/stack.sh COMMAND on the stack's directory.
-function stack(command) {
-    return run('bash', [path.join(TOP, 'scripts', 'stack.sh'), command,
-        DIR]);
-}
-
-// Types text into a page's input and sends it with Enter.
-async function send(page, text) {
-    await page.fill('#text', text);
-    await page.press('#text', 'Enter');
-}
-
 before(async () => {
-    browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS,
-        timeout: WAIT,
-    });
+    browser = await launch();
     await openPage('A', { width: 1024, height: 720 });
     await openPage('B', { width: 375, height: 700 });
 });

@@ -1,0 +1,275 @@
+// tests/browser/tabs.test.mjs -- sseq.js in real Chromium: 12 tabs of the
+// chat room in one browser context (one profile) on plain HTTP/1.1, where
+// the browser allows 6 connections per origin. They must share one
+// stream, survive the leader tab closing and sseq-stream restarting, and
+// honour a 503's Retry-After. Run by ./run after chat.test.mjs, on the
+// same stack (see lib.mjs); the 503 test starts a second, small stack.
+// The tests run in order and share the tabs. Waits have generous
+// timeouts; the only time asserted is a lower bound (Retry-After).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import net from 'node:net';
+import { BASE, BUILD, OUT, WAIT, launch, stack, cliPublish, openStreams,
+    until, waitState, texts, waitText, send } from './lib.mjs';
+
+const ROOM = `tabs-${process.pid}`;
+const CHANNEL = `chat.${ROOM}`;
+const TABS = 12;
+
+let browser;
+let context;
+let tabs = [];                          // the open chat tabs
+const errors = [];                      // uncaught errors of any tab
+
+// Opens one more tab of the chat room in the shared context.
+async function openTab() {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.setDefaultTimeout(WAIT);
+    await page.goto(`${BASE}/?room=${ROOM}`);
+    tabs.push(page);
+    return page;
+}
+
+// The tabs of list (default: all) that lead (hold the room's stream).
+async function leaders(list = tabs) {
+    const flags = await Promise.all(list.map((p) => p.evaluate(() =>
+        !!(window.sseqChat.source && window.sseqChat.source.leader))));
+    return list.filter((p, i) => flags[i]);
+}
+
+// Publishes data into the room over HTTP, as the chat does.
+async function httpPublish(text) {
+    const res = await fetch(`${BASE}/publish/${CHANNEL}`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ data: { nick: 'pub', text } }),
+    });
+    assert.equal(res.status, 202, `publish "${text}": ${res.status}`);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Checks that every tab shows the texts of list, in order, each once,
+// among the messages whose text matches re.
+async function assertAll(list, re, why) {
+    const last = list[list.length - 1];
+    for (const [i, p] of tabs.entries()) {
+        await waitText(p, last);
+        const got = (await texts(p)).filter((t) => re.test(t));
+        assert.deepEqual(got, list, `tab ${i}: ${why}`);
+        assert.equal(await p.evaluate(() => window.sseqChat.dupes), 0,
+            `tab ${i}: no duplicate reached the page`);
+    }
+}
+
+before(async () => {
+    browser = await launch();
+    context = await browser.newContext();
+});
+
+after(async () => {
+    if (browser)
+        await browser.close();
+});
+
+test(`${TABS} tabs share one stream; a message from any tab reaches all`,
+    async () => {
+        await until(async () => (await openStreams()) === 0,
+            'no stream left from earlier tests');
+        const first = await openTab();
+        await first.fill('#nick', 'tabs');
+        await first.click('#join button[type=submit]');
+        await waitState(first, 'connected');
+        for (let i = 1; i < TABS; i++)
+            await openTab();        // the nickname is stored: joins at once
+        for (const p of tabs)
+            await waitState(p, 'connected');
+        assert.equal((await leaders()).length, 1, 'one tab leads');
+        await until(async () => (await openStreams()) === 1,
+            'the stream of the leading tab');
+        const sent = tabs.map((p, i) => `from tab ${i}`);
+        await Promise.all(tabs.map((p, i) => send(p, sent[i])));
+        for (const p of tabs)         // the input clears once the POST is done
+            await p.waitForFunction(() =>
+                document.getElementById('text').value === '');
+        for (const [i, p] of tabs.entries()) {
+            for (const t of sent)
+                await waitText(p, t);
+            const got = (await texts(p)).filter((t) => sent.includes(t));
+            assert.equal(got.length, TABS, `tab ${i} shows each once`);
+        }
+        assert.equal(await openStreams(), 1, `one /events stream for ` +
+            `${TABS} tabs (sseq stats)`);
+    });
+
+test('the leading tab closes while 100 messages are published: every ' +
+    'other tab shows all 100, in order, once', async () => {
+    const [leader] = await leaders();
+    const list = Array.from({ length: 100 }, (x, i) => `m ${i}`);
+    let closed;
+    for (const [i, t] of list.entries()) {
+        if (i === 30) {
+            tabs = tabs.filter((p) => p !== leader);
+            closed = leader.close();
+        }
+        await httpPublish(t);
+        await sleep(5);
+    }
+    await closed;
+    await assertAll(list, /^m \d+$/, 'all 100 in order, once');
+    assert.equal((await leaders()).length, 1, 'another tab leads');
+    await until(async () => (await openStreams()) === 1,
+        'one stream again');
+});
+
+// A frozen tab is one whose main thread runs nothing: a busy loop of 6 s
+// (Chromium does not freeze a page that holds a Web Lock, even when
+// DevTools asks).
+test('the leading tab freezes for 6 s while messages are published: ' +
+    'another leads; after it thaws every tab shows each message once, ' +
+    'in order', async () => {
+        const [frozen] = await leaders();
+        const others = tabs.filter((p) => p !== frozen);
+        const list = Array.from({ length: 60 }, (x, i) => `f ${i}`);
+        const hang = frozen.evaluate(() => {
+            const end = Date.now() + 6000;
+            while (Date.now() < end)
+                ;
+        });
+        const t0 = Date.now();
+        let took = null;
+        const watch = until(async () => {
+            const l = await leaders(others);
+            took = Date.now() - t0;
+            return l.length === 1;
+        }, 'a new leader');
+        for (const t of list.slice(0, 40)) {
+            await httpPublish(t);
+            await sleep(20);
+        }
+        await watch;
+        console.log(`# a follower took the lead ${took} ms after the ` +
+            'leader froze (polled every ~100 ms)');
+        for (const t of list.slice(40))
+            await httpPublish(t);
+        await hang;
+        await assertAll(list, /^f \d+$/, 'all 60 in order, once');
+        assert.equal((await leaders()).length, 1, 'one tab leads');
+        await until(async () => (await openStreams()) === 1,
+            'one stream again');
+    });
+
+test('sseq-stream restarts 3 times and answers 502 for 2 s: every tab ' +
+    'resumes, nothing lost or doubled', async () => {
+    const mark = await Promise.all(tabs.map((p) =>
+        p.evaluate(() => window.sseqChat.states.length)));
+    const list = [];
+    let publishing = true;
+    const publisher = (async () => {
+        while (publishing) {
+            list.push(`p ${list.length}`);
+            await httpPublish(list[list.length - 1]);
+            await sleep(50);
+        }
+    })();
+    try {
+        for (let i = 0; i < 3; i++) {
+            await sleep(500);
+            await stack('restart-stream');
+        }
+        await sleep(500);
+        await stack('stop-stream');
+        const res = await fetch(`${BASE}/events?channel=${CHANNEL}`);
+        assert.equal(res.status, 502, 'nginx answers 502 meanwhile');
+        await sleep(2000);
+        await stack('start-stream');
+        await sleep(500);
+    } finally {
+        publishing = false;
+        await publisher;
+    }
+    await assertAll(list, /^p \d+$/, `all ${list.length} in order, once`);
+    for (const [i, p] of tabs.entries()) {
+        await waitState(p, 'connected');
+        const states = (await p.evaluate(() => window.sseqChat.states))
+            .slice(mark[i]);
+        assert.ok(states.includes('reconnecting'),
+            `tab ${i} went to reconnecting (${states.join(', ')})`);
+    }
+    await until(async () => (await openStreams()) === 1,
+        'one stream again');
+});
+
+test('no page error', () => {
+    assert.deepEqual(errors, []);
+});
+
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+function freePort() {
+    return new Promise((resolve, reject) => {
+        const s = net.createServer();
+        s.on('error', reject);
+        s.listen(0, '127.0.0.1', () => {
+            const { port } = s.address();
+            s.close(() => resolve(port));
+        });
+    });
+}
+
+test('a 503 with Retry-After: 2 is honoured (sseq-classic.js in a plain ' +
+    '<script>)', async (t) => {
+    // One sseq-stream that takes one stream, retry 2000 ms: Retry-After 2.
+    const dir = path.join(OUT, 'stack503');
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const url = '/events?channel=hold.test';
+    await stack('start', dir, [String(port), BUILD], {
+        SSEQ_STACK_STREAM_PROCS: '1', SSEQ_STACK_MAX_SUBSCRIBERS: '1',
+        SSEQ_STACK_RETRY: '2000', SSEQ_STACK_OPEN_CHANNELS: '' });
+    t.after(() => stack('stop', dir));
+    const hold = new AbortController();
+    const holder = await fetch(base + url, { signal: hold.signal });
+    assert.equal(holder.status, 200, 'the one stream is taken');
+    const full = await fetch(base + url);
+    assert.equal(full.status, 503, 'a second stream is refused');
+    assert.equal(full.headers.get('Retry-After'), '2', 'with Retry-After');
+
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT);
+    // The stack serves the source tree's www/; the build made this file.
+    await page.route(`${base}/sseq-classic.js`, (r) => r.fulfill({
+        path: path.join(BUILD, 'www', 'sseq-classic.js'),
+        contentType: 'text/javascript' }));
+    await page.goto(`${base}/`);
+    await page.addScriptTag({ url: '/sseq-classic.js' });
+    await page.evaluate((u) => {
+        const log = window.log = { fetches: [], errors: [], data: [] };
+        const f = window.fetch;
+        window.fetch = (...a) => {
+            log.fetches.push(performance.now());
+            return f(...a);
+        };
+        const es = window.es = new window.sseq.SseqSource(u);
+        es.onerror = (e) => log.errors.push({ status: e.status,
+                                              retryIn: e.retryIn });
+        es.onmessage = (e) => log.data.push(e.data);
+    }, url);
+    await page.waitForFunction(() => window.log.fetches.length >= 3);
+    hold.abort();
+    await page.waitForFunction(() => window.es.state === 'open');
+    await cliPublish('hold.test', 'after the 503s', dir);
+    await page.waitForFunction(() => window.log.data.length === 1);
+    const log = await page.evaluate(() => window.log);
+    const refused = log.errors.filter((e) => e.status === 503);
+    assert.ok(refused.length >= 2, `503s seen: ${JSON.stringify(log)}`);
+    for (const e of refused)
+        assert.ok(e.retryIn >= 2000, `retry in ${e.retryIn} ms`);
+    for (let i = 1; i < refused.length + 1; i++) {
+        const gap = log.fetches[i] - log.fetches[i - 1];
+        assert.ok(gap >= 1995, `attempt ${i} came ${gap} ms after the ` +
+            'one before: Retry-After says 2 s');
+    }
+    assert.deepEqual(log.data, ['after the 503s']);
+    await page.close();
+});
