@@ -105,6 +105,13 @@ size_t queue_max_payload(const struct queue *q);
  * Never blocks on readers: the oldest records are overwritten. */
 int queue_append(struct queue *q, const struct queue_msg *m, uint64_t *id);
 
+/* Appends m with the given id (the cluster bridge: ids come from Redis).
+ * id == next id: a plain append. id > next id: a jump; every older id,
+ * skipped or retained, is gone (readers get QUEUE_OVERRUN and move to id,
+ * as on a lapped queue). id < next id: -EALREADY (a duplicate), nothing
+ * written. Otherwise as queue_append. */
+int queue_append_at(struct queue *q, const struct queue_msg *m, uint64_t id);
+
 /* Id bounds right now: the oldest retained id and the next id to be
  * assigned (newest = next - 1). Lock-free. */
 void queue_bounds(const struct queue *q, uint64_t *oldest, uint64_t *next);
