@@ -7,10 +7,12 @@ SSEQ_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian packages to build and run sseq with nginx + spawn-fcgi.
 SSEQ_BUILD_PKGS="gcc make autoconf automake libtool pkg-config
     libfcgi-dev libfcgi-bin libconfig-dev check spawn-fcgi nginx
+    libhiredis-dev
     python3 curl ca-certificates procps"
 # What the test suite needs besides: the other web servers the shipped
-# configs are tested with (tests/integration/test_other_servers.py).
-SSEQ_TEST_PKGS="apache2 lighttpd"
+# configs are tested with (tests/integration/test_other_servers.py), and
+# the Redis the cluster tests start (tests/integration/test_cluster*.py).
+SSEQ_TEST_PKGS="apache2 lighttpd redis-server"
 
 # Prints the packages of "$@" that are not installed.
 sseq_missing_pkgs() {

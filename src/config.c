@@ -26,6 +26,7 @@
 
 #include <libconfig.h>
 
+#include "cluster_url.h"
 #include "config.h"
 #include "log.h"
 #include "util.h"
@@ -53,6 +54,8 @@
 
 static const char config_def_queue_path[] = "/sseq";
 static const char config_def_pattern[] = "^[A-Za-z0-9_.:-]{1,64}$";
+static const char config_def_empty[] = "";
+static const char config_def_prefix[] = "sseq";
 
 /* How a setting is written in the file. */
 enum config_kind {
@@ -65,6 +68,8 @@ enum config_kind {
     CK_GLOBS,                   /* [ "glob", ... ] for fnmatch */
     CK_ORIGINS,                 /* [ "*" or "https://host[:port]", ... ] */
     CK_TOKENS,                  /* ( { token = ".."; channels = [..]; } ) */
+    CK_REDIS_URL,               /* "" or a cluster_url.h URL (secret) */
+    CK_KEY,                     /* Redis key prefix: 1-64 of A-Za-z0-9_.:- */
 };
 
 /* One row of the settings table. */
@@ -112,6 +117,12 @@ static const struct config_item config_items[] = {
     LIST("cors_origins", CK_ORIGINS, cors_origins, n_cors_origins),
     NUM("log_level", CK_LEVEL, log_level, 0, LOG_LEVEL_DEBUG,
         LOG_LEVEL_INFO),
+    STR("cluster.redis", CK_REDIS_URL, cluster_redis, config_def_empty),
+    STR("cluster.prefix", CK_KEY, cluster_prefix, config_def_prefix),
+    NUM("cluster.retention", CK_UINT, cluster_retention, 10, 1000000000,
+        1000000),
+    NUM("cluster.timeout_ms", CK_UINT, cluster_timeout_ms, 10, 60000,
+        2000),
 };
 #define CONFIG_N_ITEMS (sizeof config_items / sizeof config_items[0])
 
@@ -426,6 +437,44 @@ static int config_parse_queue_path(struct config_load *ld,
     return config_dup(ld, s, name, str, f);
 }
 
+static int config_parse_redis_url(struct config_load *ld,
+                                  const struct config_item *it,
+                                  const config_setting_t *s,
+                                  const char *name)
+{
+    struct cluster_url u;
+    const char *str, *why;
+
+    if (config_get_str(ld, s, name, &str) < 0)
+        return -EINVAL;
+    if (str[0] != '\0' && cluster_url_parse(str, &u, &why) < 0) {
+        explicit_bzero(&u, sizeof(u));
+        return config_fail(ld, s, name, "%s (a URL such as \"redis://"
+                           "127.0.0.1:6379/0\", \"redis://:PASSWORD@host"
+                           "\" or \"unix:///run/redis/redis.sock\")", why);
+    }
+    explicit_bzero(&u, sizeof(u));
+    return config_dup(ld, s, name, str, config_field(it, ld->cfg));
+}
+
+static int config_parse_key(struct config_load *ld,
+                            const struct config_item *it,
+                            const config_setting_t *s, const char *name)
+{
+    const char *str;
+    size_t n;
+
+    if (config_get_str(ld, s, name, &str) < 0)
+        return -EINVAL;
+    n = strlen(str);
+    if (n == 0 || n > 64 || strspn(str, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "abcdefghijklmnopqrstuvwxyz0123456789"
+                                   "_.:-") != n)
+        return config_fail(ld, s, name, "must be 1 to 64 of A-Z a-z 0-9 "
+                           "_ . : - (got \"%s\")", str);
+    return config_dup(ld, s, name, str, config_field(it, ld->cfg));
+}
+
 /* Compiles the ERE pat to match whole names ("^(pat)$") into re; 0 or a
  * regcomp error code. */
 static int config_regcomp(regex_t *re, const char *pat)
@@ -725,6 +774,16 @@ static void config_print_string(const struct config_item *it,
     config_print_str(*(char *const *)config_field(it, cfg), out);
 }
 
+/* The URL with its password shown as "***". */
+static void config_print_redis_url(const struct config_item *it,
+                                   const struct config *cfg, FILE *out)
+{
+    char shown[CLUSTER_URL_MAX];
+
+    config_print_str(cluster_url_redact(*(char *const *)config_field(it, cfg),
+                                        shown, sizeof(shown)), out);
+}
+
 static void config_print_uint(const struct config_item *it,
                               const struct config *cfg, FILE *out)
 {
@@ -795,6 +854,17 @@ static void config_release_string(const struct config_item *it,
     *f = (char *)it->def_str;
 }
 
+/* A string that may hold a secret: wiped before it is freed. */
+static void config_release_secret(const struct config_item *it,
+                                  struct config *cfg)
+{
+    char **f = config_field(it, cfg);
+
+    if (*f != it->def_str)
+        explicit_bzero(*f, strlen(*f));
+    config_release_string(it, cfg);
+}
+
 static void config_release_regex(const struct config_item *it,
                                  struct config *cfg)
 {
@@ -862,6 +932,10 @@ static const struct config_kind_ops config_kinds[] = {
                         config_release_list },
     [CK_TOKENS]     = { config_parse_tokens, config_print_tokens,
                         config_release_tokens },
+    [CK_REDIS_URL]  = { config_parse_redis_url, config_print_redis_url,
+                        config_release_secret },
+    [CK_KEY]        = { config_parse_key, config_print_string,
+                        config_release_string },
 };
 
 /* ---- defaults ---- */

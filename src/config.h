@@ -42,6 +42,11 @@ struct config {
     /* http */
     char **cors_origins; size_t n_cors_origins;    /* "*" or exact origins */
     int log_level;              /* LOG_LEVEL_* from log.h */
+    /* cluster: hosts joined through one Redis stream (sseq-bridge) */
+    char *cluster_redis;        /* "" = off; URL, its password a secret */
+    char *cluster_prefix;       /* Redis key prefix, default "sseq" */
+    uint64_t cluster_retention; /* stream entries kept (MAXLEN ~) */
+    unsigned cluster_timeout_ms; /* connect and command timeout */
 };
 
 /* Fills cfg with every default (never fails short of ENOMEM). */
