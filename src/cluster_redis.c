@@ -622,3 +622,25 @@ int cluster_tip(struct cluster_link *l, uint64_t after, uint64_t *top,
     freeReplyObject(r);
     return rc;
 }
+
+void cluster_view_get(const struct config *cfg, uint64_t newest,
+                      struct cluster_view *v)
+{
+    struct cluster_link *l = NULL;
+    uint64_t next_us = 0, now = cluster_now_us();
+    int rc;
+
+    memset(v, 0, sizeof(*v));
+    rc = cluster_link_open(cfg, 0, &l);
+    if (rc == 0)
+        rc = cluster_tip(l, newest, &v->top, &next_us);
+    cluster_link_close(l);
+    if (rc < 0) {
+        snprintf(v->why, sizeof(v->why), "%s", cluster_err);
+        return;
+    }
+    v->reachable = true;
+    v->lag = v->top > newest ? v->top - newest : 0;
+    v->lag_ms = v->lag && next_us && now > next_us ? (now - next_us) / 1000
+                                                   : 0;
+}

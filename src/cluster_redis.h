@@ -77,6 +77,20 @@ int cluster_read(struct cluster_link *l, uint64_t after, int block_ms,
 int cluster_tip(struct cluster_link *l, uint64_t after, uint64_t *top,
                 uint64_t *next_us);
 
+/* What `sseq stats` shows of the cluster besides the bridge's slot. */
+struct cluster_view {
+    bool reachable;             /* Redis answered */
+    char why[256];              /* why not, if not */
+    uint64_t top;               /* the stream's newest id, 0 if empty */
+    uint64_t lag;               /* entries newer than newest */
+    uint64_t lag_ms;            /* age of the oldest of them, 0 if none */
+};
+
+/* Asks Redis how far the local queue (newest id) is behind. Never fails:
+ * an unreachable Redis is v->reachable = false with v->why. */
+void cluster_view_get(const struct config *cfg, uint64_t newest,
+                      struct cluster_view *v);
+
 /* Logs "redis URL: up" or "... down: reason" when the state differs from
  * the last one logged by this process (never per request). */
 void cluster_note_state(const struct config *cfg, bool up);

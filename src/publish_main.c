@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "cluster_redis.h"
 #include "config.h"
 #include "fcgi_app.h"
 #include "http_status.h"
@@ -518,7 +519,16 @@ static void publish_append(struct publish_req *r, const struct publish_body *b)
                        publish.cfg.queue_path, strerror(err));
         return;
     }
-    rc = queue_append(q, &m, &id);
+    if (cluster_enabled(&publish.cfg)) {
+        rc = cluster_publish(&publish.cfg, q, &m,
+                             r->io->param(r->io, "HTTP_IDEMPOTENCY_KEY"), &id);
+        if (rc < 0 && rc != -EMSGSIZE) {
+            publish_refuse(r, 503, "Retry-After: 1\r\n", "cluster: %s",
+                           cluster_error());
+            return;
+        }
+    } else
+        rc = queue_append(q, &m, &id);
     if (rc == -EMSGSIZE) {
         publish_refuse(r, 413, NULL, "message of %zu bytes does not fit in "
                        "the queue (at most %zu)", b->data_len,
