@@ -8,7 +8,9 @@
  * the bridge's position: a restarted bridge, even after SIGKILL, resumes
  * from it, with nothing lost or doubled (an entry already there is
  * -EALREADY). An entry past the next id means Redis no longer retains the
- * ones between: the queue jumps and its readers get sseq-gap.
+ * ones between: the queue jumps and its readers get sseq-gap. An entry it
+ * cannot append (not sseq's, too big for this queue) is logged and
+ * passed: the bridge reads on from the newest id it has handled.
  *
  * Redis unreachable: the bridge retries (100 ms doubling to 2 s) and logs
  * once per change of state. Its queue slot (role "bridge") carries:
@@ -52,6 +54,7 @@ struct bridge {
     int slot;                       /* queue_proc_claim, -1 */
     struct queue_proc_counters c;   /* see the file comment */
     struct cluster_link *link;      /* NULL while not connected */
+    uint64_t seen;                  /* newest entry id handled, 0 = none */
 };
 
 static void bridge_on_signal(int sig)
@@ -76,6 +79,13 @@ static int bridge_append(void *arg, const struct cluster_entry *e)
     struct queue_stats st;
     int rc;
 
+    if (e->id > b->seen)
+        b->seen = e->id;
+    if (e->bad) {
+        log_error("entry %llu-0 is not an sseq message (fields c, d, t); "
+                  "skipped", (unsigned long long)e->id);
+        return 0;
+    }
     queue_get_stats(b->q, &st);
     rc = queue_append_at(b->q, &e->msg, e->id);
     if (rc == -EALREADY)
@@ -145,8 +155,8 @@ static void bridge_run(struct bridge *b)
         cluster_note_state(&b->cfg, true);
         retry = BRIDGE_RETRY_MIN;
         queue_bounds(b->q, &oldest, &next);
-        rc = cluster_read(b->link, next - 1, BRIDGE_BLOCK_MS, BRIDGE_BATCH,
-                          bridge_append, b);
+        rc = cluster_read(b->link, next - 1 > b->seen ? next - 1 : b->seen,
+                          BRIDGE_BLOCK_MS, BRIDGE_BATCH, bridge_append, b);
         if (rc < 0) {
             cluster_note_state(&b->cfg, false);
             cluster_link_close(b->link);

@@ -33,15 +33,14 @@
 #define CLUSTER_REQ_MAX   200       /* bytes of a request id */
 #define CLUSTER_KEY_MAX   (64 + CLUSTER_REQ_MAX + 16)
 
-/* The newest id handed out: the counter, else the stream's newest entry
- * (a counter lost while the stream stayed), else 0. */
+/* The newest id handed out: the larger of the counter and the stream's
+ * newest entry (the counter may be lost, or an entry added by hand). */
 #define CLUSTER_LUA_TOP \
     "local function top()\n" \
-    "  local c = redis.call('GET', KEYS[1])\n" \
-    "  if c then return tonumber(c) end\n" \
+    "  local c = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n" \
     "  local e = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)\n" \
-    "  if e[1] then return tonumber(string.match(e[1][1], '^%d+')) end\n" \
-    "  return 0\n" \
+    "  local t = e[1] and tonumber(string.match(e[1][1], '^%d+')) or 0\n" \
+    "  return math.max(c, t)\n" \
     "end\n"
 
 /* KEYS: seq, stream[, req]; ARGV: floor, maxlen, channel, event, data,
@@ -199,10 +198,12 @@ static int cluster_connect(struct cluster_link *l, const struct config *cfg,
     if (l->ctx == NULL)
         return cluster_fail(-ENOMEM, "connect: out of memory");
     if (l->ctx->err) {
-        int rc = cluster_fail(-ENOTCONN, "connect to %s%s%.0d: %s",
-                              u->path[0] ? u->path : u->host,
-                              u->path[0] ? "" : ":", u->path[0] ? 0 : u->port,
-                              l->ctx->errstr);
+        int rc = u->path[0]
+            ? cluster_fail(-ENOTCONN, "connect to %s: %s", u->path,
+                           l->ctx->errstr)
+            : cluster_fail(-ENOTCONN, "connect to %s:%d: %s", u->host,
+                           u->port, l->ctx->errstr);
+
         redisFree(l->ctx);
         l->ctx = NULL;
         return rc;
@@ -225,9 +226,14 @@ static int cluster_login(struct cluster_link *l, const struct cluster_url *u)
                         : cluster_cmd_words(l, 2,
                                             (const char *[]){ "AUTH",
                                                 u->password });
-        if (rc < 0)
-            return cluster_fail(rc == -EIO ? -EACCES : rc, "AUTH refused "
-                                "(%s)", cluster_err);
+        if (rc < 0 && rc != -EIO)
+            return rc;
+        if (rc < 0) {
+            char why[sizeof(cluster_err)];
+
+            snprintf(why, sizeof(why), "%s", cluster_err);
+            return cluster_fail(-EACCES, "AUTH refused (%s)", why);
+        }
     }
     if (u->db != 0) {
         snprintf(db, sizeof(db), "%u", u->db);
@@ -496,15 +502,18 @@ static int cluster_entry_id(const redisReply *r, uint64_t *id)
 {
     char *end;
 
+    *id = 0;
     if (r->type != REDIS_REPLY_STRING)
         return -EPROTO;
     errno = 0;
     *id = strtoull(r->str, &end, 10);
-    return errno == 0 && end != r->str && strcmp(end, "-0") == 0 ? 0
-                                                                 : -EPROTO;
+    if (errno != 0 || end == r->str || *end != '-')
+        *id = 0;
+    return *id != 0 && strcmp(end, "-0") == 0 ? 0 : -EPROTO;
 }
 
-/* Fills e from one XREAD entry: [id, [field, value, ...]]. */
+/* Fills e from one XREAD entry: [id, [field, value, ...]]. -EPROTO for
+ * an entry that is not one (e->id set if its id could be read). */
 static int cluster_entry_parse(const redisReply *r, struct cluster_entry *e)
 {
     const redisReply *f;
@@ -512,8 +521,9 @@ static int cluster_entry_parse(const redisReply *r, struct cluster_entry *e)
 
     memset(e, 0, sizeof(*e));
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        cluster_entry_id(r->element[0], &e->id) < 0 ||
-        r->element[1]->type != REDIS_REPLY_ARRAY)
+        cluster_entry_id(r->element[0], &e->id) < 0)
+        return -EPROTO;
+    if (r->element[1]->type != REDIS_REPLY_ARRAY)
         return -EPROTO;
     f = r->element[1];
     for (i = 0; i + 1 < f->elements; i += 2) {
@@ -552,8 +562,12 @@ static int cluster_read_reply(const redisReply *r, cluster_entry_fn fn,
         return cluster_fail(-EPROTO, "XREAD: unexpected reply");
     entries = r->element[0]->element[1];
     for (i = 0; i < entries->elements; i++) {
-        if (cluster_entry_parse(entries->element[i], &e) < 0)
-            return cluster_fail(-EPROTO, "XREAD: malformed entry %zu", i);
+        if (cluster_entry_parse(entries->element[i], &e) < 0) {
+            if (e.id == 0)
+                return cluster_fail(-EPROTO, "XREAD: entry %zu has an id "
+                                    "sseq did not write", i);
+            e.bad = true;
+        }
         if ((rc = fn(arg, &e)) < 0)
             return rc;
     }

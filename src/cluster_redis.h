@@ -31,6 +31,7 @@ struct cluster_link;            /* one Redis connection; one thread */
 /* One stream entry as read by the bridge: pointers into the reply. */
 struct cluster_entry {
     uint64_t id;                /* <id>-0 */
+    bool bad;                   /* not an sseq entry: only id is set */
     uint64_t time_us;           /* publish time on the publishing host */
     struct queue_msg msg;
 };
@@ -68,7 +69,8 @@ int cluster_join(struct cluster_link *l, uint64_t floor);
 
 /* XREAD BLOCK block_ms COUNT count from after the id `after`; calls fn
  * for each entry in order. Returns the number of entries (0 on timeout),
- * fn's negative return, or -errno. A malformed entry is -EPROTO. */
+ * fn's negative return, or -errno. An entry with an id but not sseq's
+ * fields comes with e->bad; one whose id is not "<n>-0" is -EPROTO. */
 int cluster_read(struct cluster_link *l, uint64_t after, int block_ms,
                  unsigned count, cluster_entry_fn fn, void *arg);
 

@@ -219,6 +219,24 @@ class ClusterThreeHosts(harness.TestCase):
         self.assertTrue(wait_newest([h1], sent[-1]))
         self.assertEqual(h1.newest(), h0.newest())
 
+    def test_6_foreign_entry_skipped(self):
+        h0 = self.hosts[0]
+        subs = [h.sse("/events?channel=fe") for h in self.hosts]
+        top = h0.newest()
+        self.redis.cli("XADD", "{t3}:stream", "%d-0" % (top + 1), "x", "y")
+        mid = h0.publish_cli("fe", "after")
+        self.assertEqual(mid, top + 2, "ids go on above a foreign entry")
+        for k, c in enumerate(subs):
+            got = read_until(c, 1)
+            self.assertEqual([(e.event, e.data) for e in got][-1:],
+                             [("message", "after")], "host %d" % k)
+            self.assertEqual(int(got[-1].id), mid)
+            c.close()
+        time.sleep(1)
+        for h in self.hosts:
+            self.assertEqual(h.log("bridge.log").count("not an sseq "
+                                                       "message"), 1)
+
     def test_5_auth_and_secrets(self):
         h = self.hosts[0]
         shown = h.sseq_ok("check-config").stdout + \
