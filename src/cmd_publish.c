@@ -6,17 +6,22 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cluster_redis.h"
 #include "sse.h"
 #include "util.h"
 
 static const char cmd_publish_help[] =
-    "usage: sseq publish [--event NAME] CHANNEL [DATA]\n"
+    "usage: sseq publish [--event NAME] [--request-id KEY] CHANNEL [DATA]\n"
     "Appends a message to CHANNEL and prints its id. DATA is read from\n"
     "standard input when absent, less one final newline (so `echo hi |\n"
     "sseq publish chat` publishes \"hi\"; end with two to keep one).\n"
     "Exits 1 on a bad channel or event name,\n"
-    "data over max_message_size or not UTF-8, or a missing queue.\n"
-    "  -e, --event NAME  the SSE event type (default: none, i.e. message)\n";
+    "data over max_message_size or not UTF-8, or a missing queue. In\n"
+    "cluster mode (cluster.redis) the message goes to Redis, and exits 1\n"
+    "when Redis cannot take it.\n"
+    "  -e, --event NAME  the SSE event type (default: none, i.e. message)\n"
+    "  -r, --request-id KEY  cluster mode: a retry with the same KEY (within\n"
+    "                    a day) prints the first id and publishes nothing\n";
 
 /* Reads all of stdin, up to limit+2 bytes, into a malloc'd *out, and
  * drops one final "\n" (or "\r\n"), as echo and here-documents add one. */
@@ -71,7 +76,8 @@ static int cmd_publish_validate(const struct cli *cli,
 }
 
 /* Validates and appends m; prints the id. */
-static int cmd_publish_append(struct cli *cli, const struct queue_msg *m)
+static int cmd_publish_append(struct cli *cli, const struct queue_msg *m,
+                              const char *request_id)
 {
     struct queue *q;
     uint64_t id;
@@ -81,8 +87,13 @@ static int cmd_publish_append(struct cli *cli, const struct queue_msg *m)
         return rc;
     if (cli_open_queue(cli, &q) < 0)
         return CLI_FAIL;
-    rc = queue_append(q, m, &id);
+    if (cluster_enabled(&cli->cfg))
+        rc = cluster_publish(&cli->cfg, q, m, request_id, &id);
+    else
+        rc = queue_append(q, m, &id);
     queue_close(q);
+    if (rc < 0 && cluster_enabled(&cli->cfg))
+        return cli_fail("publish through redis: %s", cluster_error());
     if (rc == -EMSGSIZE)
         return cli_fail("message too large for queue %s",
                         cli->cfg.queue_path);
@@ -99,16 +110,19 @@ int cmd_publish(struct cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
         { "event", required_argument, NULL, 'e' },
+        { "request-id", required_argument, NULL, 'r' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct queue_msg m = { 0 };
     char *input = NULL;
+    const char *request_id = NULL;
     int c, rc;
 
-    while ((c = getopt_long(argc, argv, "+e:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+e:r:h", opts, NULL)) != -1) {
         switch (c) {
         case 'e': m.event = optarg; m.event_len = strlen(optarg); break;
+        case 'r': request_id = optarg; break;
         case 'h': fputs(cmd_publish_help, stdout); return CLI_OK;
         default: return cli_usage_error("publish", "bad option");
         }
@@ -126,7 +140,7 @@ int cmd_publish(struct cli *cli, int argc, char **argv)
             return cli_fail("cannot read data from standard input");
         m.data = input;
     }
-    rc = cmd_publish_append(cli, &m);
+    rc = cmd_publish_append(cli, &m, request_id);
     free(input);
     return rc;
 }

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cluster_redis.h"
+#include "cluster_url.h"
 #include "json_out.h"
 #include "metrics_prom.h"
 
@@ -13,7 +15,8 @@ static const char cmd_stats_help[] =
     "appends, writers recovered after a crash, and the counters of every\n"
     "live sseq-stream process (streams, delivered events, bytes, slow\n"
     "clients dropped) and sseq-publish process (requests, messages\n"
-    "published, bytes).\n"
+    "published, bytes). In cluster mode also the bridge: connected or not,\n"
+    "its last id, and its lag behind Redis.\n"
     "  -j, --json        one JSON object\n"
     "  -p, --prometheus  Prometheus text format (node_exporter's textfile\n"
     "                    collector: write to a temporary file, then mv)\n";
@@ -82,7 +85,53 @@ static void stats_print_json(const char *path, const struct queue_stats *s,
                    (ull)p[i].c.dropped_slow, (ull)p[i].c.events,
                    (ull)p[i].c.bytes);
     }
-    puts("]}");
+    fputs("]", stdout);
+}
+
+/* The live bridge process among p, or NULL. */
+static const struct queue_proc_info *stats_bridge(
+    const struct queue_proc_info *p, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(p[i].role, "bridge") == 0)
+            return &p[i];
+    return NULL;
+}
+
+/* The cluster lines: Redis as seen from here, the bridge's state. */
+static void stats_print_cluster(const struct config *cfg,
+                                const struct queue_stats *s,
+                                const struct queue_proc_info *p, int n,
+                                bool json)
+{
+    const struct queue_proc_info *b = stats_bridge(p, n);
+    char shown[CLUSTER_URL_MAX];
+    struct cluster_view v;
+
+    cluster_view_get(cfg, s->newest_id, &v);
+    cluster_url_redact(cfg->cluster_redis, shown, sizeof(shown));
+    if (json) {
+        fputs(",\"cluster\":{\"redis\":", stdout);
+        json_write_string(stdout, shown, strlen(shown));
+        printf(",\"reachable\":%s,\"bridge_pid\":%d,\"connected\":%s,"
+               "\"last_id\":%llu,\"redis_last_id\":%llu,"
+               "\"lag_messages\":%llu,\"lag_ms\":%llu,\"reason\":",
+               v.reachable ? "true" : "false", b ? (int)b->pid : 0,
+               b && b->c.streams ? "true" : "false", (ull)s->newest_id,
+               (ull)v.top, (ull)v.lag, (ull)v.lag_ms);
+        json_write_string(stdout, v.why, strlen(v.why));
+        fputs("}", stdout);
+        return;
+    }
+    printf("redis:       %s, %s%s\n", shown,
+           v.reachable ? "reachable" : "unreachable: ", v.why);
+    if (b == NULL)
+        printf("bridge:      not running\n");
+    else
+        printf("bridge:      pid %d, %s, last id %llu, lag %llu messages, "
+               "%llu ms\n", (int)b->pid,
+               b->c.streams ? "connected" : "not connected",
+               (ull)s->newest_id, (ull)v.lag, (ull)v.lag_ms);
 }
 
 int cmd_stats(struct cli *cli, int argc, char **argv)
@@ -121,6 +170,10 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
         stats_print_json(cli->cfg.queue_path, &st, procs, n);
     else
         stats_print_text(cli->cfg.queue_path, &st, procs, n);
+    if (cluster_enabled(&cli->cfg))
+        stats_print_cluster(&cli->cfg, &st, procs, n, json);
+    if (json)
+        puts("}");
     queue_close(q);
     return CLI_OK;
 }

@@ -28,6 +28,7 @@
 
 #include <libconfig.h>
 
+#include "cluster_url.h"
 #include "config.h"
 #include "jwt_auth.h"
 #include "log.h"
@@ -63,6 +64,8 @@ static const char config_def_pattern[] = "^[A-Za-z0-9_.:-]{1,64}$";
 static const char config_def_none[] = "";
 static const char config_def_alg[] = "HS256";
 static const char config_def_cookie[] = "mercureAuthorization";
+static const char config_def_empty[] = "";
+static const char config_def_prefix[] = "sseq";
 
 /* How a setting is written in the file. */
 enum config_kind {
@@ -82,6 +85,8 @@ enum config_kind {
     CK_BOOL,                    /* true | false */
     CK_CRED_ORIGINS,            /* [ "https://host[:port]", ... ], no "*" */
     CK_ACCOUNT,                 /* "" or a user/group name or number */
+    CK_REDIS_URL,               /* "" or a cluster_url.h URL (secret) */
+    CK_KEY,                     /* Redis key prefix: 1-64 of A-Za-z0-9_.:- */
 };
 
 /* One row of the settings table. */
@@ -156,6 +161,12 @@ static const struct config_item config_items[] = {
         URI_TEMPLATE_SUBJECT_MAX, 1024),
     LIST("mercure.cors_credentials_origins", CK_CRED_ORIGINS,
          mercure_cred_origins, n_mercure_cred_origins),
+    STR("cluster.redis", CK_REDIS_URL, cluster_redis, config_def_empty),
+    STR("cluster.prefix", CK_KEY, cluster_prefix, config_def_prefix),
+    NUM("cluster.retention", CK_UINT, cluster_retention, 10, 1000000000,
+        1000000),
+    NUM("cluster.timeout_ms", CK_UINT, cluster_timeout_ms, 10, 60000,
+        2000),
 };
 #define CONFIG_N_ITEMS (sizeof config_items / sizeof config_items[0])
 
@@ -504,6 +515,47 @@ static int config_parse_account(struct config_load *ld,
     if (str[0] == '\0')
         return 0;
     return config_dup(ld, s, name, str, f);
+}
+
+/* cluster.redis: "" or a URL cluster_url_parse takes (its password is a
+ * secret: wiped from the stack copy). */
+static int config_parse_redis_url(struct config_load *ld,
+                                  const struct config_item *it,
+                                  const config_setting_t *s,
+                                  const char *name)
+{
+    struct cluster_url u;
+    const char *str, *why;
+
+    if (config_get_str(ld, s, name, &str) < 0)
+        return -EINVAL;
+    if (str[0] != '\0' && cluster_url_parse(str, &u, &why) < 0) {
+        explicit_bzero(&u, sizeof(u));
+        return config_fail(ld, s, name, "%s (a URL such as \"redis://"
+                           "127.0.0.1:6379/0\", \"redis://:PASSWORD@host"
+                           "\" or \"unix:///run/redis/redis.sock\")", why);
+    }
+    explicit_bzero(&u, sizeof(u));
+    return config_dup(ld, s, name, str, config_field(it, ld->cfg));
+}
+
+/* cluster.prefix: 1 to 64 of A-Z a-z 0-9 _ . : - */
+static int config_parse_key(struct config_load *ld,
+                            const struct config_item *it,
+                            const config_setting_t *s, const char *name)
+{
+    const char *str;
+    size_t n;
+
+    if (config_get_str(ld, s, name, &str) < 0)
+        return -EINVAL;
+    n = strlen(str);
+    if (n == 0 || n > 64 || strspn(str, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "abcdefghijklmnopqrstuvwxyz0123456789"
+                                   "_.:-") != n)
+        return config_fail(ld, s, name, "must be 1 to 64 of A-Z a-z 0-9 "
+                           "_ . : - (got \"%s\")", str);
+    return config_dup(ld, s, name, str, config_field(it, ld->cfg));
 }
 
 /* Compiles the ERE pat to match whole names ("^(pat)$") into re; 0 or a
@@ -940,6 +992,16 @@ static void config_print_string(const struct config_item *it,
     config_print_str(*(char *const *)config_field(it, cfg), out);
 }
 
+/* The URL with its password shown as "***". */
+static void config_print_redis_url(const struct config_item *it,
+                                   const struct config *cfg, FILE *out)
+{
+    char shown[CLUSTER_URL_MAX];
+
+    config_print_str(cluster_url_redact(*(char *const *)config_field(it, cfg),
+                                        shown, sizeof(shown)), out);
+}
+
 static void config_print_uint(const struct config_item *it,
                               const struct config *cfg, FILE *out)
 {
@@ -1025,6 +1087,7 @@ static void config_release_string(const struct config_item *it,
     *f = (char *)it->def_str;
 }
 
+/* A string that may hold a secret: wiped before it is freed. */
 static void config_release_secret(const struct config_item *it,
                                   struct config *cfg)
 {
@@ -1115,6 +1178,10 @@ static const struct config_kind_ops config_kinds[] = {
     [CK_CRED_ORIGINS] = { config_parse_cred_origins, config_print_list,
                           config_release_list },
     [CK_ACCOUNT]    = { config_parse_account, config_print_string,
+                        config_release_string },
+    [CK_REDIS_URL]  = { config_parse_redis_url, config_print_redis_url,
+                        config_release_secret },
+    [CK_KEY]        = { config_parse_key, config_print_string,
                         config_release_string },
 };
 

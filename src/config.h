@@ -77,6 +77,11 @@ struct config {
     /* derived at load from the settings above (config_free frees them) */
     struct config_jwt_key mercure_pub;  /* publisher key, or key NULL */
     struct config_jwt_key mercure_sub;  /* subscriber key, or key NULL */
+    /* cluster: hosts joined through one Redis stream (sseq-bridge) */
+    char *cluster_redis;        /* "" = off; URL, its password a secret */
+    char *cluster_prefix;       /* Redis key prefix, default "sseq" */
+    uint64_t cluster_retention; /* stream entries kept (MAXLEN ~) */
+    unsigned cluster_timeout_ms; /* connect and command timeout */
 };
 
 /* Fills cfg with every default (never fails short of ENOMEM). */

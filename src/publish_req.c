@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "cluster_redis.h"
 #include "http_status.h"
 #include "log.h"
 #include "publish_body.h"
@@ -321,7 +322,16 @@ static void publish_append(struct publish_req *r, const struct publish_body *b)
                        r->app->cfg.queue_path, strerror(err));
         return;
     }
-    rc = queue_append(q, &m, &id);
+    if (cluster_enabled(&r->app->cfg)) {
+        rc = cluster_publish(&r->app->cfg, q, &m,
+                             publish_param(r, "HTTP_IDEMPOTENCY_KEY"), &id);
+        if (rc < 0 && rc != -EMSGSIZE) {
+            publish_refuse(r, 503, "Retry-After: 1\r\n", "cluster: %s",
+                           cluster_error());
+            return;
+        }
+    } else
+        rc = queue_append(q, &m, &id);
     if (rc == -EMSGSIZE) {
         publish_refuse(r, 413, NULL, "message of %zu bytes does not fit in "
                        "the queue (at most %zu)", b->data_len,

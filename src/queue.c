@@ -956,6 +956,54 @@ int queue_append(struct queue *q, const struct queue_msg *m, uint64_t *id)
     return 0;
 }
 
+/* Under the lock: empties the queue and makes id the next id, in the
+ * eviction order (oldest_id, tail, then next_id), so a writer killed
+ * between the stores leaves a state queue_repair accepts. */
+static void queue_jump(struct queue *q, uint64_t id, uint64_t start)
+{
+    struct queue_hdr *h = q->h;
+
+    STORE(&h->oldest_id, id, release);
+    STORE(&h->tail, start, release);
+    atomic_thread_fence(memory_order_release);
+    STORE(&h->next_id, id, release);
+}
+
+int queue_append_at(struct queue *q, const struct queue_msg *m, uint64_t id)
+{
+    struct queue_hdr *h = q->h;
+    uint64_t head, start, nid, now, pos;
+    uint32_t len;
+    int rc;
+
+    if ((rc = queue_msg_check(q, m)) < 0)
+        return rc;
+    len = (uint32_t)((sizeof(struct queue_rec) + m->channel_len +
+                      m->event_len + m->data_len + 7) & ~(size_t)7);
+    if ((rc = queue_lock(q)) < 0)
+        return rc;
+    nid = LOAD(&h->next_id, relaxed);
+    if (id < nid) {
+        pthread_mutex_unlock(&h->lock);
+        return -EALREADY;
+    }
+    head = LOAD(&h->head, relaxed);
+    pos = head % q->ring_size;
+    start = pos + len > q->ring_size ? head + (q->ring_size - pos) : head;
+    if (id > nid)
+        queue_jump(q, id, start);
+    now = queue_now_us();
+    queue_evict(q, id, start, start + len, now);
+    queue_write(q, start, len, id, now, m);
+    STORE(&q->index[id % q->slots], start, release);
+    STORE(&h->head, start + len, release);
+    STORE(&h->next_id, id + 1, release);
+    STORE(&h->appends, LOAD(&h->appends, relaxed) + 1, relaxed);
+    pthread_mutex_unlock(&h->lock);
+    queue_wake(q);
+    return 0;
+}
+
 void queue_bounds(const struct queue *q, uint64_t *oldest, uint64_t *next)
 {
     uint64_t n = LOAD(&q->h->next_id, acquire);

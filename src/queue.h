@@ -167,6 +167,13 @@ size_t queue_max_payload(const struct queue *q);
  * overwritten. */
 int queue_append(struct queue *q, const struct queue_msg *m, uint64_t *id);
 
+/* Appends m with the given id (the cluster bridge: ids come from Redis).
+ * id == next id: a plain append. id > next id: a jump; every older id,
+ * skipped or retained, is gone (readers get QUEUE_OVERRUN and move to id,
+ * as on a lapped queue). id < next id: -EALREADY (a duplicate), nothing
+ * written. Otherwise as queue_append. */
+int queue_append_at(struct queue *q, const struct queue_msg *m, uint64_t id);
+
 /* Id bounds right now: the oldest retained id and the next id to be
  * assigned (newest = next - 1), oldest <= next. Lock-free; does not check
  * for damage (queue_read does). */

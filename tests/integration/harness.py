@@ -377,7 +377,7 @@ class Stack:
                 self.nginx.kill()
                 self.nginx.wait()
         if self.tmpdir:
-            for role in ("stream", "publish"):
+            for role in ("stream", "publish", "bridge"):
                 self.stop_role(role, timeout=3)
         try:
             os.unlink("/dev/shm" + self.queue)
@@ -394,7 +394,7 @@ class Stack:
     def sanitizer_reports(self):
         """The ASan/UBSan reports the programs wrote to their logs."""
         out = []
-        for role in ("stream", "publish"):
+        for role in ("stream", "publish", "bridge"):
             text = self.log(role + ".log")
             for marker in ("ERROR: AddressSanitizer", "runtime error:",
                            "ERROR: LeakSanitizer"):

@@ -1,0 +1,30 @@
+/* cluster_url.h -- the Redis address of the cluster mode (cluster.redis):
+ *   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]
+ *   unix://[[USER]:PASSWORD@]/PATH/TO/SOCKET[?db=DB]
+ * HOST may be a name, an IPv4 address or [an IPv6 address]. The password
+ * is a secret: only cluster_url_redact's form may be shown or logged. */
+#ifndef SSEQ_CLUSTER_URL_H
+#define SSEQ_CLUSTER_URL_H
+
+#include <stddef.h>
+
+#define CLUSTER_URL_MAX 1024    /* bytes of a whole URL */
+
+struct cluster_url {
+    char host[256];             /* TCP host, "" for a unix socket */
+    int port;                   /* TCP port, default 6379 */
+    char path[108];             /* unix socket path, "" for TCP */
+    char user[128];             /* ACL user, "" = default user */
+    char password[256];         /* "" = no AUTH (secret) */
+    unsigned db;                /* SELECT db, default 0 */
+};
+
+/* Parses s into *u. 0, or -EINVAL with *why set to a reason that never
+ * quotes the password. */
+int cluster_url_parse(const char *s, struct cluster_url *u, const char **why);
+
+/* Writes s with its password replaced by "***" into out (cap bytes; cut
+ * if longer). Returns out. */
+const char *cluster_url_redact(const char *s, char *out, size_t cap);
+
+#endif

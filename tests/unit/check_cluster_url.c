@@ -1,0 +1,115 @@
+/* check_cluster_url.c -- Check suite "cluster_url": the cluster.redis URL
+ * forms (TCP, IPv6, unix socket, credentials, database), the refusals,
+ * and the redacted form that hides the password. Table-driven. */
+#include "cluster_url.h"
+
+#include <check.h>
+#include <string.h>
+#include "unit_run.h"
+
+/* One URL that parses and what it must give. */
+static const struct url_ok {
+    const char *url, *host, *path, *user, *password;
+    int port;
+    unsigned db;
+} url_oks[] = {
+    { "redis://127.0.0.1", "127.0.0.1", "", "", "", 6379, 0 },
+    { "redis://localhost:6380/2", "localhost", "", "", "", 6380, 2 },
+    { "redis://:s3cret@h:1", "h", "", "", "s3cret", 1, 0 },
+    { "redis://app:p@ss/w@r.example:7000/15", "r.example", "", "app",
+      "p@ss/w", 7000, 15 },
+    { "redis://[::1]:6379", "::1", "", "", "", 6379, 0 },
+    { "redis://[::1]", "::1", "", "", "", 6379, 0 },
+    { "redis://h/", "h", "", "", "", 6379, 0 },
+    { "unix:///run/redis/redis.sock", "", "/run/redis/redis.sock", "", "",
+      6379, 0 },
+    { "unix://:pw@/tmp/r.sock?db=3", "", "/tmp/r.sock", "", "pw", 6379, 3 },
+    { "unix://u:pw@/tmp/r.sock", "", "/tmp/r.sock", "u", "pw", 6379, 0 },
+};
+
+static const char *const url_bads[] = {
+    "", "http://h", "redis://", "redis://h:0", "redis://h:65536",
+    "redis://h:x", "redis://h/db", "redis://pw@h", "redis://[::1",
+    "redis://h h", "unix://", "unix://relative", "unix:///s?x=1",
+    "redis://h:6379/70000",
+};
+
+/* A URL and its redacted form. */
+static const struct url_red {
+    const char *url, *shown;
+} url_reds[] = {
+    { "redis://h:1/0", "redis://h:1/0" },
+    { "redis://:s3cret@h:1", "redis://:***@h:1" },
+    { "redis://app:p@ss@h", "redis://app:***@h" },
+    { "unix://:pw@/tmp/r.sock?db=3", "unix://:***@/tmp/r.sock?db=3" },
+};
+
+START_TEST(test_url_ok)
+{
+    const struct url_ok *t = &url_oks[_i];
+    struct cluster_url u;
+    const char *why;
+    int rc = cluster_url_parse(t->url, &u, &why);
+
+    ck_assert_msg(rc == 0, "%s should parse, got: %s", t->url, why);
+    ck_assert_str_eq(u.host, t->host);
+    ck_assert_str_eq(u.path, t->path);
+    ck_assert_str_eq(u.user, t->user);
+    ck_assert_str_eq(u.password, t->password);
+    ck_assert_int_eq(u.port, t->port);
+    ck_assert_uint_eq(u.db, t->db);
+}
+END_TEST
+
+START_TEST(test_url_bad)
+{
+    struct cluster_url u;
+    const char *why = NULL;
+
+    ck_assert_msg(cluster_url_parse(url_bads[_i], &u, &why) < 0,
+                  "\"%s\" should be refused", url_bads[_i]);
+    ck_assert_msg(why != NULL && why[0] != '\0', "a refusal gives a reason");
+}
+END_TEST
+
+START_TEST(test_url_bad_hides_password)
+{
+    struct cluster_url u;
+    const char *why;
+
+    ck_assert(cluster_url_parse("redis://:hunter2@h:99999", &u, &why) < 0);
+    ck_assert_msg(strstr(why, "hunter2") == NULL,
+                  "the reason must not quote the password");
+}
+END_TEST
+
+START_TEST(test_url_redact)
+{
+    char out[256];
+
+    ck_assert_str_eq(cluster_url_redact(url_reds[_i].url, out, sizeof(out)),
+                     url_reds[_i].shown);
+}
+END_TEST
+
+static Suite *cluster_url_suite(void)
+{
+    Suite *s = suite_create("cluster_url");
+    TCase *core = tcase_create("core"), *errors = tcase_create("errors");
+
+    tcase_add_loop_test(core, test_url_ok, 0,
+                        (int)(sizeof(url_oks) / sizeof(url_oks[0])));
+    tcase_add_loop_test(core, test_url_redact, 0,
+                        (int)(sizeof(url_reds) / sizeof(url_reds[0])));
+    suite_add_tcase(s, core);
+    tcase_add_loop_test(errors, test_url_bad, 0,
+                        (int)(sizeof(url_bads) / sizeof(url_bads[0])));
+    tcase_add_test(errors, test_url_bad_hides_password);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int main(void)
+{
+    return unit_run(cluster_url_suite());
+}

@@ -1,0 +1,208 @@
+/* check_queue_at.c -- Check suite "queue_at": queue_append_at, the append
+ * with an id given by the caller (the cluster bridge): in order, a jump
+ * (older ids gone, readers see an overrun), a duplicate (-EALREADY,
+ * nothing written), and plain appends after a jump. Each test uses its
+ * own queue name and unlinks it. */
+#include "queue.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "unit_run.h"
+
+static char at_name[64];
+static struct queue *at_q;
+
+/* Creates a private 1 MiB queue. */
+static void at_setup(void)
+{
+    static int n;
+    struct queue_params p = { .size = 1u << 20, .mode = 0600 };
+    int rc;
+
+    snprintf(at_name, sizeof(at_name), "/sseq-test-at-%d-%d",
+             (int)getpid(), n++);
+    rc = queue_create(at_name, &p, 1, &at_q);
+    ck_assert_msg(rc == 0, "queue_create(%s) should succeed, got %d: %s",
+                  at_name, rc, queue_error());
+}
+
+static void at_teardown(void)
+{
+    queue_close(at_q);
+    queue_unlink(at_name);
+}
+
+/* A message on channel "c" with data s. */
+static struct queue_msg at_msg(const char *s)
+{
+    struct queue_msg m = { "c", 1, NULL, 0, s, strlen(s) };
+
+    return m;
+}
+
+/* The next id the queue will assign. */
+static uint64_t at_next(void)
+{
+    uint64_t oldest, next;
+
+    queue_bounds(at_q, &oldest, &next);
+    return next;
+}
+
+/* Reads the record at *cur and checks its id and data. */
+static void at_expect(uint64_t *cur, uint64_t id, const char *data)
+{
+    struct queue_record rec;
+    char buf[256];
+    int rc = queue_read(at_q, cur, &rec, buf, sizeof(buf));
+
+    ck_assert_msg(rc == 0, "read at %llu should succeed, got %d",
+                  (unsigned long long)id, rc);
+    ck_assert_msg(rec.id == id, "id should be %llu, got %llu",
+                  (unsigned long long)id, (unsigned long long)rec.id);
+    ck_assert_msg(rec.data_len == strlen(data) &&
+                  memcmp(rec.data, data, rec.data_len) == 0,
+                  "data of %llu should be \"%s\"", (unsigned long long)id,
+                  data);
+}
+
+START_TEST(test_at_in_order)
+{
+    uint64_t base = at_next(), cur = base;
+    struct queue_msg a = at_msg("a"), b = at_msg("b");
+
+    ck_assert_int_eq(queue_append_at(at_q, &a, base), 0);
+    ck_assert_int_eq(queue_append_at(at_q, &b, base + 1), 0);
+    ck_assert_msg(at_next() == base + 2, "next id should follow the ids");
+    at_expect(&cur, base, "a");
+    at_expect(&cur, base + 1, "b");
+}
+END_TEST
+
+START_TEST(test_at_duplicate)
+{
+    uint64_t base = at_next();
+    struct queue_msg a = at_msg("a"), x = at_msg("x");
+    struct queue_stats st;
+
+    ck_assert_int_eq(queue_append_at(at_q, &a, base), 0);
+    ck_assert_msg(queue_append_at(at_q, &x, base) == -EALREADY,
+                  "the same id again should be -EALREADY");
+    ck_assert_msg(queue_append_at(at_q, &x, base - 5) == -EALREADY,
+                  "an older id should be -EALREADY");
+    queue_get_stats(at_q, &st);
+    ck_assert_msg(st.appends == 1 && st.next_id == base + 1,
+                  "a duplicate should write nothing (appends %llu)",
+                  (unsigned long long)st.appends);
+}
+END_TEST
+
+START_TEST(test_at_jump_is_overrun)
+{
+    uint64_t base = at_next(), cur = base, mid = base + 1;
+    struct queue_msg a = at_msg("a"), b = at_msg("b"), j = at_msg("j");
+    struct queue_record rec;
+    char buf[256];
+
+    ck_assert_int_eq(queue_append_at(at_q, &a, base), 0);
+    ck_assert_int_eq(queue_append_at(at_q, &b, base + 1), 0);
+    ck_assert_int_eq(queue_append_at(at_q, &j, base + 100), 0);
+    ck_assert_msg(queue_read(at_q, &cur, &rec, buf, sizeof(buf)) ==
+                  QUEUE_OVERRUN, "a retained id before a jump is gone");
+    ck_assert_msg(cur == base + 100, "the cursor should move to the jump "
+                  "target, got +%llu", (unsigned long long)(cur - base));
+    at_expect(&cur, base + 100, "j");
+    ck_assert_msg(queue_read(at_q, &mid, &rec, buf, sizeof(buf)) ==
+                  QUEUE_OVERRUN && mid == base + 100,
+                  "a cursor at a skipped id should overrun to the target");
+}
+END_TEST
+
+START_TEST(test_at_reader_waiting_at_next)
+{
+    uint64_t base = at_next(), cur = base;
+    struct queue_msg j = at_msg("j");
+    struct queue_record rec;
+    char buf[256];
+
+    ck_assert_int_eq(queue_read(at_q, &cur, &rec, buf, sizeof(buf)),
+                     QUEUE_EMPTY);
+    ck_assert_int_eq(queue_append_at(at_q, &j, base + 7), 0);
+    ck_assert_int_eq(queue_read(at_q, &cur, &rec, buf, sizeof(buf)),
+                     QUEUE_OVERRUN);
+    at_expect(&cur, base + 7, "j");
+}
+END_TEST
+
+START_TEST(test_at_then_append)
+{
+    uint64_t base = at_next(), id = 0, cur;
+    struct queue_msg j = at_msg("j"), n = at_msg("n");
+
+    ck_assert_int_eq(queue_append_at(at_q, &j, base + 1000), 0);
+    ck_assert_int_eq(queue_append(at_q, &n, &id), 0);
+    ck_assert_msg(id == base + 1001, "queue_append should continue after "
+                  "the jump");
+    cur = base + 1000;
+    at_expect(&cur, base + 1000, "j");
+    at_expect(&cur, base + 1001, "n");
+}
+END_TEST
+
+START_TEST(test_at_wraps_ring)
+{
+    static char data[4001];
+    uint64_t base = at_next() + 50, cur, oldest, next;
+    struct queue_msg m;
+    struct queue_record rec;
+    char buf[8192];
+    int i;
+
+    memset(data, 'w', sizeof(data) - 1);
+    m = at_msg(data);
+    for (i = 0; i < 1000; i++)
+        ck_assert_int_eq(queue_append_at(at_q, &m, base + (uint64_t)i), 0);
+    queue_bounds(at_q, &oldest, &next);
+    ck_assert_msg(next == base + 1000 && oldest > base,
+                  "1000 x 4 KB should lap a 1 MiB queue");
+    for (cur = oldest; cur < next;)
+        ck_assert_int_eq(queue_read(at_q, &cur, &rec, buf, sizeof(buf)), 0);
+}
+END_TEST
+
+START_TEST(test_at_bad_message)
+{
+    struct queue_msg m = { "", 0, NULL, 0, "x", 1 };
+    uint64_t next = at_next();
+
+    ck_assert_int_eq(queue_append_at(at_q, &m, next + 5), -EINVAL);
+    ck_assert_msg(at_next() == next, "a refused message must not jump");
+}
+END_TEST
+
+static Suite *queue_at_suite(void)
+{
+    Suite *s = suite_create("queue_at");
+    TCase *core = tcase_create("core"), *errors = tcase_create("errors");
+
+    tcase_add_checked_fixture(core, at_setup, at_teardown);
+    tcase_add_test(core, test_at_in_order);
+    tcase_add_test(core, test_at_jump_is_overrun);
+    tcase_add_test(core, test_at_reader_waiting_at_next);
+    tcase_add_test(core, test_at_then_append);
+    tcase_add_test(core, test_at_wraps_ring);
+    suite_add_tcase(s, core);
+    tcase_add_checked_fixture(errors, at_setup, at_teardown);
+    tcase_add_test(errors, test_at_duplicate);
+    tcase_add_test(errors, test_at_bad_message);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int main(void)
+{
+    return unit_run(queue_at_suite());
+}
