@@ -38,7 +38,8 @@ static void at_teardown(void)
 /* A message on channel "c" with data s. */
 static struct queue_msg at_msg(const char *s)
 {
-    struct queue_msg m = { "c", 1, NULL, 0, s, strlen(s) };
+    struct queue_msg m = { .channel = "c", .channel_len = 1,
+                           .data = s, .data_len = strlen(s) };
 
     return m;
 }
@@ -175,7 +176,7 @@ END_TEST
 
 START_TEST(test_at_bad_message)
 {
-    struct queue_msg m = { "", 0, NULL, 0, "x", 1 };
+    struct queue_msg m = { .channel = "", .data = "x", .data_len = 1 };
     uint64_t next = at_next();
 
     ck_assert_int_eq(queue_append_at(at_q, &m, next + 5), -EINVAL);
