@@ -263,6 +263,26 @@ END_TEST
 
 /* Starts the built sseq-stream on a socket in cli_dir; waits until its
  * slot shows in `sseq stats`. Returns its pid. */
+/* The one child of pid (sseq-stream's worker under its master), or -1. */
+static pid_t cli_child(pid_t pid)
+{
+    char path[64];
+    long child = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+             (int)pid);
+    f = fopen(path, "r");
+    if (f != NULL) {
+        if (fscanf(f, "%ld", &child) != 1)
+            child = -1;
+        fclose(f);
+    }
+    return (pid_t)child;
+}
+
+/* Starts sseq-stream (a master and one worker) on the test queue and
+ * waits until its worker shows in sseq stats; returns the master's pid. */
 static pid_t cli_start_stream(void)
 {
     char conf[128], sock[128], bin[256], *out = NULL;
@@ -274,7 +294,8 @@ static pid_t cli_start_stream(void)
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        execl(bin, bin, "-c", conf, "--listen", sock, (char *)NULL);
+        execl(bin, bin, "-c", conf, "--listen", sock, "--processes", "1",
+              (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 500; i++) {
@@ -300,7 +321,7 @@ START_TEST(test_create_force_refused_while_running)
     int st;
 
     out = cli_expect("create --force", NULL, 1);
-    snprintf(pidstr, sizeof(pidstr), "pid %d (stream)", (int)pid);
+    snprintf(pidstr, sizeof(pidstr), "pid %d (stream)", (int)cli_child(pid));
     ck_assert_msg(strstr(out, "in use by 1 process") &&
                   strstr(out, pidstr) && strstr(out, "Stop them first") &&
                   strstr(out, "--while-running"),
