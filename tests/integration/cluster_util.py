@@ -136,7 +136,7 @@ class ClusterStack(harness.Stack):
         return c.get("connected") is True
 
     def kill_bridge(self, sig=signal.SIGKILL):
-        for pid in self.pids("bridge"):
+        for pid in self.master_pids("bridge"):
             os.kill(pid, sig)
             harness.wait_exit(pid, 5)
 

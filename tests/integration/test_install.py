@@ -79,6 +79,16 @@ def kill_pidfile(path, sig=signal.SIGTERM):
     return live
 
 
+def proc_user(pid):
+    """The name of the user process pid runs as (its real uid)."""
+    import pwd
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return pwd.getpwuid(int(line.split()[1])).pw_name
+    return None
+
+
 class Install(harness.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -225,17 +235,25 @@ class Install(harness.TestCase):
             while not os.path.exists(sock) and time.monotonic() < deadline:
                 time.sleep(0.05)
             self.assertTrue(os.path.exists(sock), r.stderr)
-        procs = {}
+        # The processes sseq-spawn started (its pid file names the master;
+        # the workers are its children), not whatever else runs here.
+        users = {}
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            out = run("ps", "-eo", "user:32,comm").stdout
-            procs = {line.split()[1]: line.split()[0]
-                     for line in out.splitlines()[1:]
-                     if line.split()[1].startswith("sseq-")}
-            if "sseq-stream" in procs:
+            users = {}
+            for role in ("stream", "publish"):
+                try:
+                    with open(os.path.join(RUNDIR, role + ".pid")) as f:
+                        master = int(f.read().split()[0])
+                except (OSError, ValueError, IndexError):
+                    continue
+                for pid in [master] + harness.child_pids(master):
+                    users[(role, pid)] = proc_user(pid)
+            if len(users) >= 4:
                 break
             time.sleep(0.05)
-        self.assertEqual(procs.get("sseq-stream"), USER, procs)
+        self.assertGreaterEqual(len(users), 4, users)
+        self.assertEqual(set(users.values()), {USER}, users)
 
     def step4_nginx(self):
         """README step 4: nginx includes the installed snippets."""
