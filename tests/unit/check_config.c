@@ -336,8 +336,9 @@ START_TEST(test_print_masks_tokens)
 END_TEST
 
 #define SECRET40 "0123456789abcdef0123456789abcdef-40bytes"
-#define FAKE_PEM "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQg" \
-                 "\n-----END PUBLIC KEY-----\n"
+#define FAKE_PEM "-----BEGIN PUBLIC KEY-----\n" \
+                 "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQg\n" \
+                 "-----END PUBLIC KEY-----\n"
 
 START_TEST(test_mercure_defaults)
 {
