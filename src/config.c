@@ -156,7 +156,7 @@ static const struct config_item config_items[] = {
         config_def_alg),
     STR("mercure.cookie_name", CK_COOKIE, mercure_cookie_name,
         config_def_cookie),
-    NUM("mercure.anonymous", CK_BOOL, mercure_anonymous, 0, 1, 0),
+    NUM("mercure.anonymous", CK_BOOL, mercure_anonymous, 0, 1, 1),
     NUM("mercure.topic_max", CK_UINT, mercure_topic_max, 1,
         URI_TEMPLATE_SUBJECT_MAX, 1024),
     LIST("mercure.cors_credentials_origins", CK_CRED_ORIGINS,

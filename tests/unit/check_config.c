@@ -352,7 +352,7 @@ START_TEST(test_mercure_defaults)
                   "JWT algorithms default to HS256");
     ck_assert_msg(strcmp(cfg.mercure_cookie_name, "mercureAuthorization")
                   == 0, "the cookie is Mercure's mercureAuthorization");
-    ck_assert_msg(!cfg.mercure_anonymous, "anonymous subscribers are off");
+    ck_assert_msg(cfg.mercure_anonymous, "anonymous subscribers are on");
     ck_assert_msg(cfg.mercure_topic_max == 1024, "topic_max is 1024");
     ck_assert_msg(cfg.n_mercure_cred_origins == 0,
                   "no origin gets credentials by default");
@@ -373,7 +373,7 @@ START_TEST(test_mercure_keys)
              "  publisher_jwt_alg = \"HS256\";\n"
              "  subscriber_jwt_key = \"%s\";\n"
              "  subscriber_jwt_alg = \"ES256\";\n"
-             "  cookie_name = \"hubAuth\"; anonymous = true;\n"
+             "  cookie_name = \"hubAuth\"; anonymous = false;\n"
              "  topic_max = 2048;\n"
              "  cors_credentials_origins = [ \"https://app.example\" ];\n"
              "};\n", kf.path, "-----BEGIN PUBLIC KEY-----\\n"
@@ -392,7 +392,7 @@ START_TEST(test_mercure_keys)
                   == 0 && cfg.mercure_sub.alg == JWT_AUTH_ES256,
                   "the subscriber key is the inline PEM, escapes decoded");
     ck_assert_msg(strcmp(cfg.mercure_cookie_name, "hubAuth") == 0 &&
-                  cfg.mercure_anonymous && cfg.mercure_topic_max == 2048 &&
+                  !cfg.mercure_anonymous && cfg.mercure_topic_max == 2048 &&
                   cfg.n_mercure_cred_origins == 1 &&
                   strcmp(cfg.mercure_cred_origins[0], "https://app.example")
                   == 0, "every mercure setting is read");
@@ -401,7 +401,7 @@ START_TEST(test_mercure_keys)
                   strstr(out, "subscriber_jwt_key = \"****\";") != NULL,
                   "config_print masks an inline key:\n%s", out);
     ck_assert_msg(strstr(out, kf.path) != NULL &&
-                  strstr(out, "anonymous = true;") != NULL &&
+                  strstr(out, "anonymous = false;") != NULL &&
                   strstr(out, "cookie_name = \"hubAuth\";") != NULL,
                   "config_print shows the key file path and the settings");
     free(out);
