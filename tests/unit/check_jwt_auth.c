@@ -18,6 +18,7 @@
 
 #include "b64url.h"
 #include "jwt_auth.h"
+#include "mercure_hub.h"
 #include "jwt_claims.h"
 #include "mercure_token.h"
 #include "unit_run.h"
@@ -778,6 +779,31 @@ START_TEST(test_token_sources_errors)
 }
 END_TEST
 
+/* Which requests are for the hub: by DOCUMENT_URI, SCRIPT_NAME, or the
+ * path of REQUEST_URI, in that order. */
+START_TEST(test_hub_request)
+{
+    static const struct {
+        const char *doc, *script, *uri;
+        bool hub;
+    } t[] = {
+        { "/.well-known/mercure", NULL, NULL, true },
+        { "/app/.well-known/mercure", NULL, NULL, true },
+        { "/events", NULL, "/.well-known/mercure", false },
+        { NULL, "/.well-known/mercure", NULL, true },
+        { "", NULL, "/.well-known/mercure?topic=a", true },
+        { NULL, NULL, "/events?x=/.well-known/mercure", false },
+        { NULL, NULL, "/.well-known/mercure/x", false },
+        { NULL, NULL, NULL, false },
+    };
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        ck_assert_msg(mercure_hub_request(t[i].doc, t[i].script,
+                                          t[i].uri) == t[i].hub,
+                      "row %zu: hub must be %d", i, t[i].hub);
+}
+END_TEST
+
 static Suite *jwt_auth_suite(void)
 {
     Suite *s = suite_create("jwt_auth");
@@ -786,6 +812,7 @@ static Suite *jwt_auth_suite(void)
     TCase *claims = tcase_create("claims");
     TCase *sources = tcase_create("sources");
 
+    tcase_add_test(core, test_hub_request);
     tcase_add_test(core, test_valid_hs256);
     tcase_add_test(core, test_valid_hs384);
     tcase_add_test(core, test_valid_hs512);
