@@ -16,7 +16,8 @@
  * once per change of state. Its queue slot (role "bridge") carries:
  * streams = 1 while connected, streams_total = connections made,
  * dropped_slow = ids Redis no longer had, events/bytes = entries/data
- * bytes appended. SIGTERM/SIGINT end it within BRIDGE_BLOCK_MS. */
+ * bytes appended. SIGTERM/SIGINT end it within BRIDGE_BLOCK_MS; SIGHUP
+ * is ignored (a changed cluster setting needs a restart). */
 #include "ac_config.h"
 
 #include <errno.h>
@@ -239,6 +240,7 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);        /* nothing to reload: restart it */
     if (bridge_open_queue(&b) < 0) {
         config_free(&b.cfg);
         return bridge_stop ? 0 : 1;

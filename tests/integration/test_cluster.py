@@ -237,6 +237,25 @@ class ClusterThreeHosts(harness.TestCase):
             self.assertEqual(h.log("bridge.log").count("not an sseq "
                                                        "message"), 1)
 
+    def test_7_request_id_publishes_once(self):
+        h0, h1, _ = self.hosts
+        c = h1.sse("/events?channel=idem")
+        s1, id1, _ = h0.publish_http("idem", "one", key="req-42")
+        s2, id2, _ = h1.publish_http("idem", "one", key="req-42")
+        r = h0.sseq_ok("publish", "--request-id", "req-43", "idem", "two")
+        r2 = h1.sseq_ok("publish", "--request-id", "req-43", "idem", "two")
+        last = h0.publish_cli("idem", "three")
+        self.assertEqual((s1, s2), (202, 202))
+        self.assertEqual(id1, id2, "a retry gets the first id back")
+        self.assertEqual(r.stdout, r2.stdout)
+        got = read_until(c, 3)
+        extra = c.events(1, timeout=0.5)
+        c.close()
+        self.assertEqual([(int(e.id), e.data) for e in got],
+                         [(id1, "one"), (int(r.stdout), "two"),
+                          (last, "three")], "published once each")
+        self.assertEqual(extra, [])
+
     def test_5_auth_and_secrets(self):
         h = self.hosts[0]
         shown = h.sseq_ok("check-config").stdout + \

@@ -1,14 +1,17 @@
 /* check_queue_at.c -- Check suite "queue_at": queue_append_at, the append
  * with an id given by the caller (the cluster bridge): in order, a jump
  * (older ids gone, readers see an overrun), a duplicate (-EALREADY,
- * nothing written), and plain appends after a jump. Each test uses its
- * own queue name and unlinks it. */
+ * nothing written), plain appends after a jump, and a writer killed
+ * inside the lock in the middle of a jump. Each test uses its own queue
+ * name and unlinks it. */
 #include "queue.h"
 
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "unit_run.h"
 
@@ -184,6 +187,72 @@ START_TEST(test_at_bad_message)
 }
 END_TEST
 
+static int at_pipe[2];
+
+/* Test hook: tells the parent it is inside the lock, then waits. */
+static void at_crash_hook(void)
+{
+    char c = 'x';
+
+    if (write(at_pipe[1], &c, 1) != 1)
+        _exit(9);
+    pause();
+}
+
+/* Forks a writer that jumps to id and is killed inside the lock. */
+static void at_crash_jump(uint64_t id)
+{
+    struct queue_msg m = at_msg("torn");
+    int status;
+    pid_t pid;
+    char c;
+
+    if ((pid = fork()) == 0) {
+        queue_test_hook_locked = at_crash_hook;
+        queue_append_at(at_q, &m, id);
+        _exit(8);
+    }
+    ck_assert_msg(pid > 0, "fork should succeed");
+    ck_assert_msg(read(at_pipe[0], &c, 1) == 1,
+                  "the child should reach the hook");
+    kill(pid, SIGKILL);
+    ck_assert_msg(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status),
+                  "the child should die by SIGKILL");
+}
+
+START_TEST(test_at_crash_in_jump)
+{
+    uint64_t base = at_next(), cur, oldest, next;
+    struct queue_msg a = at_msg("a"), b = at_msg("b");
+    struct queue_record rec;
+    struct queue_stats st;
+    char buf[256];
+    int k, rc;
+
+    ck_assert(pipe(at_pipe) == 0);
+    ck_assert_int_eq(queue_append_at(at_q, &a, base), 0);
+    for (k = 1; k <= 20; k++) {
+        uint64_t to = base + (uint64_t)k * 100;
+
+        at_crash_jump(to);
+        rc = queue_append_at(at_q, &b, to);
+        ck_assert_msg(rc == 0, "the jump should be redone after a crash, "
+                      "got %d", rc);
+        queue_bounds(at_q, &oldest, &next);
+        ck_assert_msg(oldest == to && next == to + 1,
+                      "after the jump only its record is retained");
+        cur = base;
+        ck_assert_int_eq(queue_read(at_q, &cur, &rec, buf, sizeof(buf)),
+                         QUEUE_OVERRUN);
+        at_expect(&cur, to, "b");
+        ck_assert_int_eq(queue_read(at_q, &cur, &rec, buf, sizeof(buf)),
+                         QUEUE_EMPTY);
+    }
+    queue_get_stats(at_q, &st);
+    ck_assert_msg(st.recovered == 20, "every crash is recovered");
+}
+END_TEST
+
 static Suite *queue_at_suite(void)
 {
     Suite *s = suite_create("queue_at");
@@ -199,6 +268,7 @@ static Suite *queue_at_suite(void)
     tcase_add_checked_fixture(errors, at_setup, at_teardown);
     tcase_add_test(errors, test_at_duplicate);
     tcase_add_test(errors, test_at_bad_message);
+    tcase_add_test(errors, test_at_crash_in_jump);
     suite_add_tcase(s, errors);
     return s;
 }
