@@ -38,6 +38,7 @@
 # was started), *.pid, stream.log, publish.log, error.log, access.log.
 
 SSEQ_TOP=${SSEQ_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+. "$SSEQ_TOP/scripts/cluster.sh"
 
 # nginx lives in /usr/sbin, which a normal user's PATH may lack.
 case ":$PATH:" in
@@ -140,12 +141,14 @@ publish: {
     open_channels = [ $globs ];
 };
 log_level = "${SSEQ_STACK_LOG_LEVEL:-info}";
+$(sseq_cluster_conf)
 ${SSEQ_STACK_CONF_EXTRA:-}
 EOF
 }
 
-# Writes DIR/nginx.conf (listening on 127.0.0.1:$2), the upstream file
-# and the copies of fastcgi_params and mime.types it includes.
+# Writes DIR/nginx.conf (listening on 127.0.0.1:$2), the shipped upstream
+# file with DIR's sockets, and the copies of fastcgi_params and mime.types
+# it includes.
 _stack_write_nginx_conf() {
     local dir=$1 port=$2 user="" conns=${SSEQ_STACK_NGINX_CONNECTIONS:-24576}
     local access="$dir/access.log" f
@@ -156,11 +159,9 @@ _stack_write_nginx_conf() {
             { _stack_die "/etc/nginx/$f missing: install nginx"; return 1; }
     done
     mkdir -p "$dir/tmp"
-    cat >"$dir/sseq-upstream.conf" <<EOF
-# written by scripts/stack.sh
-upstream sseq_stream { server unix:$dir/stream.sock; }
-upstream sseq_publish { server unix:$dir/publish.sock; }
-EOF
+    # The shipped upstreams, with this stack's sockets.
+    sed "s|/run/sseq/|$dir/|" "$SSEQ_TOP/fcgi-conf/nginx/sseq-upstream.conf" \
+        >"$dir/sseq-upstream.conf" || return 1
     cat >"$dir/nginx.conf" <<EOF
 # nginx.conf -- written by scripts/stack.sh for the stack in $dir
 daemon on;
@@ -327,7 +328,8 @@ sseq_stack_start() {
            _stack_create "$dir" "$build" &&
            _stack_spawn "$dir" stream "$ns" "$build" &&
            _stack_spawn "$dir" publish "$np" "$build" &&
-           _stack_nginx "$dir" "$port"; }; then
+           _stack_nginx "$dir" "$port" &&
+           sseq_cluster_start "$dir" "$build"; }; then
         sseq_stack_stop "$dir" >/dev/null
         return 1
     fi
@@ -345,6 +347,7 @@ sseq_stack_stop() {
                      "$dir/sseq.conf")
     _stack_kill 10 $(_stack_pids "$dir/stream.pid" sseq-stream \
                      "$dir/sseq.conf")
+    sseq_cluster_stop "$dir"
     case $STACK_QUEUE in
         /*/*) ;;                                  # a file: kept
         /*) rm -f "/dev/shm$STACK_QUEUE" ;;       # POSIX shm object
