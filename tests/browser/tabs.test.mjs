@@ -51,6 +51,25 @@ async function httpPublish(text, channel = CHANNEL) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Makes each tab of pages note (in window.ledAt) when it starts to lead.
+async function noteLead(pages) {
+    for (const p of pages)
+        await p.evaluate(() => {
+            const t = setInterval(() => {
+                if (window.sseqChat.source.leader) {
+                    window.ledAt = Date.now();
+                    clearInterval(t);
+                }
+            }, 10);
+        });
+}
+
+// The first time one of pages noted it leads (ms since the epoch).
+async function ledAt(pages) {
+    return Math.min(...await Promise.all(pages.map((p) =>
+        p.evaluate(() => window.ledAt || Infinity))));
+}
+
 // Checks that every tab (of pages) shows the texts of list, in order,
 // each once, among the messages whose text matches re.
 async function assertAll(list, re, why, pages = tabs) {
@@ -108,10 +127,12 @@ test('the leading tab closes while 100 messages are published: every ' +
     'other tab shows all 100, in order, once', async () => {
     const [leader] = await leaders();
     const list = Array.from({ length: 100 }, (x, i) => `m ${i}`);
-    let closed;
+    let closed, t0;
+    await noteLead(tabs.filter((p) => p !== leader));
     for (const [i, t] of list.entries()) {
         if (i === 30) {
             tabs = tabs.filter((p) => p !== leader);
+            t0 = Date.now();
             closed = leader.close();
         }
         await httpPublish(t);
@@ -120,6 +141,8 @@ test('the leading tab closes while 100 messages are published: every ' +
     await closed;
     await assertAll(list, /^m \d+$/, 'all 100 in order, once');
     assert.equal((await leaders()).length, 1, 'another tab leads');
+    console.log('# a follower took the lead ' +
+        `${await ledAt(tabs) - t0} ms after the leader's tab closed`);
     await until(async () => (await openStreams()) === 1,
         'one stream again');
 });
@@ -133,25 +156,22 @@ test('the leading tab freezes for 6 s while messages are published: ' +
         const [frozen] = await leaders();
         const others = tabs.filter((p) => p !== frozen);
         const list = Array.from({ length: 60 }, (x, i) => `f ${i}`);
+        await noteLead(others);
+        const t0 = await frozen.evaluate(() => Date.now());
         const hang = frozen.evaluate(() => {
             const end = Date.now() + 6000;
             while (Date.now() < end)
                 ;
         });
-        const t0 = Date.now();
-        let took = null;
-        const watch = until(async () => {
-            const l = await leaders(others);
-            took = Date.now() - t0;
-            return l.length === 1;
-        }, 'a new leader');
+        const watch = until(async () =>
+            (await leaders(others)).length === 1, 'a new leader');
         for (const t of list.slice(0, 40)) {
             await httpPublish(t);
             await sleep(20);
         }
         await watch;
-        console.log(`# a follower took the lead ${took} ms after the ` +
-            'leader froze (polled every ~100 ms)');
+        console.log('# a follower took the lead ' +
+            `${await ledAt(others) - t0} ms after the leader froze`);
         for (const t of list.slice(40))
             await httpPublish(t);
         await hang;
