@@ -1,9 +1,10 @@
 // tests/browser/tabs.test.mjs -- sseq.js in real Chromium: 12 tabs of the
 // chat room in one browser context (one profile) on plain HTTP/1.1, where
 // the browser allows 6 connections per origin. They must share one
-// stream, survive the leader tab closing and sseq-stream restarting, and
-// honour a 503's Retry-After. Run by ./run after chat.test.mjs, on the
-// same stack (see lib.mjs); the 503 test starts a second, small stack.
+// stream, survive the leader tab closing or hanging and sseq-stream
+// restarting, also without Web Locks, and honour a 503's Retry-After.
+// Run by ./run after chat.test.mjs, on the same stack (see lib.mjs); the
+// 503 test starts a second, small stack.
 // The tests run in order and share the tabs. Waits have generous
 // timeouts; the only time asserted is a lower bound (Retry-After).
 import { test, before, after } from 'node:test';
@@ -22,13 +23,13 @@ let context;
 let tabs = [];                          // the open chat tabs
 const errors = [];                      // uncaught errors of any tab
 
-// Opens one more tab of the chat room in the shared context.
-async function openTab() {
-    const page = await context.newPage();
+// Opens one more tab of chat room (in context ctx) and adds it to list.
+async function openTab(ctx = context, room = ROOM, list = tabs) {
+    const page = await ctx.newPage();
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
     page.setDefaultTimeout(WAIT);
-    await page.goto(`${BASE}/?room=${ROOM}`);
-    tabs.push(page);
+    await page.goto(`${BASE}/?room=${room}`);
+    list.push(page);
     return page;
 }
 
@@ -39,9 +40,9 @@ async function leaders(list = tabs) {
     return list.filter((p, i) => flags[i]);
 }
 
-// Publishes data into the room over HTTP, as the chat does.
-async function httpPublish(text) {
-    const res = await fetch(`${BASE}/publish/${CHANNEL}`, {
+// Publishes data into the room (or channel) over HTTP, as the chat does.
+async function httpPublish(text, channel = CHANNEL) {
+    const res = await fetch(`${BASE}/publish/${channel}`, {
         method: 'POST', headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ data: { nick: 'pub', text } }),
     });
@@ -50,11 +51,30 @@ async function httpPublish(text) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Checks that every tab shows the texts of list, in order, each once,
-// among the messages whose text matches re.
-async function assertAll(list, re, why) {
+// Makes each tab of pages note (in window.ledAt) when it starts to lead.
+async function noteLead(pages) {
+    for (const p of pages)
+        await p.evaluate(() => {
+            const t = setInterval(() => {
+                if (window.sseqChat.source.leader) {
+                    window.ledAt = Date.now();
+                    clearInterval(t);
+                }
+            }, 10);
+        });
+}
+
+// The first time one of pages noted it leads (ms since the epoch).
+async function ledAt(pages) {
+    return Math.min(...await Promise.all(pages.map((p) =>
+        p.evaluate(() => window.ledAt || Infinity))));
+}
+
+// Checks that every tab (of pages) shows the texts of list, in order,
+// each once, among the messages whose text matches re.
+async function assertAll(list, re, why, pages = tabs) {
     const last = list[list.length - 1];
-    for (const [i, p] of tabs.entries()) {
+    for (const [i, p] of pages.entries()) {
         await waitText(p, last);
         const got = (await texts(p)).filter((t) => re.test(t));
         assert.deepEqual(got, list, `tab ${i}: ${why}`);
@@ -107,10 +127,12 @@ test('the leading tab closes while 100 messages are published: every ' +
     'other tab shows all 100, in order, once', async () => {
     const [leader] = await leaders();
     const list = Array.from({ length: 100 }, (x, i) => `m ${i}`);
-    let closed;
+    let closed, t0;
+    await noteLead(tabs.filter((p) => p !== leader));
     for (const [i, t] of list.entries()) {
         if (i === 30) {
             tabs = tabs.filter((p) => p !== leader);
+            t0 = Date.now();
             closed = leader.close();
         }
         await httpPublish(t);
@@ -119,6 +141,8 @@ test('the leading tab closes while 100 messages are published: every ' +
     await closed;
     await assertAll(list, /^m \d+$/, 'all 100 in order, once');
     assert.equal((await leaders()).length, 1, 'another tab leads');
+    console.log('# a follower took the lead ' +
+        `${await ledAt(tabs) - t0} ms after the leader's tab closed`);
     await until(async () => (await openStreams()) === 1,
         'one stream again');
 });
@@ -132,25 +156,22 @@ test('the leading tab freezes for 6 s while messages are published: ' +
         const [frozen] = await leaders();
         const others = tabs.filter((p) => p !== frozen);
         const list = Array.from({ length: 60 }, (x, i) => `f ${i}`);
+        await noteLead(others);
+        const t0 = await frozen.evaluate(() => Date.now());
         const hang = frozen.evaluate(() => {
             const end = Date.now() + 6000;
             while (Date.now() < end)
                 ;
         });
-        const t0 = Date.now();
-        let took = null;
-        const watch = until(async () => {
-            const l = await leaders(others);
-            took = Date.now() - t0;
-            return l.length === 1;
-        }, 'a new leader');
+        const watch = until(async () =>
+            (await leaders(others)).length === 1, 'a new leader');
         for (const t of list.slice(0, 40)) {
             await httpPublish(t);
             await sleep(20);
         }
         await watch;
-        console.log(`# a follower took the lead ${took} ms after the ` +
-            'leader froze (polled every ~100 ms)');
+        console.log('# a follower took the lead ' +
+            `${await ledAt(others) - t0} ms after the leader froze`);
         for (const t of list.slice(40))
             await httpPublish(t);
         await hang;
@@ -199,6 +220,42 @@ test('sseq-stream restarts 3 times and answers 502 for 2 s: every tab ' +
     }
     await until(async () => (await openStreams()) === 1,
         'one stream again');
+});
+
+test('without Web Locks (plain HTTP off localhost): 4 tabs elect a ' +
+    'leader over BroadcastChannel; it closes mid-publish, nothing lost or ' +
+    'doubled', async () => {
+    const room = `${ROOM}-nolocks`;
+    const ctx = await browser.newContext();
+    const list = [];
+    await ctx.addInitScript(() => Object.defineProperty(
+        Navigator.prototype, 'locks', { get: () => undefined }));
+    const first = await openTab(ctx, room, list);
+    await first.fill('#nick', 'nolocks');
+    await first.click('#join button[type=submit]');
+    for (let i = 1; i < 4; i++)
+        await openTab(ctx, room, list);
+    for (const p of list)
+        await waitState(p, 'connected');
+    assert.equal(await first.evaluate(() => navigator.locks), undefined);
+    const [leader] = await until(async () => {
+        const l = await leaders(list);
+        return l.length === 1 && l;
+    }, 'one leader of the 4 tabs');
+    await until(async () => (await openStreams()) === 2,
+        'one stream for the 4 tabs (and one for the other tabs)');
+    const sent = Array.from({ length: 40 }, (x, i) => `n ${i}`);
+    for (const [i, t] of sent.entries()) {
+        if (i === 10) {
+            list.splice(list.indexOf(leader), 1);
+            await leader.close();
+        }
+        await httpPublish(t, `chat.${room}`);
+        await sleep(20);
+    }
+    await assertAll(sent, /^n \d+$/, 'all 40 in order, once', list);
+    assert.equal((await leaders(list)).length, 1, 'another tab leads');
+    await ctx.close();
 });
 
 test('no page error', () => {
