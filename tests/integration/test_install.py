@@ -15,6 +15,7 @@ as the README's steps do (CI runs as root)."""
 import fcntl
 import http.client
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -225,17 +226,16 @@ class Install(harness.TestCase):
             while not os.path.exists(sock) and time.monotonic() < deadline:
                 time.sleep(0.05)
             self.assertTrue(os.path.exists(sock), r.stderr)
-        procs = {}
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            out = run("ps", "-eo", "user:32,comm").stdout
-            procs = {line.split()[1]: line.split()[0]
-                     for line in out.splitlines()[1:]
-                     if line.split()[1].startswith("sseq-")}
-            if "sseq-stream" in procs:
-                break
-            time.sleep(0.05)
-        self.assertEqual(procs.get("sseq-stream"), USER, procs)
+        # The processes sseq-spawn started (their pids in its pid file),
+        # not any other sseq-stream on this machine, run as www-data.
+        www = pwd.getpwnam(USER).pw_uid
+        for role in ("stream", "publish"):
+            pids = kill_pidfile(os.path.join(RUNDIR, role + ".pid"), 0)
+            self.assertTrue(pids, "no live sseq-" + role)
+            for pid in pids:
+                self.assertEqual(os.stat("/proc/%d" % pid).st_uid, www,
+                                 "sseq-%s pid %d must run as %s" % (role, pid,
+                                                               USER))
 
     def step4_nginx(self):
         """README step 4: nginx includes the installed snippets."""
