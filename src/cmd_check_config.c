@@ -2,6 +2,8 @@
  * validated) before any command runs; this prints what is in effect and
  * whether the user the programs run as can use the existing queue. */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,8 +16,9 @@ static const char cmd_check_config_help[] =
     "Validates the config file and prints every effective setting (tokens\n"
     "masked). A bad value exits 1 with FILE:LINE: setting: reason.\n"
     "Then checks that the user the programs run as (queue.owner; as root,\n"
-    "by default www-data) can read and write the existing queue; exits 1\n"
-    "with the fix when it cannot. A queue not created yet is only noted.\n";
+    "by default www-data) can read the config file and read and write the\n"
+    "existing queue; exits 1 with the fix when it cannot. A queue not\n"
+    "created yet is only noted.\n";
 
 /* Who the programs run as: queue.owner, else www-data when run as root,
  * else this user. -ENOENT (reported) if the user does not exist. */
@@ -35,6 +38,27 @@ static int check_config_who(const struct cli *cli,
     return 0;
 }
 
+/* Checks that who can read the config file (installed 0640: README's
+ * chgrp step); prints the fix when not. */
+static int check_config_file(const struct cli *cli,
+                             const struct queue_access_who *who)
+{
+    struct stat st;
+    struct passwd *pw;
+    struct group *gr;
+
+    if (cli->cfg.file == NULL || stat(cli->cfg.file, &st) < 0 ||
+        queue_access_allows_mode(&st, who, R_OK))
+        return CLI_OK;
+    pw = getpwuid(st.st_uid);
+    gr = getgrgid(st.st_gid);
+    return cli_fail("%s is %s:%s %04o and the programs run as %s (uid %lu),"
+                    " who cannot read it: chgrp %s %s", cli->cfg.file,
+                    pw ? pw->pw_name : "?", gr ? gr->gr_name : "?",
+                    (unsigned)(st.st_mode & 07777), who->name,
+                    (unsigned long)who->uid, who->name, cli->cfg.file);
+}
+
 /* Checks the queue's file against who; prints the verdict. */
 static int check_config_queue(const struct cli *cli)
 {
@@ -42,7 +66,8 @@ static int check_config_queue(const struct cli *cli)
     char file[4096], why[8192];
     struct stat st;
 
-    if (check_config_who(cli, &who) < 0)
+    if (check_config_who(cli, &who) < 0 ||
+        check_config_file(cli, &who) != CLI_OK)
         return CLI_FAIL;
     if (queue_access_file(cli->cfg.queue_path, file, sizeof file) < 0)
         return cli_fail("queue.path: %s: too long", cli->cfg.queue_path);

@@ -24,23 +24,33 @@ int queue_access_file(const char *path, char *buf, size_t len)
     return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-bool queue_access_allows(const struct stat *st,
-                         const struct queue_access_who *who)
+bool queue_access_allows_mode(const struct stat *st,
+                              const struct queue_access_who *who, int want)
 {
-    mode_t need;
+    mode_t need = 0, shift;
 
     if (who->uid == 0)
         return true;
     if (st->st_uid == who->uid)
-        need = S_IRUSR | S_IWUSR;
+        shift = 6;
     else {
         bool member = st->st_gid == who->gid;
 
         for (int i = 0; i < who->ngroups && !member; i++)
             member = who->groups[i] == st->st_gid;
-        need = member ? S_IRGRP | S_IWGRP : S_IROTH | S_IWOTH;
+        shift = member ? 3 : 0;
     }
+    if (want & R_OK)
+        need |= S_IROTH << shift;
+    if (want & W_OK)
+        need |= S_IWOTH << shift;
     return (st->st_mode & need) == need;
+}
+
+bool queue_access_allows(const struct stat *st,
+                         const struct queue_access_who *who)
+{
+    return queue_access_allows_mode(st, who, R_OK | W_OK);
 }
 
 /* Parses str as a decimal id; false if it is not one. */

@@ -30,8 +30,12 @@ struct queue_access_who {
  * path. -ENAMETOOLONG if it does not fit buf. */
 int queue_access_file(const char *path, char *buf, size_t len);
 
-/* Whether who may read and write a file of st's owner, group and mode
- * (root always may). Pure. */
+/* Whether who has the access want (R_OK, W_OK or both) to a file of st's
+ * owner, group and mode (root always has). Pure. */
+bool queue_access_allows_mode(const struct stat *st,
+                              const struct queue_access_who *who, int want);
+
+/* Whether who may read and write a file of st's owner, group and mode. */
 bool queue_access_allows(const struct stat *st,
                          const struct queue_access_who *who);
 

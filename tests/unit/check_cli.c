@@ -364,6 +364,16 @@ START_TEST(test_create_owner_and_check_config)
              "and write it: ok", file);
     ck_assert_msg(strstr(out, want), "expected '%s' in %s", want, out);
     free(out);
+    snprintf(conf, sizeof(conf), "%s/sseq.conf", cli_dir);
+    ck_assert_int_eq(chmod(conf, 0640), 0);
+    out = cli_expect("check-config", NULL, 1);
+    ck_assert_msg(strstr(out, "root:root 0640 and the programs run as "
+                         "www-data") && strstr(out, "chgrp www-data"),
+                  "an unreadable config must be named with the fix: %s",
+                  out);
+    free(out);
+    ck_assert_int_eq(chown(conf, 0, 33), 0);
+    free(cli_expect("check-config", NULL, 0));
     ck_assert_int_eq(chown(file, 0, 0), 0);
     out = cli_expect("check-config", NULL, 1);
     ck_assert_msg(strstr(out, "is root:root 0600 and the programs run as "

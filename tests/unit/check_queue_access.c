@@ -51,6 +51,22 @@ START_TEST(test_allows_table)
 }
 END_TEST
 
+/* Read access alone (the config file, 0640 root:www-data). */
+START_TEST(test_allows_read)
+{
+    struct queue_access_who who = { .uid = 33, .gid = 33 };
+    struct stat st = { .st_uid = 0, .st_gid = 33, .st_mode = S_IFREG | 0640 };
+
+    ck_assert_msg(queue_access_allows_mode(&st, &who, R_OK),
+                  "group r: www-data may read a 0640 root:www-data file");
+    ck_assert_msg(!queue_access_allows_mode(&st, &who, R_OK | W_OK),
+                  "but not write it");
+    st.st_gid = 0;
+    ck_assert_msg(!queue_access_allows_mode(&st, &who, R_OK),
+                  "root:root 0640 is unreadable for www-data");
+}
+END_TEST
+
 START_TEST(test_file)
 {
     char buf[64];
@@ -132,6 +148,7 @@ static Suite *queue_access_suite(void)
 
     tcase_add_loop_test(core, test_allows_table, 0,
                         sizeof access_cases / sizeof access_cases[0]);
+    tcase_add_test(core, test_allows_read);
     tcase_add_test(core, test_file);
     tcase_add_test(core, test_target);
     suite_add_tcase(s, core);
