@@ -318,8 +318,8 @@ sseq_stack_start() {
     _stack_check "$port" "$build" || return 1
     queue=${SSEQ_STACK_QUEUE:-$(_stack_queue_name "$dir")}
     token=${SSEQ_TOKEN:-$(_stack_random_token)}
-    [[ $token =~ ^[A-Za-z0-9._~+/-]{8,512}=*$ ]] || { _stack_die "bad" \
-        "SSEQ_TOKEN: use 8-512 characters of A-Z a-z 0-9 - . _ ~ + /"
+    [[ $token =~ ^[A-Za-z0-9._~+/-]{16,512}=*$ ]] || { _stack_die "bad" \
+        "SSEQ_TOKEN: use 16-512 characters of A-Z a-z 0-9 - . _ ~ + /"
         return 1; }
     rm -f "$dir"/*.log "$dir/nginx.out"
     _stack_write_env "$dir" "$port" "$build" "$queue" "$token" "$ns" "$np"
