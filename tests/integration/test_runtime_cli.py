@@ -65,5 +65,24 @@ class RuntimeCliTest(harness.TestCase):
         self.assertIn("sseq-stream 0.1.0", err, "the startup line")
 
 
+    def test_log_reopened_after_rotation(self):
+        """logrotate's postrotate (sseq-spawn reopen ROLE): the master and
+        its workers write to the new file, none to the moved one."""
+        with harness.Stack(stream_procs=2, publish_procs=1) as st:
+            for role in ("stream", "publish"):
+                log = os.path.join(st.tmpdir, role + ".log")
+                os.rename(log, log + ".1")
+                r = st.spawn("reopen", role)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                time.sleep(0.3)
+                r = st.spawn("reload", role)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                nworkers = len(st.pids(role))
+                st.wait_for(lambda: st.log(role + ".log").count(
+                    "reloaded") >= nworkers, "reload lines in the new log")
+                with open(log + ".1") as f:
+                    self.assertNotIn("reloaded", f.read())
+
+
 if __name__ == "__main__":
     harness.main()
