@@ -191,8 +191,12 @@ class Install(harness.TestCase):
         self.assertEqual(os.stat(self.conf).st_mode & 0o777, 0o640)
         with open(self.conf) as f:
             text = f.read()
-        self.assertIn("  tokens = ( );", self.sseq("check-config").stdout,
+        r = self.sseq("check-config", check=False)
+        self.assertIn("  tokens = ( );", r.stdout,
                       "the installed config must ship no token")
+        self.assertEqual(r.returncode, 1, "before README's chgrp, www-data "
+                         "cannot read the config: " + r.stderr)
+        self.assertIn("chgrp www-data " + self.conf, r.stderr)
         bad = text.replace("tokens = (", 'tokens = (\n{ token = '
                            '"change-me"; channels = [ "*" ]; }', 1)
         with open(self.conf, "w") as f:
