@@ -219,15 +219,14 @@ static int queue_damaged(const struct queue *q, const char *fmt, ...)
     return QUEUE_DAMAGED;
 }
 
-/* Sets the error to "queue NAME: record ID is damaged: WHAT" and returns
- * QUEUE_BAD_RECORD. */
+/* Sets the error to "queue NAME is damaged: record ID at index entry OFF:
+ * WHAT; ..." and returns QUEUE_BAD_RECORD. */
 static int queue_bad_record(const struct queue *q, uint64_t id,
                             const char *what, uint64_t off)
 {
-    queue_set_error("queue %s is damaged: record %llu: %s (index entry "
-                    "%llu); re-create it with `sseq create --force`",
-                    q->name, (unsigned long long)id, what,
-                    (unsigned long long)off);
+    queue_set_error("queue %s is damaged: record %llu at index entry %llu: "
+                    "%s; re-create it with `sseq create --force`", q->name,
+                    (unsigned long long)id, (unsigned long long)off, what);
     return QUEUE_BAD_RECORD;
 }
 
@@ -1004,13 +1003,13 @@ static int queue_fetch(const struct queue *q, uint64_t id,
 
     memset(r, 0, sizeof(*r));
     if (off % 8 != 0)
-        *why = "index entry misaligned";
+        *why = "misaligned";
     else if (pos + sizeof(*r) > q->ring_size)
-        *why = "index entry past the end of the ring";
+        *why = "past the end of the ring";
     else {
         memcpy(r, q->ring + pos, sizeof(*r));
         if (r->id != id)
-            *why = "index entry points at another record";
+            *why = "holds another id";
         else if (!queue_rec_sane(q, r) || pos + r->len > q->ring_size)
             *why = "record header out of its limits";
         else
@@ -1032,7 +1031,7 @@ static int queue_fetch(const struct queue *q, uint64_t id,
     if (id < LOAD(&q->h->oldest_id, acquire))
         return QUEUE_OVERRUN;
     if (rc == 0 && (off < tail || off >= head)) {
-        *why = "index entry outside the retained ring";
+        *why = "outside the retained ring";
         rc = QUEUE_BAD_RECORD;
     }
     return rc;
