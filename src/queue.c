@@ -4,9 +4,10 @@
  * Layout of the object (all positions are offsets from its start):
  *   [struct queue_hdr][index: u64 x index_slots][ring: ring_size bytes]
  * A record is a struct queue_rec followed by the channel, event, pub_id,
- * alternate topics (each followed by a NUL) and data bytes, padded to 8; it never straddles the end of the ring (the writer skips the
- * tail end of the ring instead). Positions in the ring are 64-bit logical
- * offsets that only grow; the byte lives at offset % ring_size.
+ * alternate topics (each followed by a NUL) and data bytes, padded to 8;
+ * it never straddles the end of the ring (the writer skips the tail end of
+ * the ring instead). Positions in the ring are 64-bit logical offsets that
+ * only grow; the byte lives at offset % ring_size.
  *
  * Key invariant (writers): every append happens under the robust mutex in
  * this order: evict (store oldest_id, then tail with release, then a release
@@ -16,11 +17,24 @@
  * writer gets EOWNERDEAD and queue_repair() makes tail and next_id agree
  * with what was completely written.
  *
- * Key invariant (readers): a record whose start offset is >= tail has not
- * been overwritten: a writer advances tail past a record before it writes
- * any byte that aliases it. Readers load index[id % slots], copy the record,
- * fence(acquire), then re-check tail and the record's own id; a failed check
- * is an overrun, never data.
+ * Key invariant (readers): a record whose id is >= oldest_id has not been
+ * overwritten: a writer advances oldest_id and tail past a record before
+ * it writes any byte that aliases it. Readers load index[id % slots], copy
+ * the record, fence(acquire), then load tail, head and oldest_id: id below
+ * oldest_id is an overrun; otherwise the copy is the record as written, and
+ * anything inconsistent in it (offset outside [tail, head) or the ring,
+ * another id, fields out of their limits) is damage, never data.
+ *
+ * Key invariant (damage): a sound queue keeps, at every instant, the
+ * geometry queue_layout gives for its size, created_us <= oldest_id <=
+ * next_id <= oldest_id + slots, head and tail 8-aligned with tail <= head
+ * <= tail + ring_size, index[oldest_id] == tail and the newest record
+ * ending at head (these two when records are retained; else tail ==
+ * head). Open checks what it can without the lock, each read the id
+ * bounds (loaded next, oldest, next so that racing writers never look like
+ * damage) and the entry it follows, each append all of it under the lock
+ * plus every record it evicts. No loop runs more than slots steps, and no
+ * address is formed from an unchecked offset.
  *
  * Key invariant (waking): the wake word is bumped (seq_cst) after every
  * append and then the waiter count is read (seq_cst); a waiter increments
@@ -124,8 +138,10 @@ struct queue_rec {
 };
 
 _Static_assert(sizeof(struct queue_rec) == 40, "record header is 40 bytes");
-_Static_assert(QUEUE_TOPIC_MAX <= UINT16_MAX && QUEUE_PUBID_MAX <= UINT16_MAX
-               && QUEUE_EVENT_MAX <= UINT8_MAX && QUEUE_TOPICS_MAX <= UINT8_MAX,
+_Static_assert(QUEUE_TOPIC_MAX <= UINT16_MAX &&
+               QUEUE_PUBID_MAX <= UINT16_MAX &&
+               QUEUE_EVENT_MAX <= UINT8_MAX &&
+               QUEUE_TOPICS_MAX <= UINT8_MAX,
                "record header fields hold the limits");
 _Static_assert(sizeof(struct queue_proc_slot) == 128, "slot is 2 lines");
 _Static_assert(sizeof(pthread_mutex_t) <= QUEUE_LINE, "mutex fits a line");
@@ -203,15 +219,14 @@ static int queue_damaged(const struct queue *q, const char *fmt, ...)
     return QUEUE_DAMAGED;
 }
 
-/* Sets the error to "queue NAME: record ID is damaged: WHAT" and returns
- * QUEUE_BAD_RECORD. */
+/* Sets the error to "queue NAME is damaged: record ID at index entry OFF:
+ * WHAT; ..." and returns QUEUE_BAD_RECORD. */
 static int queue_bad_record(const struct queue *q, uint64_t id,
                             const char *what, uint64_t off)
 {
-    queue_set_error("queue %s is damaged: record %llu: %s (index entry "
-                    "%llu); re-create it with `sseq create --force`",
-                    q->name, (unsigned long long)id, what,
-                    (unsigned long long)off);
+    queue_set_error("queue %s is damaged: record %llu at index entry %llu: "
+                    "%s; re-create it with `sseq create --force`", q->name,
+                    (unsigned long long)id, (unsigned long long)off, what);
     return QUEUE_BAD_RECORD;
 }
 
@@ -1036,13 +1051,13 @@ static int queue_fetch(const struct queue *q, uint64_t id,
 
     memset(r, 0, sizeof(*r));
     if (off % 8 != 0)
-        *why = "index entry misaligned";
+        *why = "misaligned";
     else if (pos + sizeof(*r) > q->ring_size)
-        *why = "index entry past the end of the ring";
+        *why = "past the end of the ring";
     else {
         memcpy(r, q->ring + pos, sizeof(*r));
         if (r->id != id)
-            *why = "index entry points at another record";
+            *why = "holds another id";
         else if (!queue_rec_sane(q, r) || pos + r->len > q->ring_size)
             *why = "record header out of its limits";
         else
@@ -1050,8 +1065,10 @@ static int queue_fetch(const struct queue *q, uint64_t id,
     }
     if (part == QUEUE_PART_ALL)
         n = queue_rec_payload(r);
-    else if (part == QUEUE_PART_PUB_ID)
-        skip = (size_t)r->channel_len + r->event_len, n = r->pub_id_len;
+    else if (part == QUEUE_PART_PUB_ID) {
+        skip = (size_t)r->channel_len + r->event_len;
+        n = r->pub_id_len;
+    }
     if (rc == 0 && n > cap)
         rc = -ENOBUFS;
     else if (rc == 0 && n != 0)
@@ -1061,8 +1078,10 @@ static int queue_fetch(const struct queue *q, uint64_t id,
     head = LOAD(&q->h->head, acquire);
     if (id < LOAD(&q->h->oldest_id, acquire))
         return QUEUE_OVERRUN;
-    if (rc == 0 && (off < tail || off >= head))
-        rc = QUEUE_BAD_RECORD, *why = "index entry outside the retained ring";
+    if (rc == 0 && (off < tail || off >= head)) {
+        *why = "outside the retained ring";
+        rc = QUEUE_BAD_RECORD;
+    }
     return rc;
 }
 
@@ -1155,8 +1174,10 @@ static int queue_read_at(const struct queue *q, uint64_t cur,
         queue_expired(q, r.time_us, queue_now_us()))
         rc = QUEUE_OVERRUN;
     if (rc == 0 && !queue_alt_packed(buf + r.channel_len + r.event_len +
-                                     r.pub_id_len, r.alt_len, r.n_alt))
-        rc = QUEUE_BAD_RECORD, why = "alternate topics malformed";
+                                     r.pub_id_len, r.alt_len, r.n_alt)) {
+        why = "alternate topics malformed";
+        rc = QUEUE_BAD_RECORD;
+    }
     if (rc == QUEUE_BAD_RECORD)
         return queue_bad_record(q, cur, why,
                                 LOAD(&q->index[cur % q->slots], relaxed));

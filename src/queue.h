@@ -14,8 +14,9 @@
  * never hangs, spins or crashes its users. It is reported as:
  *   QUEUE_DAMAGED (-EUCLEAN) from queue_open, queue_read, queue_append,
  *     queue_find_pub_id and queue_verify: the queue's shared state is
- *     inconsistent; every later call fails the same way until the queue is
- *     re-created (`sseq create --force`). queue_error() says, in one line,
+ *     inconsistent; it is never repaired in place, so every later call
+ *     fails the same way until the queue is re-created (`sseq create
+ *     --force`). queue_error() says, in one line,
  *     "queue PATH is damaged: WHAT; re-create it with `sseq create
  *     --force`". A program reports it once (log line, exit status 1, HTTP
  *     503) and stops using the handle; reopening finds a re-created queue.
@@ -179,11 +180,12 @@ int queue_append_at(struct queue *q, const struct queue_msg *m, uint64_t id);
  * for damage (queue_read does). */
 void queue_bounds(const struct queue *q, uint64_t *oldest, uint64_t *next);
 
-/* Reads the record with id *cursor into buf (cap bytes; records never
- * exceed queue_max_payload + 64). On success fills *rec, advances *cursor
- * and returns 0. QUEUE_EMPTY when *cursor >= next id. QUEUE_OVERRUN when
- * the record is gone: *cursor is set to the oldest retained id. -ENOBUFS
- * if cap is too small. Records older than max_age are reported as OVERRUN
+/* Reads the record with id *cursor into buf (cap bytes; a record's bytes
+ * never exceed queue_max_payload, larger is damage, so cap >=
+ * queue_max_payload + 1 never gets -ENOBUFS). On success fills *rec,
+ * advances *cursor and returns 0. QUEUE_EMPTY when *cursor >= next id.
+ * QUEUE_OVERRUN when the record is gone: *cursor is set to the oldest
+ * retained id. -ENOBUFS if cap is too small (*cursor unchanged). Records older than max_age are reported as OVERRUN
  * too. QUEUE_BAD_RECORD: the record is damaged, *cursor moved past it.
  * QUEUE_DAMAGED: the id bounds are inconsistent, *cursor unchanged. Costs
  * O(1) (O(records) at most after an overrun with max_age). Lock-free:

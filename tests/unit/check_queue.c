@@ -1353,6 +1353,55 @@ START_TEST(test_damage_index_entry)
 }
 END_TEST
 
+/* Damaged bytes of one record (its header, or its packed alternates):
+ * QUEUE_BAD_RECORD for it, the others read intact, verify counts it. */
+START_TEST(test_damage_record_bytes)
+{
+    const char *alt[] = { "urn:x", "urn:y" };
+    size_t alt_len[] = { 5, 5 };
+    struct queue_msg m = { .channel = "c", .channel_len = 1,
+                           .alt = alt, .alt_len = alt_len, .n_alt = 2,
+                           .data = "d", .data_len = 1 };
+    struct queue_record r;
+    struct queue_verify v;
+    struct dmg d;
+    uint64_t bad, cur, id, rec_at, ring_off, ring_size;
+    char buf[4096], x = 'x';
+    uint16_t zero = 0;
+    int rc, good = 0;
+
+    dmg_make(&d, 0, 5);
+    ck_assert_msg(queue_append(d.q, &m, &bad) == 0, "append");
+    ck_assert_msg(append_sum(d.q, 100, 9, &id) == 0, "append");
+    ring_off = dmg_get(&d, HDR_RING_OFF);
+    ring_size = dmg_get(&d, HDR_RING_SIZE);
+    rec_at = ring_off + dmg_get(&d, dmg_index_at(&d, bad)) % ring_size;
+    if (_i == 0)        /* channel_len, at 32 in the 40-byte header */
+        ck_assert_msg(pwrite(d.fd, &zero, 2, (off_t)rec_at + 32) == 2, "w");
+    else                /* the NUL after the last alternate */
+        ck_assert_msg(pwrite(d.fd, &x, 1, (off_t)rec_at + 40 + 1 + 11) == 1,
+                      "w");
+    for (cur = d.first; (rc = queue_read(d.q, &cur, &r, buf, sizeof(buf)))
+         != QUEUE_EMPTY; ) {
+        if (rc == QUEUE_BAD_RECORD) {
+            expect_damage(rc, QUEUE_BAD_RECORD, "damaged record bytes");
+            ck_assert_msg(cur == bad + 1, "the cursor should pass it");
+            ck_assert_msg(strstr(queue_error(), _i == 0 ? "header out of"
+                                 : "alternate topics") != NULL,
+                          "the error should say what: %s", queue_error());
+            continue;
+        }
+        ck_assert_msg(rc == 0, "the other records should read, got %d", rc);
+        good++;
+    }
+    ck_assert_msg(good == 6, "6 intact records, got %d", good);
+    expect_damage(queue_verify(d.q, &v), QUEUE_BAD_RECORD, "verify");
+    ck_assert_msg(v.bad == 1 && v.first_bad == bad && v.records == 6,
+                  "verify should count one damaged record");
+    close(d.fd);
+}
+END_TEST
+
 /* A damaged entry in the middle: writers append until they must evict it,
  * then refuse every time, promptly. */
 START_TEST(test_damage_evicted_entry)
@@ -1466,6 +1515,7 @@ static Suite *queue_suite(void)
     tcase_add_loop_test(errors, test_damage_header, 0, 10);
     tcase_add_loop_test(errors, test_damage_writer_state, 0, 4);
     tcase_add_loop_test(errors, test_damage_index_entry, 0, 12);
+    tcase_add_loop_test(errors, test_damage_record_bytes, 0, 2);
     tcase_add_test(errors, test_damage_evicted_entry);
     tcase_add_loop_test(errors, test_damage_geometry, 0, 5);
     suite_add_tcase(s, errors);
