@@ -100,6 +100,7 @@ static void pump_coalesce_observe(struct pump *p, struct pump_hold_obs *o)
 
     memset(o, 0, sizeof(*o));
     o->pending = pump_coalesce_pending(p);
+    o->pending_bytes = o->pending * co->rec_bytes;
     o->full = co->behind || o->pending >= PUMP_PASS_MAX;
     o->streams = co->streams;
     o->since_pass_us = p->now_us - co->pass_end_us;
@@ -131,6 +132,8 @@ static bool pump_coalesce_pass(struct pump *p)
     if (p->pass.sends > 0) {
         co->n_passes++;
         co->streams = p->pass.streams;
+        if (p->pass.records > 0)
+            co->rec_bytes = p->pass.bytes / p->pass.records;
         co->read_us = 0;
         co->pass_end_us = p->now_us;  /* till written: see _flushed */
         co->written = false;

@@ -47,7 +47,8 @@ static enum pump_hold_why pump_hold_rule(const struct pump_hold_obs *o)
         return o->since_pass_us >= o->coalesce_us ? PUMP_HOLD_STALE :
                PUMP_HOLD_UNREAD;
     if (o->since_pass_us < pump_hold_linger_end(r))
-        return PUMP_HOLD_LINGERING;
+        return o->pending_bytes >= PUMP_HOLD_READ_BYTES ? PUMP_HOLD_ENOUGH :
+               PUMP_HOLD_LINGERING;
     return o->held_us == 0 ? PUMP_HOLD_READ : PUMP_HOLD_GATHERED;
 }
 
@@ -105,6 +106,7 @@ const char *pump_hold_why_name(enum pump_hold_why why)
         [PUMP_HOLD_LIMIT] = "limit",
         [PUMP_HOLD_STALE] = "stale",
         [PUMP_HOLD_UNREAD] = "unread",
+        [PUMP_HOLD_ENOUGH] = "enough",
         [PUMP_HOLD_LINGERING] = "lingering",
         [PUMP_HOLD_READ] = "read",
         [PUMP_HOLD_GATHERED] = "gathered",

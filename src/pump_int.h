@@ -68,6 +68,8 @@ struct pump_pass {
     uint32_t *used;                 /* slots in use, in first-event order */
     unsigned nused;
     unsigned sends;                 /* events queued to streams */
+    unsigned records;               /* records in the pass (subscribed) */
+    size_t bytes;                   /* their encoded bytes */
     unsigned streams;               /* streams the pass queued to */
 };
 
@@ -90,6 +92,7 @@ struct pump_coalesce {
     struct stream *probe[PUMP_PROBES];  /* live streams written last */
     unsigned next_probe;            /* ring index */
     unsigned streams;               /* streams the last pass wrote */
+    size_t rec_bytes;               /* its mean event size */
     bool behind;                    /* the last pass hit its limit */
     uint64_t n_passes, n_holds;     /* for the exit log line */
     uint64_t n_why[PUMP_HOLD_NWHY]; /* decisions by pump_hold_why */
