@@ -141,6 +141,19 @@ static bool pump_coalesce_pass(struct pump *p)
     return co->behind;
 }
 
+/* Logs a decision with what it saw (debug; the rows of
+ * tests/unit/check_pump_hold.c's traces come from these lines). */
+static void pump_coalesce_trace(const struct pump_hold_obs *o,
+                                const struct pump_hold_dec *d)
+{
+    log_debug("hold %s: pending %" PRIu64 " (%" PRIu64 " bytes)%s, streams"
+              " %u, since pass %" PRIu64 " us, unread %" PRIu64 ", read %"
+              PRIu64 " us, held %" PRIu64 " us, wait %" PRIu64 " us",
+              pump_hold_why_name(d->why), o->pending, o->pending_bytes,
+              o->full ? " full" : "", o->streams, o->since_pass_us,
+              o->unread, o->read_us, o->held_us, d->wait_us);
+}
+
 /* After a pass: the first look at the web server reading it (see
  * pump_hold.h), unless the pass wrote to too few streams to watch. */
 static void pump_coalesce_watch(struct pump *p)
@@ -165,6 +178,8 @@ bool pump_coalesce_run(struct pump *p)
     pump_coalesce_observe(p, &o);
     d = pump_hold_decide(&o);
     co->n_why[d.why]++;
+    if (d.why != PUMP_HOLD_NOTHING && d.why != PUMP_HOLD_WATCHING)
+        pump_coalesce_trace(&o, &d);
     if (d.act == PUMP_HOLD_IDLE)
         return false;
     if (d.act == PUMP_HOLD_WAIT && pump_coalesce_timer(p, d.wait_us) == 0) {
