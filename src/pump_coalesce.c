@@ -109,11 +109,15 @@ static void pump_coalesce_observe(struct pump *p, struct pump_hold_obs *o)
     if (o->pending > 0 && co->hold_start_us == 0)
         co->hold_start_us = p->now_us;
     o->held_us = o->pending > 0 ? p->now_us - co->hold_start_us : 0;
+    o->came = o->pending > co->last_pending;
+    co->last_pending = o->pending;
     if (co->read_us == 0 && o->streams >= PUMP_HOLD_MIN_STREAMS &&
         o->since_pass_us < o->coalesce_us && !o->full && !o->stopping) {
         o->unread = pump_coalesce_unread(p);
-        if (o->unread == 0)
+        if (o->unread == 0) {
             co->read_us = o->since_pass_us ? o->since_pass_us : 1;
+            o->came = true;
+        }
     }
     o->read_us = co->read_us;
 }
@@ -127,6 +131,7 @@ static bool pump_coalesce_pass(struct pump *p)
     if (co->hold_start_us != p->now_us)
         co->n_holds++;
     co->hold_start_us = 0;
+    co->last_pending = 0;
     co->behind = pump_pass_run(p);
     co->pass_us += util_mono_us() - t0;
     if (p->pass.sends > 0) {
@@ -148,10 +153,11 @@ static void pump_coalesce_trace(const struct pump_hold_obs *o,
 {
     log_debug("hold %s: pending %" PRIu64 " (%" PRIu64 " bytes)%s, streams"
               " %u, since pass %" PRIu64 " us, unread %" PRIu64 ", read %"
-              PRIu64 " us, held %" PRIu64 " us, wait %" PRIu64 " us",
+              PRIu64 " us, held %" PRIu64 " us%s, wait %" PRIu64 " us",
               pump_hold_why_name(d->why), o->pending, o->pending_bytes,
               o->full ? " full" : "", o->streams, o->since_pass_us,
-              o->unread, o->read_us, o->held_us, d->wait_us);
+              o->unread, o->read_us, o->held_us, o->came ? ", came" : "",
+              d->wait_us);
 }
 
 /* After a pass: the first look at the web server reading it (see

@@ -46,9 +46,11 @@ static enum pump_hold_why pump_hold_rule(const struct pump_hold_obs *o)
     if (r == 0)
         return o->since_pass_us >= o->coalesce_us ? PUMP_HOLD_STALE :
                PUMP_HOLD_UNREAD;
-    if (o->since_pass_us < pump_hold_linger_end(r))
-        return o->pending_bytes >= PUMP_HOLD_READ_BYTES ? PUMP_HOLD_ENOUGH :
-               PUMP_HOLD_LINGERING;
+    if (o->since_pass_us < pump_hold_linger_end(r)) {
+        if (o->pending_bytes >= PUMP_HOLD_READ_BYTES)
+            return PUMP_HOLD_ENOUGH;
+        return o->came ? PUMP_HOLD_LINGERING : PUMP_HOLD_QUIET;
+    }
     return o->held_us == 0 ? PUMP_HOLD_READ : PUMP_HOLD_GATHERED;
 }
 
@@ -62,7 +64,13 @@ static uint64_t pump_hold_wait(const struct pump_hold_obs *o,
     uint64_t w, left;
 
     if (why == PUMP_HOLD_LINGERING) {
-        w = pump_hold_linger_end(pump_hold_read_at(o)) - o->since_pass_us;
+        uint64_t r = pump_hold_read_at(o);
+
+        w = pump_hold_linger_end(r) - o->since_pass_us;
+        if (w > r / PUMP_HOLD_POLL_DIV)
+            w = r / PUMP_HOLD_POLL_DIV;
+        if (w < PUMP_HOLD_POLL_MIN_US)
+            w = PUMP_HOLD_POLL_MIN_US;
     } else {
         w = o->since_pass_us / PUMP_HOLD_POLL_DIV;
         if (w < PUMP_HOLD_POLL_MIN_US)
@@ -107,6 +115,7 @@ const char *pump_hold_why_name(enum pump_hold_why why)
         [PUMP_HOLD_STALE] = "stale",
         [PUMP_HOLD_UNREAD] = "unread",
         [PUMP_HOLD_ENOUGH] = "enough",
+        [PUMP_HOLD_QUIET] = "quiet",
         [PUMP_HOLD_LINGERING] = "lingering",
         [PUMP_HOLD_READ] = "read",
         [PUMP_HOLD_GATHERED] = "gathered",
