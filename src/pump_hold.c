@@ -56,7 +56,8 @@ static enum pump_hold_why pump_hold_rule(const struct pump_hold_obs *o)
 
 /* How long until the next look: while the pass is unread, a quarter of
  * the time since it (a short read is seen soon, a long one costs few
- * looks); while lingering, the rest of it; never past coalesce_us of
+ * looks); while lingering, a quarter of r; both within [POLL_MIN_US,
+ * POLL_MAX_US], never past the lingering's end nor coalesce_us of
  * holding. */
 static uint64_t pump_hold_wait(const struct pump_hold_obs *o,
                                enum pump_hold_why why)
@@ -69,6 +70,8 @@ static uint64_t pump_hold_wait(const struct pump_hold_obs *o,
         w = pump_hold_linger_end(r) - o->since_pass_us;
         if (w > r / PUMP_HOLD_POLL_DIV)
             w = r / PUMP_HOLD_POLL_DIV;
+        if (w > PUMP_HOLD_POLL_MAX_US)
+            w = PUMP_HOLD_POLL_MAX_US;
         if (w < PUMP_HOLD_POLL_MIN_US)
             w = PUMP_HOLD_POLL_MIN_US;
     } else {
