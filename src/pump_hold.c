@@ -70,8 +70,8 @@ static uint64_t pump_hold_wait(const struct pump_hold_obs *o,
         w = pump_hold_linger_end(r) - o->since_pass_us;
         if (w > r / PUMP_HOLD_POLL_DIV)
             w = r / PUMP_HOLD_POLL_DIV;
-        if (w > PUMP_HOLD_POLL_MAX_US)
-            w = PUMP_HOLD_POLL_MAX_US;
+        if (w > PUMP_HOLD_QUIET_US)
+            w = PUMP_HOLD_QUIET_US;
         if (w < PUMP_HOLD_POLL_MIN_US)
             w = PUMP_HOLD_POLL_MIN_US;
     } else {

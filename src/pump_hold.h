@@ -11,8 +11,8 @@
  * waiting for its answer gets its next message in only then), so the
  * pump gathers until r after the read (2r after the pass); one that comes
  * later goes at once; so does what gathered after the read once none
- * came between two looks (r / 4 apart, at most 1 ms: the publisher is
- * not waiting for the web server), or once it fills
+ * came between two looks (r / 4 apart, at most PUMP_HOLD_QUIET_US: the
+ * publisher is not waiting for the web server), or once it fills
  * one read of the web server (PUMP_HOLD_READ_BYTES: more in one pass
  * costs the web server as many reads, so a longer hold would only grow a
  * backlog behind a publisher that is answered while the web server
@@ -36,6 +36,9 @@
 #endif
 #define PUMP_HOLD_POLL_MIN_US 50    /* first looks at the sockets */
 #define PUMP_HOLD_POLL_MAX_US 1000  /* later looks, at most this apart */
+#ifndef PUMP_HOLD_QUIET_US
+#define PUMP_HOLD_QUIET_US    3000  /* lingering looks, at most this apart */
+#endif
 #define PUMP_HOLD_POLL_DIV    4     /* look again after since_pass / 4,
                                        lingering after r / 4 */
 

@@ -116,7 +116,7 @@ static const struct row rules[] = {
     { "lingering after a long read: look 1 ms later at most",
       { .pending = 1, .streams = 1000, .since_pass_us = 30000,
         .read_us = 26000, .came = true, .coalesce_us = 100000 },
-      PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, PUMP_HOLD_POLL_MAX_US },
+      PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, PUMP_HOLD_QUIET_US },
     { "lingering, none came since the last look: go",
       { .pending = 3, .streams = 1000, .since_pass_us = 600,
         .read_us = 400, .held_us = 300, .coalesce_us = C },
