@@ -113,7 +113,7 @@ static const struct row rules[] = {
       { .pending = 3, .streams = 1000, .since_pass_us = 760,
         .read_us = 400, .held_us = 300, .came = true, .coalesce_us = C },
       PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, 50 },
-    { "lingering after a long read: look 1 ms later at most",
+    { "lingering after a long read: look QUIET_US later at most",
       { .pending = 1, .streams = 1000, .since_pass_us = 30000,
         .read_us = 26000, .came = true, .coalesce_us = 100000 },
       PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, PUMP_HOLD_QUIET_US },
