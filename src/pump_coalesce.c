@@ -100,6 +100,7 @@ static void pump_coalesce_observe(struct pump *p, struct pump_hold_obs *o)
 
     memset(o, 0, sizeof(*o));
     o->pending = pump_coalesce_pending(p);
+    o->pending_bytes = o->pending * co->rec_bytes;
     o->full = co->behind || o->pending >= PUMP_PASS_MAX;
     o->streams = co->streams;
     o->since_pass_us = p->now_us - co->pass_end_us;
@@ -108,11 +109,15 @@ static void pump_coalesce_observe(struct pump *p, struct pump_hold_obs *o)
     if (o->pending > 0 && co->hold_start_us == 0)
         co->hold_start_us = p->now_us;
     o->held_us = o->pending > 0 ? p->now_us - co->hold_start_us : 0;
+    o->came = o->pending > co->last_pending;
+    co->last_pending = o->pending;
     if (co->read_us == 0 && o->streams >= PUMP_HOLD_MIN_STREAMS &&
         o->since_pass_us < o->coalesce_us && !o->full && !o->stopping) {
         o->unread = pump_coalesce_unread(p);
-        if (o->unread == 0)
+        if (o->unread == 0) {
             co->read_us = o->since_pass_us ? o->since_pass_us : 1;
+            o->came = true;
+        }
     }
     o->read_us = co->read_us;
 }
@@ -126,16 +131,33 @@ static bool pump_coalesce_pass(struct pump *p)
     if (co->hold_start_us != p->now_us)
         co->n_holds++;
     co->hold_start_us = 0;
+    co->last_pending = 0;
     co->behind = pump_pass_run(p);
     co->pass_us += util_mono_us() - t0;
     if (p->pass.sends > 0) {
         co->n_passes++;
         co->streams = p->pass.streams;
+        if (p->pass.records > 0)
+            co->rec_bytes = p->pass.bytes / p->pass.records;
         co->read_us = 0;
         co->pass_end_us = p->now_us;  /* till written: see _flushed */
         co->written = false;
     }
     return co->behind;
+}
+
+/* Logs a decision with what it saw (debug; the rows of
+ * tests/unit/check_pump_hold.c's traces come from these lines). */
+static void pump_coalesce_trace(const struct pump_hold_obs *o,
+                                const struct pump_hold_dec *d)
+{
+    log_debug("hold %s: pending %" PRIu64 " (%" PRIu64 " bytes)%s, streams"
+              " %u, since pass %" PRIu64 " us, unread %" PRIu64 ", read %"
+              PRIu64 " us, held %" PRIu64 " us%s, wait %" PRIu64 " us",
+              pump_hold_why_name(d->why), o->pending, o->pending_bytes,
+              o->full ? " full" : "", o->streams, o->since_pass_us,
+              o->unread, o->read_us, o->held_us, o->came ? ", came" : "",
+              d->wait_us);
 }
 
 /* After a pass: the first look at the web server reading it (see
@@ -162,6 +184,8 @@ bool pump_coalesce_run(struct pump *p)
     pump_coalesce_observe(p, &o);
     d = pump_hold_decide(&o);
     co->n_why[d.why]++;
+    if (d.why != PUMP_HOLD_NOTHING && d.why != PUMP_HOLD_WATCHING)
+        pump_coalesce_trace(&o, &d);
     if (d.act == PUMP_HOLD_IDLE)
         return false;
     if (d.act == PUMP_HOLD_WAIT && pump_coalesce_timer(p, d.wait_us) == 0) {

@@ -46,14 +46,18 @@ static enum pump_hold_why pump_hold_rule(const struct pump_hold_obs *o)
     if (r == 0)
         return o->since_pass_us >= o->coalesce_us ? PUMP_HOLD_STALE :
                PUMP_HOLD_UNREAD;
-    if (o->since_pass_us < pump_hold_linger_end(r))
-        return PUMP_HOLD_LINGERING;
+    if (o->since_pass_us < pump_hold_linger_end(r)) {
+        if (o->pending_bytes >= PUMP_HOLD_READ_BYTES)
+            return PUMP_HOLD_ENOUGH;
+        return o->came ? PUMP_HOLD_LINGERING : PUMP_HOLD_QUIET;
+    }
     return o->held_us == 0 ? PUMP_HOLD_READ : PUMP_HOLD_GATHERED;
 }
 
 /* How long until the next look: while the pass is unread, a quarter of
  * the time since it (a short read is seen soon, a long one costs few
- * looks); while lingering, the rest of it; never past coalesce_us of
+ * looks); while lingering, a quarter of r; both within [POLL_MIN_US,
+ * POLL_MAX_US], never past the lingering's end nor coalesce_us of
  * holding. */
 static uint64_t pump_hold_wait(const struct pump_hold_obs *o,
                                enum pump_hold_why why)
@@ -61,7 +65,15 @@ static uint64_t pump_hold_wait(const struct pump_hold_obs *o,
     uint64_t w, left;
 
     if (why == PUMP_HOLD_LINGERING) {
-        w = pump_hold_linger_end(pump_hold_read_at(o)) - o->since_pass_us;
+        uint64_t r = pump_hold_read_at(o);
+
+        w = pump_hold_linger_end(r) - o->since_pass_us;
+        if (w > r / PUMP_HOLD_POLL_DIV)
+            w = r / PUMP_HOLD_POLL_DIV;
+        if (w > PUMP_HOLD_QUIET_US)
+            w = PUMP_HOLD_QUIET_US;
+        if (w < PUMP_HOLD_POLL_MIN_US)
+            w = PUMP_HOLD_POLL_MIN_US;
     } else {
         w = o->since_pass_us / PUMP_HOLD_POLL_DIV;
         if (w < PUMP_HOLD_POLL_MIN_US)
@@ -105,6 +117,8 @@ const char *pump_hold_why_name(enum pump_hold_why why)
         [PUMP_HOLD_LIMIT] = "limit",
         [PUMP_HOLD_STALE] = "stale",
         [PUMP_HOLD_UNREAD] = "unread",
+        [PUMP_HOLD_ENOUGH] = "enough",
+        [PUMP_HOLD_QUIET] = "quiet",
         [PUMP_HOLD_LINGERING] = "lingering",
         [PUMP_HOLD_READ] = "read",
         [PUMP_HOLD_GATHERED] = "gathered",

@@ -10,7 +10,13 @@
  * also relays the requests that bring new messages late: a publisher
  * waiting for its answer gets its next message in only then), so the
  * pump gathers until r after the read (2r after the pass); one that comes
- * later goes at once. A lone message, and every message while the web
+ * later goes at once; so does what gathered after the read once none
+ * came between two looks (r / 4 apart, at most PUMP_HOLD_QUIET_US: the
+ * publisher is not waiting for the web server), or once it fills
+ * one read of the web server (PUMP_HOLD_READ_BYTES: more in one pass
+ * costs the web server as many reads, so a longer hold would only grow a
+ * backlog behind a publisher that is answered while the web server
+ * idles). A lone message, and every message while the web
  * server keeps up, is thus never held; batches grow when and as much as
  * the load requires, and never wait past coalesce_us. A full pass
  * waiting, a pass to fewer than PUMP_HOLD_MIN_STREAMS streams (one slow
@@ -23,16 +29,24 @@
 #include <stdint.h>
 
 #define PUMP_HOLD_MIN_STREAMS 2     /* fewer written: unread is no load */
+#define PUMP_HOLD_READ_BYTES  2048  /* what the web server reads at once
+                                       (the snippet's fastcgi_buffer_size) */
 #ifndef PUMP_HOLD_LINGER_PCT
 #define PUMP_HOLD_LINGER_PCT  100   /* gather r x this / 100 after a read */
 #endif
 #define PUMP_HOLD_POLL_MIN_US 50    /* first looks at the sockets */
 #define PUMP_HOLD_POLL_MAX_US 1000  /* later looks, at most this apart */
-#define PUMP_HOLD_POLL_DIV    4     /* look again after since_pass / 4 */
+#ifndef PUMP_HOLD_QUIET_US
+#define PUMP_HOLD_QUIET_US    3000  /* lingering looks, at most this apart */
+#endif
+#define PUMP_HOLD_POLL_DIV    4     /* look again after since_pass / 4,
+                                       lingering after r / 4 */
 
 /* What the pump sees when it looks (each loop iteration). */
 struct pump_hold_obs {
     uint64_t pending;       /* records the pump has not read */
+    uint64_t pending_bytes; /* about their events' size (pending x the
+                               mean of the last pass) */
     bool full;              /* a full pass waits (the last one hit its
                                limit, or pending fills one) */
     unsigned streams;       /* streams the last pass wrote (0: none yet) */
@@ -44,6 +58,8 @@ struct pump_hold_obs {
                                0: not yet */
     uint64_t held_us;       /* since records were first seen pending; 0:
                                none were before this look */
+    bool came;              /* records came since the last look, or the
+                               read was first seen at this one */
     unsigned coalesce_us;   /* longest hold (stream.coalesce_us); 0: none */
     bool stopping;          /* SIGTERM: everything goes out now */
 };
@@ -64,6 +80,8 @@ enum pump_hold_why {
     PUMP_HOLD_LIMIT,        /* held coalesce_us already */
     PUMP_HOLD_STALE,        /* last pass unread for coalesce_us: no load */
     PUMP_HOLD_UNREAD,       /* the last pass is unread: gather */
+    PUMP_HOLD_ENOUGH,       /* ... but a web server read's worth: go */
+    PUMP_HOLD_QUIET,        /* ... but none came since the last look: go */
     PUMP_HOLD_LINGERING,    /* read r ago, less than r: gather */
     PUMP_HOLD_READ,         /* read r ago, r or more, not held: go */
     PUMP_HOLD_GATHERED,     /* the same after a hold: go */

@@ -68,6 +68,8 @@ struct pump_pass {
     uint32_t *used;                 /* slots in use, in first-event order */
     unsigned nused;
     unsigned sends;                 /* events queued to streams */
+    unsigned records;               /* records in the pass (subscribed) */
+    size_t bytes;                   /* their encoded bytes */
     unsigned streams;               /* streams the pass queued to */
 };
 
@@ -86,10 +88,12 @@ struct pump_coalesce {
     bool written;                   /* ... yes (pass_end_us is final) */
     uint64_t read_us;               /* ... and read this long after; 0 */
     uint64_t hold_start_us;         /* records first seen pending; 0 */
+    uint64_t last_pending;          /* records pending at the last look */
     bool waiting;                   /* the hold timer will wake the pump */
     struct stream *probe[PUMP_PROBES];  /* live streams written last */
     unsigned next_probe;            /* ring index */
     unsigned streams;               /* streams the last pass wrote */
+    size_t rec_bytes;               /* its mean event size */
     bool behind;                    /* the last pass hit its limit */
     uint64_t n_passes, n_holds;     /* for the exit log line */
     uint64_t n_why[PUMP_HOLD_NWHY]; /* decisions by pump_hold_why */

@@ -189,6 +189,8 @@ static void pump_pass_flush(struct pump *p)
         memset(pc, 0, sizeof(*pc));
     }
     pass->nused = 0;
+    pass->records += pass->n;
+    pass->bytes += pass->eused;
     pass->n = 0;
     pass->eused = 0;
 }
@@ -229,6 +231,8 @@ bool pump_pass_run(struct pump *p)
 
     pass->sends = 0;
     pass->streams = 0;
+    pass->records = 0;
+    pass->bytes = 0;
     for (n = 0; n < PUMP_PASS_MAX && pass->eused < PUMP_PASS_BYTES; n++) {
         uint64_t before = p->next_live;
         int rc = pump_read(p, &p->next_live, &rec);
