@@ -326,6 +326,48 @@ class Subscribe(harness.TestCase):
                 "Authorization": "Bearer " + mint(["*"], key=OTHER)})
             self.assertEqual(c.status, 200)
 
+    def cgi(self, st, query, **env):
+        """sseq-stream as a plain CGI on the hub's path; the process."""
+        e = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1",
+                 REQUEST_METHOD="GET", QUERY_STRING=query,
+                 DOCUMENT_URI=HUB, SSEQ_CONF=st.conf_path, **env)
+        return subprocess.Popen([harness.binary("sseq-stream")],
+                                stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, env=e)
+
+    def test_cgi(self):
+        with stack() as st:
+            q = urllib.parse.urlencode({"topic": "https://e/c/{id}"})
+            bad = self.cgi(st, q, HTTP_AUTHORIZATION="Bearer " + mint(
+                ["*"], key=OTHER))
+            out = bad.communicate(timeout=10)[0]
+            self.assertTrue(out.startswith(b"Status: 401"), out)
+            self.assertIn(b"WWW-Authenticate: Bearer", out)
+            tok = mint(["https://e/c/1"], exp=time.time() + 3)
+            p = self.cgi(st, q, HTTP_AUTHORIZATION="Bearer " + tok)
+            try:
+                head = b""
+                while b"retry:" not in head:
+                    head += os.read(p.stdout.fileno(), 4096)
+                self.assertTrue(head.startswith(b"Status: 200"))
+                publish(st, "https://e/c/2", "two", private=True)
+                publish(st, "https://e/c/1", "one", private=True,
+                        pub_id="urn:one")
+                body = head
+                while b"data: one" not in body:
+                    chunk = os.read(p.stdout.fileno(), 4096)
+                    self.assertTrue(chunk, "stdout ended early")
+                    body += chunk
+                self.assertIn(b"id: urn:one\ndata: one\n\n", body)
+                self.assertNotIn(b"data: two", body)
+                self.assertEqual(p.wait(10), 0,
+                                 "the CGI ends when the token expires")
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdout.close()
+
 
 if __name__ == "__main__":
     harness.main()
