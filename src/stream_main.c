@@ -1,10 +1,11 @@
 /* stream_main.c -- sseq-stream: the FastCGI responder for
  * GET /events?channel=NAME and the Mercure hub's
- * GET /.well-known/mercure?topic=SELECTOR. The master (fcgi_master.c) holds the socket
- * and runs the workers; in each worker the runtime (fcgi_server.c) reads
- * requests in one thread and calls stream_on_request, which answers
- * errors and HEAD itself and hands every stream's connection to the pump
- * (pump.c), which owns it from then on and runs in the main thread.
+ * GET /.well-known/mercure?topic=SELECTOR. The master (fcgi_master.c)
+ * holds the socket and runs the workers; in each worker the runtime
+ * (fcgi_server.c) reads requests in one thread and calls
+ * stream_on_request, which answers errors and HEAD itself and hands
+ * every stream's connection to the pump (pump.c), which owns it from
+ * then on and runs in the main thread.
  * Without a FastCGI socket it serves one plain CGI request (stream_cgi.c).
  *
  * Signals in a worker: SIGTERM/SIGINT/SIGHUP are blocked in every thread
