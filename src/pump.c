@@ -10,7 +10,9 @@
  *
  * A stream whose queue would pass client_buffer is first written to (a
  * batch must not drop a client that keeps up), then dropped if it still
- * would (the browser reconnects and resumes by id); nobody waits for it. */
+ * would (the browser reconnects and resumes by id); nobody waits for it.
+ * A stream whose token has an exp is on the expiring list and is ended
+ * (END_REQUEST) at the first timer tick at or after exp. */
 #include "ac_config.h"
 
 #include <errno.h>
@@ -24,6 +26,8 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+
+#include <time.h>
 
 #include "log.h"
 #include "pump_int.h"
@@ -63,6 +67,27 @@ static void pump_touch(struct pump *p, struct stream *s)
     p->touched = s;
 }
 
+/* Puts s on the expiring list (its end_us is set). */
+static void pump_expiry_add(struct pump *p, struct stream *s)
+{
+    s->xprev = NULL;
+    s->xnext = p->expiring;
+    if (p->expiring != NULL)
+        p->expiring->xprev = s;
+    p->expiring = s;
+}
+
+/* Takes s off the expiring list (if it is on it). */
+static void pump_expiry_unlink(struct pump *p, struct stream *s)
+{
+    if (s->end_us == 0)
+        return;
+    if (s->xprev) s->xprev->xnext = s->xnext; else p->expiring = s->xnext;
+    if (s->xnext) s->xnext->xprev = s->xprev;
+    s->xprev = s->xnext = NULL;
+    s->end_us = 0;
+}
+
 /* Closes s at once (no END_REQUEST): client gone, too slow, or done. */
 void pump_kill(struct pump *p, struct stream *s)
 {
@@ -71,10 +96,12 @@ void pump_kill(struct pump *p, struct stream *s)
     if (s->state == PUMP_DEAD)
         return;
     pump_coalesce_forget(p, s);
+    pump_expiry_unlink(p, s);
     for (i = 0; i < s->nsubs; i++) {
         stream_chan_unlink(&s->subs[i]);
         if (s->subs[i].chan)
-            stream_chan_unref(&p->chans, s->subs[i].chan);
+            stream_chan_unref(&p->maps[s->subs[i].chan->tag],
+                              s->subs[i].chan);
         s->subs[i].chan = NULL;
     }
     if (s->state == PUMP_REPLAY)
@@ -97,6 +124,7 @@ static void pump_end(struct pump *p, struct stream *s)
 
     if (s->state == PUMP_DEAD || s->state == PUMP_ENDING)
         return;
+    pump_expiry_unlink(p, s);
     for (i = 0; i < s->nsubs; i++)
         stream_chan_unlink(&s->subs[i]);
     if (s->state == PUMP_REPLAY)
@@ -239,6 +267,7 @@ static void pump_bury(struct pump *p)
 
     while ((s = p->grave) != NULL) {
         p->grave = s->gnext;
+        jwt_claims_free(&s->claims);
         free(s);
     }
 }
@@ -289,18 +318,67 @@ static void pump_stream_event(struct pump *p, struct stream *s, uint32_t ev)
         pump_write(p, s);
 }
 
+/* The map a selector of request r goes to. */
+static enum pump_map pump_map_of(const struct stream_req *r, unsigned i)
+{
+    if (!r->hub)
+        return PUMP_MAP_EVENTS;
+    return r->kind[i] == STREAM_REQ_PATTERN ? PUMP_MAP_PATTERN
+                                            : PUMP_MAP_HUB;
+}
+
+/* Links s's subscriptions to the channels of c's request; false on
+ * ENOMEM (the ones made are undone by pump_kill). */
+static bool pump_open_subs(struct pump *p, struct stream *s,
+                           const struct pump_conn *c)
+{
+    unsigned i;
+
+    for (i = 0; i < s->nsubs; i++) {
+        enum pump_map m = pump_map_of(&c->req, i);
+        struct stream_chan *ch;
+
+        s->subs[i].owner = s;
+        ch = stream_chan_ref(&p->maps[m], c->req.names + c->req.off[i],
+                             c->req.len[i]);
+        if (ch == NULL)
+            return false;
+        ch->tag = (uint8_t)m;
+        s->subs[i].chan = ch;
+    }
+    return true;
+}
+
+/* Takes the token's claims of c into s, and its exp: s ends then. */
+static void pump_open_auth(struct pump *p, struct stream *s,
+                           struct pump_conn *c)
+{
+    time_t now = time(NULL);
+
+    s->authed = c->auth.token;
+    s->claims = c->auth.claims;
+    memset(&c->auth.claims, 0, sizeof(c->auth.claims));
+    if (!s->authed || !s->claims.has_exp)
+        return;
+    s->end_us = p->now_us + (s->claims.exp > now ?
+                (uint64_t)(s->claims.exp - now) * 1000000 : 0) + 1;
+    pump_expiry_add(p, s);
+}
+
 /* Builds the pump's stream for a submitted connection and queues its
  * head (and gap event). Closes the connection on failure. */
 static void pump_open(struct pump *p, struct pump_conn *c)
 {
-    unsigned n = c->req.n_channels, i;
+    unsigned n = c->req.n_channels;
     struct stream *s = calloc(1, sizeof(*s) + n * sizeof(s->subs[0]));
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+    bool ok;
 
     if (s == NULL)
         goto fail_close;
     s->fd = c->fd;
     s->nsubs = n;
+    s->hub = c->req.hub;
     stream_out_init(&s->out, c->request_id, false);
     fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
     ev.data.ptr = s;
@@ -308,19 +386,13 @@ static void pump_open(struct pump *p, struct pump_conn *c)
         log_error("epoll_ctl ADD fd %d: %s", s->fd, strerror(errno));
         goto fail_free;
     }
-    for (i = 0; i < n; i++) {
-        s->subs[i].owner = s;
-        s->subs[i].chan = stream_chan_ref(&p->chans,
-                                          c->req.names + c->req.off[i],
-                                          c->req.len[i]);
-        if (s->subs[i].chan == NULL)
-            break;
-    }
+    ok = pump_open_subs(p, s, c);
     pump_replay_add(p, s);
     pump_all_append(p, s);
+    pump_open_auth(p, s, c);
     p->c.streams_total++;
     p->c_dirty = true;
-    if (i < n) {
+    if (!ok) {
         pump_kill(p, s);
         return;
     }
@@ -358,6 +430,7 @@ static void pump_take(struct pump *p)
         rev = c->next;
         pump_open(p, c);
         stream_out_buf_put(c->head);
+        jwt_claims_free(&c->auth.claims);
         free(c);
     }
 }
@@ -403,6 +476,20 @@ static void pump_heartbeats(struct pump *p)
             continue;
         }
         pump_touch(p, s);
+    }
+}
+
+/* Ends the streams whose token expired. */
+static void pump_expire(struct pump *p)
+{
+    struct stream *s, *ns;
+
+    for (s = p->expiring; s != NULL; s = ns) {
+        ns = s->xnext;
+        if (p->now_us >= s->end_us) {
+            log_info("stream fd %d: token expired, stream ended", s->fd);
+            pump_end(p, s);
+        }
     }
 }
 
@@ -483,6 +570,7 @@ static void pump_event(struct pump *p, const struct pump_hooks *h,
         while (read(p->tfd, &v, sizeof(v)) == sizeof(v))
             ;
         pump_heartbeats(p);
+        pump_expire(p);
         p->c_dirty = true;
     } else {
         pump_stream_event(p, ev->data.ptr, ev->events);
@@ -570,7 +658,7 @@ static int pump_open_fds(struct pump *p)
 int pump_create(const struct pump_settings *set, struct pump **out)
 {
     struct pump *p = calloc(1, sizeof(*p));
-    int rc;
+    int rc, i;
 
     if (p == NULL)
         return -ENOMEM;
@@ -579,8 +667,12 @@ int pump_create(const struct pump_settings *set, struct pump **out)
     p->set = *set;
     pthread_mutex_init(&p->mu, NULL);
     rc = pump_pass_init(&p->pass);
+    for (i = 0; rc == 0 && i < PUMP_NMAPS; i++)
+        rc = stream_chan_map_init(&p->maps[i]);
     if (rc == 0)
-        rc = stream_chan_map_init(&p->chans);
+        rc = topic_selector_cache_init(&p->cache, PUMP_CACHE_ENTRIES,
+                                       STREAM_REQ_NAMES_MAX +
+                                       QUEUE_TOPIC_MAX);
     if (rc < 0)
         goto fail;
     rc = pump_open_fds(p);
@@ -639,6 +731,7 @@ void pump_destroy(struct pump *p)
 {
     struct pump_conn *c;
     struct stream *s;
+    int i;
 
     if (p == NULL)
         return;
@@ -651,13 +744,17 @@ void pump_destroy(struct pump *p)
         p->submitted = c->next;
         close(c->fd);
         stream_out_buf_put(c->head);
+        jwt_claims_free(&c->auth.claims);
         free(c);
     }
     if (p->q != NULL && p->slot >= 0) {
         pump_publish_counters(p);
         queue_proc_release(p->q, p->slot);
     }
-    stream_chan_map_free(&p->chans);
+    for (i = 0; i < PUMP_NMAPS; i++)
+        if (p->maps[i].b != NULL)
+            stream_chan_map_free(&p->maps[i]);
+    topic_selector_cache_free(&p->cache);
     free(p->rbuf);
     pump_pass_free(&p->pass);
     if (p->epfd >= 0) close(p->epfd);

@@ -2,8 +2,9 @@
  * every open stream's FastCGI connection after libfcgi has parsed the
  * request. epoll, non-blocking writes of STDOUT records, END_REQUEST when
  * a stream ends; a tail thread futex-waits on the queue and wakes it
- * through an eventfd. Each queue record is read once and encoded once,
- * then queued (shared, refcounted) to the live subscribers of its channel.
+ * through an eventfd. Each queue record is read once and encoded once an
+ * endpoint, then queued (shared, refcounted) to the live subscribers of
+ * its topics, once a subscriber (stream_match.h is the policy).
  * New records go out at once while the web server keeps up, and are
  * gathered while it has not read the previous pass (pump_hold.h).
  *
@@ -23,6 +24,7 @@
 
 #include "queue.h"
 #include "stream_feed.h"
+#include "stream_auth.h"
 #include "stream_out.h"
 #include "stream_req.h"
 
@@ -45,6 +47,7 @@ struct pump_conn {
     unsigned request_id;
     struct stream_buf *head;    /* CGI head + "retry:" (one reference) */
     struct stream_feed_plan plan;
+    struct stream_auth auth;    /* its claims move to the stream */
     struct stream_req req;
 };
 

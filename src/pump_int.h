@@ -3,7 +3,9 @@
  *   pump.c           the loop and the stream lifecycle (open, send,
  *                    write, end, kill), signals, heartbeats, counters;
  *   pump_pass.c      the fan-out pass: new records read once, encoded
- *                    once, queued to the subscribers of their channel;
+ *                    once an endpoint, queued to the subscribers of
+ *                    their topics (exact maps) and of the pattern
+ *                    selectors matching them (each evaluated once);
  *   pump_replay.c    a new stream's replay up to the live cursor;
  *   pump_tail.c      the tail thread that wakes a sleeping pump;
  *   pump_coalesce.c  when the pass runs: observes the web server's
@@ -19,12 +21,20 @@
 #include "pump_hold.h"
 #include "sse.h"
 #include "stream_chan.h"
+#include "topic_selector.h"
 
 #define PUMP_PASS_MAX     1024      /* records fanned out per pass */
 #define PUMP_PASS_BYTES   (256 * 1024)  /* encoded bytes per pass (about) */
 #define PUMP_PROBES       4         /* streams written last, watched */
 
+#define PUMP_CACHE_ENTRIES 4096    /* (selector, topic) results kept */
+
 enum pump_state { PUMP_REPLAY, PUMP_LIVE, PUMP_ENDING, PUMP_DEAD };
+
+/* The pump's subscription maps (stream_chan tag): /events channels, hub
+ * exact topics, hub pattern selectors ("*", templates). */
+enum pump_map { PUMP_MAP_EVENTS, PUMP_MAP_HUB, PUMP_MAP_PATTERN,
+                PUMP_NMAPS };
 
 struct stream {
     struct stream *prev, *next;     /* all streams, oldest output first */
@@ -39,34 +49,49 @@ struct stream {
     int fd;
     uint8_t state;                  /* enum pump_state */
     bool touched, epout;
+    bool hub;                       /* hub stream: publisher ids */
+    bool authed;                    /* claims hold a valid token's */
+    uint64_t sent_id;               /* last record queued live (once) */
+    uint64_t end_us;                /* token exp (monotonic); 0: none */
+    struct stream *xprev, *xnext;   /* streams with end_us */
+    struct jwt_claims claims;
     uint32_t nsubs;
     struct stream_sub subs[];
 };
 
-/* One record of the pass being fanned out. */
+/* One (record, channel or selector) of the pass being fanned out. */
 struct pump_ev {
     struct stream_chan *chan;
     uint64_t id;
     uint32_t slot;                  /* its channel's pump_pass_chan */
     uint32_t off, len;              /* in the scratch, then in the buf */
+    uint32_t priv;                  /* private: its pump_pass_priv + 1 */
 };
 
-/* A channel with events in the pass, found by its address. */
+/* The topics of a private record of the pass (in the scratch). */
+struct pump_pass_priv {
+    uint32_t off;                   /* channel, then the alternates */
+    uint32_t channel_len, alt_len, n_alt;
+};
+
+/* A channel with events in the pass (stream_chan.pass_slot = index+1). */
 struct pump_pass_chan {
-    struct stream_chan *chan;       /* NULL: free slot */
+    struct stream_chan *chan;
     struct stream_buf *buf;         /* the pass's events of chan */
     uint32_t fill;                  /* bytes of them (size, then fill) */
+    uint64_t last_id;               /* record last added (once a record) */
 };
 
-/* The pass being fanned out (pump_pass.c). */
+/* The pass being fanned out (pump_pass.c). Arrays grow as needed. */
 struct pump_pass {
-    struct pump_ev *ev;             /* PUMP_PASS_MAX entries */
-    unsigned n;
+    struct pump_ev *ev;
+    unsigned n, ev_cap;
     char *ebuf;                     /* scratch: the pass's events */
     size_t ecap, eused;
-    struct pump_pass_chan *slots;   /* 2 x PUMP_PASS_MAX, open addressing */
-    uint32_t *used;                 /* slots in use, in first-event order */
-    unsigned nused;
+    struct pump_pass_chan *slots;   /* channels with events, in order */
+    unsigned nused, slots_cap;
+    struct pump_pass_priv *priv;
+    unsigned npriv, priv_cap;
     unsigned sends;                 /* events queued to streams */
     unsigned records;               /* records in the pass (subscribed) */
     size_t bytes;                   /* their encoded bytes */
@@ -113,7 +138,9 @@ struct pump {
     /* pump thread only */
     struct queue *q;
     int slot;
-    struct stream_chan_map chans;
+    struct stream_chan_map maps[PUMP_NMAPS];    /* enum pump_map */
+    struct topic_selector_cache cache;          /* pattern results */
+    struct stream *expiring;        /* streams with end_us */
     struct stream *all_head, *all_tail;
     struct stream *replaying, *touched, *grave;
     uint64_t next_live;
@@ -144,8 +171,6 @@ int pump_read(struct pump *p, uint64_t *cursor, struct queue_record *rec);
 int pump_pass_init(struct pump_pass *pass);
 void pump_pass_free(struct pump_pass *pass);
 bool pump_pass_run(struct pump *p);
-void pump_pass_event_of(const struct queue_record *rec,
-                        struct sse_event *ev);
 
 /* pump_replay.c */
 void pump_replay_add(struct pump *p, struct stream *s);

@@ -1,17 +1,23 @@
 /* pump_pass.c -- the pump's fan-out pass (see pump_int.h for the parts).
  *
  * One pass: the new records (at most PUMP_PASS_MAX, about PUMP_PASS_BYTES
- * of events) are read, those with subscribers here encoded once each
- * into a scratch buffer, then copied into one shared stream_buf per
- * channel, back to back in id order. Each record is then queued, in id
- * order, to the subscribers of its channel; consecutive events of one
- * channel extend the subscriber's last segment, so a subscriber gets a
- * whole pass as one STDOUT record and one iovec. A stream pins only
- * buffers of its own channels.
- *
- * The pass finds a channel's buffer by the channel's address in a small
- * open-addressing table (2 x PUMP_PASS_MAX slots, at most half full), so
- * struct stream_chan carries nothing of the pump.
+ * of events) are read; each is routed to the channels (stream_chan) that
+ * want it:
+ *   - for each of its topics (canonical, alternates), the /events channel
+ *     and the hub exact topic of that name (hash lookups);
+ *   - every hub pattern selector ("*", a template) with subscribers,
+ *     matched against its topics through the pump's (selector, topic)
+ *     cache: one evaluation per distinct selector and topic, whatever the
+ *     number of subscribers sharing the selector.
+ * A routed record is encoded once per endpoint into a scratch buffer
+ * (stream_feed_event: publisher ids on the hub), then copied into one
+ * shared stream_buf per channel, back to back in id order. Each (record,
+ * channel) is then queued, in id order, to the channel's subscribers;
+ * a stream reached through several channels gets the record once (its
+ * sent_id), and a private record only if stream_match_allowed says so.
+ * Consecutive events of one channel extend the subscriber's last
+ * segment, so a subscriber gets a whole pass as one STDOUT record and one
+ * iovec. A stream pins only buffers of its own channels.
  *
  * A record the queue cannot read (queue_read -EIO: a bad record) is
  * logged once and skipped, counted in pump_skipped(); the pump's own
@@ -25,17 +31,11 @@
 
 #include "log.h"
 #include "pump_int.h"
-#include "sse.h"
-
-#define PUMP_PASS_SLOTS (2 * PUMP_PASS_MAX)     /* a power of 2 */
+#include "stream_match.h"
 
 int pump_pass_init(struct pump_pass *pass)
 {
-    pass->ev = calloc(PUMP_PASS_MAX, sizeof(*pass->ev));
-    pass->slots = calloc(PUMP_PASS_SLOTS, sizeof(*pass->slots));
-    pass->used = calloc(PUMP_PASS_MAX, sizeof(*pass->used));
-    if (pass->ev == NULL || pass->slots == NULL || pass->used == NULL)
-        return -ENOMEM;
+    memset(pass, 0, sizeof(*pass));
     return 0;
 }
 
@@ -43,36 +43,26 @@ void pump_pass_free(struct pump_pass *pass)
 {
     free(pass->ev);
     free(pass->slots);
-    free(pass->used);
+    free(pass->priv);
     free(pass->ebuf);
     memset(pass, 0, sizeof(*pass));
 }
 
-/* The SSE event of rec. */
-void pump_pass_event_of(const struct queue_record *rec, struct sse_event *ev)
+/* Makes room for one more element of size sz in *arr (n used, *cap).
+ * 0 or -ENOMEM. */
+static int pump_pass_room(void **arr, unsigned n, unsigned *cap, size_t sz)
 {
-    memset(ev, 0, sizeof(*ev));
-    ev->id = rec->id;
-    ev->event = rec->event;
-    ev->event_len = rec->event_len;
-    ev->data = rec->data;
-    ev->data_len = rec->data_len;
-}
+    unsigned nc = *cap ? *cap * 2 : 256;
+    void *na;
 
-/* The slot of channel c in the pass, taken (with a reference on c, so a
- * dropped stream cannot free it) on c's first event. */
-static uint32_t pump_pass_slot(struct pump_pass *pass, struct stream_chan *c)
-{
-    uint32_t i = (uint32_t)(((uintptr_t)c >> 4) * 2654435761u);
-
-    for (i &= PUMP_PASS_SLOTS - 1; pass->slots[i].chan != NULL;
-         i = (i + 1) & (PUMP_PASS_SLOTS - 1))
-        if (pass->slots[i].chan == c)
-            return i;
-    pass->slots[i].chan = c;
-    c->refs++;
-    pass->used[pass->nused++] = i;
-    return i;
+    if (n < *cap)
+        return 0;
+    na = realloc(*arr, (size_t)nc * sz);
+    if (na == NULL)
+        return -ENOMEM;
+    *arr = na;
+    *cap = nc;
+    return 0;
 }
 
 /* Makes room for len more bytes in the pass scratch. 0 or -ENOMEM. */
@@ -93,34 +83,134 @@ static int pump_pass_scratch(struct pump_pass *pass, size_t len)
     return 0;
 }
 
-/* Adds rec to the pass if its channel has live subscribers here,
- * encoded into the scratch (logged and skipped on ENOMEM). */
-static void pump_pass_collect(struct pump *p, const struct queue_record *rec)
+/* The slot of channel c in the pass, taken (with a reference on c, so a
+ * dropped stream cannot free it) on c's first event; -ENOMEM. */
+static long pump_pass_slot(struct pump_pass *pass, struct stream_chan *c)
 {
-    struct pump_pass *pass = &p->pass;
-    struct stream_chan *c = stream_chan_find(&p->chans, rec->channel,
-                                             rec->channel_len);
-    struct sse_event ev;
-    struct pump_ev *e;
+    struct pump_pass_chan *pc;
+
+    if (c->pass_slot != 0)
+        return (long)c->pass_slot - 1;
+    if (pump_pass_room((void **)&pass->slots, pass->nused,
+                       &pass->slots_cap, sizeof(*pass->slots)) < 0)
+        return -ENOMEM;
+    pc = &pass->slots[pass->nused];
+    memset(pc, 0, sizeof(*pc));
+    pc->chan = c;
+    c->refs++;
+    c->pass_slot = ++pass->nused;
+    return (long)pass->nused - 1;
+}
+
+/* What one record of the pass has in the scratch so far. */
+struct pump_pass_rec {
+    const struct queue_record *rec;
+    int64_t off[2];                 /* its encoding a flavor, -1 none */
+    uint32_t len[2];                /* [0] /events, [1] hub */
+    uint32_t priv;                  /* pump_pass_priv + 1, 0 none */
+};
+
+/* Encodes the record in flavor hub into the scratch (once). 0 or
+ * -ENOMEM. */
+static int pump_pass_encode(struct pump_pass *pass, struct pump_pass_rec *pr,
+                            bool hub)
+{
     size_t len;
 
-    if (c == NULL || c->nsubs == 0)
+    if (pr->off[hub] >= 0)
+        return 0;
+    len = stream_feed_event_size(pr->rec, hub);
+    if (pump_pass_scratch(pass, len) < 0)
+        return -ENOMEM;
+    stream_feed_event(pass->ebuf + pass->eused, pr->rec, hub);
+    pr->off[hub] = (int64_t)pass->eused;
+    pr->len[hub] = (uint32_t)len;
+    pass->eused += len;
+    return 0;
+}
+
+/* Keeps the topics of a private record in the scratch, for the claims
+ * checks of the fan-out. 0 or -ENOMEM. */
+static int pump_pass_keep_topics(struct pump_pass *pass,
+                                 struct pump_pass_rec *pr)
+{
+    const struct queue_record *rec = pr->rec;
+    struct pump_pass_priv *pv;
+
+    if (pr->priv != 0 || !(rec->flags & QUEUE_MSG_PRIVATE))
+        return 0;
+    if (pump_pass_room((void **)&pass->priv, pass->npriv, &pass->priv_cap,
+                       sizeof(*pass->priv)) < 0 ||
+        pump_pass_scratch(pass, rec->channel_len + rec->alt_len) < 0)
+        return -ENOMEM;
+    pv = &pass->priv[pass->npriv];
+    pv->off = (uint32_t)pass->eused;
+    pv->channel_len = (uint32_t)rec->channel_len;
+    pv->alt_len = (uint32_t)rec->alt_len;
+    pv->n_alt = (uint32_t)rec->n_alt;
+    memcpy(pass->ebuf + pass->eused, rec->channel, rec->channel_len);
+    if (rec->alt_len > 0)
+        memcpy(pass->ebuf + pass->eused + rec->channel_len, rec->alt,
+               rec->alt_len);
+    pass->eused += rec->channel_len + rec->alt_len;
+    pr->priv = ++pass->npriv;
+    return 0;
+}
+
+/* Routes the record to channel c (its flavor from c's map), once. */
+static void pump_pass_route(struct pump *p, struct pump_pass_rec *pr,
+                            struct stream_chan *c)
+{
+    struct pump_pass *pass = &p->pass;
+    bool hub = c->tag != PUMP_MAP_EVENTS;
+    struct pump_ev *e;
+    long slot;
+
+    if (c->nsubs == 0)
         return;
-    pump_pass_event_of(rec, &ev);
-    len = sse_event_size(&ev);
-    if (pump_pass_scratch(pass, len) < 0) {
-        log_error("out of memory encoding event %" PRIu64, rec->id);
+    slot = pump_pass_slot(pass, c);
+    if (slot >= 0 && pass->slots[slot].last_id == pr->rec->id)
+        return;                     /* an alternate naming it again */
+    if (slot < 0 || pump_pass_encode(pass, pr, hub) < 0 ||
+        pump_pass_keep_topics(pass, pr) < 0 ||
+        pump_pass_room((void **)&pass->ev, pass->n, &pass->ev_cap,
+                       sizeof(*pass->ev)) < 0) {
+        log_error("out of memory routing event %" PRIu64 " to %s",
+                  pr->rec->id, c->name);
         return;
     }
-    sse_encode_event(pass->ebuf + pass->eused, &ev);
     e = &pass->ev[pass->n++];
     e->chan = c;
-    e->id = rec->id;
-    e->slot = pump_pass_slot(pass, c);
-    e->off = (uint32_t)pass->eused;
-    e->len = (uint32_t)len;
-    pass->eused += len;
-    pass->slots[e->slot].fill += (uint32_t)len;
+    e->id = pr->rec->id;
+    e->slot = (uint32_t)slot;
+    e->off = (uint32_t)pr->off[hub];
+    e->len = pr->len[hub];
+    e->priv = pr->priv;
+    pass->slots[slot].fill += e->len;
+    pass->slots[slot].last_id = e->id;
+}
+
+/* Adds rec to the pass for every channel and selector that wants it. */
+static void pump_pass_collect(struct pump *p, const struct queue_record *rec)
+{
+    struct pump_pass_rec pr = { rec, { -1, -1 }, { 0, 0 }, 0 };
+    struct stream_chan *c;
+    const char *t;
+    size_t pos = 0, tlen;
+
+    while (queue_record_next_topic(rec, &pos, &t, &tlen)) {
+        c = stream_chan_find(&p->maps[PUMP_MAP_EVENTS], t, tlen);
+        if (c != NULL)
+            pump_pass_route(p, &pr, c);
+        c = stream_chan_find(&p->maps[PUMP_MAP_HUB], t, tlen);
+        if (c != NULL)
+            pump_pass_route(p, &pr, c);
+    }
+    for (c = p->maps[PUMP_MAP_PATTERN].all; c != NULL; c = c->anext)
+        if (c->nsubs > 0 &&
+            stream_match_any_topic(c->name, c->len, STREAM_REQ_PATTERN, rec,
+                                   &p->cache))
+            pump_pass_route(p, &pr, c);
 }
 
 /* Gives every channel of the pass its buffer and copies its events into
@@ -130,7 +220,7 @@ static void pump_pass_buffers(struct pump_pass *pass)
     unsigned i;
 
     for (i = 0; i < pass->nused; i++) {
-        struct pump_pass_chan *pc = &pass->slots[pass->used[i]];
+        struct pump_pass_chan *pc = &pass->slots[i];
 
         pc->buf = stream_out_buf_new(pc->fill);
         if (pc->buf == NULL)
@@ -150,7 +240,25 @@ static void pump_pass_buffers(struct pump_pass *pass)
     }
 }
 
-/* Queues event e to the live subscribers of its channel. */
+/* Whether stream s may receive the private record of pass entry priv. */
+static bool pump_pass_allowed(struct pump *p, const struct stream *s,
+                              uint32_t priv)
+{
+    const struct pump_pass_priv *pv = &p->pass.priv[priv - 1];
+    struct queue_record view = { .flags = QUEUE_MSG_PRIVATE };
+
+    if (!s->authed)
+        return false;
+    view.channel = p->pass.ebuf + pv->off;
+    view.channel_len = pv->channel_len;
+    view.alt = view.channel + pv->channel_len;
+    view.alt_len = pv->alt_len;
+    view.n_alt = pv->n_alt;
+    return stream_match_allowed(&s->claims, &view, &p->cache);
+}
+
+/* Queues event e to the live subscribers of its channel that have not
+ * had its record yet and may see it. */
 static void pump_pass_fanout(struct pump *p, const struct pump_ev *e)
 {
     struct stream_buf *b = p->pass.slots[e->slot].buf;
@@ -162,11 +270,14 @@ static void pump_pass_fanout(struct pump *p, const struct pump_ev *e)
         struct stream *s = sub->owner;
 
         nsub = sub->next;
-        if (e->id >= s->min_id) {
-            p->pass.streams += !s->touched;
-            pump_send(p, s, b, e->off, e->len, 1);
-            p->pass.sends++;
-        }
+        if (e->id < s->min_id || s->sent_id == e->id)
+            continue;
+        if (e->priv != 0 && !pump_pass_allowed(p, s, e->priv))
+            continue;
+        s->sent_id = e->id;
+        p->pass.streams += !s->touched;
+        pump_send(p, s, b, e->off, e->len, 1);
+        p->pass.sends++;
     }
 }
 
@@ -176,23 +287,27 @@ static void pump_pass_flush(struct pump *p)
     struct pump_pass *pass = &p->pass;
     unsigned i;
 
-    if (pass->n == 0)
+    if (pass->n == 0 && pass->nused == 0) {
+        pass->eused = 0;
+        pass->npriv = 0;
         return;
+    }
     pump_pass_buffers(pass);
     for (i = 0; i < pass->n; i++)
         pump_pass_fanout(p, &pass->ev[i]);
     for (i = 0; i < pass->nused; i++) {
-        struct pump_pass_chan *pc = &pass->slots[pass->used[i]];
+        struct pump_pass_chan *pc = &pass->slots[i];
 
         stream_out_buf_put(pc->buf);
-        stream_chan_unref(&p->chans, pc->chan);
-        memset(pc, 0, sizeof(*pc));
+        pc->chan->pass_slot = 0;
+        stream_chan_unref(&p->maps[pc->chan->tag], pc->chan);
     }
     pass->nused = 0;
     pass->records += pass->n;
     pass->bytes += pass->eused;
     pass->n = 0;
     pass->eused = 0;
+    pass->npriv = 0;
 }
 
 /* Tells every live stream that records were lost (the pump fell behind

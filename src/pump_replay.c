@@ -1,5 +1,6 @@
-/* pump_replay.c -- a new stream's replay (Last-Event-ID, backlog=N):
- * records [start, next_live) of its channels, read and encoded for it
+/* pump_replay.c -- a new stream's replay (Last-Event-ID, backlog=N,
+ * lastEventID=, earliest): records [start, next_live) it receives
+ * (stream_match.h), read and encoded for it
  * alone, PUMP_REPLAY_STEP records a turn and only while its output stays
  * under PUMP_REPLAY_HIGH; then it joins its channels' subscriber lists
  * and gets every later record from the fan-out pass exactly once (only
@@ -11,7 +12,7 @@
 #include <string.h>
 
 #include "pump_int.h"
-#include "sse.h"
+#include "stream_match.h"
 
 #define PUMP_REPLAY_STEP  256       /* records one stream replays a turn */
 #define PUMP_REPLAY_HIGH  (64 * 1024)   /* replay pauses above this queue */
@@ -35,29 +36,36 @@ void pump_replay_unlink(struct pump *p, struct stream *s)
     s->rprev = s->rnext = NULL;
 }
 
-/* Encodes rec as one SSE event in a new buffer; NULL on ENOMEM. */
-static struct stream_buf *pump_replay_encode(const struct queue_record *rec)
+/* Encodes rec as one SSE event of s's endpoint in a new buffer; NULL on
+ * ENOMEM. */
+static struct stream_buf *pump_replay_encode(const struct stream *s,
+                                             const struct queue_record *rec)
 {
-    struct sse_event ev;
     struct stream_buf *b;
 
-    pump_pass_event_of(rec, &ev);
-    b = stream_out_buf_new(sse_event_size(&ev));
+    b = stream_out_buf_new(stream_feed_event_size(rec, s->hub));
     if (b != NULL)
-        sse_encode_event(b->data, &ev);
+        stream_feed_event(b->data, rec, s->hub);
     return b;
 }
 
-/* Whether s subscribes to channel ch[0..len). */
-static bool pump_replay_wants(const struct stream *s, const char *ch,
-                              size_t len)
+/* Whether s receives rec (stream_match.h: one of its selectors matches
+ * one of rec's topics, and rec is public or its claims allow it). */
+static bool pump_replay_wants(struct pump *p, const struct stream *s,
+                              const struct queue_record *rec)
 {
     uint32_t i;
 
-    for (i = 0; i < s->nsubs; i++)
-        if (s->subs[i].chan->len == len &&
-            memcmp(s->subs[i].chan->name, ch, len) == 0)
-            return true;
+    for (i = 0; i < s->nsubs; i++) {
+        const struct stream_chan *c = s->subs[i].chan;
+
+        if (stream_match_any_topic(c->name, c->len,
+                                   c->tag == PUMP_MAP_PATTERN ?
+                                   STREAM_REQ_PATTERN : STREAM_REQ_EXACT,
+                                   rec, &p->cache))
+            return stream_match_allowed(s->authed ? &s->claims : NULL,
+                                        rec, &p->cache);
+    }
     return false;
 }
 
@@ -78,10 +86,9 @@ static bool pump_replay_send(struct pump *p, struct stream *s,
 {
     struct stream_buf *b;
 
-    if (rec->id < s->min_id ||
-        !pump_replay_wants(s, rec->channel, rec->channel_len))
+    if (rec->id < s->min_id || !pump_replay_wants(p, s, rec))
         return true;
-    b = pump_replay_encode(rec);
+    b = pump_replay_encode(s, rec);
     if (b == NULL) {
         pump_kill(p, s);
         return false;

@@ -1,7 +1,9 @@
 /* stream_cgi.c -- the plain CGI mode of sseq-stream: the same request
  * rules and start plan as the pump, then a blocking loop of queue_read /
  * queue_wait writing SSE to stdout. One client per process, so blocking
- * writes are fine; SIGTERM interrupts the futex wait. */
+ * writes are fine; SIGTERM interrupts the futex wait. The same token
+ * rules (stream_auth.h) and matching (stream_match.h) as the pump; a
+ * token's exp ends the stream (checked at least once a second). */
 #include "ac_config.h"
 
 #include "stream_cgi.h"
@@ -14,10 +16,22 @@
 
 #include "log.h"
 #include "queue.h"
+#include <time.h>
+
 #include "sse.h"
+#include "stream_auth.h"
 #include "stream_feed.h"
+#include "stream_match.h"
 #include "stream_req.h"
 #include "util.h"
+
+/* What the loop needs besides the queue. */
+struct stream_cgi {
+    const struct stream_req *r;
+    const struct jwt_claims *claims;    /* NULL: anonymous */
+    time_t exp;                         /* 0: none */
+    unsigned heartbeat;
+};
 
 static volatile sig_atomic_t stream_cgi_stop;
 
@@ -50,20 +64,17 @@ static int stream_cgi_write(const char *s, size_t len)
     return 0;
 }
 
-/* Writes rec as an SSE event. */
-static int stream_cgi_event(const struct queue_record *rec)
+/* Writes rec as an SSE event of r's endpoint. */
+static int stream_cgi_event(const struct stream_req *r,
+                            const struct queue_record *rec)
 {
-    struct sse_event ev = {
-        .id = rec->id, .event = rec->event, .event_len = rec->event_len,
-        .data = rec->data, .data_len = rec->data_len,
-    };
-    size_t n = sse_event_size(&ev);
+    size_t n = stream_feed_event_size(rec, r->hub);
     char *out = malloc(n);
     int rc;
 
     if (out == NULL)
         return -ENOMEM;
-    sse_encode_event(out, &ev);
+    stream_feed_event(out, rec, r->hub);
     rc = stream_cgi_write(out, n);
     free(out);
     return rc;
@@ -77,12 +88,13 @@ static int stream_cgi_gap(uint64_t requested, uint64_t oldest)
     return stream_cgi_write(out, stream_feed_gap(out, requested, oldest));
 }
 
-/* Waits for the queue to grow past *cursor, or writes a heartbeat when
- * the stream was silent for `heartbeat` seconds. */
+/* Waits (at most a second, so a token's exp is seen) for the queue to
+ * grow past *cursor, or writes a heartbeat when the stream was silent
+ * for `heartbeat` seconds. */
 static int stream_cgi_idle(struct queue *q, uint64_t cursor,
                            unsigned heartbeat, uint64_t *last_us)
 {
-    uint64_t oldest, next, now = util_mono_us();
+    uint64_t oldest, next, now = util_mono_us(), wait_ms;
     uint64_t due = *last_us + (uint64_t)heartbeat * 1000000;
     uint32_t w = queue_wake_word(q);
 
@@ -93,14 +105,16 @@ static int stream_cgi_idle(struct queue *q, uint64_t cursor,
         *last_us = now;
         return stream_cgi_write(":\n\n", 3);
     }
-    queue_wait(q, w, heartbeat > 0 ? (int)((due - now) / 1000) + 1 : -1);
+    wait_ms = heartbeat > 0 ? (due - now) / 1000 + 1 : 1000;
+    queue_wait(q, w, wait_ms < 1000 ? (int)wait_ms : 1000);
     return 0;
 }
 
-/* Streams r's channels from plan until stdout fails or SIGTERM. */
-static int stream_cgi_loop(struct queue *q, const struct stream_req *r,
+/* Streams what the subscriber receives from plan until stdout fails,
+ * SIGTERM, or its token expires. */
+static int stream_cgi_loop(struct queue *q, const struct stream_cgi *sc,
                            const struct stream_feed_plan *plan,
-                           unsigned heartbeat, char *buf, size_t cap)
+                           char *buf, size_t cap)
 {
     struct queue_record rec;
     uint64_t cursor = plan->start, last_us = util_mono_us();
@@ -108,18 +122,21 @@ static int stream_cgi_loop(struct queue *q, const struct stream_req *r,
 
     if (plan->gap)
         rc = stream_cgi_gap(plan->gap_requested, plan->gap_oldest);
-    while (rc == 0 && !stream_cgi_stop) {
+    while (rc == 0 && !stream_cgi_stop &&
+           (sc->exp == 0 || time(NULL) < sc->exp)) {
         uint64_t before = cursor;
 
         rc = queue_read(q, &cursor, &rec, buf, cap);
         if (rc == QUEUE_EMPTY) {
-            rc = stream_cgi_idle(q, cursor, heartbeat, &last_us);
+            rc = stream_cgi_idle(q, cursor, sc->heartbeat, &last_us);
         } else if (rc == QUEUE_OVERRUN) {
             rc = stream_cgi_gap(before - 1, cursor);
         } else if (rc == 0 &&
-                   stream_req_has_channel(r, rec.channel, rec.channel_len)) {
-            rc = stream_cgi_event(&rec);
+                   stream_match_record(sc->r, sc->claims, &rec, NULL)) {
+            rc = stream_cgi_event(sc->r, &rec);
             last_us = util_mono_us();
+        } else if (rc < 0) {
+            rc = 0;                     /* a bad record: skipped */
         }
     }
     return rc;
@@ -132,20 +149,53 @@ static int stream_cgi_error(int status, const char *reason, unsigned retry_s)
     size_t n = stream_req_error(out, sizeof(out), status, reason, retry_s,
                                 NULL);
 
+    if (status >= 500)
+        log_warn("%d: %s", status, reason);
+    else
+        log_info("refused %d: %s", status, reason);
     stream_cgi_write(out, n);
     return 0;
 }
 
-int stream_cgi_run(const struct config *cfg)
+/* Answers the request with the head and the stream. */
+static void stream_cgi_serve(const struct config *cfg, struct queue *q,
+                             const struct stream_req *r,
+                             const struct stream_auth *auth)
+{
+    struct stream_req_resp resp = { 0 };
+    struct stream_feed_plan plan;
+    struct stream_cgi sc = {
+        .r = r, .claims = auth->token ? &auth->claims : NULL,
+        .exp = auth->token && auth->claims.has_exp ? auth->claims.exp : 0,
+        .heartbeat = cfg->heartbeat,
+    };
+    size_t n, cap = stream_feed_bufsize(q);
+    char head[2048], *buf = malloc(cap);
+
+    if (buf == NULL)
+        return;
+    /* The start is fixed before the head goes out: a client that sees
+     * the head and then publishes must get what it published. */
+    stream_feed_plan(q, r, sc.claims, buf, cap, &plan);
+    stream_req_cors(cfg, getenv("HTTP_ORIGIN"), &resp);
+    resp.last_event_id = plan.has_hdr ? plan.hdr : NULL;
+    resp.cache_private = auth->source == MERCURE_TOKEN_QUERY;
+    n = stream_req_head(head, sizeof(head) - 32, &resp);
+    if (!r->head)
+        n += sse_encode_retry(head + n, cfg->retry_ms);
+    if (n > 0 && stream_cgi_write(head, n) == 0 && !r->head)
+        stream_cgi_loop(q, &sc, &plan, buf, cap);
+    free(buf);
+}
+
+int stream_cgi_run(const struct config *cfg, const struct jwt_auth_key *key)
 {
     struct sigaction sa = { .sa_handler = stream_cgi_on_term };
     struct stream_req *r = malloc(sizeof(*r));
-    struct stream_feed_plan plan;
+    struct stream_auth auth = { 0 };
     struct queue *q = NULL;
     unsigned retry_s = (cfg->retry_ms + 999) / 1000;
-    const char *reason, *cors;
-    char head[1024], *buf = NULL;
-    size_t n, cap;
+    const char *reason;
     int status;
 
     sigemptyset(&sa.sa_mask);
@@ -155,29 +205,21 @@ int stream_cgi_run(const struct config *cfg)
     if (r == NULL)
         return stream_cgi_error(503, "out of memory", retry_s);
     status = stream_req_parse(r, cfg, stream_cgi_getenv, NULL, &reason);
-    if (status != 0) {
-        free(r);
-        return stream_cgi_error(status, reason, retry_s);
-    }
-    if (queue_open(cfg->queue_path, &q) < 0) {
+    if (status == 0)
+        status = stream_auth_check(cfg, key, stream_cgi_getenv, NULL,
+                                   time(NULL), &auth, &reason);
+    if (status == 0 && queue_open(cfg->queue_path, &q) < 0) {
         log_error("%s", queue_error());
-        free(r);
-        return stream_cgi_error(503, "queue unavailable", retry_s);
+        status = 503;
+        reason = "queue unavailable";
     }
-    cors = config_cors_allow(cfg, getenv("HTTP_ORIGIN"));
-    n = stream_req_head(head, sizeof(head) - 32, cors);
-    if (!r->head)
-        n += sse_encode_retry(head + n, cfg->retry_ms);
-    cap = stream_feed_bufsize(q);
-    buf = malloc(cap);
-    /* The start is fixed before the head goes out: a client that sees
-     * the head and then publishes must get what it published. */
-    if (buf != NULL && !r->head)
-        stream_feed_plan(q, r, buf, cap, &plan);
-    if (buf != NULL && stream_cgi_write(head, n) == 0 && !r->head)
-        stream_cgi_loop(q, r, &plan, cfg->heartbeat, buf, cap);
-    free(buf);
+    if (status != 0)
+        stream_cgi_error(status, reason, retry_s);
+    else
+        stream_cgi_serve(cfg, q, r, &auth);
+    jwt_claims_free(&auth.claims);
     free(r);
-    queue_close(q);
+    if (q != NULL)
+        queue_close(q);
     return 0;
 }

@@ -5,9 +5,11 @@
 #define SSEQ_STREAM_CGI_H
 
 #include "config.h"
+#include "jwt_auth.h"
 
-/* Serves the one request; returns the process exit status (0 also for
+/* Serves the one request (key: the subscriber key, NULL if none);
+ * returns the process exit status (0 also for
  * error responses and a client that went away). */
-int stream_cgi_run(const struct config *cfg);
+int stream_cgi_run(const struct config *cfg, const struct jwt_auth_key *key);
 
 #endif

@@ -26,6 +26,7 @@ int stream_chan_map_init(struct stream_chan_map *m)
 {
     m->nb = STREAM_CHAN_MIN_BUCKETS;
     m->n = 0;
+    m->all = NULL;
     m->b = calloc(m->nb, sizeof(*m->b));
     return m->b ? 0 : -ENOMEM;
 }
@@ -44,6 +45,7 @@ void stream_chan_map_free(struct stream_chan_map *m)
     }
     free(m->b);
     m->b = NULL;
+    m->all = NULL;
     m->nb = m->n = 0;
 }
 
@@ -101,6 +103,10 @@ struct stream_chan *stream_chan_ref(struct stream_chan_map *m,
     c->refs = 1;
     c->hnext = m->b[c->hash & (m->nb - 1)];
     m->b[c->hash & (m->nb - 1)] = c;
+    c->anext = m->all;
+    if (m->all != NULL)
+        m->all->aprev = c;
+    m->all = c;
     if (++m->n > m->nb)
         stream_chan_grow(m);
     return c;
@@ -120,6 +126,12 @@ void stream_chan_unref(struct stream_chan_map *m, struct stream_chan *c)
             break;
         }
     }
+    if (c->aprev != NULL)
+        c->aprev->anext = c->anext;
+    else
+        m->all = c->anext;
+    if (c->anext != NULL)
+        c->anext->aprev = c->aprev;
     free(c);
 }
 

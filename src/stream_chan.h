@@ -1,6 +1,8 @@
-/* stream_chan.h -- sseq-stream's channel map: channel name -> the streams
- * subscribed to it in this process, so that a message costs
- * O(subscribers of its channel). Chained hash table, grown at load 1.
+/* stream_chan.h -- sseq-stream's channel map: channel name (or topic
+ * selector, up to UINT16_MAX bytes) -> the streams subscribed to it in
+ * this process, so that a message costs O(subscribers of its channel).
+ * Chained hash table, grown at load 1; every entry is also on the map's
+ * list (the pump walks the pattern selectors' map in full).
  *
  * A channel exists while some stream refers to it (refs); only streams
  * that are live are linked in its subscriber list (nsubs). Single-threaded
@@ -24,6 +26,10 @@ struct stream_sub {
 
 struct stream_chan {
     struct stream_chan *hnext;  /* hash chain */
+    struct stream_chan *aprev, *anext;  /* the map's list */
+    uint32_t pass_slot;         /* the owner's scratch (the pump's pass:
+                                   its slot + 1, 0 = none) */
+    uint8_t tag;                /* the owner's: which of its maps */
     uint32_t hash;
     uint32_t refs;              /* streams referring to it */
     uint32_t nsubs;             /* linked subscribers */
@@ -35,6 +41,7 @@ struct stream_chan {
 struct stream_chan_map {
     struct stream_chan **b;     /* buckets, nb a power of 2 */
     uint32_t nb, n;
+    struct stream_chan *all;    /* every channel, newest first */
 };
 
 int stream_chan_map_init(struct stream_chan_map *m);

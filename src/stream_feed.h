@@ -1,7 +1,17 @@
 /* stream_feed.h -- where a new event stream starts reading the queue
- * (live, after Last-Event-ID, or backlog=N back), and the SSE bytes of
- * the events sseq-stream makes itself (the sseq-gap event). Shared by the
- * FastCGI pump and the plain CGI loop. */
+ * (live, after Last-Event-ID, or backlog=N back), the SSE bytes of a
+ * record on each endpoint, and of the events sseq-stream makes itself
+ * (the sseq-gap event). Shared by the FastCGI pump and the plain CGI
+ * loop.
+ *
+ * Hub resume (Last-Event-ID header, else lastEventID=): "earliest"
+ * replays everything retained; a hub id (a number in [oldest - 1,
+ * newest]) resumes after it; else a publisher id found in retained
+ * history (queue_find_pub_id, newest first) resumes after its record;
+ * anything else (unknown, evicted, too long) starts live. The answer
+ * then carries Last-Event-ID: what was resumed from ("earliest", the
+ * id as sent), or for an unknown id the newest retained record's id as
+ * a hub stream would show it ("earliest" when nothing is retained). */
 #ifndef SSEQ_STREAM_FEED_H
 #define SSEQ_STREAM_FEED_H
 
@@ -9,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jwt_claims.h"
 #include "queue.h"
 #include "stream_req.h"
 
@@ -21,15 +32,29 @@ struct stream_feed_plan {
     uint64_t start;
     bool gap;
     uint64_t gap_requested, gap_oldest;
+    bool has_hdr;                       /* answer with Last-Event-ID */
+    char hdr[STREAM_REQ_RESUME_MAX + 1];        /* ... this value */
 };
 
-/* Plans the start of r on q: resume after r->last_id (gap if it is older
- * than what is retained; an id the queue never issued starts live),
- * backlog (scans back from the newest record, at most
- * STREAM_FEED_SCAN_MAX records, for r->backlog matches), or live. buf
- * (cap bytes) is scratch for reading records. */
+/* Plans the start of r on q: on /events resume after r->last_id (gap if
+ * it is older than what is retained; an id the queue never issued starts
+ * live), backlog (scans back from the newest record, at most
+ * STREAM_FEED_SCAN_MAX records, for r->backlog records the subscriber
+ * with claims c, NULL if anonymous, receives), or live; on the hub as
+ * above. buf (cap bytes) is scratch for reading records. */
 void stream_feed_plan(struct queue *q, const struct stream_req *r,
-                      char *buf, size_t cap, struct stream_feed_plan *out);
+                      const struct jwt_claims *c, char *buf, size_t cap,
+                      struct stream_feed_plan *out);
+
+/* Bytes of rec as an SSE event on the hub (hub: "id:" the publisher id
+ * when rec has a usable one) or /events (the numeric id), with
+ * "retry:" when rec has retry_ms. */
+size_t stream_feed_event_size(const struct queue_record *rec, bool hub);
+
+/* Writes that event into out (stream_feed_event_size bytes); returns
+ * its length. */
+size_t stream_feed_event(char *out, const struct queue_record *rec,
+                         bool hub);
 
 /* Writes the SSE "event: sseq-gap" event with
  * data {"requested":"ID","oldest":"ID"} into out (STREAM_FEED_GAP_MAX

@@ -1,9 +1,11 @@
 /* stream_main.c -- sseq-stream: the FastCGI responder for
- * GET /events?channel=NAME. The master (fcgi_master.c) holds the socket
- * and runs the workers; in each worker the runtime (fcgi_server.c) reads
- * requests in one thread and calls stream_on_request, which answers
- * errors and HEAD itself and hands every stream's connection to the pump
- * (pump.c), which owns it from then on and runs in the main thread.
+ * GET /events?channel=NAME and the Mercure hub's
+ * GET /.well-known/mercure?topic=SELECTOR. The master (fcgi_master.c)
+ * holds the socket and runs the workers; in each worker the runtime
+ * (fcgi_server.c) reads requests in one thread and calls
+ * stream_on_request, which answers errors and HEAD itself and hands
+ * every stream's connection to the pump (pump.c), which owns it from
+ * then on and runs in the main thread.
  * Without a FastCGI socket it serves one plain CGI request (stream_cgi.c).
  *
  * Signals in a worker: SIGTERM/SIGINT/SIGHUP are blocked in every thread
@@ -18,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -28,6 +31,7 @@
 #include "pump.h"
 #include "queue.h"
 #include "sse.h"
+#include "stream_auth.h"
 #include "stream_cgi.h"
 #include "stream_feed.h"
 #include "stream_req.h"
@@ -41,6 +45,8 @@ struct stream_app {
     struct fcgi_app_opts opts;
     pthread_rwlock_t cfg_lock;          /* cfg: read by the runtime thread */
     struct config cfg;
+    struct jwt_auth_key sub_key;        /* of cfg, under cfg_lock */
+    bool have_key;                      /* sub_key is set */
     struct pump *pump;
     struct fcgi_server *srv;
     pthread_mutex_t q_mu;               /* opening the queue */
@@ -108,11 +114,11 @@ static int stream_admit(struct stream_app *a, struct queue **q,
     return 0;
 }
 
-/* Builds the stream for request r into c: head, start plan. Writes the
- * head of a HEAD request into head (its length in *head_len) instead.
- * Call with cfg_lock held. 0 or a status with reason. */
+/* Builds the stream for request r into c: identity, start plan, head.
+ * Writes the head of a HEAD request into head (its length in *head_len)
+ * instead. Call with cfg_lock held. 0 or a status with reason. */
 static int stream_prepare(struct stream_app *a, struct fcgi_request *r,
-                          struct pump_conn *c, const char *cors,
+                          struct pump_conn *c, struct stream_req_resp *resp,
                           char *head, size_t *head_len, const char **reason)
 {
     struct queue *q;
@@ -121,10 +127,18 @@ static int stream_prepare(struct stream_app *a, struct fcgi_request *r,
 
     status = stream_req_parse(&c->req, &a->cfg, stream_getparam, r, reason);
     if (status == 0)
+        status = stream_auth_check(&a->cfg, a->have_key ? &a->sub_key : NULL,
+                                   stream_getparam, r, time(NULL), &c->auth,
+                                   reason);
+    if (status == 0)
         status = stream_admit(a, &q, reason);
     if (status != 0)
         return status;
-    n = stream_req_head(head, *head_len - 32, cors);
+    stream_feed_plan(q, &c->req, c->auth.token ? &c->auth.claims : NULL,
+                     a->rbuf, a->rcap, &c->plan);
+    resp->last_event_id = c->plan.has_hdr ? c->plan.hdr : NULL;
+    resp->cache_private = c->auth.source == MERCURE_TOKEN_QUERY;
+    n = stream_req_head(head, *head_len - 32, resp);
     if (c->req.head) {
         *head_len = n;
         return 0;
@@ -135,8 +149,19 @@ static int stream_prepare(struct stream_app *a, struct fcgi_request *r,
         *reason = "out of memory";
         return 503;
     }
-    stream_feed_plan(q, &c->req, a->rbuf, a->rcap, &c->plan);
     return 0;
+}
+
+/* Logs a refusal: one line, the status and reason (never a token). */
+static void stream_log_refusal(struct fcgi_request *r, int status,
+                               const char *reason)
+{
+    const char *uri = fcgi_request_param(r, "DOCUMENT_URI");
+
+    if (status >= 500)
+        log_warn("%d %s: %s", status, uri ? uri : "-", reason);
+    else
+        log_info("refused %d %s: %s", status, uri ? uri : "-", reason);
 }
 
 /* The runtime's handler: an error or HEAD is answered here, a stream is
@@ -145,24 +170,27 @@ static void stream_on_request(struct fcgi_request *r, void *ctx)
 {
     struct stream_app *a = ctx;
     struct pump_conn *c = calloc(1, sizeof(*c));
-    const char *reason = "out of memory", *cors;
-    char out[1024];
+    struct stream_req_resp resp = { 0 };
+    const char *reason = "out of memory";
+    char out[2048];
     size_t n = sizeof(out);
     int status = 503;
 
     pthread_rwlock_rdlock(&a->cfg_lock);
-    cors = config_cors_allow(&a->cfg, fcgi_request_param(r, "HTTP_ORIGIN"));
+    stream_req_cors(&a->cfg, fcgi_request_param(r, "HTTP_ORIGIN"), &resp);
     if (c != NULL)
-        status = stream_prepare(a, r, c, cors, out, &n, &reason);
+        status = stream_prepare(a, r, c, &resp, out, &n, &reason);
     if (status != 0) {
-        if (status >= 500)
-            log_warn("%d: %s", status, reason);
+        stream_log_refusal(r, status, reason);
+        resp.last_event_id = NULL;
         n = stream_req_error(out, sizeof(out), status, reason,
-                             (a->cfg.retry_ms + 999) / 1000, cors);
+                             (a->cfg.retry_ms + 999) / 1000, &resp);
     }
     pthread_rwlock_unlock(&a->cfg_lock);
     if (status != 0 || c->head == NULL) {
         fcgi_request_reply(r, out, n);
+        if (c != NULL)
+            jwt_claims_free(&c->auth.claims);
         free(c);
         return;
     }
@@ -205,6 +233,9 @@ static void stream_on_hup(void *ctx, struct pump *p)
     struct stream_app *a = ctx;
     const char *path = config_path(a->opts.config_path);
     struct config nc, old;
+    struct jwt_auth_key key, old_key;
+    const char *why;
+    bool have;
     struct pump_settings set;
     struct fcgi_server_limits lim;
     char err[512];
@@ -214,13 +245,23 @@ static void stream_on_hup(void *ctx, struct pump *p)
         config_free(&nc);
         return;
     }
+    if (stream_auth_key_load(&nc, &key, &have, &why) < 0) {
+        log_error("reload: subscriber key: %s (keeping the running "
+                  "config)", why);
+        config_free(&nc);
+        return;
+    }
     if (strcmp(nc.queue_path, a->cfg.queue_path) != 0)
         log_warn("reload: queue.path changed: restart to use it");
     pthread_rwlock_wrlock(&a->cfg_lock);
     old = a->cfg;
     a->cfg = nc;
+    old_key = a->sub_key;
+    a->sub_key = key;
+    a->have_key = have;
     pthread_rwlock_unlock(&a->cfg_lock);
     config_free(&old);
+    jwt_auth_key_free(&old_key);
     log_set_level(a->cfg.log_level);
     stream_settings(&a->cfg, &set);
     pump_configure(p, &set);
@@ -290,6 +331,7 @@ static int stream_worker(int listen_fd, void *ctx)
     if (q != NULL)
         queue_close(q);
     free(a->rbuf);
+    jwt_auth_key_free(&a->sub_key);
     config_free(&a->cfg);
     return rc < 0 ? 1 : 0;
 }
@@ -298,7 +340,7 @@ int main(int argc, char **argv)
 {
     static struct stream_app app;
     struct fcgi_master_conf mc = { .ident = "sseq-stream" };
-    const char *created;
+    const char *created, *why;
     bool is_cgi;
     long nofile;
     int fd, rc;
@@ -307,6 +349,11 @@ int main(int argc, char **argv)
         "Streams sseq queue messages as Server-Sent Events (FastCGI).",
         &app.opts);
     fcgi_app_load_config("sseq-stream", &app.opts, &app.cfg);
+    if (stream_auth_key_load(&app.cfg, &app.sub_key, &app.have_key,
+                             &why) < 0) {
+        log_error("mercure.subscriber_jwt_key: %s", why);
+        return 1;
+    }
     pthread_rwlock_init(&app.cfg_lock, NULL);
     pthread_mutex_init(&app.q_mu, NULL);
     nofile = util_raise_nofile();
@@ -316,7 +363,7 @@ int main(int argc, char **argv)
     if (fd < 0)
         return 1;
     if (is_cgi) {
-        rc = stream_cgi_run(&app.cfg);
+        rc = stream_cgi_run(&app.cfg, app.have_key ? &app.sub_key : NULL);
         config_free(&app.cfg);
         return rc;
     }
@@ -331,6 +378,7 @@ int main(int argc, char **argv)
              mc.processes, app.cfg.max_subscribers, nofile,
              app.cfg.read_timeout_ms, app.cfg.drain_ms);
     rc = fcgi_master_run(fd, &mc, stream_worker, &app);
+    jwt_auth_key_free(&app.sub_key);
     config_free(&app.cfg);
     return rc;
 }

@@ -96,6 +96,23 @@ START_TEST(test_publish_tail_round_trip)
 }
 END_TEST
 
+START_TEST(test_publish_mercure)
+{
+    char *id = cli_expect("publish --private --topic chat --topic "
+                          "https://e.example/u/7 --id urn:x:1 --retry 900 "
+                          "https://e.example/books/1 hello", NULL, 0);
+    char *out = cli_expect("tail --json --backlog 1", NULL, 0);
+
+    ck_assert_msg(strstr(out, "\"channel\":\"https://e.example/books/1\","
+                         "\"alt\":[\"chat\",\"https://e.example/u/7\"],"
+                         "\"private\":true,\"pub_id\":\"urn:x:1\","
+                         "\"retry\":900,") != NULL,
+                  "the record should carry every Mercure field: '%s'", out);
+    free(id);
+    free(out);
+}
+END_TEST
+
 START_TEST(test_publish_from_stdin_multiline)
 {
     char *id = cli_expect("publish chat", "line one\nline two", 0);
@@ -169,6 +186,11 @@ static const struct {
     { "tail chat --backlog x", NULL, 2, "--backlog wants a number" },
     { "frobnicate", NULL, 2, "unknown command 'frobnicate'" },
     { "publish", NULL, 2, "need CHANNEL" },
+    { "publish 'urn:a b' x", NULL, 1, "bad channel name 'urn:a b'" },
+    { "publish --topic 'a b' chat x", NULL, 1, "bad topic 'a b'" },
+    { "publish --id \"$(printf 'a\\nb')\" chat x", NULL, 1, "bad id" },
+    { "publish --retry 0 chat x", NULL, 2, "bad --retry '0'" },
+    { "publish --retry x chat x", NULL, 2, "bad --retry 'x'" },
 };
 
 START_TEST(test_bad_input)
@@ -410,6 +432,7 @@ static Suite *cli_suite(void)
     tcase_add_checked_fixture(core, cli_setup, cli_teardown);
     tcase_add_test(core, test_publish_tail_round_trip);
     tcase_add_test(core, test_publish_from_stdin_multiline);
+    tcase_add_test(core, test_publish_mercure);
     tcase_add_test(core, test_publish_stdin_final_newline);
     tcase_add_test(core, test_tail_filters_channels_and_from_id);
     tcase_add_test(core, test_stats_counts_appends);

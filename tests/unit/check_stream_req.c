@@ -13,13 +13,14 @@
 static struct config cfg;
 
 struct env {
-    const char *method, *qs, *last_id;
+    const char *method, *qs, *last_id, *uri;
 };
 
 static const char *get(const char *name, void *ctx)
 {
     const struct env *e = ctx;
 
+    if (strcmp(name, "DOCUMENT_URI") == 0) return e->uri;
     if (strcmp(name, "REQUEST_METHOD") == 0) return e->method;
     if (strcmp(name, "QUERY_STRING") == 0) return e->qs;
     if (strcmp(name, "HTTP_LAST_EVENT_ID") == 0) return e->last_id;
@@ -29,11 +30,89 @@ static const char *get(const char *name, void *ctx)
 static int parse(struct stream_req *r, const char *method, const char *qs,
                  const char *last_id, const char **reason)
 {
-    struct env e = { method, qs, last_id };
+    struct env e = { method, qs, last_id, "/events" };
 
     *reason = NULL;
     return stream_req_parse(r, &cfg, get, &e, reason);
 }
+
+/* The same on the hub's path. */
+static int hub(struct stream_req *r, const char *qs, const char *last_id,
+               const char **reason)
+{
+    struct env e = { "GET", qs, last_id, "/.well-known/mercure" };
+
+    *reason = NULL;
+    return stream_req_parse(r, &cfg, get, &e, reason);
+}
+
+/* One hub request and what it must read. */
+struct hub_case {
+    const char *qs, *header;
+    int status;
+    unsigned n;                 /* selectors */
+    const char *first;          /* the first, decoded */
+    enum stream_req_kind kind;  /* its kind */
+    const char *resume;         /* NULL: none */
+};
+
+static const struct hub_case hubs[] = {
+    { "topic=https%3A%2F%2Fexample.com%2Fbooks%2F1", NULL, 0, 1,
+      "https://example.com/books/1", STREAM_REQ_EXACT, NULL },
+    { "topic=https://example.com/books/%7Bid%7D", NULL, 0, 1,
+      "https://example.com/books/{id}", STREAM_REQ_PATTERN, NULL },
+    { "topic=*&topic=a,b&topic=*", NULL, 0, 2, "*", STREAM_REQ_PATTERN,
+      NULL },
+    { "topic=chat.lobby&lastEventID=urn%3Auuid%3A1", NULL, 0, 1,
+      "chat.lobby", STREAM_REQ_EXACT, "urn:uuid:1" },
+    { "topic=a&lastEventID=5", "earliest", 0, 1, "a", STREAM_REQ_EXACT,
+      "earliest" },
+    { "topic=a b", NULL, 0, 1, "a b", STREAM_REQ_EXACT, NULL },
+    { "channel=a", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    { "topic=", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    { "topic=a%00b", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    { "topic=%zz", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+};
+
+START_TEST(test_hub)
+{
+    const struct hub_case *h = &hubs[_i];
+    static struct stream_req r;
+    const char *why;
+
+    ck_assert_int_eq(hub(&r, h->qs, h->header, &why), h->status);
+    if (h->status != 0)
+        return;
+    ck_assert(r.hub);
+    ck_assert_uint_eq(r.n_channels, h->n);
+    ck_assert_str_eq(r.names + r.off[0], h->first);
+    ck_assert_int_eq(r.kind[0], h->kind);
+    ck_assert(r.has_resume == (h->resume != NULL));
+    if (h->resume != NULL)
+        ck_assert_str_eq(r.resume, h->resume);
+}
+END_TEST
+
+START_TEST(test_hub_limits)
+{
+    static struct stream_req r;
+    static char qs[8192], topic[2048];
+    const char *why;
+
+    memset(topic, 'a', 1025);
+    snprintf(qs, sizeof(qs), "topic=%.1024s", topic);
+    ck_assert_int_eq(hub(&r, qs, NULL, &why), 0);
+    ck_assert_uint_eq(r.len[0], 1024);
+    snprintf(qs, sizeof(qs), "topic=%.1025s", topic);
+    ck_assert_msg(hub(&r, qs, NULL, &why) == 400,
+                  "a selector over topic_max must be refused");
+    memset(topic, 'b', 300);
+    snprintf(qs, sizeof(qs), "topic=a&lastEventID=%.300s", topic);
+    ck_assert_int_eq(hub(&r, qs, NULL, &why), 0);
+    ck_assert_msg(r.has_resume && r.resume_len == 0,
+                  "an id longer than any id is kept as unknown");
+}
+END_TEST
 
 static void setup(void)
 {
@@ -117,10 +196,13 @@ START_TEST(test_heads)
                      "Content-Type: text/plain; charset=utf-8\r\n"
                      "Cache-Control: no-cache\r\n"
                      "Allow: GET, HEAD\r\n\r\nuse GET\n");
-    stream_req_error(out, sizeof(out), 503, "busy", 3, "*");
+    stream_req_error(out, sizeof(out), 503, "busy", 3,
+                     &(struct stream_req_resp){ .cors = "*" });
     ck_assert_ptr_nonnull(strstr(out, "Retry-After: 3\r\n"));
     ck_assert_ptr_nonnull(strstr(out, "Access-Control-Allow-Origin: *\r\n"));
-    n = stream_req_head(out, sizeof(out), "https://a.example");
+    n = stream_req_head(out, sizeof(out),
+                        &(struct stream_req_resp){
+                            .cors = "https://a.example" });
     ck_assert_uint_eq(n, strlen(out));
     ck_assert_str_eq(out, "Status: 200 OK\r\n"
                      "Content-Type: text/event-stream; charset=utf-8\r\n"
@@ -129,6 +211,19 @@ START_TEST(test_heads)
                      "Access-Control-Allow-Origin: https://a.example\r\n"
                      "Vary: Origin\r\n\r\n");
     ck_assert_uint_eq(stream_req_head(out, 40, NULL), 0);
+    n = stream_req_head(out, sizeof(out), &(struct stream_req_resp){
+        .cors = "https://app.example", .cors_credentials = true,
+        .last_event_id = "earliest", .cache_private = true });
+    ck_assert_str_eq(out, "Status: 200 OK\r\n"
+                     "Content-Type: text/event-stream; charset=utf-8\r\n"
+                     "Cache-Control: private, no-cache\r\n"
+                     "X-Accel-Buffering: no\r\n"
+                     "Access-Control-Allow-Origin: https://app.example\r\n"
+                     "Access-Control-Allow-Credentials: true\r\n"
+                     "Vary: Origin\r\n"
+                     "Last-Event-ID: earliest\r\n\r\n");
+    stream_req_error(out, sizeof(out), 401, "no", 3, NULL);
+    ck_assert_ptr_nonnull(strstr(out, "WWW-Authenticate: Bearer\r\n"));
 }
 END_TEST
 
@@ -143,6 +238,9 @@ static Suite *stream_req_suite(void)
     tcase_add_test(core, test_channels);
     tcase_add_test(core, test_resume);
     tcase_add_test(core, test_heads);
+    tcase_add_loop_test(core, test_hub, 0,
+                        (int)(sizeof(hubs) / sizeof(hubs[0])));
+    tcase_add_test(errors, test_hub_limits);
     tcase_add_test(errors, test_errors);
     suite_add_tcase(s, core);
     suite_add_tcase(s, errors);
