@@ -101,13 +101,12 @@ static int mercure_form_retry(struct mercure_form *f,
                                  "retry= field");
     *seen = true;
     if (qp->val_len == 0 || qp->val_len > 10)
-        return mercure_form_fail(f, "bad retry= \"%.12s\": 1 to 10 decimal "
-                                 "digits (milliseconds)", qp->val);
+        return mercure_form_fail(f, "bad retry=: 1 to 10 decimal digits "
+                                 "(milliseconds)");
     for (i = 0; i < qp->val_len; i++) {
         if (qp->val[i] < '0' || qp->val[i] > '9')
-            return mercure_form_fail(f, "bad retry= \"%.*s\": decimal "
-                                     "digits only (milliseconds)",
-                                     (int)qp->val_len, qp->val);
+            return mercure_form_fail(f, "bad retry=: decimal digits only "
+                                     "(milliseconds)");
         v = v * 10 + (uint64_t)(qp->val[i] - '0');
     }
     if (v > UINT32_MAX)
