@@ -5,7 +5,9 @@ Authorization examples, what is written (`sseq tail --json`: topics,
 private, id, type, retry) and what a plain GET subscriber receives; every
 refusal of the table with nothing written (`sseq stats`: appends
 unchanged); publisher JWTs and `private` on /publish; static tokens on the
-hub only when mercure.static_tokens_on_hub says so; a new key at SIGHUP.
+hub only when mercure.static_tokens_on_hub says so; a new key at SIGHUP;
+the shipped nginx hub location: POST to sseq-publish over one kept
+connection, GET to sseq-stream.
 Tokens are minted by python3-jwt."""
 import json
 import os
@@ -27,6 +29,16 @@ SETTINGS = {
     "mercure.topic_max": 200,
     "mercure.cors_credentials_origins": ["https://app.example.com"],
 }
+
+
+def publish_conns(st):
+    """The inodes of the connections sseq-publish accepted on its socket
+    that are open now (/proc/net/unix: state 03, the socket's path)."""
+    path = os.path.join(st.tmpdir, "publish.sock")
+    with open("/proc/net/unix") as f:
+        rows = [line.split() for line in f.read().splitlines()[1:]]
+    return sorted(r[6] for r in rows if len(r) >= 8 and r[7] == path and
+                  r[5] == "03")
 
 
 class HubPublish(harness.TestCase):
@@ -122,6 +134,33 @@ class HubPublish(harness.TestCase):
             self.assertEqual(ev.id, text)
         finally:
             sub.close()
+
+    def test_nginx_keeps_publish_connections(self):
+        body = form([("topic", BOOK), ("data", "kept")])
+        tok = publisher()
+        self.ok(body, tok)
+        first = publish_conns(self.st)
+        self.assertEqual(len(first), 1, "one kept connection (one nginx "
+                         "worker, one request at a time)")
+        for _ in range(10):
+            self.ok(body, tok)
+        self.assertEqual(publish_conns(self.st), first,
+                         "every POST used the same kept connection")
+
+    def test_nginx_sends_get_to_sseq_stream(self):
+        # sseq-stream's answer (a stream, or its own refusal before it
+        # serves the hub), never sseq-publish's 405 "use POST".
+        c = self.st.sse(HUB + "?topic=books")
+        try:
+            self.assertNotEqual(c.status, 405)
+            if c.status != 200:
+                c.closed(5)
+                self.assertNotIn("use POST", c.body())
+            else:
+                self.assertTrue(c.headers["content-type"].startswith(
+                    "text/event-stream"), c.headers)
+        finally:
+            c.close()
 
     # -- the spec's Authorization section --------------------------------
     def test_token_in_header_query_and_cookie(self):
