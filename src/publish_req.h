@@ -4,7 +4,8 @@
  * refusal from the table in http_status.c) is written into the request's
  * output buffer. A request whose path is the Mercure hub's
  * (mercure_hub.h) is a Mercure publish instead: a form (mercure_form.h),
- * a publisher JWT (auth.h), and 200 with the update's id as text/plain. The same logic serves FastCGI (fcgi_server.c has read the
+ * a publisher JWT (auth.h), and 200 with the update's id as text/plain.
+ * The same logic serves FastCGI (fcgi_server.c has read the
  * whole body) and plain CGI (publish_main.c reads stdin).
  *
  * Every refusal gets its status, a one-line reason naming the culprit, one
