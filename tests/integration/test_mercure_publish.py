@@ -191,6 +191,20 @@ class HubPublish(harness.TestCase):
         self.refused(403, form([("topic", "https://example.com/reviews/1"),
                                 ("data", "x")]), tok, "every topic")
 
+    def test_spec_jwt_example(self):
+        # The spec's example token payload, "payload" member included.
+        tok = mint({"mercure": {
+            "publish": ["https://example.com/books/{id}"],
+            "subscribe": ["https://example.com/users/dunglas/{?topic}",
+                          "{+scheme}://{+host}/demo/books/{id}.jsonld",
+                          "/.well-known/mercure/subscriptions{/topic}"
+                          "{/subscriber}"],
+            "payload": {"user": "https://example.com/users/dunglas",
+                        "remoteAddr": "127.0.0.1"}}})
+        self.ok(form([("topic", BOOK), ("data", "x")]), tok)
+        self.refused(403, form([("topic", BOOK), ("topic", USER),
+                                ("data", "x")]), tok, "every topic")
+
     # -- refusals: bad input --------------------------------------------
     def test_refusals_bad_input(self):
         tok = publisher()
