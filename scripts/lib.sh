@@ -8,15 +8,17 @@ SSEQ_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SSEQ_BUILD_PKGS="gcc make autoconf automake libtool pkg-config
     libfcgi-dev libfcgi-bin libconfig-dev check spawn-fcgi nginx
     python3 curl ca-certificates procps libjwt-dev
-    libhiredis-dev"
+    libhiredis-dev openssl"
 # What the test suite needs besides: the other web servers the shipped
 # configs are tested with (tests/integration/test_other_servers.py), the
 # Prometheus text parser (tests/integration/test_metrics.py), logrotate
 # (tests/integration/test_install.py checks the snippet), and a real JWT
 # library to mint test tokens, and the Redis the cluster tests start
-# (tests/integration/test_cluster*.py).
+# (tests/integration/test_cluster*.py), PHP and the Symfony Mercure
+# component a PHP app publishes with (tests/integration/test_symfony.py).
 SSEQ_TEST_PKGS="apache2 lighttpd python3-prometheus-client logrotate
-    python3-jwt python3-cryptography redis-server"
+    python3-jwt python3-cryptography redis-server php-cli
+    php-symfony-mercure"
 # clang and libFuzzer for the fuzz targets (fuzz/fuzz.am).
 SSEQ_TEST_PKGS="$SSEQ_TEST_PKGS clang libclang-rt-14-dev"
 

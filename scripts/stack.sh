@@ -33,6 +33,9 @@
 #   SSEQ_STACK_HEARTBEAT, _RETRY, _BACKLOG_MAX, _MAX_SUBSCRIBERS,
 #   _CLIENT_BUFFER, _COALESCE_US stream.* (15, 1000, 1000, 10000, 256K, 2000)
 #   SSEQ_STACK_LOG_LEVEL         log_level (info)
+#   SSEQ_STACK_JWT_KEY           the Mercure hub's HS256 secret for
+#                                publishers and subscribers (none: no
+#                                mercure group)
 #   SSEQ_STACK_CONF_EXTRA        more top-level libconfig lines, as is
 # Files in DIR: sseq.conf, nginx.conf, sseq-upstream.conf, stack.env (what
 # was started), *.pid, stream.log, publish.log, error.log, access.log.
@@ -144,6 +147,13 @@ log_level = "${SSEQ_STACK_LOG_LEVEL:-info}";
 $(sseq_cluster_conf)
 ${SSEQ_STACK_CONF_EXTRA:-}
 EOF
+    [ -n "${SSEQ_STACK_JWT_KEY:-}" ] || return 0
+    cat >>"$dir/sseq.conf" <<EOF
+mercure: {
+    publisher_jwt_key = "$SSEQ_STACK_JWT_KEY";
+    subscriber_jwt_key = "$SSEQ_STACK_JWT_KEY";
+};
+EOF
 }
 
 # Writes DIR/nginx.conf (listening on 127.0.0.1:$2), the shipped upstream
@@ -159,9 +169,12 @@ _stack_write_nginx_conf() {
             { _stack_die "/etc/nginx/$f missing: install nginx"; return 1; }
     done
     mkdir -p "$dir/tmp"
-    # The shipped upstreams, with this stack's sockets.
-    sed "s|/run/sseq/|$dir/|" "$SSEQ_TOP/fcgi-conf/nginx/sseq-upstream.conf" \
-        >"$dir/sseq-upstream.conf" || return 1
+    # The shipped upstreams (keepalive, the hub's method map) with the
+    # sockets in DIR.
+    sed "s|/run/sseq/|$dir/|g" \
+        "$SSEQ_TOP/fcgi-conf/nginx/sseq-upstream.conf" \
+        >"$dir/sseq-upstream.conf" || { _stack_die "cannot write" \
+        "$dir/sseq-upstream.conf"; return 1; }
     cat >"$dir/nginx.conf" <<EOF
 # nginx.conf -- written by scripts/stack.sh for the stack in $dir
 daemon on;

@@ -44,7 +44,10 @@
     "end\n"
 
 /* KEYS: seq, stream[, req]; ARGV: floor, maxlen, channel, event, data,
- * time_us. Returns the id (a string) of the new or remembered entry. */
+ * time_us, alternates (each followed by a NUL), private ("1" or ""),
+ * publisher id, retry (decimal or ""). Empty optional fields are left
+ * out of the entry. Returns the id (a string) of the new or remembered
+ * entry. */
 static const char cluster_lua_publish[] = CLUSTER_LUA_TOP
     "if KEYS[3] then\n"
     "  local done = redis.call('GET', KEYS[3])\n"
@@ -54,7 +57,12 @@ static const char cluster_lua_publish[] = CLUSTER_LUA_TOP
     "local id = string.format('%d', n)\n"
     "local a = {'XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], id .. '-0',\n"
     "           'c', ARGV[3], 'd', ARGV[5], 't', ARGV[6]}\n"
-    "if ARGV[4] ~= '' then a[#a + 1] = 'e'; a[#a + 1] = ARGV[4] end\n"
+    "local opt = {[4] = 'e', [7] = 'a', [8] = 'p', [9] = 'i', [10] = 'r'}\n"
+    "for i, f in pairs(opt) do\n"
+    "  if ARGV[i] and ARGV[i] ~= '' then\n"
+    "    a[#a + 1] = f; a[#a + 1] = ARGV[i]\n"
+    "  end\n"
+    "end\n"
     "redis.call(unpack(a))\n"
     "redis.call('SET', KEYS[1], id)\n"
     "if KEYS[3] then redis.call('SET', KEYS[3], id, 'EX', "
@@ -374,19 +382,40 @@ static uint64_t cluster_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* m's alternates packed as the queue stores them (each followed by a
+ * NUL) into a malloc'd *out; 0 or -ENOMEM. */
+static int cluster_pack_alt(const struct queue_msg *m, char **out,
+                            size_t *len)
+{
+    size_t i, o = 0, n = 0;
+
+    for (i = 0; i < m->n_alt; i++)
+        n += m->alt_len[i] + 1;
+    *out = malloc(n ? n : 1);
+    if (*out == NULL)
+        return cluster_fail(-ENOMEM, "out of memory");
+    for (i = 0; i < m->n_alt; i++) {
+        memcpy(*out + o, m->alt[i], m->alt_len[i]);
+        o += m->alt_len[i];
+        (*out)[o++] = '\0';
+    }
+    *len = n;
+    return 0;
+}
+
 /* Runs the publish script on l. */
 static int cluster_publish_on(struct cluster_link *l,
                               const struct queue_msg *m, const char *req,
                               uint64_t floor, uint64_t *id)
 {
-    char f[24], t[24], rkey[CLUSTER_KEY_MAX];
+    char f[24], t[24], r[16], rkey[CLUSTER_KEY_MAX], *alt = NULL;
     bool has_req = req != NULL && req[0] != '\0';
-    const char *argv[12] = {
+    const char *argv[16] = {
         "EVALSHA", l->sha_publish, has_req ? "3" : "2", l->key_seq,
         l->key_stream,
     };
-    size_t lens[12];
-    int n = 5, i;
+    size_t lens[16], alt_len = 0;
+    int n = 5, i, rc;
 
     if (has_req) {
         snprintf(rkey, sizeof(rkey), "%s:req:%s", l->prefix, req);
@@ -402,7 +431,17 @@ static int cluster_publish_on(struct cluster_link *l,
     argv[n] = m->event_len ? m->event : "", lens[n++] = m->event_len;
     argv[n] = m->data_len ? m->data : "", lens[n++] = m->data_len;
     argv[n] = t, lens[n++] = strlen(t);
-    return cluster_eval(l, n, argv, lens, id);
+    if ((rc = cluster_pack_alt(m, &alt, &alt_len)) < 0)
+        return rc;
+    snprintf(r, sizeof(r), "%" PRIu32, m->retry_ms);
+    argv[n] = alt, lens[n++] = alt_len;
+    argv[n] = (m->flags & QUEUE_MSG_PRIVATE) ? "1" : "";
+    lens[n] = strlen(argv[n]), n++;
+    argv[n] = m->pub_id_len ? m->pub_id : "", lens[n++] = m->pub_id_len;
+    argv[n] = m->retry_ms ? r : "", lens[n] = strlen(argv[n]), n++;
+    rc = cluster_eval(l, n, argv, lens, id);
+    free(alt);
+    return rc;
 }
 
 /* An idle pool link, or a new one; NULL with the reason set. */
@@ -463,12 +502,20 @@ static void cluster_pool_drain(void)
 static int cluster_msg_check(struct queue *q, const struct queue_msg *m,
                              const char *req)
 {
-    if (m->channel_len == 0 || m->channel_len > 255 || m->event_len > 255)
-        return cluster_fail(-EINVAL, "bad channel or event length");
+    if (m->channel_len == 0 || m->channel_len > QUEUE_TOPIC_MAX ||
+        m->event_len > QUEUE_EVENT_MAX || m->n_alt > QUEUE_TOPICS_MAX ||
+        m->pub_id_len > QUEUE_PUBID_MAX)
+        return cluster_fail(-EINVAL, "bad topic, event, alternates or id "
+                            "length");
     if (req != NULL && strlen(req) > CLUSTER_REQ_MAX)
         return cluster_fail(-EINVAL, "request id over %d bytes",
                             CLUSTER_REQ_MAX);
-    if (m->channel_len + m->event_len + m->data_len > queue_max_payload(q))
+    size_t i, total = m->channel_len + m->event_len + m->data_len +
+                      m->pub_id_len;
+
+    for (i = 0; i < m->n_alt; i++)
+        total += m->alt_len[i] + 1;
+    if (total > queue_max_payload(q))
         return cluster_fail(-EMSGSIZE, "message over %zu bytes",
                             queue_max_payload(q));
     return 0;
@@ -512,6 +559,58 @@ static int cluster_entry_id(const redisReply *r, uint64_t *id)
     return *id != 0 && strcmp(end, "-0") == 0 ? 0 : -EPROTO;
 }
 
+/* Splits the packed alternates v[0..len) (each followed by a NUL) into
+ * e's arrays. 0 or -EPROTO. */
+static int cluster_entry_alt(struct cluster_entry *e, const char *v,
+                             size_t len)
+{
+    size_t o = 0;
+
+    if (len == 0 || v[len - 1] != '\0')
+        return -EPROTO;
+    while (o < len) {
+        size_t n = strlen(v + o);
+
+        if (n == 0 || e->msg.n_alt == QUEUE_TOPICS_MAX)
+            return -EPROTO;
+        e->alt[e->msg.n_alt] = v + o;
+        e->alt_len[e->msg.n_alt++] = n;
+        o += n + 1;
+    }
+    e->msg.alt = e->alt;
+    e->msg.alt_len = e->alt_len;
+    return 0;
+}
+
+/* Reads one Mercure field of an entry (a: alternates, p: private, i:
+ * publisher id, r: retry). 0 or -EPROTO. */
+static int cluster_entry_mercure(struct cluster_entry *e, char k,
+                                 const redisReply *v)
+{
+    char *end;
+    unsigned long long r;
+
+    switch (k) {
+    case 'a':
+        return cluster_entry_alt(e, v->str, v->len);
+    case 'p':
+        e->msg.flags |= QUEUE_MSG_PRIVATE;
+        return 0;
+    case 'i':
+        e->msg.pub_id = v->str, e->msg.pub_id_len = v->len;
+        return 0;
+    case 'r':
+        errno = 0;
+        r = strtoull(v->str, &end, 10);
+        if (errno != 0 || end == v->str || *end != '\0' || r > UINT32_MAX)
+            return -EPROTO;
+        e->msg.retry_ms = (uint32_t)r;
+        return 0;
+    default:
+        return 0;               /* a field of a later version: ignored */
+    }
+}
+
 /* Fills e from one XREAD entry: [id, [field, value, ...]]. -EPROTO for
  * an entry that is not one (e->id set if its id could be read). */
 static int cluster_entry_parse(const redisReply *r, struct cluster_entry *e)
@@ -540,6 +639,8 @@ static int cluster_entry_parse(const redisReply *r, struct cluster_entry *e)
             e->msg.data = v->str, e->msg.data_len = v->len;
         else if (k->str[0] == 't')
             e->time_us = strtoull(v->str, NULL, 10);
+        else if (cluster_entry_mercure(e, k->str[0], v) < 0)
+            return -EPROTO;
     }
     return e->msg.channel_len > 0 && e->msg.data != NULL ? 0 : -EPROTO;
 }

@@ -33,7 +33,10 @@ struct cluster_entry {
     uint64_t id;                /* <id>-0 */
     bool bad;                   /* not an sseq entry: only id is set */
     uint64_t time_us;           /* publish time on the publishing host */
-    struct queue_msg msg;
+    struct queue_msg msg;       /* its alt / alt_len point to the arrays
+                                   below (do not copy an entry) */
+    const char *alt[QUEUE_TOPICS_MAX];  /* the alternate topics */
+    size_t alt_len[QUEUE_TOPICS_MAX];
 };
 
 /* Called for each entry in order; a negative return stops the read. */

@@ -161,6 +161,8 @@ static const struct config_item config_items[] = {
         URI_TEMPLATE_SUBJECT_MAX, 1024),
     LIST("mercure.cors_credentials_origins", CK_CRED_ORIGINS,
          mercure_cred_origins, n_mercure_cred_origins),
+    NUM("mercure.static_tokens_on_hub", CK_BOOL, mercure_static_on_hub, 0,
+        1, 0),
     STR("cluster.redis", CK_REDIS_URL, cluster_redis, config_def_empty),
     STR("cluster.prefix", CK_KEY, cluster_prefix, config_def_prefix),
     NUM("cluster.retention", CK_UINT, cluster_retention, 10, 1000000000,

@@ -74,6 +74,7 @@ struct config {
     unsigned mercure_topic_max; /* bytes of a topic or selector */
     char **mercure_cred_origins;        /* cors_credentials_origins */
     size_t n_mercure_cred_origins;
+    bool mercure_static_on_hub; /* publish.tokens accepted on the hub */
     /* derived at load from the settings above (config_free frees them) */
     struct config_jwt_key mercure_pub;  /* publisher key, or key NULL */
     struct config_jwt_key mercure_sub;  /* subscriber key, or key NULL */

@@ -180,8 +180,11 @@ static int publish_body_form(const char *body, size_t len, char *scratch,
         else if (query_key_is(&qp, "event"))
             rc = publish_body_form_field(&qp, "event", &out, &b->event,
                                          &b->event_len, b);
-        else
+        else {
+            if (query_key_is(&qp, "private"))
+                b->private_ = true;
             rc = 0;
+        }
         if (rc < 0)
             return rc;
     }
@@ -522,8 +525,28 @@ static int json_member_event(struct json *j, struct publish_body *b)
     return 0;
 }
 
+/* Reads the value of "private": true or false. */
+static int json_member_private(struct json *j, struct publish_body *b,
+                               bool *seen)
+{
+    if (*seen)
+        return json_fail(j, "duplicate \"private\"");
+    *seen = true;
+    if (j->end - j->p >= 4 && memcmp(j->p, "true", 4) == 0) {
+        j->p += 4;
+        b->private_ = true;
+        return 0;
+    }
+    if (j->end - j->p >= 5 && memcmp(j->p, "false", 5) == 0) {
+        j->p += 5;
+        return 0;
+    }
+    return json_fail(j, "\"private\" is not true or false");
+}
+
 /* Reads one member "name": value of the top-level object. */
-static int json_member(struct json *j, struct publish_body *b)
+static int json_member(struct json *j, struct publish_body *b,
+                       bool *seen_private)
 {
     char *key = j->out, *kend = j->out;
     size_t klen;
@@ -542,6 +565,8 @@ static int json_member(struct json *j, struct publish_body *b)
         return json_member_data(j, b);
     if (klen == 5 && memcmp(key, "event", 5) == 0)
         return json_member_event(j, b);
+    if (klen == 7 && memcmp(key, "private", 7) == 0)
+        return json_member_private(j, b, seen_private);
     return json_value(j, 1, NULL);
 }
 
@@ -550,6 +575,7 @@ static int publish_body_json(const char *body, size_t len, char *scratch,
                              struct publish_body *b)
 {
     struct json j = { body, body, body + len, scratch, b };
+    bool seen_private = false;
 
     json_ws(&j);
     if (!json_at(&j, '{'))
@@ -557,7 +583,7 @@ static int publish_body_json(const char *body, size_t len, char *scratch,
     j.p++;
     json_ws(&j);
     while (!json_at(&j, '}')) {
-        if (json_member(&j, b) < 0)
+        if (json_member(&j, b, &seen_private) < 0)
             return -EINVAL;
         json_ws(&j);
         if (json_at(&j, '}'))

@@ -1,10 +1,13 @@
 /* publish_body.h -- the body of a publish request, by Content-Type:
  *   text/plain                         the body is the data;
- *   application/x-www-form-urlencoded  data=...&event=... (others ignored);
+ *   application/x-www-form-urlencoded  data=...&event=... and private
+ *                                      (present: a private message; others
+ *                                      ignored);
  *   application/json                   one object {"data": .., "event": ..}
  *                                      where data is a string (sent as its
  *                                      value) or any JSON value (sent as its
- *                                      compact JSON text); other members are
+ *                                      compact JSON text), "private": true
+ *                                      or false; other members are
  *                                      checked and ignored.
  * The parsers are strict and bounded: a duplicate data or event, a bad
  * percent escape, malformed or truncated JSON, JSON nested deeper than
@@ -30,6 +33,7 @@ enum publish_body_type {
 struct publish_body {
     const char *data;  size_t data_len;
     const char *event; size_t event_len;
+    bool private_;                      /* private field / "private": true */
     char why[PUBLISH_BODY_WHY_MAX];     /* reason when parsing failed */
 };
 

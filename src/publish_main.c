@@ -83,8 +83,7 @@ static void publish_reload(void)
     }
     if (strcmp(nc.queue_path, publish.cfg.queue_path) != 0)
         log_warn("reload: queue.path changed: restart to use it");
-    config_free(&publish.cfg);
-    publish.cfg = nc;
+    publish_app_reload(&publish, &nc);
     log_set_level(publish.cfg.log_level);
     publish_limits(&publish.cfg, &lim);
     fcgi_server_set_limits(publish_srv, &lim);

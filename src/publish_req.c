@@ -1,5 +1,7 @@
 /* publish_req.c -- the publish request (see publish_req.h): method,
- * channel, token, content type, body checks, parse, append, answer. */
+ * channel, token, content type, body checks, parse, append, answer; on
+ * the hub's path: content type, body checks, form, publisher token,
+ * append, answer. */
 #include "ac_config.h"
 
 #include "publish_req.h"
@@ -9,11 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth.h"
 #include "cluster_redis.h"
 #include "http_status.h"
 #include "log.h"
+#include "mercure_form.h"
+#include "mercure_hub.h"
 #include "publish_body.h"
 #include "query.h"
 #include "sse.h"
@@ -21,6 +26,8 @@
 
 #define PUBLISH_CHANNEL_MAX   255       /* queue's limit */
 #define PUBLISH_ALLOW         "Allow: POST, OPTIONS\r\n"
+#define PUBLISH_CHALLENGE     "WWW-Authenticate: Bearer realm=\"sseq\"\r\n"
+#define PUBLISH_SELECTOR_CACHE 1024     /* (selector, topic) results */
 
 /* One request being answered. */
 struct publish_req {
@@ -32,6 +39,7 @@ struct publish_req {
     char channel[PUBLISH_CHANNEL_MAX + 1];   /* NUL-terminated once valid */
     char *scratch;              /* malloc'd, decoded data/event */
     enum publish_body_type type;
+    bool hub;                   /* a Mercure publish (mercure_hub.h) */
 };
 
 static void publish_refuse(struct publish_req *r, int status,
@@ -201,22 +209,42 @@ static int publish_channel(struct publish_req *r)
     return 0;
 }
 
-/* Checks Authorization for the channel. */
-static int publish_auth(struct publish_req *r)
+/* Checks the request's credential for its topics (on /publish: the
+ * channel); refuses 401/403. */
+static int publish_auth(struct publish_req *r, const char *const *topic,
+                        const size_t *topic_len, size_t n_topic)
 {
+    struct publish_app *app = r->app;
+    struct auth_pub_request req = {
+        .hub = r->hub,
+        .authorization = publish_param(r, "HTTP_AUTHORIZATION"),
+        .query = r->query, .cookie = publish_param(r, "HTTP_COOKIE"),
+        .origin = publish_param(r, "HTTP_ORIGIN"),
+        .topic = topic, .topic_len = topic_len, .n_topic = n_topic,
+    };
+    const char *detail;
     enum auth_result a;
     int status;
 
-    a = auth_check(&r->app->cfg, publish_param(r, "HTTP_AUTHORIZATION"),
-                   r->channel);
+    a = auth_publish(&app->cfg, app->has_pub_key ? &app->pub_key : NULL,
+                     app->has_cache ? &app->cache : NULL, &req, time(NULL),
+                     &detail);
     status = auth_status(a);
     if (status == 0)
         return 0;
-    publish_refuse(r, status,
-                   status == 401 ? "WWW-Authenticate: Bearer realm=\"sseq\""
-                                   "\r\n" : NULL,
-                   "%s (channel %s)", auth_reason(a), r->channel);
+    publish_refuse(r, status, status == 401 ? PUBLISH_CHALLENGE : NULL,
+                   "%s%s%s (%s %s)", auth_reason(a), detail[0] ? ": " : "",
+                   detail, r->hub ? "topic" : "channel", r->channel);
     return -EACCES;
+}
+
+/* Checks the request's credential for its channel. */
+static int publish_auth_channel(struct publish_req *r)
+{
+    const char *topic = r->channel;
+    size_t len = strlen(r->channel);
+
+    return publish_auth(r, &topic, &len, 1);
 }
 
 /* Picks the event: from the body, else ?event=; validates it. NULL/0 =
@@ -302,6 +330,47 @@ static size_t publish_json_str(char *dst, size_t cap, const char *s)
     return o;
 }
 
+/* Appends m (to Redis in cluster mode); 0 with *id set, or refuses
+ * 413/503 and returns -1. */
+static int publish_store(struct publish_req *r, const struct queue_msg *m,
+                         uint64_t *id)
+{
+    struct queue *q;
+    int err = 0, rc;
+
+    q = publish_queue(r->app, &err);
+    if (q == NULL) {
+        publish_refuse(r, 503, NULL, "queue %s unavailable: %s",
+                       r->app->cfg.queue_path, strerror(err));
+        return -1;
+    }
+    if (cluster_enabled(&r->app->cfg)) {
+        rc = cluster_publish(&r->app->cfg, q, m,
+                             publish_param(r, "HTTP_IDEMPOTENCY_KEY"), id);
+        if (rc < 0 && rc != -EMSGSIZE) {
+            publish_refuse(r, 503, "Retry-After: 1\r\n", "cluster: %s",
+                           cluster_error());
+            return -1;
+        }
+    } else
+        rc = queue_append(q, m, id);
+    if (rc == -EMSGSIZE) {
+        publish_refuse(r, 413, NULL, "message of %zu bytes does not fit in "
+                       "the queue (at most %zu)", m->data_len,
+                       queue_max_payload(q));
+        return -1;
+    }
+    if (rc < 0) {
+        log_error("queue_append %s: errno %d: %s", r->app->cfg.queue_path,
+                  -rc, strerror(-rc));
+        publish_refuse(r, 503, NULL, "queue %s unusable: %s",
+                       r->app->cfg.queue_path, strerror(-rc));
+        return -1;
+    }
+    publish_stats(r->app, m->data_len);
+    return 0;
+}
+
 /* Appends the message and answers 202, or refuses 413/503. */
 static void publish_append(struct publish_req *r, const struct publish_body *b)
 {
@@ -309,43 +378,15 @@ static void publish_append(struct publish_req *r, const struct publish_body *b)
         .channel = r->channel, .channel_len = strlen(r->channel),
         .event = b->event, .event_len = b->event_len,
         .data = b->data, .data_len = b->data_len,
+        .flags = b->private_ ? QUEUE_MSG_PRIVATE : 0,
     };
     char resp[2048], body[8 * PUBLISH_CHANNEL_MAX + 64];
     char chan[6 * PUBLISH_CHANNEL_MAX + 8];
-    struct queue *q;
     uint64_t id;
-    int err = 0, rc, n, blen;
+    int n, blen;
 
-    q = publish_queue(r->app, &err);
-    if (q == NULL) {
-        publish_refuse(r, 503, NULL, "queue %s unavailable: %s",
-                       r->app->cfg.queue_path, strerror(err));
+    if (publish_store(r, &m, &id) < 0)
         return;
-    }
-    if (cluster_enabled(&r->app->cfg)) {
-        rc = cluster_publish(&r->app->cfg, q, &m,
-                             publish_param(r, "HTTP_IDEMPOTENCY_KEY"), &id);
-        if (rc < 0 && rc != -EMSGSIZE) {
-            publish_refuse(r, 503, "Retry-After: 1\r\n", "cluster: %s",
-                           cluster_error());
-            return;
-        }
-    } else
-        rc = queue_append(q, &m, &id);
-    if (rc == -EMSGSIZE) {
-        publish_refuse(r, 413, NULL, "message of %zu bytes does not fit in "
-                       "the queue (at most %zu)", b->data_len,
-                       queue_max_payload(q));
-        return;
-    }
-    if (rc < 0) {
-        log_error("queue_append %s: errno %d: %s", r->app->cfg.queue_path,
-                  -rc, strerror(-rc));
-        publish_refuse(r, 503, NULL, "queue %s unusable: %s",
-                       r->app->cfg.queue_path, strerror(-rc));
-        return;
-    }
-    publish_stats(r->app, b->data_len);
     publish_json_str(chan, sizeof(chan), r->channel);
     blen = snprintf(body, sizeof(body), "{\"id\":\"%llu\",\"channel\":"
                     "\"%s\"}", (unsigned long long)id, chan);
@@ -424,6 +465,102 @@ static int publish_body_check(struct publish_req *r)
     return 0;
 }
 
+/* ---- the Mercure hub ---- */
+
+/* Appends the update f and answers 200 with its id as text/plain (the
+ * publisher's id, else the queue's). */
+static void publish_hub_append(struct publish_req *r,
+                               const struct mercure_form *f)
+{
+    struct queue_msg m = {
+        .channel = f->topic[0], .channel_len = f->topic_len[0],
+        .event = f->type, .event_len = f->type_len,
+        .data = f->data, .data_len = f->data_len,
+        .alt = f->topic + 1, .alt_len = f->topic_len + 1,
+        .n_alt = f->n_topic - 1,
+        .pub_id = f->id, .pub_id_len = f->id_len,
+        .retry_ms = f->retry_ms,
+        .flags = f->private_ ? QUEUE_MSG_PRIVATE : 0,
+    };
+    char resp[1024], idbuf[24];
+    const char *body = f->id;
+    size_t blen = f->id_len;
+    uint64_t id;
+    int n;
+
+    if (publish_store(r, &m, &id) < 0)
+        return;
+    if (blen == 0) {
+        blen = (size_t)snprintf(idbuf, sizeof(idbuf), "%llu",
+                                (unsigned long long)id);
+        body = idbuf;
+    }
+    n = snprintf(resp, sizeof(resp), "Status: 200 OK\r\n"
+                 "Content-Type: text/plain; charset=utf-8\r\n"
+                 "Content-Length: %zu\r\n"
+                 "Cache-Control: no-store\r\n%s\r\n%.*s",
+                 blen, r->cors, (int)blen, body);
+    if (n > 0 && (size_t)n < sizeof(resp))
+        publish_write(r, resp, (size_t)n);
+    log_debug("published id=%llu topic=%s bytes=%zu private=%d remote=%s",
+              (unsigned long long)id, r->channel, f->data_len,
+              f->private_ ? 1 : 0, r->remote);
+}
+
+/* The hub's form: parsed, its data size checked, the publisher
+ * authorized, then appended. */
+static void publish_hub_form(struct publish_req *r)
+{
+    struct mercure_form f;
+
+    if (mercure_form_parse(r->io->body, r->io->body_len,
+                           r->app->cfg.mercure_topic_max, r->scratch,
+                           &f) < 0) {
+        publish_refuse(r, 400, NULL, "%s", f.why);
+        return;
+    }
+    publish_quote(r->channel, sizeof(r->channel), f.topic[0],
+                  f.topic_len[0]);
+    if (f.data_len > r->app->cfg.max_message_size) {
+        publish_refuse(r, 413, NULL, "data of %zu bytes is over "
+                       "max_message_size %zu", f.data_len,
+                       r->app->cfg.max_message_size);
+        return;
+    }
+    if (publish_auth(r, f.topic, f.topic_len, f.n_topic) < 0)
+        return;
+    publish_hub_append(r, &f);
+}
+
+/* POST /.well-known/mercure: a form body only. */
+static void publish_hub(struct publish_req *r)
+{
+    char why[PUBLISH_BODY_WHY_MAX];
+    int type = publish_body_type(publish_param(r, "CONTENT_TYPE"), why,
+                                 sizeof(why));
+
+    if (type >= 0 && type != PUBLISH_BODY_FORM) {
+        type = -EPROTONOSUPPORT;
+        snprintf(why, sizeof(why), "the hub takes "
+                 "application/x-www-form-urlencoded bodies only");
+    }
+    if (type < 0) {
+        publish_refuse(r, 415, NULL, "%s", why);
+        return;
+    }
+    r->type = PUBLISH_BODY_FORM;
+    if (publish_body_check(r) < 0)
+        return;
+    r->scratch = malloc(r->io->body_len + 1);
+    if (r->scratch == NULL) {
+        publish_refuse(r, 503, NULL, "out of memory for a %zu-byte body",
+                       r->io->body_len);
+        return;
+    }
+    publish_hub_form(r);
+    free(r->scratch);
+}
+
 size_t publish_req_body_limit(const struct publish_app *app,
                               const char *content_type)
 {
@@ -434,11 +571,50 @@ size_t publish_req_body_limit(const struct publish_app *app,
                                              app->cfg.max_message_size);
 }
 
+/* Sets up the publisher key from app->cfg (none when not configured or
+ * on failure, logged) and the selector cache. */
+static void publish_app_keys(struct publish_app *app)
+{
+    const struct config_jwt_key *k = &app->cfg.mercure_pub;
+    const char *why = "";
+    int rc;
+
+    app->has_pub_key = false;
+    if (k->key != NULL) {
+        rc = jwt_auth_key_init(&app->pub_key, k->alg, k->key, k->len, &why);
+        if (rc < 0)
+            log_error("publisher key: %s (errno %d): no JWT is accepted",
+                      rc == -EINVAL ? why : strerror(-rc), -rc);
+        app->has_pub_key = rc == 0;
+    }
+    if (!app->has_cache)
+        app->has_cache = topic_selector_cache_init(
+            &app->cache, PUBLISH_SELECTOR_CACHE, 2 * QUEUE_TOPIC_MAX) == 0;
+}
+
+/* Frees the publisher key. */
+static void publish_app_drop_key(struct publish_app *app)
+{
+    if (app->has_pub_key)
+        jwt_auth_key_free(&app->pub_key);
+    app->has_pub_key = false;
+}
+
 void publish_app_init(struct publish_app *app)
 {
     app->q = NULL;
     app->slot = -1;
     app->published = app->bytes = app->requests = 0;
+    app->has_cache = false;
+    publish_app_keys(app);
+}
+
+void publish_app_reload(struct publish_app *app, struct config *nc)
+{
+    publish_app_drop_key(app);
+    config_free(&app->cfg);
+    app->cfg = *nc;
+    publish_app_keys(app);
 }
 
 void publish_app_close(struct publish_app *app)
@@ -449,6 +625,10 @@ void publish_app_close(struct publish_app *app)
         queue_close(app->q);
         app->q = NULL;
     }
+    publish_app_drop_key(app);
+    if (app->has_cache)
+        topic_selector_cache_free(&app->cache);
+    app->has_cache = false;
     config_free(&app->cfg);
 }
 
@@ -466,6 +646,9 @@ void publish_req_handle(struct publish_app *app, struct publish_io *io)
     r.remote = r.remote ? r.remote : "-";
     r.query = publish_param(&r, "QUERY_STRING");
     r.query = r.query ? r.query : "";
+    r.hub = mercure_hub_request(publish_param(&r, "DOCUMENT_URI"),
+                                publish_param(&r, "SCRIPT_NAME"),
+                                publish_param(&r, "REQUEST_URI"));
     method = method ? method : "";
     publish_cors(&r);
     if (strcmp(method, "OPTIONS") == 0) {
@@ -478,7 +661,11 @@ void publish_req_handle(struct publish_app *app, struct publish_io *io)
                                                  method, strlen(method)));
         return;
     }
-    if (publish_channel(&r) < 0 || publish_auth(&r) < 0)
+    if (r.hub) {
+        publish_hub(&r);
+        return;
+    }
+    if (publish_channel(&r) < 0 || publish_auth_channel(&r) < 0)
         return;
     type = publish_body_type(publish_param(&r, "CONTENT_TYPE"), why,
                              sizeof(why));

@@ -2,7 +2,10 @@
  * /publish/NAME (or /publish?channel=NAME) with a body whose message is
  * appended to the queue; the answer (202 with the id as JSON, or one
  * refusal from the table in http_status.c) is written into the request's
- * output buffer. The same logic serves FastCGI (fcgi_server.c has read the
+ * output buffer. A request whose path is the Mercure hub's
+ * (mercure_hub.h) is a Mercure publish instead: a form (mercure_form.h),
+ * a publisher JWT (auth.h), and 200 with the update's id as text/plain.
+ * The same logic serves FastCGI (fcgi_server.c has read the
  * whole body) and plain CGI (publish_main.c reads stdin).
  *
  * Every refusal gets its status, a one-line reason naming the culprit, one
@@ -15,7 +18,9 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "jwt_auth.h"
 #include "queue.h"
+#include "topic_selector.h"
 
 #define PUBLISH_REQ_OUT_MAX 4096    /* longest answer */
 
@@ -27,6 +32,10 @@ struct publish_app {
     struct queue *q;            /* NULL until it opens */
     int slot;                   /* queue_proc_claim slot, or -1 */
     uint64_t published, bytes, requests;
+    struct jwt_auth_key pub_key;        /* from cfg.mercure_pub */
+    bool has_pub_key;                   /* pub_key holds a key */
+    struct topic_selector_cache cache;  /* publish selector results */
+    bool has_cache;
 };
 
 /* One request: where its params come from, its body as read, and the
@@ -42,8 +51,14 @@ struct publish_io {
     size_t out_len;
 };
 
-/* Sets up app (slot -1, no queue) over a loaded config it now owns. */
+/* Sets up app (slot -1, no queue) over a loaded config it now owns, and
+ * its publisher key (jwt_auth_key_init; a key that cannot be set up is
+ * logged and left out: no JWT is then accepted). */
 void publish_app_init(struct publish_app *app);
+
+/* SIGHUP: replaces app's config by nc (now owned by app; the old one is
+ * freed) and sets the publisher key up again from it. */
+void publish_app_reload(struct publish_app *app, struct config *nc);
 
 /* Releases the queue slot, closes the queue, frees the config. */
 void publish_app_close(struct publish_app *app);

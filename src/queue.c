@@ -993,8 +993,8 @@ int queue_append_at(struct queue *q, const struct queue_msg *m, uint64_t id)
 
     if ((rc = queue_msg_check(q, m)) < 0)
         return rc;
-    len = (uint32_t)((sizeof(struct queue_rec) + m->channel_len +
-                      m->event_len + m->data_len + 7) & ~(size_t)7);
+    len = (uint32_t)((sizeof(struct queue_rec) + queue_msg_payload(m) + 7) &
+                     ~(size_t)7);
     if ((rc = queue_lock(q)) < 0)
         return rc;
     nid = LOAD(&h->next_id, relaxed);

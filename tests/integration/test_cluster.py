@@ -5,7 +5,8 @@ private redis-server with a password: every subscriber on every host gets
 every message of its channels once, with the same ids in the same order;
 a subscriber moving host resumes by Last-Event-ID; Redis stopped for 5 s
 under publishing; a bridge killed with SIGKILL; Redis retention exceeded
-while a host is cut off (sseq-gap, then live)."""
+while a host is cut off (sseq-gap, then live); a Mercure publish
+(alternates, private, id, type, retry) arriving whole on every host."""
 import contextlib
 import json
 import os
@@ -18,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import stream_util  # noqa: E402
 from cluster_util import ClusterStack, Redis  # noqa: E402
+import hub_util  # noqa: E402
 
 PASSWORD = "redis-secret-Xy7"
 
@@ -71,7 +73,8 @@ class ClusterThreeHosts(harness.TestCase):
         cls.es = contextlib.ExitStack()
         cls.redis = cls.es.enter_context(Redis(password=PASSWORD))
         try:
-            es, cls.hosts = join_hosts(cls.redis, "t3", 3)
+            es, cls.hosts = join_hosts(cls.redis, "t3", 3, settings={
+                "mercure.publisher_jwt_key": hub_util.KEY})
         except BaseException:
             cls.es.close()
             raise
@@ -255,6 +258,35 @@ class ClusterThreeHosts(harness.TestCase):
                          [(id1, "one"), (int(r.stdout), "two"),
                           (last, "three")], "published once each")
         self.assertEqual(extra, [])
+
+    def test_8_mercure_publish_whole_on_every_host(self):
+        subs = [h.sse("/events?channel=fm") for h in self.hosts]
+        alt = ["https://example.com/books/1", "https://example.com/{x}"]
+        body = hub_util.form([("topic", "fm"), ("topic", alt[0]),
+                              ("topic", alt[1]), ("data", "whole"),
+                              ("id", "urn:uuid:c1"), ("type", "up"),
+                              ("retry", "2500")])
+        status, _, text = hub_util.post_hub(self.hosts[1], body,
+                                            hub_util.publisher())
+        self.assertEqual((status, text), (200, "urn:uuid:c1"))
+        priv = hub_util.form([("topic", "fm"), ("data", "secret"),
+                              ("private", "on")])
+        status, _, text = hub_util.post_hub(self.hosts[2], priv,
+                                            hub_util.publisher())
+        self.assertEqual(status, 200, text)
+        self.assertTrue(wait_newest(self.hosts, int(text)))
+        for k, h in enumerate(self.hosts):
+            recs = hub_util.newest(h, 2)
+            self.assertEqual(
+                [(r["channel"], r["alt"], r["data"], r["pub_id"],
+                  r["event"], r["retry"], r["private"]) for r in recs],
+                [("fm", alt, "whole", "urn:uuid:c1", "up", 2500, False),
+                 ("fm", [], "secret", None, "", 0, True)], "host %d" % k)
+            self.assertEqual(recs[1]["id"], text)
+            got = read_until(subs[k], 1)
+            self.assertEqual([(e.event, e.data) for e in got][:1],
+                             [("up", "whole")], "host %d" % k)
+            subs[k].close()
 
     def test_5_auth_and_secrets(self):
         h = self.hosts[0]

@@ -5,7 +5,9 @@ and lighttpd 1.4 (mod_fastcgi), each configured with the shipped snippet
 sseq-stream and sseq-publish processes that harness.Stack starts: a stream
 gets each event while it stays open, with exact framing; POST
 /publish/NAME and /publish?channel=NAME with a bearer token answer 202;
-Last-Event-ID resumes; a client that leaves frees its stream.
+Last-Event-ID resumes; a client that leaves frees its stream; the
+Mercure hub URL sends POST to sseq-publish (a publisher JWT minted by
+python3-jwt passed through: 200 and the id) and GET to sseq-stream.
 
 The Apache snippet is included verbatim (the test's config sets
 `Define SSEQ_RUNDIR`); lighttpd has no way to give a variable a default,
@@ -21,6 +23,7 @@ import signal
 import subprocess
 
 import harness
+import hub_util
 
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
 LIGHTTPD = shutil.which("lighttpd") or "/usr/sbin/lighttpd"
@@ -231,10 +234,14 @@ class OtherServers(harness.TestCase):
         for prog in (APACHE, LIGHTTPD):
             self.assertTrue(os.access(prog, os.X_OK), prog + " missing: "
                             "apt-get install apache2 lighttpd")
-        with harness.Stack(settings={"stream.heartbeat": 1},
-                           stream_procs=1) as st, server_class(st) as srv:
+        with harness.Stack(settings={
+                "stream.heartbeat": 1,
+                "mercure.publisher_jwt_key": hub_util.KEY,
+                "mercure.subscriber_jwt_key": hub_util.KEY},
+                stream_procs=1) as st, server_class(st) as srv:
             try:
                 self.check(st, srv)
+                self.check_hub(st, srv)
             except BaseException:
                 print("%s error log:\n%s" % (srv.name, srv.log()))
                 raise
@@ -304,6 +311,39 @@ class OtherServers(harness.TestCase):
             p["streams"] == 0 for p in st.stats()["processes"]
             if p["role"] == "stream"), "streams to close", timeout=20,
             fail=False), st.stats())
+
+    def check_hub(self, st, srv):
+        """POST /.well-known/mercure reaches sseq-publish with the token;
+        GET reaches sseq-stream (a subscriber there gets the update once
+        sseq-stream serves the hub, else sseq-stream's own refusal)."""
+        hub = hub_util.HUB
+        sub = srv.sse(hub + "?topic=hubchat")
+        try:
+            body = hub_util.form([("topic", "hubchat"), ("data", "via hub"),
+                                  ("type", "note")])
+            ctype = {"Content-Type": "application/x-www-form-urlencoded"}
+            before = st.stats()["appends"]
+            status, _, raw = srv.post(hub, body, ctype)
+            self.assertEqual(status, 401, raw)
+            status, rtype, raw = srv.post(hub, body, dict(ctype, **{
+                "Authorization": "Bearer " + hub_util.publisher()}))
+            self.assertEqual(status, 200, raw)
+            self.assertTrue(rtype.startswith("text/plain"), rtype)
+            self.assertEqual(st.stats()["appends"], before + 1)
+            rec = hub_util.newest(st)[-1]
+            self.assertEqual((rec["id"], rec["channel"], rec["event"]),
+                             (raw.decode(), "hubchat", "note"))
+            if sub.status == 200:
+                ev = sub.events(1, timeout=10)
+                self.assertEqual(ev, [harness.Event(raw.decode(), "note",
+                                                    "via hub")])
+            else:
+                # sseq-stream's answer, never sseq-publish's 405.
+                sub.closed(5)
+                self.assertNotEqual(sub.status, 405, sub.body())
+                self.assertNotIn("use POST", sub.body())
+        finally:
+            sub.close()
 
     def test_apache(self):
         self.through(Apache)

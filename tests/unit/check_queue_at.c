@@ -177,6 +177,46 @@ START_TEST(test_at_wraps_ring)
 }
 END_TEST
 
+/* A Mercure record (alternates, publisher id, retry, private) appended
+ * with its id reads back whole and leaves the queue sound (the record's
+ * length once left the alternates and the publisher id out). */
+START_TEST(test_at_mercure_fields)
+{
+    static const char *const alt[] = { "https://example.com/a", "b" };
+    static const size_t alt_len[] = { 21, 1 };
+    struct queue_msg m = at_msg("data");
+    struct queue_record rec;
+    struct queue_verify v;
+    uint64_t cur = at_next(), id = cur;
+    char buf[512];
+    size_t pos = 0, len;
+    const char *t;
+
+    m.alt = alt;
+    m.alt_len = alt_len;
+    m.n_alt = 2;
+    m.pub_id = "urn:uuid:1";
+    m.pub_id_len = 10;
+    m.retry_ms = 2500;
+    m.flags = QUEUE_MSG_PRIVATE;
+    ck_assert_int_eq(queue_append_at(at_q, &m, id), 0);
+    ck_assert_int_eq(queue_append_at(at_q, &m, id + 1), 0);
+    ck_assert_int_eq(queue_read(at_q, &cur, &rec, buf, sizeof(buf)), 0);
+    ck_assert_uint_eq(rec.n_alt, 2);
+    ck_assert(queue_record_next_topic(&rec, &pos, &t, &len));
+    ck_assert(queue_record_next_topic(&rec, &pos, &t, &len));
+    ck_assert_msg(len == 21 && memcmp(t, alt[0], 21) == 0,
+                  "the first alternate reads back");
+    ck_assert_uint_eq(rec.pub_id_len, 10);
+    ck_assert_uint_eq(rec.retry_ms, 2500);
+    ck_assert_uint_eq(rec.flags, QUEUE_MSG_PRIVATE);
+    ck_assert_msg(rec.data_len == 4 && memcmp(rec.data, "data", 4) == 0,
+                  "the data reads back");
+    ck_assert_msg(queue_verify(at_q, &v) == 0, "the queue must stay sound: "
+                  "%s", queue_error());
+}
+END_TEST
+
 START_TEST(test_at_bad_message)
 {
     struct queue_msg m = { .channel = "", .data = "x", .data_len = 1 };
@@ -264,6 +304,7 @@ static Suite *queue_at_suite(void)
     tcase_add_test(core, test_at_reader_waiting_at_next);
     tcase_add_test(core, test_at_then_append);
     tcase_add_test(core, test_at_wraps_ring);
+    tcase_add_test(core, test_at_mercure_fields);
     suite_add_tcase(s, core);
     tcase_add_checked_fixture(errors, at_setup, at_teardown);
     tcase_add_test(errors, test_at_duplicate);
