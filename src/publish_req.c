@@ -21,6 +21,7 @@
 #include "mercure_hub.h"
 #include "publish_body.h"
 #include "query.h"
+#include "queue_access.h"
 #include "sse.h"
 #include "util.h"
 
@@ -40,6 +41,8 @@ struct publish_req {
     char *scratch;              /* malloc'd, decoded data/event */
     enum publish_body_type type;
     bool hub;                   /* a Mercure publish (mercure_hub.h) */
+    bool logged;                /* the cause of a 503 was logged already:
+                                   its refusal line goes at debug level */
 };
 
 static void publish_refuse(struct publish_req *r, int status,
@@ -99,8 +102,9 @@ static void publish_refuse(struct publish_req *r, int status,
     vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
     snprintf(headers, sizeof(headers), "%s%s", r->cors, extra ? extra : "");
-    log_msg(status >= 500 ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO,
-            "refused %d: %s; channel=%s remote=%s", status, reason,
+    log_msg(r->logged ? LOG_LEVEL_DEBUG : status >= 500 ? LOG_LEVEL_ERROR
+            : LOG_LEVEL_INFO, "refused %d: %s; channel=%s remote=%s", status,
+            reason,
             r->channel[0] ? r->channel : "-", r->remote);
     n = http_status_format(resp, sizeof(resp), status, headers, reason);
     if (n > 0)
@@ -288,11 +292,10 @@ static struct queue *publish_queue(struct publish_app *app, int *err)
     if (app->q != NULL)
         return app->q;
     rc = queue_open(app->cfg.queue_path, &app->q);
+    queue_access_log_open(app->cfg.queue_path, rc, &app->q_last_rc);
     if (rc < 0) {
         app->q = NULL;
         *err = -rc;
-        log_error("queue_open %s: %s (errno %d: %s)", app->cfg.queue_path,
-                  queue_error(), -rc, strerror(-rc));
         return NULL;
     }
     app->slot = queue_proc_claim(app->q, "publish");
@@ -330,6 +333,20 @@ static size_t publish_json_str(char *dst, size_t cap, const char *s)
     return o;
 }
 
+/* A failed append (rc): logged with queue_error() once per change of
+ * outcome, answered 503 without naming the queue. */
+static void publish_append_failed(struct publish_req *r, int rc)
+{
+    if (rc != r->app->append_last_rc)
+        log_error("queue_append: %s", rc == QUEUE_DAMAGED ||
+                  rc == -ETIMEDOUT ? queue_error() : strerror(-rc));
+    r->app->append_last_rc = rc;
+    r->logged = true;
+    publish_refuse(r, 503, "Retry-After: 1\r\n", "%s", rc == QUEUE_DAMAGED ?
+                   "queue damaged (the server's log says how to fix it)" :
+                   "queue unusable (the server's log says why)");
+}
+
 /* Appends m (to Redis in cluster mode); 0 with *id set, or refuses
  * 413/503 and returns -1. */
 static int publish_store(struct publish_req *r, const struct queue_msg *m,
@@ -340,14 +357,18 @@ static int publish_store(struct publish_req *r, const struct queue_msg *m,
 
     q = publish_queue(r->app, &err);
     if (q == NULL) {
-        publish_refuse(r, 503, NULL, "queue %s unavailable: %s",
-                       r->app->cfg.queue_path, strerror(err));
+        r->logged = true;       /* queue_access_log_open said why, once */
+        publish_refuse(r, 503, "Retry-After: 1\r\n", "%s",
+                       -err == QUEUE_DAMAGED ? "queue damaged (the server's "
+                       "log says how to fix it)" : "queue unavailable (the "
+                       "server's log says why)");
         return -1;
     }
     if (cluster_enabled(&r->app->cfg)) {
         rc = cluster_publish(&r->app->cfg, q, m,
                              publish_param(r, "HTTP_IDEMPOTENCY_KEY"), id);
         if (rc < 0 && rc != -EMSGSIZE) {
+            r->logged = true;   /* cluster_publish logs state changes */
             publish_refuse(r, 503, "Retry-After: 1\r\n", "cluster: %s",
                            cluster_error());
             return -1;
@@ -361,12 +382,10 @@ static int publish_store(struct publish_req *r, const struct queue_msg *m,
         return -1;
     }
     if (rc < 0) {
-        log_error("queue_append %s: errno %d: %s", r->app->cfg.queue_path,
-                  -rc, strerror(-rc));
-        publish_refuse(r, 503, NULL, "queue %s unusable: %s",
-                       r->app->cfg.queue_path, strerror(-rc));
+        publish_append_failed(r, rc);
         return -1;
     }
+    r->app->append_last_rc = 0;
     publish_stats(r->app, m->data_len);
     return 0;
 }
@@ -605,6 +624,7 @@ void publish_app_init(struct publish_app *app)
     app->q = NULL;
     app->slot = -1;
     app->published = app->bytes = app->requests = 0;
+    app->q_last_rc = app->append_last_rc = 0;
     app->has_cache = false;
     publish_app_keys(app);
 }

@@ -32,6 +32,8 @@ struct publish_app {
     struct queue *q;            /* NULL until it opens */
     int slot;                   /* queue_proc_claim slot, or -1 */
     uint64_t published, bytes, requests;
+    int q_last_rc;              /* last queue_open outcome logged */
+    int append_last_rc;         /* last queue_append failure logged */
     struct jwt_auth_key pub_key;        /* from cfg.mercure_pub */
     bool has_pub_key;                   /* pub_key holds a key */
     struct topic_selector_cache cache;  /* publish selector results */

@@ -401,7 +401,7 @@ static void pump_open(struct pump *p, struct pump_conn *c)
     pump_send(p, s, c->head, 0, c->head->len, 0);
     if (c->plan.gap)
         pump_send_gap(p, s, c->plan.gap_requested, c->plan.gap_oldest);
-    if (p->stopping)
+    if (p->stopping || atomic_load(&p->damaged))
         pump_end(p, s);
     return;
 
@@ -571,6 +571,9 @@ static void pump_event(struct pump *p, const struct pump_hooks *h,
             ;
         pump_heartbeats(p);
         pump_expire(p);
+        if (p->q != NULL && !atomic_load(&p->damaged) &&
+            queue_health(p->q) == QUEUE_DAMAGED)
+            pump_mark_damaged(p);
         p->c_dirty = true;
     } else {
         pump_stream_event(p, ev->data.ptr, ev->events);
@@ -720,6 +723,26 @@ void pump_submit(struct pump *p, struct pump_conn *c)
 unsigned pump_streams(const struct pump *p)
 {
     return atomic_load(&p->nstreams);
+}
+
+bool pump_queue_damaged(const struct pump *p)
+{
+    return atomic_load(&p->damaged);
+}
+
+void pump_mark_damaged(struct pump *p)
+{
+    struct stream *s, *ns;
+
+    if (atomic_exchange(&p->damaged, true))
+        return;
+    log_error("%s; ending %u stream(s), new ones get 503 until then (and "
+              "`sseq-spawn restart stream` after)", queue_error(),
+              atomic_load(&p->nstreams));
+    for (s = p->all_head; s != NULL; s = ns) {
+        ns = s->next;
+        pump_end(p, s);
+    }
 }
 
 uint64_t pump_skipped(const struct pump *p)

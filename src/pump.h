@@ -76,6 +76,11 @@ void pump_submit(struct pump *p, struct pump_conn *c);
 /* Streams open or submitted now (any thread). */
 unsigned pump_streams(const struct pump *p);
 
+/* Whether the queue was found damaged (QUEUE_DAMAGED): every stream was
+ * ended then, and a stream submitted since is ended at once (any
+ * thread). */
+bool pump_queue_damaged(const struct pump *p);
+
 /* Queue records skipped because they could not be read (any thread). */
 uint64_t pump_skipped(const struct pump *p);
 

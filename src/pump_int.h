@@ -151,6 +151,7 @@ struct pump {
     uint64_t n_writes, flush_us;    /* for the exit log line */
     uint64_t now_us;
     bool stopping;
+    atomic_bool damaged;            /* the queue read QUEUE_DAMAGED */
     uint64_t deadline_us;
     uint64_t stop_us;               /* when SIGTERM came */
     unsigned drain_total;           /* streams open then */
@@ -189,5 +190,9 @@ void pump_coalesce_wrote(struct pump *p, struct stream *s);
 void pump_coalesce_flushed(struct pump *p, uint64_t t);
 void pump_coalesce_forget(struct pump *p, struct stream *s);
 void pump_coalesce_log(const struct pump *p);
+
+/* The queue read QUEUE_DAMAGED: logs queue_error() once, ends every
+ * stream; later reads stop (pump thread). */
+void pump_mark_damaged(struct pump *p);
 
 #endif

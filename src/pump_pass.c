@@ -329,7 +329,7 @@ static void pump_pass_gap(struct pump *p, uint64_t requested, uint64_t oldest)
 static void pump_pass_skip(struct pump *p, uint64_t id, int rc)
 {
     log_error("queue_read %" PRIu64 ": %s: record skipped", id,
-              strerror(-rc));
+              rc == QUEUE_BAD_RECORD ? queue_error() : strerror(-rc));
     atomic_fetch_add(&p->skipped, 1);
     p->next_live = id + 1;
 }
@@ -348,6 +348,8 @@ bool pump_pass_run(struct pump *p)
     pass->streams = 0;
     pass->records = 0;
     pass->bytes = 0;
+    if (atomic_load(&p->damaged))
+        return false;
     for (n = 0; n < PUMP_PASS_MAX && pass->eused < PUMP_PASS_BYTES; n++) {
         uint64_t before = p->next_live;
         int rc = pump_read(p, &p->next_live, &rec);
@@ -361,6 +363,10 @@ bool pump_pass_run(struct pump *p)
         }
         if (rc == -ENOMEM) {        /* ours, not the record's: again */
             log_error("queue_read %" PRIu64 ": %s", before, strerror(-rc));
+            break;
+        }
+        if (rc == QUEUE_DAMAGED) {
+            pump_mark_damaged(p);
             break;
         }
         if (rc < 0) {

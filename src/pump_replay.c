@@ -125,6 +125,9 @@ static bool pump_replay_one(struct pump *p, struct stream *s)
         } else if (rc == -ENOMEM) {
             pump_kill(p, s);
             return false;
+        } else if (rc == QUEUE_DAMAGED) {
+            pump_mark_damaged(p);
+            return false;
         } else if (rc < 0) {
             s->cursor = before + 1;         /* a bad record: skip it */
         } else if (!pump_replay_send(p, s, &rec)) {

@@ -532,6 +532,13 @@ static int queue_check_state(const struct queue *q)
     return queue_load_bounds(q, &oldest, &next);
 }
 
+int queue_health(const struct queue *q)
+{
+    int rc = queue_check(q->h, q->map_size, q->name);
+
+    return rc < 0 ? rc : queue_check_state(q);
+}
+
 /* Maps and validates an opened object; the handle on success or -errno. */
 static int queue_open_map(struct queue *q, int fd, const char *path)
 {

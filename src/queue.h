@@ -226,6 +226,11 @@ int queue_verify(struct queue *q, struct queue_verify *v);
 /* Seconds queue_append and queue_verify wait for the writers' lock. */
 #define QUEUE_LOCK_TIMEOUT_S 5
 
+/* Re-checks, lock-free and in O(1), what queue_open checked of the
+ * header (geometry, id bounds, alignment): 0, or QUEUE_DAMAGED with
+ * queue_error() set. For long-lived handles, on a timer. */
+int queue_health(const struct queue *q);
+
 /* Header snapshot. */
 void queue_get_stats(const struct queue *q, struct queue_stats *st);
 

@@ -13,6 +13,9 @@
 
 #include "queue_access.h"
 
+#include "log.h"
+#include "queue.h"
+
 #define QUEUE_ACCESS_SHM_DIR "/dev/shm"
 
 int queue_access_file(const char *path, char *buf, size_t len)
@@ -235,4 +238,21 @@ const char *queue_access_explain_self(const char *path, int err, char *buf,
     queue_access_self(&who);
     return queue_access_explain(path, err, &who, "this process runs as",
                                 buf, len);
+}
+
+void queue_access_log_open(const char *path, int rc, int *last)
+{
+    char why[512];
+
+    if (rc == *last)
+        return;
+    *last = rc;
+    if (rc == 0) {
+        log_info("queue %s opened", path);
+        return;
+    }
+    log_error("%s", queue_error());
+    if (rc == -EACCES || rc == -EPERM || rc == -ENOENT)
+        log_error("%s", queue_access_explain_self(path, -rc, why,
+                                                  sizeof(why)));
 }

@@ -71,4 +71,11 @@ const char *queue_access_explain(const char *path, int err,
 const char *queue_access_explain_self(const char *path, int err, char *buf,
                                       size_t len);
 
+/* Logs the outcome of the programs' queue_open(path) = rc once per
+ * change (*last holds the previous outcome, 0 to start): a failure with
+ * queue_error() and, for a permission or missing-file error, who lacks
+ * what and how to fix it; success after a failure as one info line. A
+ * program retrying every second thus logs once, not every second. */
+void queue_access_log_open(const char *path, int rc, int *last);
+
 #endif

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "queue.h"
+#include "queue_access.h"
 #include <time.h>
 
 #include "sse.h"
@@ -208,10 +209,14 @@ int stream_cgi_run(const struct config *cfg, const struct jwt_auth_key *key)
     if (status == 0)
         status = stream_auth_check(cfg, key, stream_cgi_getenv, NULL,
                                    time(NULL), &auth, &reason);
-    if (status == 0 && queue_open(cfg->queue_path, &q) < 0) {
-        log_error("%s", queue_error());
-        status = 503;
-        reason = "queue unavailable";
+    if (status == 0) {
+        int rc = queue_open(cfg->queue_path, &q), last = 0;
+
+        queue_access_log_open(cfg->queue_path, rc, &last);
+        if (rc < 0) {
+            status = 503;
+            reason = "queue unavailable";
+        }
     }
     if (status != 0)
         stream_cgi_error(status, reason, retry_s);

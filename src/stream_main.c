@@ -30,6 +30,7 @@
 #include "log.h"
 #include "pump.h"
 #include "queue.h"
+#include "queue_access.h"
 #include "sse.h"
 #include "stream_auth.h"
 #include "stream_cgi.h"
@@ -52,6 +53,7 @@ struct stream_app {
     pthread_mutex_t q_mu;               /* opening the queue */
     _Atomic(struct queue *) q;
     uint64_t q_retry_us;
+    int q_last_rc;                      /* last queue_open outcome logged */
     char *rbuf;                         /* record buffer (runtime thread) */
     size_t rcap;
 };
@@ -76,11 +78,13 @@ static struct queue *stream_queue(struct stream_app *a)
     now = util_mono_us();
     if (q == NULL && now >= a->q_retry_us) {
         a->q_retry_us = now + STREAM_QUEUE_RETRY_US;
-        if (queue_open(a->cfg.queue_path, &q) == 0) {
+        int rc = queue_open(a->cfg.queue_path, &q);
+
+        queue_access_log_open(a->cfg.queue_path, rc, &a->q_last_rc);
+        if (rc == 0) {
             atomic_store(&a->q, q);
             pump_set_queue(a->pump, q);
         } else {
-            log_error("%s", queue_error());
             q = NULL;
         }
     }
@@ -95,6 +99,10 @@ static int stream_admit(struct stream_app *a, struct queue **q,
     *q = stream_queue(a);
     if (*q == NULL) {
         *reason = "queue unavailable";
+        return 503;
+    }
+    if (pump_queue_damaged(a->pump) || queue_health(*q) == QUEUE_DAMAGED) {
+        *reason = "queue damaged (the server's log says how to fix it)";
         return 503;
     }
     if (pump_streams(a->pump) >= a->cfg.max_subscribers) {
