@@ -57,7 +57,8 @@ static bool stream_feed_pub_id_ok(const struct queue_record *rec)
 }
 
 /* The hub id of the newest retained record into out->hdr ("earliest"
- * when none is). */
+ * when none is); its number when it is private, so that the answer never
+ * shows a private update's publisher id. */
 static void stream_feed_newest(struct queue *q, char *buf, size_t cap,
                                struct stream_feed_plan *out)
 {
@@ -68,7 +69,8 @@ static void stream_feed_newest(struct queue *q, char *buf, size_t cap,
     cursor = next - 1;
     if (next == oldest || queue_read(q, &cursor, &rec, buf, cap) != 0) {
         strcpy(out->hdr, STREAM_FEED_EARLIEST);
-    } else if (stream_feed_pub_id_ok(&rec)) {
+    } else if (stream_feed_pub_id_ok(&rec) &&
+               !(rec.flags & QUEUE_MSG_PRIVATE)) {
         memcpy(out->hdr, rec.pub_id, rec.pub_id_len);
         out->hdr[rec.pub_id_len] = '\0';
     } else {

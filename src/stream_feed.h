@@ -11,7 +11,8 @@
  * anything else (unknown, evicted, too long) starts live. The answer
  * then carries Last-Event-ID: what was resumed from ("earliest", the
  * id as sent), or for an unknown id the newest retained record's id as
- * a hub stream would show it ("earliest" when nothing is retained). */
+ * a hub stream would show it (its number if it is private; "earliest"
+ * when nothing is retained). */
 #ifndef SSEQ_STREAM_FEED_H
 #define SSEQ_STREAM_FEED_H
 

@@ -178,6 +178,10 @@ class Subscribe(harness.TestCase):
                              "unknown id: live, answered with the newest")
             publish(st, "r:1", "after")
             self.assertEqual(self.datas(s, "after"), ["after"])
+            hidden = publish(st, "r:2", "p", private=True, pub_id="urn:p")
+            s = self.resume(st, "r:1", "urn:unknown")
+            self.assertEqual(s.headers.get("last-event-id"), str(hidden),
+                             "a private update's publisher id never shows")
             plain = st.sse(hub_path("r:1"))
             self.assertNotIn("last-event-id", plain.headers)
             self.assertTrue(a < b < c < newest)
