@@ -150,10 +150,6 @@ static int cmd_publish_append(struct cli *cli, const struct queue_msg *m,
 
     if (rc != CLI_OK)
         return rc;
-    if (cluster_enabled(&cli->cfg) && (m->flags || m->n_alt ||
-                                       m->pub_id_len || m->retry_ms))
-        return cli_fail("--private, --topic, --id and --retry are not "
-                        "carried through redis (cluster.redis) yet");
     if (cli_open_queue(cli, &q) < 0)
         return CLI_FAIL;
     if (cluster_enabled(&cli->cfg))

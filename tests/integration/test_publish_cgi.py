@@ -65,8 +65,8 @@ class CGI(harness.TestCase):
         with stack(publish_procs=0, create_queue=False) as st:
             status, _, raw, log = run_cgi(st, cgi_env(st, clen=1), b"x")
             self.assertEqual(status, 503, raw)
-            self.assertIn("queue_open %s" % st.queue, log)
-            self.assertIn("errno 2", log)
+            self.assertIn(st.queue + " does not exist", log)
+            self.assertIn("run `sseq create`", log, "the log says the fix")
 
 
 if __name__ == "__main__":
