@@ -20,6 +20,15 @@ static uint64_t pump_hold_linger_end(uint64_t r)
     return r + r * PUMP_HOLD_LINGER_PCT / 100;
 }
 
+/* How soon after a read a record shows a publisher that waited for the
+ * web server. */
+static uint64_t pump_hold_soon(uint64_t r)
+{
+    uint64_t s = r * PUMP_HOLD_SOON_PCT / 100;
+
+    return s > PUMP_HOLD_SOON_US ? s : PUMP_HOLD_SOON_US;
+}
+
 /* Whether the last pass is still being read (worth watching). */
 static bool pump_hold_watching(const struct pump_hold_obs *o)
 {
@@ -49,7 +58,7 @@ static enum pump_hold_why pump_hold_rule(const struct pump_hold_obs *o)
     first = o->since_pass_us - o->held_us;  /* records first seen */
     if (first < r)
         return PUMP_HOLD_DRAINED;
-    if (first >= r + PUMP_HOLD_SOON_US)
+    if (first >= r + pump_hold_soon(r))
         return PUMP_HOLD_READ;
     if (o->pending_bytes >= PUMP_HOLD_READ_BYTES)
         return PUMP_HOLD_ENOUGH;

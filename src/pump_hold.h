@@ -40,6 +40,9 @@
 #define PUMP_HOLD_SOON_US     3000  /* this soon after a read: a publisher
                                        that waited for the web server */
 #endif
+#ifndef PUMP_HOLD_SOON_PCT
+#define PUMP_HOLD_SOON_PCT    0     /* ... or within r x this / 100 */
+#endif
 #define PUMP_HOLD_POLL_DIV    4     /* look again after since_pass / 4,
                                        lingering after r / 4 */
 
