@@ -1,7 +1,7 @@
 /* check_pump_hold.c -- the "pump_hold" suite: the pump's coalescing
- * policy (pump_hold_decide) on tables of observations. Each row is a
- * situation the pump meets; the rows under "traces" are observations
- * logged by sseq-stream in the bench runs of bench/RESULTS.md. */
+ * policy (pump_hold_decide) on tables of observations: one row a rule
+ * ("rules"), and observations sseq-stream logged in the bench run of
+ * bench/RESULTS.md with the decision it took ("traces"). */
 #include "ac_config.h"
 
 #include <check.h>
@@ -18,7 +18,7 @@ struct row {
     uint64_t wait_us;               /* PUMP_HOLD_WAIT only */
 };
 
-#define C 2000                      /* stream.coalesce_us's default */
+#define C 2000                      /* a short coalesce_us: limits show */
 
 /* Checks every row of t[0..n). */
 static void check_rows(const struct row *t, size_t n)
@@ -155,9 +155,91 @@ static const struct row rules[] = {
       PUMP_HOLD_WAIT, PUMP_HOLD_UNREAD, 200 },
 };
 
+/* Observations sseq-stream logged in the run of bench/RESULTS.md
+ * (BENCH_LOG_LEVEL=debug, the first of each kind a case decided), with
+ * what it decided then. */
+static const struct row traces[] = {
+    { "N=100, 20/s: read",
+      { .pending = 1, .pending_bytes = 42, .streams = 49,
+        .since_pass_us = 48182, .unread = 0, .read_us = 626,
+        .held_us = 0, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_READ, 0 },
+    { "N=100, 20/s: lingering",
+      { .pending = 1, .pending_bytes = 43, .streams = 49,
+        .since_pass_us = 3554, .unread = 0, .read_us = 2942,
+        .held_us = 0, .coalesce_us = 100000 },
+      PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, 735 },
+    { "N=100, 20/s: gathered",
+      { .pending = 1, .pending_bytes = 43, .streams = 49,
+        .since_pass_us = 5932, .unread = 0, .read_us = 2942,
+        .held_us = 2378, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_GATHERED, 0 },
+    { "N=1000, 20/s: read",
+      { .pending = 1, .pending_bytes = 42, .streams = 540,
+        .since_pass_us = 47161, .unread = 0, .read_us = 16456,
+        .held_us = 0, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_READ, 0 },
+    { "N=1000, 200/s: unread",
+      { .pending = 1, .pending_bytes = 41, .streams = 501,
+        .since_pass_us = 3403, .unread = 768, .read_us = 0,
+        .held_us = 1825, .coalesce_us = 100000 },
+      PUMP_HOLD_WAIT, PUMP_HOLD_UNREAD, 850 },
+    { "N=1000, 200/s: drained",
+      { .pending = 1, .pending_bytes = 41, .streams = 501,
+        .since_pass_us = 7491, .unread = 0, .read_us = 7491,
+        .held_us = 5913, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_DRAINED, 0 },
+    { "N=1000, 200/s: lingering",
+      { .pending = 1, .pending_bytes = 41, .streams = 501,
+        .since_pass_us = 13449, .unread = 0, .read_us = 11513,
+        .held_us = 0, .coalesce_us = 100000 },
+      PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, 1000 },
+    { "N=1000, 200/s: read",
+      { .pending = 1, .pending_bytes = 41, .streams = 499,
+        .since_pass_us = 19235, .unread = 0, .read_us = 3556,
+        .held_us = 0, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_READ, 0 },
+    { "N=1000, 200/s: gathered",
+      { .pending = 10, .pending_bytes = 410, .streams = 501,
+        .since_pass_us = 23060, .unread = 0, .read_us = 11513,
+        .held_us = 9611, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_GATHERED, 0 },
+    { "N=2000, 200/s: limit",
+      { .pending = 5, .pending_bytes = 215, .streams = 1497,
+        .since_pass_us = 100056, .unread = 0, .read_us = 0,
+        .held_us = 100037, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_LIMIT, 0 },
+    { "N=1000, throughput: enough",
+      { .pending = 57, .pending_bytes = 2508, .streams = 501,
+        .since_pass_us = 38616, .unread = 0, .read_us = 22811,
+        .held_us = 15805, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_ENOUGH, 0 },
+    { "N=5000, throughput: drained",
+      { .pending = 1, .pending_bytes = 41, .streams = 2686,
+        .since_pass_us = 100841, .unread = 0, .read_us = 0,
+        .held_us = 31623, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_DRAINED, 0 },
+    { "N=5000, throughput: limit",
+      { .pending = 2, .pending_bytes = 84, .streams = 2686,
+        .since_pass_us = 100092, .unread = 0, .read_us = 0,
+        .held_us = 100031, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_LIMIT, 0 },
+    { "N=10000, 200/s: unread",
+      { .pending = 1, .pending_bytes = 41, .streams = 4854,
+        .since_pass_us = 34123, .unread = 768, .read_us = 0,
+        .held_us = 29023, .coalesce_us = 100000 },
+      PUMP_HOLD_WAIT, PUMP_HOLD_UNREAD, 1000 },
+};
+
 START_TEST(test_rules)
 {
     check_rows(rules, sizeof(rules) / sizeof(rules[0]));
+}
+END_TEST
+
+START_TEST(test_traces)
+{
+    check_rows(traces, sizeof(traces) / sizeof(traces[0]));
 }
 END_TEST
 
@@ -174,6 +256,7 @@ static Suite *pump_hold_suite(void)
     TCase *core = tcase_create("core");
 
     tcase_add_test(core, test_rules);
+    tcase_add_test(core, test_traces);
     tcase_add_test(core, test_names);
     suite_add_tcase(s, core);
     return s;
