@@ -109,15 +109,11 @@ static void pump_coalesce_observe(struct pump *p, struct pump_hold_obs *o)
     if (o->pending > 0 && co->hold_start_us == 0)
         co->hold_start_us = p->now_us;
     o->held_us = o->pending > 0 ? p->now_us - co->hold_start_us : 0;
-    o->came = o->pending > co->last_pending;
-    co->last_pending = o->pending;
     if (co->read_us == 0 && o->streams >= PUMP_HOLD_MIN_STREAMS &&
         o->since_pass_us < o->coalesce_us && !o->full && !o->stopping) {
         o->unread = pump_coalesce_unread(p);
-        if (o->unread == 0) {
+        if (o->unread == 0)
             co->read_us = o->since_pass_us ? o->since_pass_us : 1;
-            o->came = true;
-        }
     }
     o->read_us = co->read_us;
 }
@@ -131,7 +127,6 @@ static bool pump_coalesce_pass(struct pump *p)
     if (co->hold_start_us != p->now_us)
         co->n_holds++;
     co->hold_start_us = 0;
-    co->last_pending = 0;
     co->behind = pump_pass_run(p);
     co->pass_us += util_mono_us() - t0;
     if (p->pass.sends > 0) {
@@ -153,11 +148,10 @@ static void pump_coalesce_trace(const struct pump_hold_obs *o,
 {
     log_debug("hold %s: pending %" PRIu64 " (%" PRIu64 " bytes)%s, streams"
               " %u, since pass %" PRIu64 " us, unread %" PRIu64 ", read %"
-              PRIu64 " us, held %" PRIu64 " us%s, wait %" PRIu64 " us",
+              PRIu64 " us, held %" PRIu64 " us, wait %" PRIu64 " us",
               pump_hold_why_name(d->why), o->pending, o->pending_bytes,
               o->full ? " full" : "", o->streams, o->since_pass_us,
-              o->unread, o->read_us, o->held_us, o->came ? ", came" : "",
-              d->wait_us);
+              o->unread, o->read_us, o->held_us, d->wait_us);
 }
 
 /* After a pass: the first look at the web server reading it (see
@@ -165,9 +159,8 @@ static void pump_coalesce_trace(const struct pump_hold_obs *o,
 static void pump_coalesce_watch(struct pump *p)
 {
     if (p->pass.sends > 0 && p->co.streams >= PUMP_HOLD_MIN_STREAMS &&
-        p->set.coalesce_us > 0 &&
-        pump_coalesce_timer(p, PUMP_HOLD_POLL_MIN_US) == 0)
-        p->co.waiting = true;
+        p->set.coalesce_us > 0)
+        pump_coalesce_timer(p, PUMP_HOLD_POLL_MIN_US);
 }
 
 /* The live part of an iteration: a pass now, or a look again later (see
@@ -189,7 +182,7 @@ bool pump_coalesce_run(struct pump *p)
     if (d.act == PUMP_HOLD_IDLE)
         return false;
     if (d.act == PUMP_HOLD_WAIT && pump_coalesce_timer(p, d.wait_us) == 0) {
-        co->waiting = true;
+        co->waiting = o.pending > 0;    /* watching: the tail thread too */
         return false;
     }
     if (d.act == PUMP_HOLD_WAIT && o.pending == 0)
@@ -209,8 +202,9 @@ void pump_coalesce_flushed(struct pump *p, uint64_t t)
     }
 }
 
-/* Whether the pump's hold timer will wake it (it need not be woken by
- * the tail thread). */
+/* Whether the pump holds records (its timer will wake it; the tail
+ * thread need not). While it only watches a pass being read, new records
+ * wake it through the tail thread, so that it sees when they came. */
 bool pump_coalesce_holding(const struct pump *p)
 {
     return p->co.waiting;

@@ -20,6 +20,15 @@ static uint64_t pump_hold_linger_end(uint64_t r)
     return r + r * PUMP_HOLD_LINGER_PCT / 100;
 }
 
+/* How soon after a read a record shows a publisher that waited for the
+ * web server. */
+static uint64_t pump_hold_soon(uint64_t r)
+{
+    uint64_t s = r * PUMP_HOLD_SOON_PCT / 100;
+
+    return s > PUMP_HOLD_SOON_US ? s : PUMP_HOLD_SOON_US;
+}
+
 /* Whether the last pass is still being read (worth watching). */
 static bool pump_hold_watching(const struct pump_hold_obs *o)
 {
@@ -30,7 +39,7 @@ static bool pump_hold_watching(const struct pump_hold_obs *o)
 /* The rules, tried in order; the first that matches decides. */
 static enum pump_hold_why pump_hold_rule(const struct pump_hold_obs *o)
 {
-    uint64_t r = pump_hold_read_at(o);
+    uint64_t r = pump_hold_read_at(o), first;
 
     if (o->pending == 0)
         return pump_hold_watching(o) ? PUMP_HOLD_WATCHING :
@@ -46,19 +55,23 @@ static enum pump_hold_why pump_hold_rule(const struct pump_hold_obs *o)
     if (r == 0)
         return o->since_pass_us >= o->coalesce_us ? PUMP_HOLD_STALE :
                PUMP_HOLD_UNREAD;
-    if (o->since_pass_us < pump_hold_linger_end(r)) {
-        if (o->pending_bytes >= PUMP_HOLD_READ_BYTES)
-            return PUMP_HOLD_ENOUGH;
-        return o->came ? PUMP_HOLD_LINGERING : PUMP_HOLD_QUIET;
-    }
-    return o->held_us == 0 ? PUMP_HOLD_READ : PUMP_HOLD_GATHERED;
+    first = o->since_pass_us - o->held_us;  /* records first seen */
+    if (first < r)
+        return PUMP_HOLD_DRAINED;
+    if (first >= r + pump_hold_soon(r))
+        return PUMP_HOLD_READ;
+    if (o->pending_bytes >= PUMP_HOLD_READ_BYTES)
+        return PUMP_HOLD_ENOUGH;
+    if (o->since_pass_us < pump_hold_linger_end(r))
+        return PUMP_HOLD_LINGERING;
+    return PUMP_HOLD_GATHERED;
 }
 
 /* How long until the next look: while the pass is unread, a quarter of
  * the time since it (a short read is seen soon, a long one costs few
- * looks); while lingering, a quarter of r; both within [POLL_MIN_US,
- * POLL_MAX_US], never past the lingering's end nor coalesce_us of
- * holding. */
+ * looks); while lingering, a quarter of r (to see a read's worth
+ * gathered); both within [POLL_MIN_US, POLL_MAX_US], never past the
+ * lingering's end nor coalesce_us of holding. */
 static uint64_t pump_hold_wait(const struct pump_hold_obs *o,
                                enum pump_hold_why why)
 {
@@ -70,8 +83,8 @@ static uint64_t pump_hold_wait(const struct pump_hold_obs *o,
         w = pump_hold_linger_end(r) - o->since_pass_us;
         if (w > r / PUMP_HOLD_POLL_DIV)
             w = r / PUMP_HOLD_POLL_DIV;
-        if (w > PUMP_HOLD_QUIET_US)
-            w = PUMP_HOLD_QUIET_US;
+        if (w > PUMP_HOLD_POLL_MAX_US)
+            w = PUMP_HOLD_POLL_MAX_US;
         if (w < PUMP_HOLD_POLL_MIN_US)
             w = PUMP_HOLD_POLL_MIN_US;
     } else {
@@ -117,10 +130,10 @@ const char *pump_hold_why_name(enum pump_hold_why why)
         [PUMP_HOLD_LIMIT] = "limit",
         [PUMP_HOLD_STALE] = "stale",
         [PUMP_HOLD_UNREAD] = "unread",
-        [PUMP_HOLD_ENOUGH] = "enough",
-        [PUMP_HOLD_QUIET] = "quiet",
-        [PUMP_HOLD_LINGERING] = "lingering",
+        [PUMP_HOLD_DRAINED] = "drained",
         [PUMP_HOLD_READ] = "read",
+        [PUMP_HOLD_ENOUGH] = "enough",
+        [PUMP_HOLD_LINGERING] = "lingering",
         [PUMP_HOLD_GATHERED] = "gathered",
     };
 

@@ -4,24 +4,24 @@
  *
  * Nagle's algorithm with "unread" for "unacknowledged". After each pass
  * the pump watches the web server read it (the bytes still unread in the
- * sockets it wrote last); it took r, measured from the pass's end. A
- * record that comes while the pass is unread, or within r after the web
- * server read it, is evidence of backlog (a web server busy with a pass
- * also relays the requests that bring new messages late: a publisher
- * waiting for its answer gets its next message in only then), so the
- * pump gathers until r after the read (2r after the pass); one that comes
- * later goes at once; so does what gathered after the read once none
- * came between two looks (r / 4 apart, at most PUMP_HOLD_QUIET_US: the
- * publisher is not waiting for the web server), or once it fills
- * one read of the web server (PUMP_HOLD_READ_BYTES: more in one pass
- * costs the web server as many reads, so a longer hold would only grow a
- * backlog behind a publisher that is answered while the web server
- * idles). A lone message, and every message while the web
- * server keeps up, is thus never held; batches grow when and as much as
- * the load requires, and never wait past coalesce_us. A full pass
- * waiting, a pass to fewer than PUMP_HOLD_MIN_STREAMS streams (one slow
- * client's unread bytes are not load), a pass the web server has not read
- * in coalesce_us (a stuck reader, not load), or SIGTERM: no hold. */
+ * sockets it wrote last); it took r, measured from the pass's end.
+ * - A record that comes while the pass is unread is evidence of backlog:
+ *   it waits until the web server has read the pass, then goes out with
+ *   all that came meanwhile, so batches grow when and as much as the load
+ *   requires.
+ * - A record that comes within PUMP_HOLD_SOON_US after the read is a
+ *   publisher that was waiting for the web server (busy with the pass, it
+ *   relayed the publisher's request late): the pump gathers until r after
+ *   the read, or until one web server read's worth (PUMP_HOLD_READ_BYTES:
+ *   more in one pass costs the web server as many reads, and a longer
+ *   hold would only grow a backlog behind a publisher answered while the
+ *   web server idles).
+ * - A record that comes later goes at once: a lone message, and every
+ *   message while the web server keeps up, is never held.
+ * No record waits more than coalesce_us. A full pass waiting, a pass to
+ * fewer than PUMP_HOLD_MIN_STREAMS streams (one slow client's unread
+ * bytes are not load), a pass the web server has not read in coalesce_us
+ * (a stuck reader, not load), or SIGTERM: no hold. */
 #ifndef SSEQ_PUMP_HOLD_H
 #define SSEQ_PUMP_HOLD_H
 
@@ -36,8 +36,12 @@
 #endif
 #define PUMP_HOLD_POLL_MIN_US 50    /* first looks at the sockets */
 #define PUMP_HOLD_POLL_MAX_US 1000  /* later looks, at most this apart */
-#ifndef PUMP_HOLD_QUIET_US
-#define PUMP_HOLD_QUIET_US    3000  /* lingering looks, at most this apart */
+#ifndef PUMP_HOLD_SOON_US
+#define PUMP_HOLD_SOON_US     3000  /* this soon after a read: a publisher
+                                       that waited for the web server */
+#endif
+#ifndef PUMP_HOLD_SOON_PCT
+#define PUMP_HOLD_SOON_PCT    0     /* ... or within r x this / 100 */
 #endif
 #define PUMP_HOLD_POLL_DIV    4     /* look again after since_pass / 4,
                                        lingering after r / 4 */
@@ -58,8 +62,6 @@ struct pump_hold_obs {
                                0: not yet */
     uint64_t held_us;       /* since records were first seen pending; 0:
                                none were before this look */
-    bool came;              /* records came since the last look, or the
-                               read was first seen at this one */
     unsigned coalesce_us;   /* longest hold (stream.coalesce_us); 0: none */
     bool stopping;          /* SIGTERM: everything goes out now */
 };
@@ -80,11 +82,11 @@ enum pump_hold_why {
     PUMP_HOLD_LIMIT,        /* held coalesce_us already */
     PUMP_HOLD_STALE,        /* last pass unread for coalesce_us: no load */
     PUMP_HOLD_UNREAD,       /* the last pass is unread: gather */
-    PUMP_HOLD_ENOUGH,       /* ... but a web server read's worth: go */
-    PUMP_HOLD_QUIET,        /* ... but none came since the last look: go */
-    PUMP_HOLD_LINGERING,    /* read r ago, less than r: gather */
-    PUMP_HOLD_READ,         /* read r ago, r or more, not held: go */
-    PUMP_HOLD_GATHERED,     /* the same after a hold: go */
+    PUMP_HOLD_DRAINED,      /* came while unread, now read: go */
+    PUMP_HOLD_READ,         /* came SOON_US or more after the read: go */
+    PUMP_HOLD_ENOUGH,       /* came soon after: a read's worth: go */
+    PUMP_HOLD_LINGERING,    /* came soon after: gather till r after it */
+    PUMP_HOLD_GATHERED,     /* came soon after: r after the read: go */
     PUMP_HOLD_NWHY
 };
 

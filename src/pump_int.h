@@ -113,8 +113,7 @@ struct pump_coalesce {
     bool written;                   /* ... yes (pass_end_us is final) */
     uint64_t read_us;               /* ... and read this long after; 0 */
     uint64_t hold_start_us;         /* records first seen pending; 0 */
-    uint64_t last_pending;          /* records pending at the last look */
-    bool waiting;                   /* the hold timer will wake the pump */
+    bool waiting;                   /* records held: the timer wakes it */
     struct stream *probe[PUMP_PROBES];  /* live streams written last */
     unsigned next_probe;            /* ring index */
     unsigned streams;               /* streams the last pass wrote */

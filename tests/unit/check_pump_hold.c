@@ -1,7 +1,7 @@
 /* check_pump_hold.c -- the "pump_hold" suite: the pump's coalescing
- * policy (pump_hold_decide) on tables of observations. Each row is a
- * situation the pump meets; the rows under "traces" are observations
- * logged by sseq-stream in the bench runs of bench/RESULTS.md. */
+ * policy (pump_hold_decide) on tables of observations: one row a rule
+ * ("rules"), and observations sseq-stream logged in the bench run of
+ * bench/RESULTS.md with the decision it took ("traces"). */
 #include "ac_config.h"
 
 #include <check.h>
@@ -18,7 +18,7 @@ struct row {
     uint64_t wait_us;               /* PUMP_HOLD_WAIT only */
 };
 
-#define C 2000                      /* stream.coalesce_us's default */
+#define C 2000                      /* a short coalesce_us: limits show */
 
 /* Checks every row of t[0..n). */
 static void check_rows(const struct row *t, size_t n)
@@ -101,26 +101,43 @@ static const struct row rules[] = {
       { .pending = 4, .streams = 1000, .since_pass_us = 1990, .unread = 96,
         .held_us = 1980, .coalesce_us = C },
       PUMP_HOLD_WAIT, PUMP_HOLD_UNREAD, 20 },
-    { "read 400 us after the pass, seen now: gather, look after r / 4",
+    { "came while unread, read after 400 us: go with all that came",
       { .pending = 4, .streams = 1000, .since_pass_us = 400,
-        .held_us = 300, .came = true, .coalesce_us = C },
+        .held_us = 300, .coalesce_us = C },
+      PUMP_HOLD_PASS, PUMP_HOLD_DRAINED, 0 },
+    { "came while unread, the read seen earlier: go",
+      { .pending = 4, .streams = 1000, .since_pass_us = 900,
+        .read_us = 400, .held_us = 800, .coalesce_us = C },
+      PUMP_HOLD_PASS, PUMP_HOLD_DRAINED, 0 },
+    { "came SOON_US after a 400 us read: at once",
+      { .pending = 1, .streams = 1000,
+        .since_pass_us = 400 + PUMP_HOLD_SOON_US, .read_us = 400,
+        .coalesce_us = C },
+      PUMP_HOLD_PASS, PUMP_HOLD_READ, 0 },
+    { "a message after a pass read long ago goes at once",
+      { .pending = 1, .streams = 1000, .since_pass_us = 50000,
+        .read_us = 3000, .coalesce_us = C },
+      PUMP_HOLD_PASS, PUMP_HOLD_READ, 0 },
+    { "came with the read seen: a waiting publisher, gather r / 4",
+      { .pending = 1, .streams = 1000, .since_pass_us = 400,
+        .coalesce_us = C },
       PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, 100 },
     { "came 100 us after a 400 us read: gather",
       { .pending = 1, .streams = 1000, .since_pass_us = 500,
-        .read_us = 400, .came = true, .coalesce_us = C },
+        .read_us = 400, .coalesce_us = C },
       PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, 100 },
     { "lingering, the last look comes at r after the read",
       { .pending = 3, .streams = 1000, .since_pass_us = 760,
-        .read_us = 400, .held_us = 300, .came = true, .coalesce_us = C },
-      PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, 50 },
-    { "lingering after a long read: look QUIET_US later at most",
-      { .pending = 1, .streams = 1000, .since_pass_us = 30000,
-        .read_us = 26000, .came = true, .coalesce_us = 100000 },
-      PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, PUMP_HOLD_QUIET_US },
-    { "lingering, none came since the last look: go",
-      { .pending = 3, .streams = 1000, .since_pass_us = 600,
         .read_us = 400, .held_us = 300, .coalesce_us = C },
-      PUMP_HOLD_PASS, PUMP_HOLD_QUIET, 0 },
+      PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, 50 },
+    { "lingering after a long read: looks 1 ms apart at most",
+      { .pending = 1, .streams = 1000, .since_pass_us = 27000,
+        .read_us = 26000, .held_us = 500, .coalesce_us = 100000 },
+      PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, PUMP_HOLD_POLL_MAX_US },
+    { "lingered r after the read: the gathered records go",
+      { .pending = 6, .streams = 1000, .since_pass_us = 800,
+        .read_us = 400, .held_us = 350, .coalesce_us = C },
+      PUMP_HOLD_PASS, PUMP_HOLD_GATHERED, 0 },
     { "lingering, a read's worth gathered: go",
       { .pending = 40, .pending_bytes = PUMP_HOLD_READ_BYTES,
         .streams = 1000, .since_pass_us = 500, .read_us = 400,
@@ -129,34 +146,100 @@ static const struct row rules[] = {
     { "lingering, less than a read's worth: gather on",
       { .pending = 39, .pending_bytes = PUMP_HOLD_READ_BYTES - 1,
         .streams = 1000, .since_pass_us = 500, .read_us = 400,
-        .held_us = 100, .came = true, .coalesce_us = C },
+        .held_us = 100, .coalesce_us = C },
       PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, 100 },
     { "unread: a read's worth or more still waits for the read",
       { .pending = 400, .pending_bytes = 10 * PUMP_HOLD_READ_BYTES,
         .streams = 1000, .since_pass_us = 800, .unread = 96,
         .held_us = 400, .coalesce_us = C },
       PUMP_HOLD_WAIT, PUMP_HOLD_UNREAD, 200 },
-    { "lingering never passes coalesce_us of holding",
-      { .pending = 4, .streams = 1000, .since_pass_us = 1500,
-        .read_us = 1400, .held_us = 1900, .came = true, .coalesce_us = C },
-      PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, 100 },
-    { "came r or more after the read: at once",
-      { .pending = 1, .streams = 1000, .since_pass_us = 800,
-        .read_us = 400, .coalesce_us = C },
+};
+
+/* Observations sseq-stream logged in the run of bench/RESULTS.md
+ * (BENCH_LOG_LEVEL=debug, the first of each kind a case decided), with
+ * what it decided then. */
+static const struct row traces[] = {
+    { "N=100, 20/s: read",
+      { .pending = 1, .pending_bytes = 42, .streams = 49,
+        .since_pass_us = 48182, .unread = 0, .read_us = 626,
+        .held_us = 0, .coalesce_us = 100000 },
       PUMP_HOLD_PASS, PUMP_HOLD_READ, 0 },
-    { "a message after a pass read long ago goes at once",
-      { .pending = 1, .streams = 1000, .since_pass_us = 50000,
-        .read_us = 3000, .coalesce_us = C },
-      PUMP_HOLD_PASS, PUMP_HOLD_READ, 0 },
-    { "lingered r after the read: the gathered records go",
-      { .pending = 6, .streams = 1000, .since_pass_us = 800,
-        .read_us = 400, .held_us = 500, .coalesce_us = C },
+    { "N=100, 20/s: lingering",
+      { .pending = 1, .pending_bytes = 43, .streams = 49,
+        .since_pass_us = 3554, .unread = 0, .read_us = 2942,
+        .held_us = 0, .coalesce_us = 100000 },
+      PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, 735 },
+    { "N=100, 20/s: gathered",
+      { .pending = 1, .pending_bytes = 43, .streams = 49,
+        .since_pass_us = 5932, .unread = 0, .read_us = 2942,
+        .held_us = 2378, .coalesce_us = 100000 },
       PUMP_HOLD_PASS, PUMP_HOLD_GATHERED, 0 },
+    { "N=1000, 20/s: read",
+      { .pending = 1, .pending_bytes = 42, .streams = 540,
+        .since_pass_us = 47161, .unread = 0, .read_us = 16456,
+        .held_us = 0, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_READ, 0 },
+    { "N=1000, 200/s: unread",
+      { .pending = 1, .pending_bytes = 41, .streams = 501,
+        .since_pass_us = 3403, .unread = 768, .read_us = 0,
+        .held_us = 1825, .coalesce_us = 100000 },
+      PUMP_HOLD_WAIT, PUMP_HOLD_UNREAD, 850 },
+    { "N=1000, 200/s: drained",
+      { .pending = 1, .pending_bytes = 41, .streams = 501,
+        .since_pass_us = 7491, .unread = 0, .read_us = 7491,
+        .held_us = 5913, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_DRAINED, 0 },
+    { "N=1000, 200/s: lingering",
+      { .pending = 1, .pending_bytes = 41, .streams = 501,
+        .since_pass_us = 13449, .unread = 0, .read_us = 11513,
+        .held_us = 0, .coalesce_us = 100000 },
+      PUMP_HOLD_WAIT, PUMP_HOLD_LINGERING, 1000 },
+    { "N=1000, 200/s: read",
+      { .pending = 1, .pending_bytes = 41, .streams = 499,
+        .since_pass_us = 19235, .unread = 0, .read_us = 3556,
+        .held_us = 0, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_READ, 0 },
+    { "N=1000, 200/s: gathered",
+      { .pending = 10, .pending_bytes = 410, .streams = 501,
+        .since_pass_us = 23060, .unread = 0, .read_us = 11513,
+        .held_us = 9611, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_GATHERED, 0 },
+    { "N=2000, 200/s: limit",
+      { .pending = 5, .pending_bytes = 215, .streams = 1497,
+        .since_pass_us = 100056, .unread = 0, .read_us = 0,
+        .held_us = 100037, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_LIMIT, 0 },
+    { "N=1000, throughput: enough",
+      { .pending = 57, .pending_bytes = 2508, .streams = 501,
+        .since_pass_us = 38616, .unread = 0, .read_us = 22811,
+        .held_us = 15805, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_ENOUGH, 0 },
+    { "N=5000, throughput: drained",
+      { .pending = 1, .pending_bytes = 41, .streams = 2686,
+        .since_pass_us = 100841, .unread = 0, .read_us = 0,
+        .held_us = 31623, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_DRAINED, 0 },
+    { "N=5000, throughput: limit",
+      { .pending = 2, .pending_bytes = 84, .streams = 2686,
+        .since_pass_us = 100092, .unread = 0, .read_us = 0,
+        .held_us = 100031, .coalesce_us = 100000 },
+      PUMP_HOLD_PASS, PUMP_HOLD_LIMIT, 0 },
+    { "N=10000, 200/s: unread",
+      { .pending = 1, .pending_bytes = 41, .streams = 4854,
+        .since_pass_us = 34123, .unread = 768, .read_us = 0,
+        .held_us = 29023, .coalesce_us = 100000 },
+      PUMP_HOLD_WAIT, PUMP_HOLD_UNREAD, 1000 },
 };
 
 START_TEST(test_rules)
 {
     check_rows(rules, sizeof(rules) / sizeof(rules[0]));
+}
+END_TEST
+
+START_TEST(test_traces)
+{
+    check_rows(traces, sizeof(traces) / sizeof(traces[0]));
 }
 END_TEST
 
@@ -173,6 +256,7 @@ static Suite *pump_hold_suite(void)
     TCase *core = tcase_create("core");
 
     tcase_add_test(core, test_rules);
+    tcase_add_test(core, test_traces);
     tcase_add_test(core, test_names);
     suite_add_tcase(s, core);
     return s;
