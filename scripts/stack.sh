@@ -137,7 +137,7 @@ stream: {
     backlog_max = ${SSEQ_STACK_BACKLOG_MAX:-1000};
     max_subscribers = ${SSEQ_STACK_MAX_SUBSCRIBERS:-10000};
     client_buffer = "${SSEQ_STACK_CLIENT_BUFFER:-256K}";
-    coalesce_us = ${SSEQ_STACK_COALESCE_US:-2000};
+    coalesce_us = ${SSEQ_STACK_COALESCE_US:-100000};
 };
 publish: {
     tokens = ( { token = "$token"; channels = [ "*" ]; } );
