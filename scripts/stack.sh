@@ -31,7 +31,7 @@
 #   SSEQ_STACK_MAX_MESSAGE_SIZE  max_message_size (65536)
 #   SSEQ_STACK_OPEN_CHANNELS     publish.open_channels globs ("chat.*")
 #   SSEQ_STACK_HEARTBEAT, _RETRY, _BACKLOG_MAX, _MAX_SUBSCRIBERS,
-#   _CLIENT_BUFFER, _COALESCE_US stream.* (15, 1000, 1000, 10000, 256K, 2000)
+#   _CLIENT_BUFFER, _COALESCE_US stream.* (15, 1000, 1000, 10000, 256K, 100000)
 #   SSEQ_STACK_LOG_LEVEL         log_level (info)
 #   SSEQ_STACK_JWT_KEY           the Mercure hub's HS256 secret for
 #                                publishers and subscribers (none: no
