@@ -1,7 +1,8 @@
-/* fcgi_rec.h -- FastCGI record framing for the connections sseq-stream
- * owns after libfcgi has parsed the request: STDOUT record headers,
- * END_REQUEST, and a resumable parser for what the web server sends
- * afterwards (the empty STDIN record, FCGI_ABORT_REQUEST).
+/* fcgi_rec.h -- FastCGI record framing: the record header and
+ * END_REQUEST both programs write (fcgi_server.c, the pump), and the
+ * resumable parser the pump reads a stream's connection with once the
+ * request is whole (only FCGI_ABORT_REQUEST matters then). Requests
+ * themselves are assembled by fcgi_conn.c.
  *
  * Wire format (FastCGI 1.0): an 8-byte header {version=1, type,
  * requestId (big endian 16), contentLength (big endian 16), paddingLength,

@@ -1,6 +1,6 @@
-/* pump.h -- sseq-stream's event loop: one thread per process that owns
- * every open stream's FastCGI connection after libfcgi has parsed the
- * request. epoll, non-blocking writes of STDOUT records, END_REQUEST when
+/* pump.h -- sseq-stream's event loop: one thread per worker process that
+ * owns every open stream's FastCGI connection once the runtime
+ * (fcgi_server.c) has read the whole request. epoll, non-blocking writes of STDOUT records, END_REQUEST when
  * a stream ends; a tail thread futex-waits on the queue and wakes it
  * through an eventfd. Each queue record is read once and encoded once an
  * endpoint, then queued (shared, refcounted) to the live subscribers of
@@ -39,8 +39,9 @@ struct pump_settings {
     unsigned drain_ms;          /* SIGTERM: streams are ended over it */
 };
 
-/* A stream handed over by an accept thread (which detached it from
- * libfcgi); the pump owns it, fd included, from pump_submit on. */
+/* A stream handed over by the runtime's thread (which detached it with
+ * fcgi_request_detach); the pump owns it, fd included, from pump_submit
+ * on. */
 struct pump_conn {
     struct pump_conn *next;     /* pump's submission list */
     int fd;                     /* FastCGI connection (blocking is fine) */
