@@ -1,9 +1,10 @@
 /* pump.h -- sseq-stream's event loop: one thread per worker process that
  * owns every open stream's FastCGI connection once the runtime
- * (fcgi_server.c) has read the whole request. epoll, non-blocking writes of STDOUT records, END_REQUEST when
- * a stream ends; a tail thread futex-waits on the queue and wakes it
- * through an eventfd. Each queue record is read once and encoded once an
- * endpoint, then queued (shared, refcounted) to the live subscribers of
+ * (fcgi_server.c) has read the whole request. epoll, non-blocking writes
+ * of STDOUT records, END_REQUEST when a stream ends; a tail thread
+ * futex-waits on the queue and wakes it through an eventfd. Each queue
+ * record is read once and encoded once an endpoint, then queued (shared,
+ * refcounted) to the live subscribers of
  * its topics, once a subscriber (stream_match.h is the policy).
  * New records go out at once while the web server keeps up, and are
  * gathered while it has not read the previous pass (pump_hold.h).

@@ -38,7 +38,7 @@ struct queue;                   /* opaque handle: fd, mapping, path */
 
 /* Parameters for queue_create. */
 struct queue_params {
-    uint64_t size;              /* total file size in bytes (header+index+ring) */
+    uint64_t size;              /* file size: header + index + ring */
     unsigned mode;              /* file mode, e.g. 0600 */
     uint32_t max_age;           /* seconds a record is retained, 0 = no limit */
 };
@@ -185,13 +185,14 @@ void queue_bounds(const struct queue *q, uint64_t *oldest, uint64_t *next);
  * queue_max_payload + 1 never gets -ENOBUFS). On success fills *rec,
  * advances *cursor and returns 0. QUEUE_EMPTY when *cursor >= next id.
  * QUEUE_OVERRUN when the record is gone: *cursor is set to the oldest
- * retained id. -ENOBUFS if cap is too small (*cursor unchanged). Records older than max_age are reported as OVERRUN
- * too. QUEUE_BAD_RECORD: the record is damaged, *cursor moved past it.
+ * retained id. -ENOBUFS if cap is too small (*cursor unchanged).
+ * Records older than max_age are reported as OVERRUN too.
+ * QUEUE_BAD_RECORD: the record is damaged, *cursor moved past it.
  * QUEUE_DAMAGED: the id bounds are inconsistent, *cursor unchanged. Costs
  * O(1) (O(records) at most after an overrun with max_age). Lock-free:
  * copies, then validates it was not overwritten. */
-int queue_read(const struct queue *q, uint64_t *cursor, struct queue_record *rec,
-               char *buf, size_t cap);
+int queue_read(const struct queue *q, uint64_t *cursor,
+               struct queue_record *rec, char *buf, size_t cap);
 
 /* Finds the retained record whose publisher id is pub_id[0..len); newest
  * first. Sets *id; 0, or -ENOENT when no retained record has it (damaged

@@ -11,7 +11,8 @@
 uint64_t util_now_us(void);
 uint64_t util_mono_us(void);
 
-/* Parses a whole decimal u64 (no sign, no spaces, no overflow). 0 or -EINVAL. */
+/* Parses a whole decimal u64 (no sign, no spaces, no overflow). 0 or
+ * -EINVAL. */
 int util_parse_u64(const char *s, size_t len, uint64_t *out);
 
 /* Parses a size with an optional K, M or G suffix (powers of 1024). */
