@@ -913,6 +913,14 @@ static size_t queue_msg_payload(const struct queue_msg *m)
            queue_msg_alt_len(m) + m->data_len;
 }
 
+/* The ring bytes m's record takes: header and payload, 8-aligned. The one
+ * sizing both append paths use (a twin once missed the alternates). */
+static uint32_t queue_msg_rec_len(const struct queue_msg *m)
+{
+    return (uint32_t)((sizeof(struct queue_rec) + queue_msg_payload(m) + 7) &
+                      ~(size_t)7);
+}
+
 /* -EINVAL / -EMSGSIZE for a message that can never be appended. */
 static int queue_msg_check(const struct queue *q, const struct queue_msg *m)
 {
@@ -964,8 +972,7 @@ int queue_append(struct queue *q, const struct queue_msg *m, uint64_t *id)
 
     if ((rc = queue_msg_check(q, m)) < 0)
         return rc;
-    len = (uint32_t)((sizeof(struct queue_rec) + queue_msg_payload(m) + 7) &
-                     ~(size_t)7);
+    len = queue_msg_rec_len(m);
     if ((rc = queue_lock(q)) < 0)
         return rc;
     rc = queue_append_locked(q, m, len, &nid);
@@ -1000,8 +1007,7 @@ int queue_append_at(struct queue *q, const struct queue_msg *m, uint64_t id)
 
     if ((rc = queue_msg_check(q, m)) < 0)
         return rc;
-    len = (uint32_t)((sizeof(struct queue_rec) + queue_msg_payload(m) + 7) &
-                     ~(size_t)7);
+    len = queue_msg_rec_len(m);
     if ((rc = queue_lock(q)) < 0)
         return rc;
     nid = LOAD(&h->next_id, relaxed);
