@@ -19,6 +19,8 @@
 #include "fcgi_master.h"
 #include "log.h"
 
+#define FCGI_APP_PARAMS_MAX (64 * 1024)  /* bytes of a request's params */
+
 /* The program's name without its directory. */
 static const char *fcgi_app_name(const char *argv0)
 {
@@ -231,6 +233,15 @@ int fcgi_app_listen(const struct fcgi_app_opts *opts, bool *is_cgi,
         return fd;
     *is_cgi = !fcgi_app_fd0_listens();
     return 0;
+}
+
+void fcgi_app_limits(const struct config *cfg, size_t body_drain_max,
+                     struct fcgi_server_limits *lim)
+{
+    lim->read_timeout_ms = cfg->read_timeout_ms;
+    lim->max_pending = cfg->max_pending;
+    lim->params_max = FCGI_APP_PARAMS_MAX;
+    lim->body_drain_max = body_drain_max;
 }
 
 /* SIGUSR1: reopen the log. */

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include "config.h"
+#include "fcgi_server.h"
 
 struct fcgi_app_opts {
     const char *config_path;    /* -c FILE, or NULL */
@@ -39,6 +40,11 @@ void fcgi_app_load_config(const char *ident,
  * -errno on failure, logged with the reason and what to do. */
 int fcgi_app_listen(const struct fcgi_app_opts *opts, bool *is_cgi,
                     const char **created);
+
+/* The runtime's limits from cfg (fastcgi.read_timeout, max_pending), with
+ * 64 KiB of params and body_drain_max bytes of body read at most. */
+void fcgi_app_limits(const struct config *cfg, size_t body_drain_max,
+                     struct fcgi_server_limits *lim);
 
 /* In a worker: SIGUSR1 reopens the log (logrotate), SIGPIPE ignored. */
 void fcgi_app_worker_signals(void);

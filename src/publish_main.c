@@ -27,7 +27,6 @@
 
 #define PUBLISH_CGI_TIMEOUT_S 5         /* CGI stdin inactivity timeout */
 #define PUBLISH_DRAIN_MAX     (16u << 20)   /* body read before a 413 */
-#define PUBLISH_PARAMS_MAX    (64 * 1024)
 
 static struct fcgi_app_opts publish_opts;
 static struct publish_app publish;
@@ -58,15 +57,6 @@ static void publish_on_request(struct fcgi_request *r, void *ctx)
     fcgi_request_reply(r, io.out, io.out_len);
 }
 
-static void publish_limits(const struct config *cfg,
-                           struct fcgi_server_limits *lim)
-{
-    lim->read_timeout_ms = cfg->read_timeout_ms;
-    lim->max_pending = cfg->max_pending;
-    lim->params_max = PUBLISH_PARAMS_MAX;
-    lim->body_drain_max = PUBLISH_DRAIN_MAX;
-}
-
 /* SIGHUP: re-reads the config (tokens, keys, limits) and keeps the
  * running one if the new one is bad. */
 static void publish_reload(void)
@@ -85,7 +75,7 @@ static void publish_reload(void)
         log_warn("reload: queue.path changed: restart to use it");
     publish_app_reload(&publish, &nc);
     log_set_level(publish.cfg.log_level);
-    publish_limits(&publish.cfg, &lim);
+    fcgi_app_limits(&publish.cfg, PUBLISH_DRAIN_MAX, &lim);
     fcgi_server_set_limits(publish_srv, &lim);
     log_info("reloaded %s", path);
 }
@@ -118,7 +108,7 @@ static int publish_worker(int listen_fd, void *ctx)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGHUP);
     sigprocmask(SIG_BLOCK, &sigs, NULL);
-    publish_limits(&publish.cfg, &lim);
+    fcgi_app_limits(&publish.cfg, PUBLISH_DRAIN_MAX, &lim);
     rc = fcgi_server_create(listen_fd, &lim, &ops, &publish_srv);
     if (rc == 0) {
         fcgi_master_ready();

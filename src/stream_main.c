@@ -39,7 +39,6 @@
 #include "util.h"
 
 #define STREAM_QUEUE_RETRY_US 1000000   /* between queue_open attempts */
-#define STREAM_PARAMS_MAX     (64 * 1024)
 #define STREAM_BODY_DRAIN     (64 * 1024)
 
 struct stream_app {
@@ -216,16 +215,6 @@ static void stream_settings(const struct config *cfg,
     set->drain_ms = cfg->drain_ms;
 }
 
-/* The runtime's limits from cfg. */
-static void stream_limits(const struct config *cfg,
-                          struct fcgi_server_limits *lim)
-{
-    lim->read_timeout_ms = cfg->read_timeout_ms;
-    lim->max_pending = cfg->max_pending;
-    lim->params_max = STREAM_PARAMS_MAX;
-    lim->body_drain_max = STREAM_BODY_DRAIN;
-}
-
 /* SIGTERM (pump thread): stop accepting. */
 static void stream_on_term(void *ctx)
 {
@@ -273,7 +262,7 @@ static void stream_on_hup(void *ctx, struct pump *p)
     log_set_level(a->cfg.log_level);
     stream_settings(&a->cfg, &set);
     pump_configure(p, &set);
-    stream_limits(&a->cfg, &lim);
+    fcgi_app_limits(&a->cfg, STREAM_BODY_DRAIN, &lim);
     fcgi_server_set_limits(a->srv, &lim);
     log_info("reloaded %s", path);
 }
@@ -317,7 +306,7 @@ static int stream_worker(int listen_fd, void *ctx)
     fcgi_app_worker_signals();
     stream_block_signals();
     stream_settings(&a->cfg, &set);
-    stream_limits(&a->cfg, &lim);
+    fcgi_app_limits(&a->cfg, STREAM_BODY_DRAIN, &lim);
     if (pump_create(&set, &a->pump) < 0)
         return 1;
     stream_queue(a);
