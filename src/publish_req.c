@@ -65,29 +65,6 @@ static void publish_write(struct publish_req *r, const char *buf, size_t n)
     io->out_len += n;
 }
 
-/* Copies src[0..len) into dst (cap) for a reason or log line: printable
- * ASCII as is, other bytes as \xNN, cut to 64 input bytes with "...". */
-static const char *publish_quote(char *dst, size_t cap, const char *src,
-                                 size_t len)
-{
-    size_t i, o = 0;
-
-    for (i = 0; i < len && i < 64 && o + 5 < cap; i++) {
-        unsigned char c = (unsigned char)src[i];
-
-        if (c >= 0x20 && c < 0x7f && c != '\\')
-            dst[o++] = (char)c;
-        else
-            o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", c);
-    }
-    if (i < len && o + 4 < cap) {
-        memcpy(dst + o, "...", 3);
-        o += 3;
-    }
-    dst[o] = '\0';
-    return dst;
-}
-
 /* Sends a refusal: status, CORS and extra headers, the reason as body;
  * logs it with the channel and remote address. */
 static void publish_refuse(struct publish_req *r, int status,
@@ -188,8 +165,8 @@ static int publish_channel(struct publish_req *r)
     if (rc > 0 && name != NULL && (qlen != len || memcmp(q, name, len))) {
         publish_refuse(r, 400, NULL, "two channels given: \"%s\" in the "
                        "path and \"%s\" in ?channel=",
-                       publish_quote(quoted, 150, name, len),
-                       publish_quote(quoted + 150, 150, q, qlen));
+                       util_quote(quoted, 150, name, len),
+                       util_quote(quoted + 150, 150, q, qlen));
         return -EINVAL;
     }
     if (name == NULL && rc > 0) {
@@ -204,7 +181,7 @@ static int publish_channel(struct publish_req *r)
     if (len > PUBLISH_CHANNEL_MAX || memchr(name, '\0', len) != NULL ||
         !config_channel_valid(&r->app->cfg, name, len)) {
         publish_refuse(r, 400, NULL, "bad channel name \"%s\": must match "
-                       "%s", publish_quote(quoted, sizeof(quoted), name, len),
+                       "%s", util_quote(quoted, sizeof(quoted), name, len),
                        r->app->cfg.channel_pattern);
         return -EINVAL;
     }
@@ -276,7 +253,7 @@ static int publish_event(struct publish_req *r, struct publish_body *b,
     if (sse_validate_field(b->event, b->event_len) < 0) {
         publish_refuse(r, 400, NULL, "bad event name \"%s\": 1 to %d bytes "
                        "of UTF-8 without CR, LF or NUL",
-                       publish_quote(quoted, sizeof(quoted), b->event,
+                       util_quote(quoted, sizeof(quoted), b->event,
                                      b->event_len), SSE_EVENT_MAX);
         return -EINVAL;
     }
@@ -538,7 +515,7 @@ static void publish_hub_form(struct publish_req *r)
         publish_refuse(r, 400, NULL, "%s", f.why);
         return;
     }
-    publish_quote(r->channel, sizeof(r->channel), f.topic[0],
+    util_quote(r->channel, sizeof(r->channel), f.topic[0],
                   f.topic_len[0]);
     if (f.data_len > r->app->cfg.max_message_size) {
         publish_refuse(r, 413, NULL, "data of %zu bytes is over "
@@ -677,7 +654,7 @@ void publish_req_handle(struct publish_app *app, struct publish_io *io)
     }
     if (strcmp(method, "POST") != 0) {
         publish_refuse(&r, 405, PUBLISH_ALLOW, "method \"%s\" not allowed: "
-                       "use POST", publish_quote(quoted, sizeof(quoted),
+                       "use POST", util_quote(quoted, sizeof(quoted),
                                                  method, strlen(method)));
         return;
     }

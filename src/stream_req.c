@@ -19,6 +19,7 @@
 #include "stream_req.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,24 @@ bool stream_req_has_channel(const struct stream_req *r, const char *ch,
     return false;
 }
 
+/* Formats a refusal's reason into r->why and points *reason at it;
+ * returns 400. */
+static int stream_req_bad(struct stream_req *r, const char **reason,
+                          const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int stream_req_bad(struct stream_req *r, const char **reason,
+                          const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(r->why, sizeof(r->why), fmt, ap);
+    va_end(ap);
+    *reason = r->why;
+    return 400;
+}
+
 /* Adds one channel name or hub selector (not decoded further): checked
  * against channel_pattern on /events, against mercure.topic_max on the
  * hub. 0, or 400 with *reason. */
@@ -46,29 +65,33 @@ static int stream_req_add_channel(struct stream_req *r,
                                   const struct config *cfg, const char *ch,
                                   size_t len, const char **reason)
 {
+    char q[300];
     size_t used;
 
     if (len == 0 && !r->hub)
         return 0;
     if (r->hub && (len == 0 || len > cfg->mercure_topic_max ||
-                   memchr(ch, '\0', len) != NULL)) {
-        *reason = "bad topic selector (empty, NUL or over topic_max)";
-        return 400;
-    }
+                   memchr(ch, '\0', len) != NULL))
+        return stream_req_bad(r, reason, "bad topic selector \"%s\": must "
+                              "be 1 to %u bytes (mercure.topic_max), no NUL",
+                              util_quote(q, sizeof(q), ch, len),
+                              cfg->mercure_topic_max);
     if (!r->hub && (len > STREAM_REQ_CHANNEL_MAX ||
-                    !config_channel_valid(cfg, ch, len))) {
-        *reason = "bad channel name";
-        return 400;
-    }
+                    !config_channel_valid(cfg, ch, len)))
+        return stream_req_bad(r, reason, "bad channel name \"%s\": must "
+                              "match %s, at most %d bytes",
+                              util_quote(q, sizeof(q), ch, len),
+                              cfg->channel_pattern, STREAM_REQ_CHANNEL_MAX);
     if (stream_req_has_channel(r, ch, len))
         return 0;
     used = r->n_channels == 0 ? 0 :
         (size_t)r->off[r->n_channels - 1] + r->len[r->n_channels - 1] + 1;
     if (r->n_channels == STREAM_REQ_CHANNELS_MAX ||
-        used + len + 1 > STREAM_REQ_NAMES_MAX) {
-        *reason = r->hub ? "too many topics" : "too many channels";
-        return 400;
-    }
+        used + len + 1 > STREAM_REQ_NAMES_MAX)
+        return stream_req_bad(r, reason, "too many %s: at most %d a "
+                              "stream, %d bytes in all",
+                              r->hub ? "topics" : "channels",
+                              STREAM_REQ_CHANNELS_MAX, STREAM_REQ_NAMES_MAX);
     memcpy(r->names + used, ch, len);
     r->names[used + len] = '\0';
     r->off[r->n_channels] = (uint16_t)used;
@@ -83,18 +106,17 @@ static int stream_req_add_channel(struct stream_req *r,
 static int stream_req_topic(struct stream_req *r, const struct config *cfg,
                             const struct query_pair *pr, const char **reason)
 {
-    char buf[STREAM_REQ_NAMES_MAX];
+    char buf[STREAM_REQ_NAMES_MAX], q[300];
     long n;
 
-    if (pr->val_len > sizeof(buf)) {
-        *reason = "too many topics";
-        return 400;
-    }
+    if (pr->val_len > sizeof(buf))
+        return stream_req_bad(r, reason, "too many topics: at most %d bytes "
+                              "in all", STREAM_REQ_NAMES_MAX);
     n = util_url_decode(buf, pr->val, pr->val_len, true);
-    if (n < 0) {
-        *reason = "bad topic selector (percent-encoding)";
-        return 400;
-    }
+    if (n < 0)
+        return stream_req_bad(r, reason, "bad topic selector \"%s\": bad "
+                              "percent escape",
+                              util_quote(q, sizeof(q), pr->val, pr->val_len));
     return stream_req_add_channel(r, cfg, buf, (size_t)n, reason);
 }
 
@@ -130,20 +152,19 @@ static int stream_req_channels(struct stream_req *r, const struct config *cfg,
                                const struct query_pair *pr,
                                const char **reason)
 {
-    char buf[STREAM_REQ_NAMES_MAX];
+    char buf[STREAM_REQ_NAMES_MAX], q[300];
     long n;
     size_t start = 0, i;
     int rc;
 
-    if (pr->val_len > sizeof(buf)) {
-        *reason = "too many channels";
-        return 400;
-    }
+    if (pr->val_len > sizeof(buf))
+        return stream_req_bad(r, reason, "too many channels: at most %d "
+                              "bytes in all", STREAM_REQ_NAMES_MAX);
     n = util_url_decode(buf, pr->val, pr->val_len, true);
-    if (n < 0) {
-        *reason = "bad channel name";
-        return 400;
-    }
+    if (n < 0)
+        return stream_req_bad(r, reason, "bad channel= value \"%s\": bad "
+                              "percent escape",
+                              util_quote(q, sizeof(q), pr->val, pr->val_len));
     for (i = 0; i <= (size_t)n; i++) {
         if (i < (size_t)n && buf[i] != ',')
             continue;
@@ -201,6 +222,7 @@ static int stream_req_query(struct stream_req *r, const struct config *cfg,
 {
     struct query_pair pr;
     size_t pos = 0, len = strlen(qs);
+    char q[300];
     int rc;
 
     while (query_next(qs, len, &pos, &pr)) {
@@ -209,16 +231,18 @@ static int stream_req_query(struct stream_req *r, const struct config *cfg,
             if (rc != 0)
                 return rc;
         } else if (query_key_is(&pr, "last_event_id")) {
-            if (stream_req_u64(&pr, &r->last_id) < 0) {
-                *reason = "bad last_event_id";
-                return 400;
-            }
+            if (stream_req_u64(&pr, &r->last_id) < 0)
+                return stream_req_bad(r, reason, "bad last_event_id \"%s\": "
+                                      "must be an event id (digits)",
+                                      util_quote(q, sizeof(q), pr.val,
+                                                 pr.val_len));
             r->has_last_id = true;
         } else if (query_key_is(&pr, "backlog")) {
-            if (stream_req_u64(&pr, backlog) < 0) {
-                *reason = "bad backlog";
-                return 400;
-            }
+            if (stream_req_u64(&pr, backlog) < 0)
+                return stream_req_bad(r, reason, "bad backlog \"%s\": must "
+                                      "be a count (digits; at most %u are "
+                                      "sent)", util_quote(q, sizeof(q),
+                                      pr.val, pr.val_len), cfg->backlog_max);
         }
     }
     if (r->n_channels == 0) {
@@ -267,10 +291,12 @@ int stream_req_parse(struct stream_req *r, const struct config *cfg,
     if (rc != 0)
         return rc;
     if (hdr != NULL && hdr[0] != '\0') {
-        if (util_parse_u64(hdr, strlen(hdr), &r->last_id) < 0) {
-            *reason = "bad Last-Event-ID";
-            return 400;
-        }
+        char q[300];
+
+        if (util_parse_u64(hdr, strlen(hdr), &r->last_id) < 0)
+            return stream_req_bad(r, reason, "bad Last-Event-ID header "
+                                  "\"%s\": must be an event id (digits)",
+                                  util_quote(q, sizeof(q), hdr, strlen(hdr)));
         r->has_last_id = true;
     }
     if (!r->has_last_id)

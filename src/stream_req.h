@@ -19,6 +19,7 @@
                                            request line is 8 KiB) */
 #define STREAM_REQ_CHANNEL_MAX  255     /* longest /events channel name */
 #define STREAM_REQ_RESUME_MAX   QUEUE_PUBID_MAX /* longest hub resume id */
+#define STREAM_REQ_WHY_MAX      512     /* a refusal's reason */
 
 /* How a selector is matched (stream_match.h). */
 enum stream_req_kind {
@@ -44,13 +45,15 @@ struct stream_req {
     char resume[STREAM_REQ_RESUME_MAX + 1];     /* hub resume id, or
                                                    "earliest" */
     char names[STREAM_REQ_NAMES_MAX];
+    char why[STREAM_REQ_WHY_MAX];   /* a 400's reason, naming the culprit */
 };
 
 /* Where params come from: FCGX_GetParam on a request's envp, or getenv. */
 typedef const char *(*stream_req_get_fn)(const char *name, void *ctx);
 
 /* Reads the request. Returns 0, or the HTTP status to answer (400, 405)
- * with a one-line *reason (static text). */
+ * with a one-line *reason (static text or r->why, so valid while r is)
+ * that names the bad parameter and what it allows. */
 int stream_req_parse(struct stream_req *r, const struct config *cfg,
                      stream_req_get_fn get, void *ctx, const char **reason);
 

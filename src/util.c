@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -153,6 +155,27 @@ static int util_utf8_lead(unsigned char c, uint32_t *cp, uint32_t *min)
         }
     }
     return 0;
+}
+
+
+const char *util_quote(char *dst, size_t cap, const char *src, size_t len)
+{
+    size_t i, o = 0;
+
+    for (i = 0; i < len && i < 64 && o + 5 < cap; i++) {
+        unsigned char c = (unsigned char)src[i];
+
+        if (c >= 0x20 && c < 0x7f && c != '\\')
+            dst[o++] = (char)c;
+        else
+            o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", c);
+    }
+    if (i < len && o + 4 < cap) {
+        memcpy(dst + o, "...", 3);
+        o += 3;
+    }
+    dst[o] = '\0';
+    return dst;
 }
 
 /* true if s[0..len) is valid UTF-8: no overlong forms, no surrogates

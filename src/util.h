@@ -22,6 +22,11 @@ int util_parse_size(const char *s, uint64_t *out);
  * Returns the decoded length or -EINVAL on a bad escape. */
 long util_url_decode(char *dst, const char *src, size_t len, bool form);
 
+/* Copies src[0..len) into dst (cap) for a reason or log line: printable
+ * ASCII as is, other bytes and '\\' as \xNN, cut to 64 input bytes with
+ * "...". Returns dst. */
+const char *util_quote(char *dst, size_t cap, const char *src, size_t len);
+
 /* true if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool util_utf8_valid(const char *s, size_t len);
 

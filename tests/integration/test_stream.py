@@ -188,17 +188,25 @@ class StreamTest(harness.TestCase):
     def test_errors(self):
         with harness.Stack(settings={"stream.max_subscribers": 1},
                            stream_procs=1, publish_procs=0) as st:
-            for path, why in (("/events", "no channel"),
-                              ("/events?channel=bad%20name", "bad channel"),
-                              ("/events?channel=a&last_event_id=x", "id"),
-                              ("/events?channel=a&backlog=x", "backlog")):
+            # Each reason names the bad part and what is allowed.
+            for path, parts in (
+                    ("/events", ("no channel", "?channel=NAME")),
+                    ("/events?channel=bad%20name",
+                     ('"bad name"', "must match ^[A-Za-z0-9_.:-]")),
+                    ("/events?channel=a&last_event_id=x",
+                     ('last_event_id "x"', "digits")),
+                    ("/events?channel=a&backlog=x",
+                     ('backlog "x"', "at most"))):
                 status, hdr, body = st.http("GET", path)
-                self.assertEqual(status, 400, why)
+                self.assertEqual(status, 400, path)
                 self.assertTrue(hdr["content-type"].startswith("text/plain"))
                 self.assertEqual(body.count(b"\n"), 1, body)
+                for part in parts:
+                    self.assertIn(part.encode(), body, path)
             status, hdr, body = st.http("GET", "/events?channel=a",
                                         headers={"Last-Event-ID": "zz"})
             self.assertEqual(status, 400)
+            self.assertIn(b'Last-Event-ID header "zz"', body)
             status, hdr, _ = st.http("POST", "/events?channel=a", body=b"")
             self.assertEqual(status, 405)
             self.assertEqual(hdr["allow"], "GET, HEAD")

@@ -192,6 +192,41 @@ START_TEST(test_utf8_limits)
 }
 END_TEST
 
+/* Table: what util_quote makes of a culprit for a reason line. */
+struct quote_case {
+    const char *in; size_t len;
+    const char *out;
+};
+
+static const struct quote_case quote_cases[] = {
+    { "chat.lobby", 10, "chat.lobby" },
+    { "a\nb\r", 4, "a\\x0ab\\x0d" },
+    { "x\\y", 3, "x\\x5cy" },
+    { "\"q\"", 3, "\"q\"" },
+    { "\0z", 2, "\\x00z" },
+    { "\xc3\xa9", 2, "\\xc3\\xa9" },
+    { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaX", 65,
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." },
+};
+
+START_TEST(test_quote)
+{
+    const struct quote_case *c = &quote_cases[_i];
+    char out[300];
+
+    ck_assert_str_eq(util_quote(out, sizeof(out), c->in, c->len), c->out);
+}
+END_TEST
+
+START_TEST(test_quote_small_buffer)
+{
+    char out[8];
+
+    util_quote(out, sizeof(out), "\n\n\n\n", 4);
+    ck_assert_msg(strlen(out) < sizeof(out), "the output must fit cap");
+}
+END_TEST
+
 /* ---- errors ---- */
 
 START_TEST(test_parse_u64_errors)
@@ -308,6 +343,9 @@ static Suite *util_suite(void)
     tcase_add_test(limits, test_parse_size_limits);
     tcase_add_test(limits, test_url_decode_limits);
     tcase_add_test(limits, test_utf8_limits);
+    tcase_add_loop_test(limits, test_quote, 0,
+                        (int)(sizeof(quote_cases) / sizeof(quote_cases[0])));
+    tcase_add_test(limits, test_quote_small_buffer);
     suite_add_tcase(s, limits);
     tcase_add_test(errors, test_parse_u64_errors);
     tcase_add_test(errors, test_parse_size_errors);
