@@ -20,12 +20,15 @@ static const char cmd_create_help[] =
     "queue.mode, owned by queue.owner and queue.group (as root, by default\n"
     "www-data, the user sseq-spawn runs the programs as). Refuses to\n"
     "replace an existing queue unless --force, and\n"
-    "refuses --force while sseq-stream or sseq-publish processes use the\n"
-    "queue (they would keep the old one: stop them first).\n"
+    "refuses --force while processes use the queue (a process that\n"
+    "keeps the old one would publish or listen where no one is).\n"
     "  --size BYTES      size instead of queue.size (K, M, G suffixes)\n"
     "  --force           replace an existing queue (its messages are lost)\n"
     "  --while-running   with --force: replace it even while processes use\n"
-    "                    it (they must be restarted to see the new one)\n";
+    "                    it; sseq-stream and sseq-publish notice within a\n"
+    "                    second and restart their workers onto the new one\n"
+    "                    (streams end, browsers reconnect); other users of\n"
+    "                    the queue (sseq tail, CGI) must be restarted\n";
 
 /* Whether live processes use the queue at path; prints them and the safe
  * way to replace it. An unreadable queue (not one, another layout) has no
@@ -47,10 +50,12 @@ static bool cmd_create_in_use(const char *path)
              "would reach no one", path, n, n == 1 ? "" : "es");
     for (int i = 0; i < n; i++)
         fprintf(stderr, "  pid %d (%s)\n", (int)procs[i].pid, procs[i].role);
-    fputs("Stop them first (sseq-spawn: kill -TERM $(cat /run/sseq/ROLE.pid);"
-          "\nsystemd: systemctl stop sseq-stream sseq-publish), run "
-          "`sseq create --force`,\nthen start them again; or add "
-          "--while-running and restart them after.\n", stderr);
+    fputs("Add --while-running to replace it anyway: sseq-stream and "
+          "sseq-publish notice\nthe new queue within a second and restart "
+          "their workers onto it (streams end\nand browsers reconnect); "
+          "restart any other user of it (sseq tail, a CGI)\nyourself. Or "
+          "stop them first, run `sseq create --force`, and start them.\n",
+          stderr);
     return true;
 }
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "log.h"
@@ -31,6 +32,7 @@
 #define FM_YOUNG_US     1000000     /* a worker dying younger is delayed */
 #define FM_KILL_US      5000000     /* past drain: SIGKILL */
 #define FM_TICK_MS      200
+#define FM_WATCH_US     1000000     /* between checks of watch_path */
 
 struct fm_worker {
     pid_t pid;
@@ -49,6 +51,10 @@ static struct {
     int n;
     bool stopping, handover;        /* old workers wait for new ones */
     uint64_t now_us, handover_until_us, respawn_at_us, kill_at_us;
+    bool watch_known;               /* watch_dev/ino name the queue seen */
+    dev_t watch_dev;
+    ino_t watch_ino;
+    uint64_t watch_at_us;
 } fm;
 
 static int fm_ready_write_fd = -1;  /* in a worker: its readiness pipe */
@@ -306,6 +312,32 @@ static void fm_on_signal(int sig)
     }
 }
 
+/* Once a second: whether the queue's file was replaced since it was last
+ * seen (another inode under its name); a missing file is no change, since
+ * its workers get errors and the log says so. The first sighting is kept. */
+static bool fm_watch_replaced(void)
+{
+    struct stat st;
+
+    if (fm.conf->watch_path == NULL || fm.now_us < fm.watch_at_us)
+        return false;
+    fm.watch_at_us = fm.now_us + FM_WATCH_US;
+    if (stat(fm.conf->watch_path, &st) < 0)
+        return false;
+    if (fm.watch_known && st.st_dev == fm.watch_dev &&
+        st.st_ino == fm.watch_ino)
+        return false;
+    if (!fm.watch_known) {
+        fm.watch_known = true;
+        fm.watch_dev = st.st_dev;
+        fm.watch_ino = st.st_ino;
+        return false;
+    }
+    fm.watch_dev = st.st_dev;
+    fm.watch_ino = st.st_ino;
+    return true;
+}
+
 /* One turn: wait for a signal or a readiness byte, then act. */
 static void fm_turn(void)
 {
@@ -368,6 +400,12 @@ int fcgi_master_run(int listen_fd, const struct fcgi_master_conf *conf,
             fm_fill();
         fm_handover();
         fm_turn();
+        if (!fm.stopping && fm_watch_replaced()) {
+            log_warn("queue %s was replaced (sseq create --force): "
+                     "restarting the workers onto the new one",
+                     fm.conf->watch_path);
+            fm_restart();
+        }
         if (fm.stopping && fm.now_us >= fm.kill_at_us && fm.n > 0) {
             log_warn("%d worker(s) still running: SIGKILL", fm.n);
             fm_signal_all(SIGKILL, false);

@@ -13,7 +13,9 @@
  * Signals: SIGTERM/SIGINT stop (workers drain, then the master exits),
  * SIGHUP is forwarded (live settings), SIGUSR1 is forwarded and reopens
  * the log, SIGUSR2 restarts. A worker that dies is started again (after
- * a second if it died young). */
+ * a second if it died young). Once a second the master checks the queue's
+ * file (watch_path): a new file under its name restarts as SIGUSR2 does,
+ * since workers keep the queue they opened. */
 #ifndef SSEQ_FCGI_MASTER_H
 #define SSEQ_FCGI_MASTER_H
 
@@ -26,6 +28,9 @@ struct fcgi_master_conf {
     unsigned drain_ms;          /* how long workers take to stop */
     char **argv;                /* the command line to re-execute */
     const char *unlink_path;    /* socket file to remove at the end, or NULL */
+    const char *watch_path;     /* the queue's file: when another file takes
+                                   its name (sseq create --force), restart
+                                   the workers onto it; or NULL */
 };
 
 /* Runs the master until SIGTERM/SIGINT and its workers are gone; returns

@@ -11,6 +11,7 @@
 #include "ac_config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "fcgi_server.h"
 #include "log.h"
 #include "publish_req.h"
+#include "queue_access.h"
 
 #define PUBLISH_CGI_TIMEOUT_S 5         /* CGI stdin inactivity timeout */
 #define PUBLISH_DRAIN_MAX     (16u << 20)   /* body read before a 413 */
@@ -193,6 +195,7 @@ static int publish_cgi(void)
 int main(int argc, char **argv)
 {
     struct fcgi_master_conf mc = { .ident = "sseq-publish" };
+    static char watch[PATH_MAX];
     const char *created;
     bool is_cgi = false;
     int fd, rc;
@@ -213,6 +216,9 @@ int main(int argc, char **argv)
     mc.drain_ms = publish.cfg.drain_ms;
     mc.argv = argv;
     mc.unlink_path = created;
+    if (queue_access_file(publish.cfg.queue_path, watch,
+                          sizeof(watch)) == 0)
+        mc.watch_path = watch;
     log_info("sseq-publish %s: fd %d, queue %s, %u processes, "
              "read_timeout %u ms", PACKAGE_VERSION, fd,
              publish.cfg.queue_path, mc.processes,

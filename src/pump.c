@@ -736,9 +736,9 @@ void pump_mark_damaged(struct pump *p)
 
     if (atomic_exchange(&p->damaged, true))
         return;
-    log_error("%s; ending %u stream(s), new ones get 503 until then (and "
-              "`sseq-spawn restart stream` after)", queue_error(),
-              atomic_load(&p->nstreams));
+    log_error("%s; ending %u stream(s), new ones get 503 until then "
+              "(with --while-running the programs move to the new queue "
+              "by themselves)", queue_error(), atomic_load(&p->nstreams));
     for (s = p->all_head; s != NULL; s = ns) {
         ns = s->next;
         pump_end(p, s);

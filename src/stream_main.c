@@ -15,6 +15,7 @@
 #include "ac_config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -337,6 +338,7 @@ int main(int argc, char **argv)
 {
     static struct stream_app app;
     struct fcgi_master_conf mc = { .ident = "sseq-stream" };
+    static char watch[PATH_MAX];
     const char *created, *why;
     bool is_cgi;
     long nofile;
@@ -369,6 +371,8 @@ int main(int argc, char **argv)
     mc.drain_ms = app.cfg.drain_ms;
     mc.argv = argv;
     mc.unlink_path = created;
+    if (queue_access_file(app.cfg.queue_path, watch, sizeof(watch)) == 0)
+        mc.watch_path = watch;
     log_info("sseq-stream %s: fd %d, queue %s, %u processes, "
              "max_subscribers %u each, open files %ld, read_timeout %u ms, "
              "drain %u ms", PACKAGE_VERSION, fd, app.cfg.queue_path,

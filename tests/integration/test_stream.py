@@ -235,6 +235,53 @@ class StreamTest(harness.TestCase):
             self.assertEqual(ids(c.events(1)), [i])
             c.close()
 
+    def test_queue_replaced(self):
+        """`sseq create --force --while-running` under running programs:
+        their masters notice the new file and restart the workers onto it,
+        so what `sseq publish` and HTTP publishes append reaches browsers."""
+        with harness.Stack(stream_procs=1, publish_procs=1) as st:
+            c = st.sse("/events?channel=a")
+            before = st.publish_cli("a", "old")
+            self.assertEqual(ids(c.events(1)), [before])
+            masters = st.master_pids("stream") + st.master_pids("publish")
+            old = set(st.stream_pids() + st.publish_pids())
+            r = st.sseq("create", "--force")
+            self.assertEqual(r.returncode, 1, "refused while in use")
+            self.assertIn("--while-running", r.stderr)
+            st.sseq_ok("create", "--force", "--while-running")
+            st.wait_for(lambda: len(st.stream_pids()) == 1 and
+                        len(st.publish_pids()) == 1 and
+                        not old & set(st.stream_pids() + st.publish_pids()),
+                        "workers restarted onto the new queue", timeout=15)
+            self.assertEqual(st.master_pids("stream") +
+                             st.master_pids("publish"), masters)
+            self.assertTrue(c.closed(timeout=10), "the old stream ends")
+            for role in ("stream", "publish"):
+                self.assertIn("was replaced", st.log(role + ".log"))
+            n = st.sse("/events?channel=a")
+            back = st.sse("/events?channel=a",
+                          headers={"Last-Event-ID": str(before)})
+            i = st.publish_cli("a", "cli into the new queue")
+            status, _, body = st.http(
+                "POST", "/publish/a", body=b"http into the new queue",
+                headers={"Authorization": "Bearer " + st.token,
+                         "Content-Type": "text/plain"})
+            self.assertEqual(status, 202, body)
+            got = n.events(2)
+            self.assertEqual([e.data for e in got],
+                             ["cli into the new queue",
+                              "http into the new queue"])
+            self.assertEqual(int(got[0].id), i)
+            self.assertEqual(st.stats()["appends"], 2,
+                             "both messages are in the new queue")
+            got = back.events(3)
+            self.assertEqual([e.event for e in got],
+                             ["sseq-gap", "message", "message"],
+                             "a browser resuming from the old queue is "
+                             "told what it cannot get")
+            n.close()
+            back.close()
+
     def test_cgi(self):
         with harness.Stack(stream_procs=0, publish_procs=0) as st:
             env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1",
