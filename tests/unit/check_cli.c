@@ -345,7 +345,7 @@ START_TEST(test_create_force_refused_while_running)
     out = cli_expect("create --force", NULL, 1);
     snprintf(pidstr, sizeof(pidstr), "pid %d (stream)", (int)cli_child(pid));
     ck_assert_msg(strstr(out, "in use by 1 process") &&
-                  strstr(out, pidstr) && strstr(out, "Stop them first") &&
+                  strstr(out, pidstr) && strstr(out, "stop them first") &&
                   strstr(out, "--while-running"),
                   "create --force must refuse, naming pid %d: %s", (int)pid,
                   out);
