@@ -69,13 +69,13 @@ static int stream_cgi_write(const char *s, size_t len)
 static int stream_cgi_event(const struct stream_req *r,
                             const struct queue_record *rec)
 {
-    size_t n = stream_feed_event_size(rec, r->hub);
+    size_t n = stream_feed_event_size(rec, stream_feed_flavor(r));
     char *out = malloc(n);
     int rc;
 
     if (out == NULL)
         return -ENOMEM;
-    stream_feed_event(out, rec, r->hub);
+    stream_feed_event(out, rec, stream_feed_flavor(r));
     rc = stream_cgi_write(out, n);
     free(out);
     return rc;

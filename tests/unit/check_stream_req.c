@@ -142,6 +142,10 @@ START_TEST(test_channels)
     ck_assert(stream_req_has_channel(&r, "c", 1));
     ck_assert(!stream_req_has_channel(&r, "d", 1));
     ck_assert(!r.has_last_id);
+    ck_assert_msg(!r.tag, "events name no channel unless tag=channel");
+    ck_assert_int_eq(parse(&r, "GET", "channel=a&tag=channel", NULL, &why),
+                     0);
+    ck_assert_msg(r.tag, "tag=channel asks for channel lines");
 }
 END_TEST
 
@@ -179,6 +183,9 @@ START_TEST(test_errors)
     ck_assert_int_eq(parse(&r, "GET", "channel=a&backlog=-1", NULL, &why),
                      400);
     ck_assert_int_eq(parse(&r, "GET", "channel=a", "abc", &why), 400);
+    ck_assert_int_eq(parse(&r, "GET", "channel=a&tag=topic", NULL, &why),
+                     400);
+    ck_assert_int_eq(parse(&r, "GET", "channel=a&tag=", NULL, &why), 400);
     ck_assert_int_eq(parse(&r, "POST", "channel=a", NULL, &why), 405);
     ck_assert_int_eq(parse(&r, "HEAD", "channel=a", NULL, &why), 0);
     ck_assert(r.head);
