@@ -269,9 +269,13 @@ class SseqSource extends EventTarget {
             ['channel', 'tag']), cred) : shareKey(url, cred));
         try { this._origin = new URL(url, location.href).origin; }
         catch (e) { this._origin = ''; }
-        this._online = () => this._retryTimer && this._connect();
+        /* window's events: back online; the page goes (its channels
+         * leave the union) or comes back from the back/forward cache */
+        this._on = [['online', () => this._retryTimer && this._connect()],
+            ['pagehide', () => this._bc && this._bye()],
+            ['pageshow', (e) => this._bc && e.persisted && this._hi()]];
         if (typeof addEventListener === 'function')
-            addEventListener('online', this._online);
+            this._on.forEach((a) => addEventListener(...a));
         if (o.share && typeof BroadcastChannel === 'function')
             this._share();
         else {
@@ -294,10 +298,9 @@ class SseqSource extends EventTarget {
         clearInterval(this._tick);
         clearTimeout(this._joinTimer);
         if (typeof removeEventListener === 'function')
-            removeEventListener('online', this._online);
+            this._on.forEach((a) => removeEventListener(...a));
         if (this._bc) {
-            this._bc.postMessage({ t: 'bye', from: this._id,
-                                   lead: this.leader, ep: this._epoch });
+            this._bye();
             this._bc.close();
         }
         if (this._release)
@@ -530,6 +533,12 @@ class SseqSource extends EventTarget {
             this._announce('reconnecting', 0);
         this._beat();
         this._connect();
+    }
+
+    /* Tells the other tabs this one goes. */
+    _bye() {
+        this._bc.postMessage({ t: 'bye', from: this._id, lead: this.leader,
+                               ep: this._epoch });
     }
 
     /* Announces this tab (its channels, its backlog) to the others. */
