@@ -37,7 +37,7 @@
 #define PUMP_TICK_MS      250       /* timer: heartbeats, counters */
 #define PUMP_DRAIN_US     700000    /* SIGTERM: time to flush END_REQUEST */
 
-static const char pump_heartbeat[] = ":\n\n";
+static const char pump_heartbeat[] = SSE_HEARTBEAT;
 
 /* Takes s off the all-streams list. */
 static void pump_all_unlink(struct pump *p, struct stream *s)

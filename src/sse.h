@@ -9,6 +9,7 @@
 
 #define SSE_EVENT_MAX 128       /* longest event type accepted */
 #define SSE_CHANNEL_MAX 4096    /* longest "channel:" value written */
+#define SSE_HEARTBEAT   ":\n\n"  /* an empty comment: the heartbeat */
 
 struct sse_event {
     uint64_t id;                /* sent as "id: <decimal>"; 0 = no id line */

@@ -104,7 +104,7 @@ static int stream_cgi_idle(struct queue *q, uint64_t cursor,
         return 0;
     if (heartbeat > 0 && now >= due) {
         *last_us = now;
-        return stream_cgi_write(":\n\n", 3);
+        return stream_cgi_write(SSE_HEARTBEAT, sizeof(SSE_HEARTBEAT) - 1);
     }
     wait_ms = heartbeat > 0 ? (due - now) / 1000 + 1 : 1000;
     queue_wait(q, w, wait_ms < 1000 ? (int)wait_ms : 1000);
