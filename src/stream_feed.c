@@ -106,17 +106,13 @@ static void stream_feed_hub(struct queue *q, const struct stream_req *r,
     stream_feed_newest(q, buf, cap, out);
 }
 
-void stream_feed_plan(struct queue *q, const struct stream_req *r,
-                      const struct jwt_claims *c, char *buf, size_t cap,
-                      struct stream_feed_plan *out)
+/* The start of an /events stream (see stream_feed_plan). */
+static void stream_feed_events(struct queue *q, const struct stream_req *r,
+                               const struct jwt_claims *c, char *buf,
+                               size_t cap, struct stream_feed_plan *out)
 {
     uint64_t oldest, next;
 
-    memset(out, 0, sizeof(*out));
-    if (r->hub) {
-        stream_feed_hub(q, r, buf, cap, out);
-        return;
-    }
     queue_bounds(q, &oldest, &next);
     out->start = next;
     if (r->has_last_id) {
@@ -133,6 +129,22 @@ void stream_feed_plan(struct queue *q, const struct stream_req *r,
     }
     if (r->backlog > 0)
         out->start = stream_feed_backlog(q, r, c, buf, cap);
+}
+
+void stream_feed_plan(struct queue *q, const struct stream_req *r,
+                      const struct jwt_claims *c, char *buf, size_t cap,
+                      struct stream_feed_plan *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (r->hub) {
+        stream_feed_hub(q, r, buf, cap, out);
+        return;
+    }
+    stream_feed_events(q, r, c, buf, cap, out);
+    if (r->tag) {
+        out->has_hdr = true;
+        snprintf(out->hdr, sizeof(out->hdr), "%" PRIu64, out->start - 1);
+    }
 }
 
 enum stream_feed_flavor stream_feed_flavor(const struct stream_req *r)

@@ -41,8 +41,10 @@ struct stream_feed_plan {
  * it is older than what is retained; an id the queue never issued starts
  * live), backlog (scans back from the newest record, at most
  * STREAM_FEED_SCAN_MAX records, for r->backlog records the subscriber
- * with claims c, NULL if anonymous, receives), or live; on the hub as
- * above. buf (cap bytes) is scratch for reading records. */
+ * with claims c, NULL if anonymous, receives), or live, answering
+ * tag=channel streams with Last-Event-ID: start - 1 (resuming after it
+ * misses nothing of this stream, even before its first event); on the
+ * hub as above. buf (cap bytes) is scratch for reading records. */
 void stream_feed_plan(struct queue *q, const struct stream_req *r,
                       const struct jwt_claims *c, char *buf, size_t cap,
                       struct stream_feed_plan *out);

@@ -407,6 +407,8 @@ class SseqSource extends EventTarget {
                 res.headers.get('Retry-After'), ctl);
         }
         this._attempt = 0;
+        if (list && !this._streamId)    /* tag=channel: where it starts */
+            this._streamId = res.headers.get('Last-Event-ID') || '';
         this._announce('open', 0);
         this._read(res.body, ctl);
     }

@@ -2,7 +2,8 @@
 """test_stream_tag.py -- /events?tag=channel through real nginx +
 spawn-fcgi: each event names its channels in "channel:" lines (the
 record's channel, then its alternates), byte for byte, live, on resume
-(last_event_id=, backlog=) and as a plain CGI; a stream without tag= on
+(last_event_id=, backlog=) and as a plain CGI; the answer's
+Last-Event-ID says where the stream starts; a stream without tag= on
 the same process keeps its exact old bytes; tag= with another value is
 a 400."""
 import os
@@ -27,6 +28,8 @@ class StreamTagTest(harness.TestCase):
             tagged = st.sse("/events?channel=a,b&tag=channel")
             plain = st.sse("/events?channel=a,b")
             self.assertEqual(tagged.status, 200)
+            start = tagged.headers["last-event-id"]
+            self.assertNotIn("last-event-id", plain.headers)
             i = st.publish_cli("a", "one\ntwo", event="msg")
             j = st.publish_cli("b", "three")
             k = st.publish_cli("c", "never")
@@ -46,6 +49,11 @@ class StreamTagTest(harness.TestCase):
                              "id: %d\ndata: four\n\n" % (i, j, alt),
                              "without tag= the bytes stay as they were")
             self.assertNotIn("id: %d\n" % k, tagged.body())
+            again = st.sse("/events?channel=a,b&tag=channel&"
+                           "last_event_id=" + start)
+            self.assertEqual(body_until(again, "data: four\n\n"), want,
+                             "Last-Event-ID says where the stream started")
+            again.close()
             tagged.close()
             plain.close()
 
@@ -58,10 +66,13 @@ class StreamTagTest(harness.TestCase):
                     "id: %d\nchannel: r\ndata: m2\n\n" % tuple(sent[:2]))
             c = st.sse("/events?channel=r,s&tag=channel&last_event_id=%d"
                        % first)
+            self.assertEqual(c.headers["last-event-id"], str(first))
             self.assertEqual(body_until(c, "data: m2\n\n"),
                              "retry: 1000\n\n" + want)
             c.close()
             c = st.sse("/events?channel=r&channel=s&backlog=2&tag=channel")
+            self.assertEqual(c.headers["last-event-id"], str(sent[0] - 1),
+                             "the id before the backlog")
             self.assertEqual(body_until(c, "data: m2\n\n"),
                              "retry: 1000\n\n" + want)
             live = st.publish_cli("s", "m4")

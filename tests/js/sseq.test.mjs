@@ -332,7 +332,8 @@ test('SseqSource: two sources of different channels share one ' +
     'connection of their union; each delivers its own channels; the ' +
     'union follows the tabs', async () => {
     const s = await server([(req, res) => {
-        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        res.writeHead(200, { 'Content-Type': 'text/event-stream',
+                             'Last-Event-ID': '4' });
         res.flushHeaders();
         s.live = res;
     }]);
@@ -345,22 +346,22 @@ test('SseqSource: two sources of different channels share one ' +
     try {
         await until(() => a.leader && a.state === 'open', 'a leads');
         assert.equal(s.reqs[0].url, `/events?channel=${ca}&tag=channel`);
-        s.live.write(`id: 5\nchannel: ${ca}\ndata: x\n\n`);
-        await until(() => got.a.length === 1, 'id 5');
         b = new sseq.SseqSource(`${s.base}/events?channel=${cb}`,
             { retryMin: 20 });
         b.onmessage = (e) => got.b.push(e.lastEventId);
         await until(() => s.reqs.length === 2, 'the union connection');
         assert.equal(s.reqs[1].url, `/events?channel=${ca}%2C${cb}&` +
-            'tag=channel&last_event_id=5');
+            'tag=channel&last_event_id=4', 'resumes from where the ' +
+            'first stream started (its Last-Event-ID): nothing came yet');
         assert.ok(a.leader && !b.leader, 'a still leads');
         await until(() => a.state === 'open', 'a open again');
-        s.live.write(`id: 6\nchannel: ${cb}\ndata: y\n\n` +
+        s.live.write(`id: 5\nchannel: ${ca}\ndata: x\n\n` +
+            `id: 6\nchannel: ${cb}\ndata: y\n\n` +
             `id: 7\nchannel: ${ca}\ndata: z\n\n` +
             `id: 8\nchannel: uc\nchannel: ${ca}\ndata: w\n\n` +
             'id: 9\nchannel: uc\ndata: none\n\n');
         await until(() => got.a.length === 3 && got.b.length === 1,
-            'ids 6 to 9');
+            'ids 5 to 9');
         a.close();
         await until(() => b.leader && s.reqs.length === 3, 'b leads');
         assert.equal(s.reqs[2].url,
