@@ -86,7 +86,7 @@ class StreamTagTest(harness.TestCase):
             for q in ("tag=topic", "tag=", "tag=Channel"):
                 status, _, body = st.http("GET", "/events?channel=a&" + q)
                 self.assertEqual(status, 400, q)
-                self.assertEqual(body, b"bad tag: use tag=channel\n", q)
+                self.assertIn(b"tag=channel", body, q)
 
     def test_cgi(self):
         with harness.Stack(stream_procs=0, publish_procs=0) as st:
