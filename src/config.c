@@ -1767,8 +1767,10 @@ bool config_channel_valid(const struct config *cfg, const char *name,
     char buf[CONFIG_CHANNEL_MAX + 1];
 
     if (name == NULL || len == 0 || len > CONFIG_CHANNEL_MAX ||
-        memchr(name, '\0', len) != NULL)
-        return false;
+        memchr(name, '\0', len) != NULL || memchr(name, '\n', len) ||
+        memchr(name, '\r', len))
+        return false;               /* whatever the pattern: a channel
+                                       name is an SSE "channel:" line */
     memcpy(buf, name, len);
     buf[len] = '\0';
     return regexec(&cfg->channel_re, buf, 0, NULL, 0) == 0;

@@ -37,7 +37,7 @@
 #define PUMP_TICK_MS      250       /* timer: heartbeats, counters */
 #define PUMP_DRAIN_US     700000    /* SIGTERM: time to flush END_REQUEST */
 
-static const char pump_heartbeat[] = ":\n\n";
+static const char pump_heartbeat[] = SSE_HEARTBEAT;
 
 /* Takes s off the all-streams list. */
 static void pump_all_unlink(struct pump *p, struct stream *s)
@@ -322,7 +322,7 @@ static void pump_stream_event(struct pump *p, struct stream *s, uint32_t ev)
 static enum pump_map pump_map_of(const struct stream_req *r, unsigned i)
 {
     if (!r->hub)
-        return PUMP_MAP_EVENTS;
+        return r->tag ? PUMP_MAP_TAGGED : PUMP_MAP_EVENTS;
     return r->kind[i] == STREAM_REQ_PATTERN ? PUMP_MAP_PATTERN
                                             : PUMP_MAP_HUB;
 }
@@ -378,7 +378,7 @@ static void pump_open(struct pump *p, struct pump_conn *c)
         goto fail_close;
     s->fd = c->fd;
     s->nsubs = n;
-    s->hub = c->req.hub;
+    s->flavor = (uint8_t)stream_feed_flavor(&c->req);
     stream_out_init(&s->out, c->request_id, false);
     fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
     ev.data.ptr = s;

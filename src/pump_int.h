@@ -3,8 +3,9 @@
  *   pump.c           the loop and the stream lifecycle (open, send,
  *                    write, end, kill), signals, heartbeats, counters;
  *   pump_pass.c      the fan-out pass: new records read once, encoded
- *                    once an endpoint, queued to the subscribers of
- *                    their topics (exact maps) and of the pattern
+ *                    once a flavor (stream_feed.h), queued to the
+ *                    subscribers of their topics (exact maps) and of
+ *                    the pattern
  *                    selectors matching them (each evaluated once);
  *   pump_replay.c    a new stream's replay up to the live cursor;
  *   pump_tail.c      the tail thread that wakes a sleeping pump;
@@ -32,9 +33,10 @@
 enum pump_state { PUMP_REPLAY, PUMP_LIVE, PUMP_ENDING, PUMP_DEAD };
 
 /* The pump's subscription maps (stream_chan tag): /events channels, hub
- * exact topics, hub pattern selectors ("*", templates). */
+ * exact topics, hub pattern selectors ("*", templates), /events channels
+ * of tag=channel streams (their own encoding, STREAM_FEED_TAGGED). */
 enum pump_map { PUMP_MAP_EVENTS, PUMP_MAP_HUB, PUMP_MAP_PATTERN,
-                PUMP_NMAPS };
+                PUMP_MAP_TAGGED, PUMP_NMAPS };
 
 struct stream {
     struct stream *prev, *next;     /* all streams, oldest output first */
@@ -49,7 +51,7 @@ struct stream {
     int fd;
     uint8_t state;                  /* enum pump_state */
     bool touched, epout;
-    bool hub;                       /* hub stream: publisher ids */
+    uint8_t flavor;                 /* enum stream_feed_flavor */
     bool authed;                    /* claims hold a valid token's */
     uint64_t sent_id;               /* last record queued live (once) */
     uint64_t end_us;                /* token exp (monotonic); 0: none */

@@ -4,13 +4,15 @@
  * of events) are read; each is routed to the channels (stream_chan) that
  * want it:
  *   - for each of its topics (canonical, alternates), the /events channel
- *     and the hub exact topic of that name (hash lookups);
+ *     (plain and tag=channel) and the hub exact topic of that name (hash
+ *     lookups);
  *   - every hub pattern selector ("*", a template) with subscribers,
  *     matched against its topics through the pump's (selector, topic)
  *     cache: one evaluation per distinct selector and topic, whatever the
  *     number of subscribers sharing the selector.
- * A routed record is encoded once per endpoint into a scratch buffer
- * (stream_feed_event: publisher ids on the hub), then copied into one
+ * A routed record is encoded once per flavor into a scratch buffer
+ * (stream_feed_event: publisher ids on the hub, "channel:" lines for
+ * tag=channel streams), then copied into one
  * shared stream_buf per channel, back to back in id order. Each (record,
  * channel) is then queued, in id order, to the channel's subscribers;
  * a stream reached through several channels gets the record once (its
@@ -105,26 +107,34 @@ static long pump_pass_slot(struct pump_pass *pass, struct stream_chan *c)
 /* What one record of the pass has in the scratch so far. */
 struct pump_pass_rec {
     const struct queue_record *rec;
-    int64_t off[2];                 /* its encoding a flavor, -1 none */
-    uint32_t len[2];                /* [0] /events, [1] hub */
+    int64_t off[STREAM_FEED_NFLAVORS];  /* its encoding a flavor, -1 none */
+    uint32_t len[STREAM_FEED_NFLAVORS]; /* by enum stream_feed_flavor */
     uint32_t priv;                  /* pump_pass_priv + 1, 0 none */
 };
 
-/* Encodes the record in flavor hub into the scratch (once). 0 or
+/* The flavor the subscribers of channel c get. */
+static enum stream_feed_flavor pump_pass_flavor(const struct stream_chan *c)
+{
+    if (c->tag == PUMP_MAP_EVENTS)
+        return STREAM_FEED_EVENTS;
+    return c->tag == PUMP_MAP_TAGGED ? STREAM_FEED_TAGGED : STREAM_FEED_HUB;
+}
+
+/* Encodes the record in flavor f into the scratch (once). 0 or
  * -ENOMEM. */
 static int pump_pass_encode(struct pump_pass *pass, struct pump_pass_rec *pr,
-                            bool hub)
+                            enum stream_feed_flavor f)
 {
     size_t len;
 
-    if (pr->off[hub] >= 0)
+    if (pr->off[f] >= 0)
         return 0;
-    len = stream_feed_event_size(pr->rec, hub);
+    len = stream_feed_event_size(pr->rec, f);
     if (pump_pass_scratch(pass, len) < 0)
         return -ENOMEM;
-    stream_feed_event(pass->ebuf + pass->eused, pr->rec, hub);
-    pr->off[hub] = (int64_t)pass->eused;
-    pr->len[hub] = (uint32_t)len;
+    stream_feed_event(pass->ebuf + pass->eused, pr->rec, f);
+    pr->off[f] = (int64_t)pass->eused;
+    pr->len[f] = (uint32_t)len;
     pass->eused += len;
     return 0;
 }
@@ -162,7 +172,7 @@ static void pump_pass_route(struct pump *p, struct pump_pass_rec *pr,
                             struct stream_chan *c)
 {
     struct pump_pass *pass = &p->pass;
-    bool hub = c->tag != PUMP_MAP_EVENTS;
+    enum stream_feed_flavor f = pump_pass_flavor(c);
     struct pump_ev *e;
     long slot;
 
@@ -171,7 +181,7 @@ static void pump_pass_route(struct pump *p, struct pump_pass_rec *pr,
     slot = pump_pass_slot(pass, c);
     if (slot >= 0 && pass->slots[slot].last_id == pr->rec->id)
         return;                     /* an alternate naming it again */
-    if (slot < 0 || pump_pass_encode(pass, pr, hub) < 0 ||
+    if (slot < 0 || pump_pass_encode(pass, pr, f) < 0 ||
         pump_pass_keep_topics(pass, pr) < 0 ||
         pump_pass_room((void **)&pass->ev, pass->n, &pass->ev_cap,
                        sizeof(*pass->ev)) < 0) {
@@ -183,8 +193,8 @@ static void pump_pass_route(struct pump *p, struct pump_pass_rec *pr,
     e->chan = c;
     e->id = pr->rec->id;
     e->slot = (uint32_t)slot;
-    e->off = (uint32_t)pr->off[hub];
-    e->len = pr->len[hub];
+    e->off = (uint32_t)pr->off[f];
+    e->len = pr->len[f];
     e->priv = pr->priv;
     pass->slots[slot].fill += e->len;
     pass->slots[slot].last_id = e->id;
@@ -193,18 +203,19 @@ static void pump_pass_route(struct pump *p, struct pump_pass_rec *pr,
 /* Adds rec to the pass for every channel and selector that wants it. */
 static void pump_pass_collect(struct pump *p, const struct queue_record *rec)
 {
-    struct pump_pass_rec pr = { rec, { -1, -1 }, { 0, 0 }, 0 };
+    static const enum pump_map exact[] = { PUMP_MAP_EVENTS,
+                                           PUMP_MAP_TAGGED, PUMP_MAP_HUB };
+    struct pump_pass_rec pr = { rec, { -1, -1, -1 }, { 0, 0, 0 }, 0 };
     struct stream_chan *c;
     const char *t;
-    size_t pos = 0, tlen;
+    size_t pos = 0, tlen, i;
 
     while (queue_record_next_topic(rec, &pos, &t, &tlen)) {
-        c = stream_chan_find(&p->maps[PUMP_MAP_EVENTS], t, tlen);
-        if (c != NULL)
-            pump_pass_route(p, &pr, c);
-        c = stream_chan_find(&p->maps[PUMP_MAP_HUB], t, tlen);
-        if (c != NULL)
-            pump_pass_route(p, &pr, c);
+        for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+            c = stream_chan_find(&p->maps[exact[i]], t, tlen);
+            if (c != NULL)
+                pump_pass_route(p, &pr, c);
+        }
     }
     for (c = p->maps[PUMP_MAP_PATTERN].all; c != NULL; c = c->anext)
         if (c->nsubs > 0 &&

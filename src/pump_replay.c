@@ -36,16 +36,16 @@ void pump_replay_unlink(struct pump *p, struct stream *s)
     s->rprev = s->rnext = NULL;
 }
 
-/* Encodes rec as one SSE event of s's endpoint in a new buffer; NULL on
+/* Encodes rec as one SSE event of s's flavor in a new buffer; NULL on
  * ENOMEM. */
 static struct stream_buf *pump_replay_encode(const struct stream *s,
                                              const struct queue_record *rec)
 {
     struct stream_buf *b;
 
-    b = stream_out_buf_new(stream_feed_event_size(rec, s->hub));
+    b = stream_out_buf_new(stream_feed_event_size(rec, s->flavor));
     if (b != NULL)
-        stream_feed_event(b->data, rec, s->hub);
+        stream_feed_event(b->data, rec, s->flavor);
     return b;
 }
 

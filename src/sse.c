@@ -4,6 +4,9 @@
  * Wire format written, field by field:
  *   "id: <decimal>\n"           when ev->id != 0
  *   "event: <type>\n"           when ev->event_len != 0
+ *   "channel: <name>\n"         for ev->channel and each of ev->alt
+ *                               (when channel_len != 0; a name
+ *                               sse_channel_ok refuses is left out)
  *   "data: <line>\n"            for each non-empty line of the data
  *   "data:\n"                   for each empty line of the data
  *   "\n"                        ends the event
@@ -25,6 +28,7 @@
 
 #define SSE_ID_PREFIX    "id: "
 #define SSE_EVENT_PREFIX "event: "
+#define SSE_CHANNEL_PREFIX "channel: "
 #define SSE_DATA_PREFIX  "data: "
 #define SSE_DATA_EMPTY   "data:"
 #define SSE_LIT_LEN(s)   (sizeof(s) - 1)
@@ -125,6 +129,53 @@ int sse_validate_field(const char *s, size_t len)
     return 0;
 }
 
+bool sse_channel_ok(const char *name, size_t len)
+{
+    return len > 0 && len <= SSE_CHANNEL_MAX &&
+           memchr(name, '\r', len) == NULL &&
+           memchr(name, '\n', len) == NULL &&
+           memchr(name, '\0', len) == NULL;
+}
+
+/* Writes (out non-NULL) or counts the "channel:" line of name[0..len);
+ * nothing when sse_channel_ok refuses it. Returns the bytes. */
+static size_t sse_put_channel(char *out, const char *name, size_t len)
+{
+    size_t n = SSE_LIT_LEN(SSE_CHANNEL_PREFIX) + len + 1;
+
+    if (!sse_channel_ok(name, len))
+        return 0;
+    if (out != NULL) {
+        memcpy(out, SSE_CHANNEL_PREFIX, SSE_LIT_LEN(SSE_CHANNEL_PREFIX));
+        memcpy(out + SSE_LIT_LEN(SSE_CHANNEL_PREFIX), name, len);
+        out[n - 1] = '\n';
+    }
+    return n;
+}
+
+/* Writes (out non-NULL) or counts the "channel:" lines of ev: its channel,
+ * then each alternate (packed, each followed by '\0'). */
+static size_t sse_put_channels(char *out, const struct sse_event *ev)
+{
+    const char *a = ev->alt, *end, *nul;
+    size_t n;
+
+    if (ev->channel_len == 0)
+        return 0;
+    n = sse_put_channel(out, ev->channel, ev->channel_len);
+    if (a == NULL)
+        return n;
+    end = a + ev->alt_len;
+    while (a < end) {
+        nul = memchr(a, '\0', (size_t)(end - a));
+        if (nul == NULL)
+            nul = end;
+        n += sse_put_channel(out ? out + n : NULL, a, (size_t)(nul - a));
+        a = nul + 1;
+    }
+    return n;
+}
+
 size_t sse_event_size(const struct sse_event *ev)
 {
     struct sse_lines it;
@@ -135,6 +186,7 @@ size_t sse_event_size(const struct sse_event *ev)
         n += SSE_LIT_LEN(SSE_ID_PREFIX) + sse_digits(ev->id) + 1;
     if (ev->event_len != 0)
         n += SSE_LIT_LEN(SSE_EVENT_PREFIX) + ev->event_len + 1;
+    n += sse_put_channels(NULL, ev);
     sse_lines_init(&it, ev->data, ev->data_len);
     while (sse_lines_next(&it, &line, &len))
         n += (len ? SSE_LIT_LEN(SSE_DATA_PREFIX) + len
@@ -174,6 +226,7 @@ size_t sse_encode_event(char *out, const struct sse_event *ev)
         n += sse_put(out + n, ev->event, ev->event_len);
         out[n++] = '\n';
     }
+    n += sse_put_channels(out + n, ev);
     sse_lines_init(&it, ev->data, ev->data_len);
     while (sse_lines_next(&it, &line, &len))
         n += sse_put_data_line(out + n, line, len);

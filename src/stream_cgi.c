@@ -69,13 +69,13 @@ static int stream_cgi_write(const char *s, size_t len)
 static int stream_cgi_event(const struct stream_req *r,
                             const struct queue_record *rec)
 {
-    size_t n = stream_feed_event_size(rec, r->hub);
+    size_t n = stream_feed_event_size(rec, stream_feed_flavor(r));
     char *out = malloc(n);
     int rc;
 
     if (out == NULL)
         return -ENOMEM;
-    stream_feed_event(out, rec, r->hub);
+    stream_feed_event(out, rec, stream_feed_flavor(r));
     rc = stream_cgi_write(out, n);
     free(out);
     return rc;
@@ -104,7 +104,7 @@ static int stream_cgi_idle(struct queue *q, uint64_t cursor,
         return 0;
     if (heartbeat > 0 && now >= due) {
         *last_us = now;
-        return stream_cgi_write(":\n\n", 3);
+        return stream_cgi_write(SSE_HEARTBEAT, sizeof(SSE_HEARTBEAT) - 1);
     }
     wait_ms = heartbeat > 0 ? (due - now) / 1000 + 1 : 1000;
     queue_wait(q, w, wait_ms < 1000 ? (int)wait_ms : 1000);

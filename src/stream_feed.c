@@ -106,17 +106,13 @@ static void stream_feed_hub(struct queue *q, const struct stream_req *r,
     stream_feed_newest(q, buf, cap, out);
 }
 
-void stream_feed_plan(struct queue *q, const struct stream_req *r,
-                      const struct jwt_claims *c, char *buf, size_t cap,
-                      struct stream_feed_plan *out)
+/* The start of an /events stream (see stream_feed_plan). */
+static void stream_feed_events(struct queue *q, const struct stream_req *r,
+                               const struct jwt_claims *c, char *buf,
+                               size_t cap, struct stream_feed_plan *out)
 {
     uint64_t oldest, next;
 
-    memset(out, 0, sizeof(*out));
-    if (r->hub) {
-        stream_feed_hub(q, r, buf, cap, out);
-        return;
-    }
     queue_bounds(q, &oldest, &next);
     out->start = next;
     if (r->has_last_id) {
@@ -135,11 +131,35 @@ void stream_feed_plan(struct queue *q, const struct stream_req *r,
         out->start = stream_feed_backlog(q, r, c, buf, cap);
 }
 
-/* The "id:" and "retry:" lines of rec (the rest is sse_encode_event's,
- * with ev.id 0 when the id line is written here) into out if non-NULL;
- * returns their length. */
+void stream_feed_plan(struct queue *q, const struct stream_req *r,
+                      const struct jwt_claims *c, char *buf, size_t cap,
+                      struct stream_feed_plan *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (r->hub) {
+        stream_feed_hub(q, r, buf, cap, out);
+        return;
+    }
+    stream_feed_events(q, r, c, buf, cap, out);
+    if (r->tag) {
+        out->has_hdr = true;
+        snprintf(out->hdr, sizeof(out->hdr), "%" PRIu64, out->start - 1);
+    }
+}
+
+enum stream_feed_flavor stream_feed_flavor(const struct stream_req *r)
+{
+    if (r->hub)
+        return STREAM_FEED_HUB;
+    return r->tag ? STREAM_FEED_TAGGED : STREAM_FEED_EVENTS;
+}
+
+/* The "id:" and "retry:" lines of rec in flavor f (the rest is
+ * sse_encode_event's, with ev.id 0 when the id line is written here)
+ * into out if non-NULL; returns their length. */
 static size_t stream_feed_fields(char *out, const struct queue_record *rec,
-                                 bool hub, struct sse_event *ev)
+                                 enum stream_feed_flavor f,
+                                 struct sse_event *ev)
 {
     char tmp[32];
     size_t n = 0;
@@ -151,7 +171,13 @@ static size_t stream_feed_fields(char *out, const struct queue_record *rec,
     ev->event_len = rec->event_len;
     ev->data = rec->data;
     ev->data_len = rec->data_len;
-    if (hub && stream_feed_pub_id_ok(rec)) {
+    if (f == STREAM_FEED_TAGGED) {
+        ev->channel = rec->channel;
+        ev->channel_len = rec->channel_len;
+        ev->alt = rec->alt;
+        ev->alt_len = rec->alt_len;
+    }
+    if (f == STREAM_FEED_HUB && stream_feed_pub_id_ok(rec)) {
         ev->id = 0;
         if (out != NULL) {
             memcpy(out, "id: ", 4);
@@ -170,19 +196,20 @@ static size_t stream_feed_fields(char *out, const struct queue_record *rec,
     return n;
 }
 
-size_t stream_feed_event_size(const struct queue_record *rec, bool hub)
+size_t stream_feed_event_size(const struct queue_record *rec,
+                              enum stream_feed_flavor f)
 {
     struct sse_event ev;
-    size_t n = stream_feed_fields(NULL, rec, hub, &ev);
+    size_t n = stream_feed_fields(NULL, rec, f, &ev);
 
     return n + sse_event_size(&ev);
 }
 
 size_t stream_feed_event(char *out, const struct queue_record *rec,
-                         bool hub)
+                         enum stream_feed_flavor f)
 {
     struct sse_event ev;
-    size_t n = stream_feed_fields(out, rec, hub, &ev);
+    size_t n = stream_feed_fields(out, rec, f, &ev);
 
     return n + sse_encode_event(out + n, &ev);
 }

@@ -41,21 +41,35 @@ struct stream_feed_plan {
  * it is older than what is retained; an id the queue never issued starts
  * live), backlog (scans back from the newest record, at most
  * STREAM_FEED_SCAN_MAX records, for r->backlog records the subscriber
- * with claims c, NULL if anonymous, receives), or live; on the hub as
- * above. buf (cap bytes) is scratch for reading records. */
+ * with claims c, NULL if anonymous, receives), or live, answering
+ * tag=channel streams with Last-Event-ID: start - 1 (resuming after it
+ * misses nothing of this stream, even before its first event); on the
+ * hub as above. buf (cap bytes) is scratch for reading records. */
 void stream_feed_plan(struct queue *q, const struct stream_req *r,
                       const struct jwt_claims *c, char *buf, size_t cap,
                       struct stream_feed_plan *out);
 
-/* Bytes of rec as an SSE event on the hub (hub: "id:" the publisher id
- * when rec has a usable one) or /events (the numeric id), with
- * "retry:" when rec has retry_ms. */
-size_t stream_feed_event_size(const struct queue_record *rec, bool hub);
+/* How a record is written on a stream: its endpoint's flavor. */
+enum stream_feed_flavor {
+    STREAM_FEED_EVENTS = 0,     /* /events: "id:" the queue's id */
+    STREAM_FEED_HUB,            /* hub: "id:" the publisher id if usable */
+    STREAM_FEED_TAGGED,         /* /events?tag=channel: + "channel:" lines,
+                                   the record's channel and alternates */
+    STREAM_FEED_NFLAVORS
+};
+
+/* The flavor of request r's stream. */
+enum stream_feed_flavor stream_feed_flavor(const struct stream_req *r);
+
+/* Bytes of rec as an SSE event in flavor f, with "retry:" when rec has
+ * retry_ms. */
+size_t stream_feed_event_size(const struct queue_record *rec,
+                              enum stream_feed_flavor f);
 
 /* Writes that event into out (stream_feed_event_size bytes); returns
  * its length. */
 size_t stream_feed_event(char *out, const struct queue_record *rec,
-                         bool hub);
+                         enum stream_feed_flavor f);
 
 /* Writes the SSE "event: sseq-gap" event with
  * data {"requested":"ID","oldest":"ID"} into out (STREAM_FEED_GAP_MAX

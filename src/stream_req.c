@@ -4,7 +4,8 @@
  * Two APIs, told apart by path (mercure_hub_request):
  *   /events: channel= names (comma lists too), each checked against
  *     channel_pattern; last_event_id= and backlog=; a resume id is a
- *     number (else 400).
+ *     number (else 400); tag=channel adds a "channel:" line to each
+ *     event (other tag= values: 400).
  *   the hub: topic= selectors, each one value (percent-decoded, 1 to
  *     mercure.topic_max bytes, no NUL), "*" and templates matched as
  *     patterns (stream_match_kind); lastEventID= any text (resolved
@@ -215,7 +216,7 @@ static int stream_req_hub_query(struct stream_req *r,
     return 0;
 }
 
-/* Walks the query string: channels, last_event_id, backlog. */
+/* Walks the query string: channels, last_event_id, backlog, tag. */
 static int stream_req_query(struct stream_req *r, const struct config *cfg,
                             const char *qs, uint64_t *backlog,
                             const char **reason)
@@ -243,6 +244,12 @@ static int stream_req_query(struct stream_req *r, const struct config *cfg,
                                       "be a count (digits; at most %u are "
                                       "sent)", util_quote(q, sizeof(q),
                                       pr.val, pr.val_len), cfg->backlog_max);
+        } else if (query_key_is(&pr, "tag")) {
+            if (pr.val_len != 7 || memcmp(pr.val, "channel", 7) != 0)
+                return stream_req_bad(r, reason, "bad tag \"%s\": use "
+                                      "tag=channel", util_quote(q, sizeof(q),
+                                      pr.val, pr.val_len));
+            r->tag = true;
         }
     }
     if (r->n_channels == 0) {

@@ -1,5 +1,5 @@
 /* stream_req.h -- the event-stream request of sseq-stream: reading
- * GET /events?channel=..&last_event_id=..&backlog=.. (and the
+ * GET /events?channel=..&last_event_id=..&backlog=..&tag=channel (and the
  * Last-Event-ID header) and the Mercure hub's
  * GET /.well-known/mercure?topic=..&lastEventID=.. from FastCGI/CGI
  * params, and writing the CGI response heads: the 200 event-stream head
@@ -33,6 +33,8 @@ enum stream_req_kind {
 struct stream_req {
     bool head;                  /* HEAD: answer with the head only */
     bool hub;                   /* a Mercure hub request (mercure_hub.h) */
+    bool tag;                   /* /events tag=channel: each event names
+                                   its channels ("channel:" lines) */
     bool has_last_id;           /* /events: resume after last_id */
     uint64_t last_id;
     bool has_resume;            /* hub: Last-Event-ID or lastEventID */

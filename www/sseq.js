@@ -4,6 +4,10 @@
  *   the same URL (a leader tab elected with the Web Locks API fans events
  *   out to the others over a BroadcastChannel; without either API, or
  *   with {share: false}, each object has its own connection);
+ * - on sseq's /events, tabs with different channels share too: the
+ *   leader subscribes to the union of the tabs' channels with
+ *   tag=channel (each event names its channels) and each tab delivers
+ *   the events of its own channels;
  * - never gives up on a transient error (network, end of stream, 408,
  *   429, 500, 502, 503, 504): it reconnects with capped exponential
  *   backoff and jitter, honours Retry-After, and resumes after the last
@@ -12,7 +16,7 @@
  *   refreshToken(status) callback supplies a fresh credential.
  *
  * Delivery: events go out in the order received; an event whose id was
- * already delivered (a resume after a hand-over overlaps) is dropped.
+ * already received (a resume after a hand-over overlaps) is dropped.
  * Ids that are decimal numbers (sseq's) compare as numbers, others
  * (Mercure's) by a set of the recent ones.
  *
@@ -25,6 +29,11 @@
  * id; every tab drops what it already has. Messages carry the leader's
  * epoch (the time it took the lead) and followers ignore older epochs,
  * so a leader that wakes up after being replaced is never heard.
+ *
+ * Union: every tab announces its channels ("hi", "bye"); the leader's
+ * heartbeat carries the list of them all, so the next leader has it. When
+ * the union changes the leader reconnects with it, resuming after the
+ * last id it received (sseq's ids are global: the resume is exact).
  *
  * ES module. sseq-classic.js, made from this file by `make`, is the same
  * for a plain <script> (window.sseq). No dependencies. */
@@ -95,6 +104,22 @@ function dropQuery(url, names) {
     return u.slice(0, i) + (kept.length ? '?' + kept.join('&') : '');
 }
 
+/* The channels a /events URL names (channel= values, comma lists
+ * split); null for a Mercure URL. */
+function channelsOf(url) {
+    const q = url.split('#')[0].split('?')[1] || '';
+    return isMercure(url) ? null : q.split('&')
+        .filter((kv) => kv.split('=')[0] === 'channel')
+        .flatMap((kv) => decodeURIComponent(kv.slice(8)).split(','))
+        .filter((c) => c);
+}
+
+/* url on channels instead of its own, events naming their channels. */
+function unionUrl(url, channels) {
+    return addQuery(dropQuery(url, ['channel', 'tag']),
+        [['channel', channels.join(',')], ['tag', 'channel']]);
+}
+
 /* sseq's stream URL: path (default /events) ? channel=... [backlog=N]
  * [last_event_id=ID]. */
 function eventsUrl(channels, o = {}) {
@@ -139,15 +164,19 @@ function shareKey(url, withCredentials) {
 
 /* An incremental text/event-stream parser (WHATWG HTML, "Server-sent
  * events", event stream interpretation). push(text) calls
- * onEvent({type, data, id}) per event and onRetry(ms) per retry field. */
+ * onEvent({type, data, id}) per event (with channels: [...] when it has
+ * channel fields) and onRetry(ms) per retry field. */
 function sseParser(onEvent, onRetry = () => {}) {
-    let buf = '', data = [], type = '', id = '', cr = false;
+    let buf = '', data = [], type = '', id = '', cr = false, chs = [];
     function line(l) {
         if (l === '') {
+            const ev = { type: type || 'message', data: data.join('\n'), id };
+            if (chs.length)
+                ev.channels = chs;
             if (data.length)
-                onEvent({ type: type || 'message', data: data.join('\n'),
-                          id });
+                onEvent(ev);
             data = [];
+            chs = [];
             type = '';
             return;
         }
@@ -166,6 +195,8 @@ function sseParser(onEvent, onRetry = () => {}) {
             id = v;
         else if (f === 'retry' && /^\d+$/.test(v))
             onRetry(Number(v));
+        else if (f === 'channel')
+            chs.push(v);
     }
     return function push(text) {
         let i = 0, m;
@@ -196,7 +227,8 @@ function isNewId(id, last, recent) {
 }
 
 const DEFAULTS = {
-    withCredentials: false, share: true, token: null, refreshToken: null,
+    withCredentials: false, share: true, union: true, token: null,
+    refreshToken: null,
     retryMin: 1000, retryMax: 30000, timeout: 45000, backlog: 0,
 };
 
@@ -206,8 +238,10 @@ class SseqSource extends EventTarget {
         super();
         const o = Object.assign({}, DEFAULTS, options);
         const m = /[?&]backlog=(\d+)/.exec(url);
+        const chans = o.union && channelsOf(url);
+        const cred = !!o.withCredentials;
         this.url = url;
-        this.withCredentials = !!o.withCredentials;
+        this.withCredentials = cred;
         this.lastEventId = '';
         this.state = 'connecting';
         this.status = 0;              /* last error status, 0: none */
@@ -225,12 +259,23 @@ class SseqSource extends EventTarget {
         this._attempt = 0;
         this._id = Math.random().toString(36).slice(2);
         this._epoch = 0;              /* of the leader we follow or are */
-        this._key = 'sseq ' + shareKey(url, this.withCredentials);
+        this._streamId = '';          /* last id of the (shared) stream */
+        this._union = !!(chans && chans.length && o.share &&
+                         typeof BroadcastChannel === 'function');
+        this._chanList = this._union && chans;
+        this._chans = this._union && new Set(chans);
+        this._subs = new Map([[this._id, chans]]);  /* tab: channels */
+        this._key = 'sseq ' + (this._union ? 'u ' + shareKey(dropQuery(url,
+            ['channel', 'tag']), cred) : shareKey(url, cred));
         try { this._origin = new URL(url, location.href).origin; }
         catch (e) { this._origin = ''; }
-        this._online = () => this._retryTimer && this._connect();
+        /* window's events: back online; the page goes (its channels
+         * leave the union) or comes back from the back/forward cache */
+        this._on = [['online', () => this._retryTimer && this._connect()],
+            ['pagehide', () => this._bc && this._bye()],
+            ['pageshow', (e) => this._bc && e.persisted && this._hi()]];
         if (typeof addEventListener === 'function')
-            addEventListener('online', this._online);
+            this._on.forEach((a) => addEventListener(...a));
         if (o.share && typeof BroadcastChannel === 'function')
             this._share();
         else {
@@ -253,9 +298,9 @@ class SseqSource extends EventTarget {
         clearInterval(this._tick);
         clearTimeout(this._joinTimer);
         if (typeof removeEventListener === 'function')
-            removeEventListener('online', this._online);
+            this._on.forEach((a) => removeEventListener(...a));
         if (this._bc) {
-            this._post({ t: 'bye' });
+            this._bye();
             this._bc.close();
         }
         if (this._release)
@@ -266,12 +311,14 @@ class SseqSource extends EventTarget {
 
     /* ---- delivery (every tab) ---- */
 
-    /* Delivers ev unless its id was delivered already. */
-    _deliver(ev) {
-        if (!isNewId(ev.id, this.lastEventId, this._recent))
-            return;
+    /* An event of the stream (shared or not): dropped if its id came
+     * already, else kept for joining tabs and delivered; false if
+     * dropped. */
+    _stream(ev) {
+        if (!isNewId(ev.id, this._streamId, this._recent))
+            return false;
         if (ev.id) {
-            this.lastEventId = ev.id;
+            this._streamId = ev.id;
             this._recent.add(ev.id);
             if (this._recent.size > RECENT_IDS)
                 this._recent.delete(this._recent.values().next().value);
@@ -281,6 +328,17 @@ class SseqSource extends EventTarget {
             if (this._ring.length > this._ringMax)
                 this._ring.shift();
         }
+        this._deliver(ev);
+        return true;
+    }
+
+    /* Fires ev here, unless it names channels none of which are ours. */
+    _deliver(ev) {
+        if (this._chans && ev.channels &&
+            !ev.channels.some((c) => this._chans.has(c)))
+            return;
+        if (ev.id)
+            this.lastEventId = ev.id;
         this.dispatchEvent(new MessageEvent(ev.type, { data: ev.data,
             lastEventId: ev.id, origin: this._origin }));
     }
@@ -312,6 +370,7 @@ class SseqSource extends EventTarget {
     /* ---- the connection (the leader, or every object when alone) ---- */
 
     _stopConnection() {
+        clearTimeout(this._unionTimer);
         clearTimeout(this._retryTimer);
         this._retryTimer = null;
         clearTimeout(this._idleTimer);
@@ -320,18 +379,21 @@ class SseqSource extends EventTarget {
         this._abort = null;
     }
 
-    /* Opens the stream: resumes after the last id delivered, else the
-     * URL as given (with its backlog). */
+    /* Opens the stream (of the union when sharing one): resumes after the
+     * last id received, else the URL as given (with its backlog). */
     async _connect() {
         const ctl = new AbortController();
         const headers = { Accept: 'text/event-stream' };
+        const list = this._union && this._unionList();
         let res;
         this._stopConnection();
+        this._connKey = list && list.join();
         this._abort = ctl;
         if (this._token)
             headers.Authorization = 'Bearer ' + this._token;
         try {
-            res = await fetch(resumeUrl(this.url, this.lastEventId), {
+            res = await fetch(resumeUrl(list ? unionUrl(this.url, list) :
+                this.url, this._streamId), {
                 headers, cache: 'no-store', signal: ctl.signal,
                 credentials: this.withCredentials ? 'include' : 'same-origin',
             });
@@ -345,6 +407,8 @@ class SseqSource extends EventTarget {
                 res.headers.get('Retry-After'), ctl);
         }
         this._attempt = 0;
+        if (list && !this._streamId)    /* tag=channel: where it starts */
+            this._streamId = res.headers.get('Last-Event-ID') || '';
         this._announce('open', 0);
         this._read(res.body, ctl);
     }
@@ -380,10 +444,8 @@ class SseqSource extends EventTarget {
 
     /* An event from the server: to this tab and to the followers. */
     _received(ev) {
-        if (!isNewId(ev.id, this.lastEventId, this._recent))
-            return;
-        this._post({ t: 'ev', ev });
-        this._deliver(ev);
+        if (this._stream(ev))
+            this._post({ t: 'ev', ev });
     }
 
     /* A failed attempt (status 0: network, -1: not an event stream):
@@ -434,8 +496,7 @@ class SseqSource extends EventTarget {
         this._joined = false;
         this._queued = [];
         this._requestLock(false);
-        this._bc.postMessage({ t: 'hi', from: this._id,
-                               backlog: this._ringMax });
+        this._hi();
         let last = Date.now();
         this._tick = setInterval(() => {
             const now = Date.now();
@@ -472,8 +533,41 @@ class SseqSource extends EventTarget {
         this.leader = true;
         if (this.state === 'open')
             this._announce('reconnecting', 0);
-        this._post({ t: 'hb', state: this.state, status: this.status });
+        this._beat();
         this._connect();
+    }
+
+    /* Tells the other tabs this one goes. */
+    _bye() {
+        this._bc.postMessage({ t: 'bye', from: this._id, lead: this.leader,
+                               ep: this._epoch });
+    }
+
+    /* Announces this tab (its channels, its backlog) to the others. */
+    _hi() {
+        this._bc.postMessage({ t: 'hi', from: this._id, ch: this._chanList,
+                               backlog: this._ringMax });
+    }
+
+    /* The leader's heartbeat: its state and every tab's channels. */
+    _beat() {
+        this._post({ t: 'hb', state: this.state, status: this.status,
+                     subs: this._union && [...this._subs] });
+    }
+
+    /* Every tab's channels, sorted, each once. */
+    _unionList() {
+        return [...new Set([].concat(...this._subs.values()))].sort();
+    }
+
+    /* The leader reconnects (after 100 ms that gather changes) when the
+     * union of the tabs' channels is not its connection's. */
+    _unionCheck() {
+        if (!this.leader || !this._union || this._retryTimer)
+            return;
+        clearTimeout(this._unionTimer);
+        this._unionTimer = setTimeout(() => this._unionList().join() !==
+            this._connKey && this._connect(), 100);
     }
 
     /* Another tab leads now (it stole the lock from us, or a newer
@@ -496,8 +590,7 @@ class SseqSource extends EventTarget {
      * it was the one frozen). */
     _watch(now, since) {
         if (this.leader)
-            return this._post({ t: 'hb', state: this.state,
-                                status: this.status });
+            return this._beat();
         if (since > DEAD_MS)
             this._heard = now;
         else if (now - this._heard > DEAD_MS + Math.random() * TICK_MS) {
@@ -513,14 +606,34 @@ class SseqSource extends EventTarget {
             return;
         this._joined = true;
         clearTimeout(this._joinTimer);
-        history.concat(this._queued).forEach((ev) => this._deliver(ev));
+        history.concat(this._queued).forEach((ev) => this._stream(ev));
         this._queued = null;
+    }
+
+    /* A follower takes the leader's list of every tab's channels, and
+     * announces its own again if the leader lacks them. */
+    _syncSubs(subs) {
+        this._subs = new Map(subs);
+        if (!this._subs.has(this._id)) {
+            this._subs.set(this._id, this._chanList);
+            this._hi();
+        }
     }
 
     /* A message from another tab of the same subscription. */
     _onShared(m) {
         if (this.state === 'closed')
             return;
+        if (m.t === 'bye' || m.ch) {
+            m.t === 'bye' ? this._subs.delete(m.from) :
+                this._subs.set(m.from, m.ch);
+            this._unionCheck();
+        }
+        if (m.t === 'bye') {
+            if (m.lead && !this._locks && m.ep >= this._epoch)
+                this._heard = Date.now() - DEAD_MS + Math.random() * 400;
+            return;
+        }
         if (m.t === 'hi') {
             this._ringMax = Math.max(this._ringMax,
                 Math.min(RING_MAX, m.backlog || 0));
@@ -541,16 +654,16 @@ class SseqSource extends EventTarget {
         this._heard = Date.now();
         if (m.t === 'ev') {
             if (this._joined)
-                this._deliver(m.ev);
+                this._stream(m.ev);
             else
                 this._queued.push(m.ev);
         } else if (m.t === 'st' || m.t === 'hb') {
             this._setState(m.state, m.status, m.error);
+            if (m.subs)
+                this._syncSubs(m.subs);
         } else if (m.t === 'hist' && m.to === this._id) {
             this._joinDone(m.evs);
             this._setState(m.state, m.status);
-        } else if (m.t === 'bye' && !this._locks) {
-            this._heard = Date.now() - DEAD_MS + Math.random() * 400;
         }
     }
 }
@@ -558,4 +671,5 @@ class SseqSource extends EventTarget {
 export {
     SseqSource, eventsUrl, mercureUrl, resumeUrl, shareKey, sseParser,
     retryPolicy, backoffDelay, retryAfterMs, retryDelay, isNewId,
+    channelsOf, unionUrl,
 };

@@ -114,6 +114,29 @@ test('resumeUrl: the resume parameter of sseq or Mercure, backlog gone',
             assert.equal(sseq.resumeUrl(url, id), want, `${url} after ${id}`);
     });
 
+test('channelsOf: the channels of a /events URL, none of a hub URL', () => {
+    const table = [
+        ['/events?channel=a', ['a']],
+        ['/events?channel=b&backlog=3&channel=a%2Cc,d', ['b', 'a', 'c', 'd']],
+        ['/events?x=channel&channel=&tag=channel', []],
+        ['/.well-known/mercure?topic=a', null],
+        ['/events?channel=a#channel=z', ['a']]];
+    for (const [url, want] of table)
+        assert.deepEqual(sseq.channelsOf(url), want, url);
+});
+
+test('unionUrl: the channels replaced by the union, tag=channel', () => {
+    const table = [
+        ['/events?channel=a&backlog=5', ['a', 'b'],
+            '/events?backlog=5&channel=a%2Cb&tag=channel'],
+        ['/events?tag=channel&channel=z', ['z'],
+            '/events?channel=z&tag=channel'],
+        ['/sse/events?k=1&channel=a', ['a'],
+            '/sse/events?k=1&channel=a&tag=channel']];
+    for (const [url, chans, want] of table)
+        assert.equal(sseq.unionUrl(url, chans), want, url);
+});
+
 test('shareKey: the same subscription whatever the order or start', () => {
     const k = (u, c) => sseq.shareKey(u, c);
     assert.equal(k('/events?channel=a&channel=b&backlog=5'),
@@ -149,7 +172,10 @@ test('sseParser: the WHATWG event stream rules, across chunk seams', () => {
         ['event: only\n\nid: 3\n\ndata: w\n\n', [ev('w', 'message', '3')]],
         ['da|ta: sp|lit\n|\n', [ev('split')]],
         ['data: no end', []],
-        ['unknown: f\ndata: k\n\n', [ev('k')]]];
+        ['unknown: f\ndata: k\n\n', [ev('k')]],
+        ['id: 4\nchannel: a\nchannel: b.c\ndata: t\n\ndata: u\n\n',
+            [Object.assign(ev('t', 'message', '4'), { channels: ['a', 'b.c'] }),
+             ev('u', 'message', '4')]]];
     for (const [input, want] of table)
         assert.deepEqual(parse(input.split('|')).out, want,
             JSON.stringify(input));
@@ -289,7 +315,8 @@ test('SseqSource: two sources of one URL share a connection ' +
         leader.close();
         await until(() => other.leader && s.reqs.length === 2,
             'the other leads');
-        assert.equal(s.base + s.reqs[1].url, `${url}&last_event_id=11`);
+        assert.equal(s.base + s.reqs[1].url,
+            `${url}&tag=channel&last_event_id=11`);
         s.live.write('id: 12\ndata: z\n\n');
         await until(() => (a === other ? got.a : got.b).length === 3,
             'id 12');
@@ -297,6 +324,56 @@ test('SseqSource: two sources of one URL share a connection ' +
     } finally {
         a.close();
         b.close();
+        s.stop();
+    }
+});
+
+test('SseqSource: two sources of different channels share one ' +
+    'connection of their union; each delivers its own channels; the ' +
+    'union follows the tabs', async () => {
+    const s = await server([(req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream',
+                             'Last-Event-ID': '4' });
+        res.flushHeaders();
+        s.live = res;
+    }]);
+    const [ca, cb] = [`ua${process.pid}`, `ub${process.pid}`];
+    const a = new sseq.SseqSource(`${s.base}/events?channel=${ca}`,
+        { retryMin: 20 });
+    const got = { a: [], b: [] };
+    let b;
+    a.onmessage = (e) => got.a.push(e.lastEventId);
+    try {
+        await until(() => a.leader && a.state === 'open', 'a leads');
+        assert.equal(s.reqs[0].url, `/events?channel=${ca}&tag=channel`);
+        b = new sseq.SseqSource(`${s.base}/events?channel=${cb}`,
+            { retryMin: 20 });
+        b.onmessage = (e) => got.b.push(e.lastEventId);
+        await until(() => s.reqs.length === 2, 'the union connection');
+        assert.equal(s.reqs[1].url, `/events?channel=${ca}%2C${cb}&` +
+            'tag=channel&last_event_id=4', 'resumes from where the ' +
+            'first stream started (its Last-Event-ID): nothing came yet');
+        assert.ok(a.leader && !b.leader, 'a still leads');
+        await until(() => a.state === 'open', 'a open again');
+        s.live.write(`id: 5\nchannel: ${ca}\ndata: x\n\n` +
+            `id: 6\nchannel: ${cb}\ndata: y\n\n` +
+            `id: 7\nchannel: ${ca}\ndata: z\n\n` +
+            `id: 8\nchannel: uc\nchannel: ${ca}\ndata: w\n\n` +
+            'id: 9\nchannel: uc\ndata: none\n\n');
+        await until(() => got.a.length === 3 && got.b.length === 1,
+            'ids 5 to 9');
+        a.close();
+        await until(() => b.leader && s.reqs.length === 3, 'b leads');
+        assert.equal(s.reqs[2].url,
+            `/events?channel=${cb}&tag=channel&last_event_id=9`);
+        s.live.write(`id: 10\nchannel: ${cb}\ndata: v\n\n`);
+        await until(() => got.b.length === 2, 'id 10');
+        assert.deepEqual(got, { a: ['5', '7', '8'], b: ['6', '10'] });
+        assert.equal(s.reqs.length, 3, 'one connection at a time');
+    } finally {
+        a.close();
+        if (b)
+            b.close();
         s.stop();
     }
 });

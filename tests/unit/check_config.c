@@ -586,6 +586,15 @@ START_TEST(test_channel_limits)
     ck_assert_msg(!config_channel_valid(&cfg, "a\0a", 3),
                   "a NUL in a name must be invalid");
     config_free(&cfg);
+    conf_ok("channel_pattern = \".*\";\n", &cfg);
+    ck_assert_msg(config_channel_valid(&cfg, "a:b c", 5),
+                  "\".*\" must match any other name");
+    ck_assert_msg(!config_channel_valid(&cfg, "a\nchannel: b", 12) &&
+                  !config_channel_valid(&cfg, "a\rdata: b", 9) &&
+                  !config_channel_valid(&cfg, "a\r\n", 3),
+                  "a CR or LF in a name must be invalid whatever the "
+                  "pattern (it would inject SSE fields on tag=channel)");
+    config_free(&cfg);
     config_defaults(&cfg);
     ck_assert_msg(config_channel_valid(&cfg, name, 64) &&
                   !config_channel_valid(&cfg, name, 65),

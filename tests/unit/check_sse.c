@@ -1,7 +1,8 @@
 /* check_sse.c -- the "sse" suite: the encoder keeps the WHATWG
  * "Server-sent events" rules (line splitting on LF, CRLF and CR, empty
  * data, id / event / retry / comment lines, no BOM), sse_event_size is
- * exact, and sse_validate_field refuses what could inject fields.
+ * exact, sse_validate_field refuses what could inject fields, and the
+ * "channel:" lines of tag=channel leave out a name that could.
  *
  * Besides byte-exact expectations, encoded events are decoded with a small
  * model of the browser's parser (the spec's algorithm) and compared with
@@ -165,6 +166,25 @@ START_TEST(test_id_and_event)
     ev.id = 7;
     ev.event_len = 0;
     expect(&ev, "id: 7\ndata: hi\n\n", "no event type");
+}
+END_TEST
+
+/* tag=channel: a "channel:" line for the channel and each alternate. */
+START_TEST(test_channel_lines)
+{
+    struct sse_event ev = { .id = 9, .event = "t", .event_len = 1,
+                            .data = "x", .data_len = 1,
+                            .channel = "chat.a", .channel_len = 6 };
+
+    expect(&ev, "id: 9\nevent: t\nchannel: chat.a\ndata: x\n\n",
+           "a channel line after the event line");
+    ev.alt = "b\0urn:c\0";
+    ev.alt_len = 9;
+    expect(&ev, "id: 9\nevent: t\nchannel: chat.a\nchannel: b\n"
+           "channel: urn:c\ndata: x\n\n", "one line per alternate");
+    ev.channel_len = 0;
+    expect(&ev, "id: 9\nevent: t\ndata: x\n\n",
+           "no channel: no channel lines (alternates ignored)");
 }
 END_TEST
 
@@ -464,6 +484,41 @@ START_TEST(test_validate_refuses)
 }
 END_TEST
 
+/* A name with CR, LF or NUL (a Mercure topic may have them; a channel
+ * name never: config_channel_valid) is left out, never split. */
+START_TEST(test_channel_cannot_inject)
+{
+    static const struct { const char *s; size_t n; } bad[] = {
+        { LIT("a\ndata: evil") }, { LIT("a\rid: 1") }, { LIT("a\r\n") },
+        { "a\0b", 3 }, { LIT("\n") },
+    };
+    struct sse_event ev = { .id = 3, .data = "x", .data_len = 1,
+                            .alt = "ok\0", .alt_len = 3 };
+    struct decoded d;
+    size_t n;
+    char *got;
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ev.channel = bad[i].s;
+        ev.channel_len = bad[i].n;
+        ck_assert_msg(!sse_channel_ok(ev.channel, ev.channel_len),
+                      "channel name %zu must be refused", i);
+        got = encode(&ev, &n);
+        ck_assert_msg(strcmp(got, "id: 3\nchannel: ok\ndata: x\n\n") == 0,
+                      "a bad channel name %zu must be left out, got \"%s\"",
+                      i, got);
+        decode(got, n, &d);
+        ck_assert_msg(strcmp(d.id, "3") == 0 && d.data_len == 1 &&
+                      d.data[0] == 'x' && d.events == 1,
+                      "the event must decode unchanged");
+        free(got);
+    }
+    ck_assert_msg(sse_channel_ok(LIT("chat.room-1:x")) &&
+                  !sse_channel_ok(LIT("")),
+                  "a plain name passes, an empty one does not");
+}
+END_TEST
+
 START_TEST(test_comment_cannot_inject)
 {
     char out[64];
@@ -487,6 +542,7 @@ static Suite *sse_suite(void)
 
     tcase_add_test(core, test_simple_data);
     tcase_add_test(core, test_id_and_event);
+    tcase_add_test(core, test_channel_lines);
     tcase_add_test(core, test_lf_lines);
     tcase_add_test(core, test_crlf_lines);
     tcase_add_test(core, test_cr_lines);
@@ -509,6 +565,7 @@ static Suite *sse_suite(void)
     suite_add_tcase(s, limits);
     tcase_add_test(errors, test_validate_refuses);
     tcase_add_test(errors, test_comment_cannot_inject);
+    tcase_add_test(errors, test_channel_cannot_inject);
     suite_add_tcase(s, errors);
     return s;
 }

@@ -183,14 +183,39 @@ START_TEST(test_encode)
     rec.pub_id = e->pub_id;
     rec.pub_id_len = e->pub_id ? strlen(e->pub_id) : 0;
     rec.retry_ms = e->retry;
-    n = stream_feed_event(out, &rec, true);
-    ck_assert_uint_eq(n, stream_feed_event_size(&rec, true));
+    n = stream_feed_event(out, &rec, STREAM_FEED_HUB);
+    ck_assert_uint_eq(n, stream_feed_event_size(&rec, STREAM_FEED_HUB));
     out[n] = '\0';
     ck_assert_str_eq(out, e->hub);
-    n = stream_feed_event(out, &rec, false);
-    ck_assert_uint_eq(n, stream_feed_event_size(&rec, false));
+    n = stream_feed_event(out, &rec, STREAM_FEED_EVENTS);
+    ck_assert_uint_eq(n, stream_feed_event_size(&rec, STREAM_FEED_EVENTS));
     out[n] = '\0';
     ck_assert_str_eq(out, e->events);
+}
+END_TEST
+
+/* tag=channel: the /events encoding with a "channel:" line for the
+ * channel and for each alternate. */
+START_TEST(test_encode_tagged)
+{
+    struct queue_record rec = { .id = 42, .channel = "t", .channel_len = 1,
+                                .data = "d", .data_len = 1, .pub_id = "p",
+                                .pub_id_len = 1 };
+    char out[256];
+    size_t n;
+
+    n = stream_feed_event(out, &rec, STREAM_FEED_TAGGED);
+    ck_assert_uint_eq(n, stream_feed_event_size(&rec, STREAM_FEED_TAGGED));
+    out[n] = '\0';
+    ck_assert_str_eq(out, "id: 42\nchannel: t\ndata: d\n\n");
+    rec.alt = "u\0v\0";
+    rec.alt_len = 4;
+    rec.n_alt = 2;
+    n = stream_feed_event(out, &rec, STREAM_FEED_TAGGED);
+    ck_assert_uint_eq(n, stream_feed_event_size(&rec, STREAM_FEED_TAGGED));
+    out[n] = '\0';
+    ck_assert_str_eq(out, "id: 42\nchannel: t\nchannel: u\nchannel: v\n"
+                     "data: d\n\n");
 }
 END_TEST
 
@@ -205,6 +230,7 @@ static Suite *stream_match_suite(void)
                         (int)(sizeof(matches) / sizeof(matches[0])));
     tcase_add_loop_test(core, test_encode, 0,
                         (int)(sizeof(encs) / sizeof(encs[0])));
+    tcase_add_test(core, test_encode_tagged);
     suite_add_tcase(s, core);
     return s;
 }

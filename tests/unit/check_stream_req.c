@@ -142,6 +142,10 @@ START_TEST(test_channels)
     ck_assert(stream_req_has_channel(&r, "c", 1));
     ck_assert(!stream_req_has_channel(&r, "d", 1));
     ck_assert(!r.has_last_id);
+    ck_assert_msg(!r.tag, "events name no channel unless tag=channel");
+    ck_assert_int_eq(parse(&r, "GET", "channel=a&tag=channel", NULL, &why),
+                     0);
+    ck_assert_msg(r.tag, "tag=channel asks for channel lines");
 }
 END_TEST
 
@@ -186,6 +190,9 @@ static const struct error_case error_cases[] = {
       "at most 100" },
     { "GET", "channel=a", "abc", 400, "Last-Event-ID header \"abc\"",
       "digits" },
+    { "GET", "channel=a&tag=topic", NULL, 400, "tag \"topic\"",
+      "tag=channel" },
+    { "GET", "channel=a&tag=", NULL, 400, "tag \"\"", "tag=channel" },
     { "POST", "channel=a", NULL, 405, "method", "use GET" },
 };
 
