@@ -35,6 +35,7 @@
 #include "stream_auth.h"
 #include "stream_cgi.h"
 #include "stream_feed.h"
+#include "stream_metrics.h"
 #include "stream_req.h"
 #include "util.h"
 
@@ -171,18 +172,47 @@ static void stream_log_refusal(struct fcgi_request *r, int status,
         log_info("refused %d %s: %s", status, uri ? uri : "-", reason);
 }
 
+/* Answers a request for the metrics endpoint (stream_metrics.c). */
+static void stream_serve_metrics(struct stream_app *a, struct fcgi_request *r)
+{
+    static const char oom[] = "Status: 503 Service Unavailable\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nout of memory\n";
+    char *resp = NULL;
+    size_t n = 0;
+    int status, rc;
+
+    pthread_rwlock_rdlock(&a->cfg_lock);
+    rc = stream_metrics_respond(stream_queue(a), a->cfg.queue_path,
+                                stream_getparam, r, &resp, &n, &status);
+    pthread_rwlock_unlock(&a->cfg_lock);
+    if (rc < 0) {
+        log_warn("metrics: %s", strerror(-rc));
+        fcgi_request_reply(r, oom, sizeof(oom) - 1);
+        return;
+    }
+    if (status != 200)
+        stream_log_refusal(r, status, "metrics endpoint");
+    fcgi_request_reply(r, resp, n);
+    free(resp);
+}
+
 /* The runtime's handler: an error or HEAD is answered here, a stream is
  * taken from the runtime and handed to the pump. */
 static void stream_on_request(struct fcgi_request *r, void *ctx)
 {
     struct stream_app *a = ctx;
-    struct pump_conn *c = calloc(1, sizeof(*c));
+    struct pump_conn *c;
     struct stream_req_resp resp = { 0 };
     const char *reason = "out of memory";
     char out[2048];
     size_t n = sizeof(out);
     int status = 503;
 
+    if (stream_metrics_wanted(stream_getparam, r)) {
+        stream_serve_metrics(a, r);
+        return;
+    }
+    c = calloc(1, sizeof(*c));
     pthread_rwlock_rdlock(&a->cfg_lock);
     stream_req_cors(&a->cfg, fcgi_request_param(r, "HTTP_ORIGIN"), &resp);
     if (c != NULL)

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""test_metrics.py -- `sseq stats --prometheus` parsed by the real
-Prometheus text parser (Debian's python3-prometheus-client): the queue's
-counters and every live process's, with a stream open and messages
-published through nginx; and the per-role labels of `sseq stats`."""
+"""test_metrics.py -- `sseq stats --prometheus` and the endpoint
+GET /sseq/metrics (the shipped nginx location, answered by sseq-stream)
+parsed by the real Prometheus text parser (Debian's
+python3-prometheus-client): the queue's counters and every live
+process's, with streams open and messages published through nginx; the
+per-role labels of `sseq stats`; the endpoint's localhost restriction."""
+import http.client
 import sys
 
 import harness
@@ -84,6 +87,104 @@ class Prometheus(harness.TestCase):
             self.assertIn("process %s (publish): requests 3, published 3, "
                           "bytes 6" % ppid, text)
             self.assertIn("process %s (stream): streams " % spid, text)
+
+
+def scrape(st, method="GET", source="127.0.0.1", headers=None,
+           path="/sseq/metrics"):
+    """One request to path from the address source; returns (status,
+    {lowercase header: value}, body text)."""
+    conn = http.client.HTTPConnection("127.0.0.1", st.port, timeout=10,
+                                      source_address=(source, 0))
+    try:
+        conn.request(method, path, headers=headers or {})
+        r = conn.getresponse()
+        return (r.status, {k.lower(): v for k, v in r.getheaders()},
+                r.read().decode("utf-8"))
+    finally:
+        conn.close()
+
+
+class Endpoint(harness.TestCase):
+    def scraped(self, st):
+        got, head, body = scrape(st)
+        self.assertEqual(got, 200, body)
+        self.assertEqual(head["content-type"],
+                         "text/plain; version=0.0.4; charset=utf-8")
+        return samples(body) + (body,)
+
+    def test_scrape_values(self):
+        with stack(stream_procs=2, publish_procs=1) as st:
+            subs = [Subscriber(st, "metrics"), Subscriber(st, "other")]
+            for i in range(4):
+                got, _, raw = post(st, "/publish/metrics", "m%d" % i)
+                self.assertEqual(got, 202, raw)
+            self.assertEqual([e.data for e in subs[0].events(4)],
+                             ["m0", "m1", "m2", "m3"])
+
+            def settled():
+                v = self.scraped(st)[0]
+                return (v.get(("sseq_streams_open", frozenset())) == 2 and
+                        v.get(("sseq_delivered_total", frozenset()), 0) >= 4)
+            st.wait_for(settled, "2 streams open and 4 delivered in "
+                        "/sseq/metrics")
+            v, types, body = self.scraped(st)
+
+            def one(name, **labels):
+                key = (name, frozenset(labels.items()))
+                self.assertIn(key, v, "%s%s missing in:\n%s" % (
+                    name, labels, body))
+                return v[key]
+
+            self.assertEqual(one("sseq_streams_open"), 2)
+            self.assertEqual(one("sseq_queue_appended_total"), 4)
+            self.assertEqual(one("sseq_queue_records"), 4)
+            self.assertEqual(one("sseq_processes", role="stream"), 2)
+            self.assertEqual(one("sseq_processes", role="publish"), 1)
+            self.assertEqual(one("sseq_dropped_slow_total"), 0)
+            self.assertEqual(one("sseq_queue_oldest_id"),
+                             st.stats()["oldest_id"])
+            self.assertEqual(types["sseq_queue_appended"], "counter")
+            self.assertEqual(sum(one("sseq_process_streams_open",
+                                     pid=str(p), role="stream")
+                                 for p in st.stream_pids()), 2)
+            ppid = str(st.publish_pids()[0])
+            self.assertEqual(one("sseq_process_published_total", pid=ppid,
+                                 role="publish"), 4)
+            cli, _ = samples(st.sseq_ok("stats", "--prometheus").stdout)
+            self.assertEqual({k[0] for k in cli}, {k[0] for k in v},
+                             "the endpoint and the CLI print the same "
+                             "metrics")
+            for sub in subs:
+                sub.close()
+
+    def test_methods_and_forged_header(self):
+        with stack(stream_procs=1, publish_procs=1) as st:
+            got, _, body = scrape(st, "HEAD")
+            self.assertEqual((got, body), (200, ""))
+            got, head, body = scrape(st, "POST")
+            self.assertEqual(got, 405, body)
+            self.assertEqual(head.get("allow"), "GET, HEAD")
+            # A client header is HTTP_SSEQ_ENDPOINT, never the param.
+            ev = st.sse("/events?channel=forged",
+                        headers={"SSEQ-Endpoint": "metrics"})
+            self.assertEqual(ev.status, 200)
+            self.assertTrue(ev.headers["content-type"].startswith(
+                "text/event-stream"), ev.headers)
+            ev.close()
+
+    def test_localhost_only(self):
+        with stack(stream_procs=1, publish_procs=1) as st:
+            got, _, body = scrape(st, source="127.0.0.2")
+            self.assertEqual(got, 403, body)
+            self.assertNotIn("sseq_", body)
+            # The same client reaches the other locations.
+            got, head, _ = scrape(st, "HEAD", source="127.0.0.2",
+                                  path="/events?channel=x")
+            self.assertEqual(got, 200)
+            self.assertTrue(head["content-type"].startswith(
+                "text/event-stream"), head)
+            got, _, body = scrape(st, source="127.0.0.1")
+            self.assertEqual(got, 200, body)
 
 
 if __name__ == "__main__":
