@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "http_status.h"
 #include "metrics_prom.h"
 
 typedef unsigned long long ull;
@@ -86,6 +87,9 @@ static const struct metrics_prom_proc metrics_prom_sums[] = {
 
 #define MP_N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The roles whose totals are written (sseq-bridge answers no HTTP). */
+static const char *const metrics_prom_roles[] = { "stream", "publish" };
+
 static void mp_head(FILE *out, const char *name, const char *type,
                     const char *help)
 {
@@ -158,13 +162,46 @@ static void mp_proc(FILE *out, const struct metrics_prom_proc *m,
     }
 }
 
+/* Refusals by role and status summed over live processes (every
+ * status, zeros too), then each process's non-zero counts. */
+static void mp_refusals(FILE *out, const struct queue_proc_info *p, int n)
+{
+    mp_head(out, "sseq_refusals_total", "counter",
+            "HTTP errors answered by all live processes, by role and status.");
+    for (size_t r = 0; r < MP_N(metrics_prom_roles); r++) {
+        for (int s = 0; s < QUEUE_PROC_REFUSALS; s++) {
+            ull sum = 0;
+
+            for (int i = 0; i < n; i++)
+                if (strcmp(p[i].role, metrics_prom_roles[r]) == 0)
+                    sum += p[i].refused[s];
+            fprintf(out, "sseq_refusals_total{role=\"%s\",status=\"%d\"} "
+                    "%llu\n", metrics_prom_roles[r],
+                    http_status_refusal_code(s), sum);
+        }
+    }
+    mp_head(out, "sseq_process_refusals_total", "counter",
+            "HTTP errors this process answered, by status (those above 0).");
+    for (int i = 0; i < n; i++) {
+        for (int s = 0; s < QUEUE_PROC_REFUSALS; s++) {
+            if (p[i].refused[s] == 0)
+                continue;
+            fprintf(out, "sseq_process_refusals_total{pid=\"%d\",role=\"",
+                    (int)p[i].pid);
+            mp_label(out, p[i].role);
+            fprintf(out, "\",status=\"%d\"} %llu\n",
+                    http_status_refusal_code(s), (ull)p[i].refused[s]);
+        }
+    }
+}
+
 static void mp_procs(FILE *out, const struct queue_proc_info *p, int n)
 {
-    static const char *const roles[] = { "stream", "publish" };
+    const char *const *roles = metrics_prom_roles;
 
     mp_head(out, "sseq_processes", "gauge",
             "Live processes using the queue, by role.");
-    for (size_t r = 0; r < MP_N(roles); r++) {
+    for (size_t r = 0; r < MP_N(metrics_prom_roles); r++) {
         int k = 0;
 
         for (int i = 0; i < n; i++)
@@ -190,6 +227,7 @@ static void mp_procs(FILE *out, const struct queue_proc_info *p, int n)
     }
     for (size_t m = 0; m < MP_N(metrics_prom_procs); m++)
         mp_proc(out, &metrics_prom_procs[m], p, n);
+    mp_refusals(out, p, n);
 }
 
 int metrics_prom_write(const struct queue *q, const char *path, FILE *out)

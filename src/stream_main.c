@@ -27,6 +27,7 @@
 #include "fcgi_app.h"
 #include "fcgi_master.h"
 #include "fcgi_server.h"
+#include "http_refusals.h"
 #include "log.h"
 #include "pump.h"
 #include "queue.h"
@@ -56,6 +57,7 @@ struct stream_app {
     int q_last_rc;                      /* last queue_open outcome logged */
     char *rbuf;                         /* record buffer (runtime thread) */
     size_t rcap;
+    struct http_refusals refused;       /* errors answered, by status */
 };
 
 /* fcgi_request_param in the shape stream_req_parse wants. */
@@ -172,6 +174,20 @@ static void stream_log_refusal(struct fcgi_request *r, int status,
         log_info("refused %d %s: %s", status, uri ? uri : "-", reason);
 }
 
+/* Counts an error answered with status; copies the counts into the
+ * queue slot once the pump has claimed one. */
+static void stream_refused(struct stream_app *a, int status)
+{
+    http_refusals_add(&a->refused, status);
+    http_refusals_publish(&a->refused, atomic_load(&a->q));
+}
+
+/* The runtime answered an error itself (408). */
+static void stream_on_refusal(int status, void *ctx)
+{
+    stream_refused(ctx, status);
+}
+
 /* Answers a request for the metrics endpoint (stream_metrics.c). */
 static void stream_serve_metrics(struct stream_app *a, struct fcgi_request *r)
 {
@@ -181,6 +197,7 @@ static void stream_serve_metrics(struct stream_app *a, struct fcgi_request *r)
     size_t n = 0;
     int status, rc;
 
+    http_refusals_publish(&a->refused, atomic_load(&a->q));
     pthread_rwlock_rdlock(&a->cfg_lock);
     rc = stream_metrics_respond(stream_queue(a), a->cfg.queue_path,
                                 stream_getparam, r, &resp, &n, &status);
@@ -190,8 +207,10 @@ static void stream_serve_metrics(struct stream_app *a, struct fcgi_request *r)
         fcgi_request_reply(r, oom, sizeof(oom) - 1);
         return;
     }
-    if (status != 200)
+    if (status != 200) {
         stream_log_refusal(r, status, "metrics endpoint");
+        stream_refused(a, status);
+    }
     fcgi_request_reply(r, resp, n);
     free(resp);
 }
@@ -219,6 +238,7 @@ static void stream_on_request(struct fcgi_request *r, void *ctx)
         status = stream_prepare(a, r, c, &resp, out, &n, &reason);
     if (status != 0) {
         stream_log_refusal(r, status, reason);
+        stream_refused(a, status);
         resp.last_event_id = NULL;
         n = stream_req_error(out, sizeof(out), status, reason,
                              (a->cfg.retry_ms + 999) / 1000, &resp);
@@ -326,7 +346,10 @@ static int stream_worker(int listen_fd, void *ctx)
     struct pump_hooks hooks = {
         .on_term = stream_on_term, .on_hup = stream_on_hup, .ctx = a,
     };
-    struct fcgi_server_ops ops = { .handle = stream_on_request, .ctx = a };
+    struct fcgi_server_ops ops = {
+        .handle = stream_on_request, .on_refusal = stream_on_refusal,
+        .ctx = a,
+    };
     struct fcgi_server_limits lim;
     struct pump_settings set;
     struct queue *q;

@@ -4,12 +4,15 @@ GET /sseq/metrics (the shipped nginx location, answered by sseq-stream)
 parsed by the real Prometheus text parser (Debian's
 python3-prometheus-client): the queue's counters and every live
 process's, with streams open and messages published through nginx; the
-per-role labels of `sseq stats`; the endpoint's localhost restriction."""
+per-role labels of `sseq stats`; the endpoint's localhost restriction;
+the HTTP errors each program answered, by status."""
 import http.client
+import os
 import sys
 
 import harness
-from publish_util import post, stack, Subscriber
+from publish_util import (fcgi_open, fcgi_params, fcgi_response, parse_cgi,
+                          post, stack, Subscriber)
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -185,6 +188,72 @@ class Endpoint(harness.TestCase):
                 "text/event-stream"), head)
             got, _, body = scrape(st, source="127.0.0.1")
             self.assertEqual(got, 200, body)
+
+
+def stalled(st, role, params):
+    """A raw FastCGI request to <role>.sock whose body never completes:
+    the runtime answers 408 after fastcgi.read_timeout."""
+    s = fcgi_open(os.path.join(st.tmpdir, role + ".sock"), params,
+                  b"0123", end_stdin=False)
+    try:
+        return parse_cgi(fcgi_response(s, timeout=30))[0]
+    finally:
+        s.close()
+
+
+class Refusals(harness.TestCase):
+    def test_by_status(self):
+        settings = {"fastcgi": {"read_timeout": 500}}
+        with stack(stream_procs=2, publish_procs=1,
+                   settings=settings) as st:
+            got, _, raw = post(st, "/publish/ok", "first")
+            self.assertEqual(got, 202, raw)
+            st.wait_for(lambda: len([p for p in st.stats()["processes"]
+                                     if p["role"] == "stream"]) == 2,
+                        "both stream processes in the slot table")
+            want = {("stream", 400): 2, ("stream", 405): 2,
+                    ("stream", 408): 1, ("publish", 401): 2,
+                    ("publish", 405): 1, ("publish", 415): 1,
+                    ("publish", 408): 1}
+            for _ in range(2):
+                self.assertEqual(st.http("GET", "/events")[0], 400)
+                self.assertEqual(post(st, "/publish/x", "m", token="")[0],
+                                 401)
+            self.assertEqual(st.http("POST", "/events?channel=a")[0], 405)
+            self.assertEqual(scrape(st, "POST")[0], 405)
+            self.assertEqual(st.http("GET", "/publish/x")[0], 405)
+            self.assertEqual(post(st, "/publish/x", "m",
+                                  ctype="image/png")[0], 415)
+            self.assertEqual(stalled(st, "publish",
+                                     fcgi_params(st, clen=100)), 408)
+            self.assertEqual(stalled(st, "stream", {
+                "REQUEST_METHOD": "GET", "QUERY_STRING": "channel=a",
+                "DOCUMENT_URI": "/events", "CONTENT_LENGTH": "100"}), 408)
+
+            def refusals(text):
+                v, types = samples(text)
+                self.assertEqual(types["sseq_refusals"], "counter")
+                total = {(dict(k[1])["role"], int(dict(k[1])["status"])): n
+                         for k, n in v.items()
+                         if k[0] == "sseq_refusals_total"}
+                procs = {}
+                for k, n in v.items():
+                    if k[0] == "sseq_process_refusals_total":
+                        lb = dict(k[1])
+                        key = (lb["role"], int(lb["status"]))
+                        procs[key] = procs.get(key, 0) + n
+                return total, procs
+
+            total, procs = refusals(scrape(st)[2])
+            self.assertEqual({k: n for k, n in total.items() if n}, want,
+                             "sseq_refusals_total through /sseq/metrics")
+            self.assertEqual(procs, want, "sseq_process_refusals_total "
+                             "summed over the processes")
+            self.assertEqual(len(total), 2 * 14,
+                             "every status for both roles, zeros too")
+            total, _ = refusals(st.sseq_ok("stats", "--prometheus").stdout)
+            self.assertEqual({k: n for k, n in total.items() if n}, want,
+                             "sseq stats --prometheus, another process")
 
 
 if __name__ == "__main__":
