@@ -6,8 +6,11 @@
  * process exits, which Prometheus reads as a counter reset. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "chan_file.h"
+#include "chan_top.h"
 #include "http_status.h"
 #include "metrics_prom.h"
 
@@ -230,6 +233,48 @@ static void mp_procs(FILE *out, const struct queue_proc_info *p, int n)
     mp_refusals(out, p, n);
 }
 
+/* The channels with the most streams over every live sseq-stream: the
+ * sum of each process's CHAN_FILE_ENTRIES first (chan_file.h), the
+ * METRICS_PROM_TOP_CHANNELS first of that. -ENOMEM. */
+static int mp_channels(FILE *out, const struct queue *q,
+                       const struct queue_proc_info *p, int n)
+{
+    struct chan_top_entry *all, top[METRICS_PROM_TOP_CHANNELS];
+    struct chan_file_entry *e;
+    unsigned k = 0, kept;
+
+    e = calloc((size_t)n * CHAN_FILE_ENTRIES + 1, sizeof(*e));
+    all = calloc((size_t)n * CHAN_FILE_ENTRIES + 1, sizeof(*all));
+    if (e == NULL || all == NULL) {
+        free(e);
+        free(all);
+        return -ENOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        int got;
+
+        if (strcmp(p[i].role, "stream") != 0)
+            continue;
+        got = chan_file_read(queue_file_path(q), p[i].slot, p[i].pid,
+                             p[i].started_us, e + k, CHAN_FILE_ENTRIES);
+        for (int j = 0; j < got; j++, k++)
+            all[k] = (struct chan_top_entry){ e[k].name, e[k].len,
+                                              e[k].streams };
+    }
+    kept = chan_top_merge(all, k, top, METRICS_PROM_TOP_CHANNELS);
+    mp_head(out, "sseq_channel_streams", "gauge",
+            "Live streams on the channel (or hub topic), all sseq-stream "
+            "processes: the channels with the most.");
+    for (unsigned i = 0; i < kept; i++) {
+        fputs("sseq_channel_streams{channel=\"", out);
+        mp_label(out, top[i].name);
+        fprintf(out, "\"} %llu\n", (ull)top[i].streams);
+    }
+    free(e);
+    free(all);
+    return 0;
+}
+
 int metrics_prom_write(const struct queue *q, const char *path, FILE *out)
 {
     struct queue_proc_info procs[QUEUE_PROC_SLOTS];
@@ -240,5 +285,7 @@ int metrics_prom_write(const struct queue *q, const char *path, FILE *out)
     n = queue_proc_list(q, procs, QUEUE_PROC_SLOTS);
     mp_queue(out, path, &st);
     mp_procs(out, procs, n < 0 ? 0 : n);
+    if (mp_channels(out, q, procs, n < 0 ? 0 : n) < 0)
+        return -ENOMEM;
     return ferror(out) ? -EIO : 0;
 }

@@ -1462,6 +1462,20 @@ void queue_proc_set_refused(struct queue *q,
         STORE(&s->refused[i], n[i], relaxed);
 }
 
+const char *queue_file_path(const struct queue *q)
+{
+    return q->name;
+}
+
+int queue_file_mode(const struct queue *q)
+{
+    struct stat st;
+
+    if (fstat(q->fd, &st) < 0)
+        return -errno;
+    return (int)(st.st_mode & 07777);
+}
+
 /* Copies one live slot into *o. */
 static void queue_proc_copy(const struct queue_proc_slot *s, int32_t pid,
                             struct queue_proc_info *o)
@@ -1487,8 +1501,10 @@ int queue_proc_list(const struct queue *q, struct queue_proc_info *out, int n)
         const struct queue_proc_slot *s = &q->h->procs[i];
         int32_t pid = LOAD(&s->pid, acquire);
 
-        if (pid != 0 && queue_pid_alive(pid))
+        if (pid != 0 && queue_pid_alive(pid)) {
+            out[k].slot = i;
             queue_proc_copy(s, pid, &out[k++]);
+        }
     }
     return k;
 }

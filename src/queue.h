@@ -114,6 +114,7 @@ struct queue_proc_counters {
 #define QUEUE_PROC_REFUSALS 14
 struct queue_proc_info {
     pid_t pid;
+    int slot;                   /* its index in the slot table */
     char role[16];
     uint64_t started_us;
     struct queue_proc_counters c;
@@ -236,6 +237,11 @@ int queue_verify(struct queue *q, struct queue_verify *v);
  * header (geometry, id bounds, alignment): 0, or QUEUE_DAMAGED with
  * queue_error() set. For long-lived handles, on a timer. */
 int queue_health(const struct queue *q);
+
+/* The queue's file (/dev/shm/NAME for a shm name), and its mode bits
+ * (or -errno from fstat): for files kept beside it (chan_file.h). */
+const char *queue_file_path(const struct queue *q);
+int queue_file_mode(const struct queue *q);
 
 /* Header snapshot. */
 void queue_get_stats(const struct queue *q, struct queue_stats *st);

@@ -6,8 +6,10 @@ python3-prometheus-client): the queue's counters and every live
 process's, with streams open and messages published through nginx; the
 per-role labels of `sseq stats`; the endpoint's localhost restriction;
 the HTTP errors each program answered, by status."""
+import glob
 import http.client
 import os
+import subprocess
 import sys
 
 import harness
@@ -159,6 +161,63 @@ class Endpoint(harness.TestCase):
                              "metrics")
             for sub in subs:
                 sub.close()
+
+    def test_channel_streams(self):
+        """sseq_channel_streams: the 10 channels with the most streams,
+        summed over two sseq-stream masters (the stack's, through nginx,
+        and a second on its own socket, reached as a raw FastCGI client),
+        ties by name; a master that exits removes its file."""
+        with stack(stream_procs=1, publish_procs=0) as st:
+            sock2 = os.path.join(st.tmpdir, "stream2.sock")
+            log2 = open(os.path.join(st.tmpdir, "stream2.log"), "w")
+            other = subprocess.Popen(
+                [harness.binary("sseq-stream"), "-c", st.conf_path,
+                 "--listen", "unix:" + sock2, "--processes", "1"],
+                stdout=log2, stderr=log2)
+            subs, raw = [], []
+            try:
+                st.wait_for(lambda: os.path.exists(sock2), "stream2.sock")
+                self.channel_streams(st, sock2, subs, raw)
+            finally:
+                for c in subs + raw:
+                    c.close()
+                other.terminate()
+                other.wait(10)
+                log2.close()
+            self.assertNotIn("Sanitizer", st.log("stream2.log"))
+            files = glob.glob("/dev/shm%s.chans-*" % st.queue)
+            self.assertEqual(len(files), 1, "the second master's file "
+                             "should be gone, the stack's left: %s" % files)
+
+    def channel_streams(self, st, sock2, subs, raw):
+        for n in ["hot"] * 2 + ["warm"] * 2 + [
+                "cold-%02d" % i for i in range(11)]:
+            subs.append(st.sse("/events?channel=" + n))
+        subs.append(st.sse("/events?channel=warm&channel=cold-10"))
+        for n in ("hot", "cold-10"):
+            raw.append(fcgi_open(sock2, {
+                "REQUEST_METHOD": "GET", "QUERY_STRING": "channel=" + n,
+                "DOCUMENT_URI": "/events"}))
+        want = {"hot": 3, "warm": 3, "cold-10": 3}
+        want.update({"cold-%02d" % i: 1 for i in range(7)})
+        got = {}
+
+        def listed():
+            v = self.scraped(st)[0]
+            got.clear()
+            got.update({dict(k[1])["channel"]: n for k, n in v.items()
+                        if k[0] == "sseq_channel_streams"})
+            return got == want
+        self.assertTrue(st.wait_for(listed, "top channels", fail=False),
+                        got)
+        self.assertEqual(self.scraped(st)[0][("sseq_streams_open",
+                                              frozenset())], 18)
+        for sub in subs[:2]:
+            sub.close()
+        del want["hot"]
+        want["cold-07"] = 1
+        self.assertTrue(st.wait_for(lambda: listed(), "hot gone",
+                                    fail=False), got)
 
     def test_methods_and_forged_header(self):
         with stack(stream_procs=1, publish_procs=1) as st:
