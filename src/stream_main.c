@@ -191,8 +191,9 @@ static void stream_on_refusal(int status, void *ctx)
 /* Answers a request for the metrics endpoint (stream_metrics.c). */
 static void stream_serve_metrics(struct stream_app *a, struct fcgi_request *r)
 {
-    static const char oom[] = "Status: 503 Service Unavailable\r\n"
-        "Content-Type: text/plain; charset=utf-8\r\n\r\nout of memory\n";
+    static const char fail[] = "Status: 503 Service Unavailable\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        "metrics unavailable (the server's log says why)\n";
     char *resp = NULL;
     size_t n = 0;
     int status, rc;
@@ -204,7 +205,8 @@ static void stream_serve_metrics(struct stream_app *a, struct fcgi_request *r)
     pthread_rwlock_unlock(&a->cfg_lock);
     if (rc < 0) {
         log_warn("metrics: %s", strerror(-rc));
-        fcgi_request_reply(r, oom, sizeof(oom) - 1);
+        stream_refused(a, 503);
+        fcgi_request_reply(r, fail, sizeof(fail) - 1);
         return;
     }
     if (status != 200) {
