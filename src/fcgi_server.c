@@ -465,6 +465,8 @@ static void fcgi_server_timed_out(struct fcgi_server *s,
     n = http_status_format(resp, sizeof(resp), 408, NULL, reason);
     if (n <= 0)
         return;
+    if (s->ops.on_refusal != NULL)
+        s->ops.on_refusal(408, s->ops.ctx);
     fcgi_rec_header(rec, FCGI_REC_STDOUT, id, (size_t)n);
     memcpy(rec + FCGI_REC_HEADER_LEN, resp, (size_t)n);
     fcgi_rec_header(rec + FCGI_REC_HEADER_LEN + n, FCGI_REC_STDOUT, id, 0);

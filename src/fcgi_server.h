@@ -45,6 +45,10 @@ struct fcgi_server_ops {
     /* Signals SIGTERM, SIGINT, SIGHUP, when the server reads them (NULL:
      * it reads none; the caller blocks and reads them). */
     void (*on_signal)(int signo, void *ctx);
+    /* The server answered a request itself with this error status (408:
+     * its body did not come in time), for the refusal counters (NULL:
+     * not told). */
+    void (*on_refusal)(int status, void *ctx);
     void *ctx;
 };
 

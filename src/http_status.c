@@ -42,6 +42,37 @@ const char *http_status_reason(int code)
     return "Unknown";
 }
 
+int http_status_refusal_index(int code)
+{
+    size_t i;
+    int k = 0;
+
+    if (code < 400)
+        return -1;
+    for (i = 0; i < sizeof(http_status_table) / sizeof(http_status_table[0]);
+         i++) {
+        if (http_status_table[i].code == code)
+            return k;
+        k += http_status_table[i].code >= 400;
+    }
+    return -1;
+}
+
+int http_status_refusal_code(int index)
+{
+    size_t i;
+    int k = 0;
+
+    for (i = 0; i < sizeof(http_status_table) / sizeof(http_status_table[0]);
+         i++) {
+        if (http_status_table[i].code < 400)
+            continue;
+        if (k++ == index)
+            return http_status_table[i].code;
+    }
+    return 0;
+}
+
 /* Copies reason into dst (cap > 0) with control bytes as '?'; returns the
  * length copied (cut at cap - 1). */
 static size_t http_status_copy_line(char *dst, size_t cap, const char *src)

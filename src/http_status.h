@@ -20,9 +20,21 @@
 #define HTTP_STATUS_RESPONSE_MAX \
     (256 + HTTP_STATUS_EXTRA_MAX + HTTP_STATUS_REASON_MAX)
 
-/* The reason phrase of code ("Payload Too Large"), or "Unknown" for a code
+/* The reason phrase of code ("Content Too Large"), or "Unknown" for a code
  * not in the table. */
 const char *http_status_reason(int code);
+
+/* The error statuses of the table (400 and up), numbered from 0 in
+ * ascending order: the index of each process's refusal counter
+ * (queue_proc_info.refused). */
+#define HTTP_STATUS_REFUSALS 14
+
+/* The refusal index of code, or -1 for a code under 400 or not in the
+ * table. */
+int http_status_refusal_index(int code);
+
+/* The status of refusal index i, or 0 outside 0..HTTP_STATUS_REFUSALS-1. */
+int http_status_refusal_code(int index);
 
 /* Formats the whole error response into buf (cap bytes): status line,
  * Content-Type text/plain, Content-Length, extra (zero or more complete

@@ -6,8 +6,12 @@
  * process exits, which Prometheus reads as a counter reset. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "chan_file.h"
+#include "chan_top.h"
+#include "http_status.h"
 #include "metrics_prom.h"
 
 typedef unsigned long long ull;
@@ -86,6 +90,9 @@ static const struct metrics_prom_proc metrics_prom_sums[] = {
 
 #define MP_N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The roles whose totals are written (sseq-bridge answers no HTTP). */
+static const char *const metrics_prom_roles[] = { "stream", "publish" };
+
 static void mp_head(FILE *out, const char *name, const char *type,
                     const char *help)
 {
@@ -158,13 +165,46 @@ static void mp_proc(FILE *out, const struct metrics_prom_proc *m,
     }
 }
 
+/* Refusals by role and status summed over live processes (every
+ * status, zeros too), then each process's non-zero counts. */
+static void mp_refusals(FILE *out, const struct queue_proc_info *p, int n)
+{
+    mp_head(out, "sseq_refusals_total", "counter",
+            "HTTP errors answered by all live processes, by role and status.");
+    for (size_t r = 0; r < MP_N(metrics_prom_roles); r++) {
+        for (int s = 0; s < QUEUE_PROC_REFUSALS; s++) {
+            ull sum = 0;
+
+            for (int i = 0; i < n; i++)
+                if (strcmp(p[i].role, metrics_prom_roles[r]) == 0)
+                    sum += p[i].refused[s];
+            fprintf(out, "sseq_refusals_total{role=\"%s\",status=\"%d\"} "
+                    "%llu\n", metrics_prom_roles[r],
+                    http_status_refusal_code(s), sum);
+        }
+    }
+    mp_head(out, "sseq_process_refusals_total", "counter",
+            "HTTP errors this process answered, by status (those above 0).");
+    for (int i = 0; i < n; i++) {
+        for (int s = 0; s < QUEUE_PROC_REFUSALS; s++) {
+            if (p[i].refused[s] == 0)
+                continue;
+            fprintf(out, "sseq_process_refusals_total{pid=\"%d\",role=\"",
+                    (int)p[i].pid);
+            mp_label(out, p[i].role);
+            fprintf(out, "\",status=\"%d\"} %llu\n",
+                    http_status_refusal_code(s), (ull)p[i].refused[s]);
+        }
+    }
+}
+
 static void mp_procs(FILE *out, const struct queue_proc_info *p, int n)
 {
-    static const char *const roles[] = { "stream", "publish" };
+    const char *const *roles = metrics_prom_roles;
 
     mp_head(out, "sseq_processes", "gauge",
             "Live processes using the queue, by role.");
-    for (size_t r = 0; r < MP_N(roles); r++) {
+    for (size_t r = 0; r < MP_N(metrics_prom_roles); r++) {
         int k = 0;
 
         for (int i = 0; i < n; i++)
@@ -190,6 +230,49 @@ static void mp_procs(FILE *out, const struct queue_proc_info *p, int n)
     }
     for (size_t m = 0; m < MP_N(metrics_prom_procs); m++)
         mp_proc(out, &metrics_prom_procs[m], p, n);
+    mp_refusals(out, p, n);
+}
+
+/* The channels with the most streams over every live sseq-stream: the
+ * sum of each process's CHAN_FILE_ENTRIES first (chan_file.h), the
+ * METRICS_PROM_TOP_CHANNELS first of that. -ENOMEM. */
+static int mp_channels(FILE *out, const struct queue *q,
+                       const struct queue_proc_info *p, int n)
+{
+    struct chan_top_entry *all, top[METRICS_PROM_TOP_CHANNELS];
+    struct chan_file_entry *e;
+    unsigned k = 0, kept;
+
+    e = calloc((size_t)n * CHAN_FILE_ENTRIES + 1, sizeof(*e));
+    all = calloc((size_t)n * CHAN_FILE_ENTRIES + 1, sizeof(*all));
+    if (e == NULL || all == NULL) {
+        free(e);
+        free(all);
+        return -ENOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        int got;
+
+        if (strcmp(p[i].role, "stream") != 0)
+            continue;
+        got = chan_file_read(queue_file_path(q), p[i].slot, p[i].pid,
+                             p[i].started_us, e + k, CHAN_FILE_ENTRIES);
+        for (int j = 0; j < got; j++, k++)
+            all[k] = (struct chan_top_entry){ e[k].name, e[k].len,
+                                              e[k].streams };
+    }
+    kept = chan_top_merge(all, k, top, METRICS_PROM_TOP_CHANNELS);
+    mp_head(out, "sseq_channel_streams", "gauge",
+            "Live streams on the channel (or hub topic), all sseq-stream "
+            "processes: the channels with the most.");
+    for (unsigned i = 0; i < kept; i++) {
+        fputs("sseq_channel_streams{channel=\"", out);
+        mp_label(out, top[i].name);
+        fprintf(out, "\"} %llu\n", (ull)top[i].streams);
+    }
+    free(e);
+    free(all);
+    return 0;
 }
 
 int metrics_prom_write(const struct queue *q, const char *path, FILE *out)
@@ -202,5 +285,7 @@ int metrics_prom_write(const struct queue *q, const char *path, FILE *out)
     n = queue_proc_list(q, procs, QUEUE_PROC_SLOTS);
     mp_queue(out, path, &st);
     mp_procs(out, procs, n < 0 ? 0 : n);
+    if (mp_channels(out, q, procs, n < 0 ? 0 : n) < 0)
+        return -ENOMEM;
     return ferror(out) ? -EIO : 0;
 }

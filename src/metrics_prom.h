@@ -10,8 +10,11 @@
 
 #include "queue.h"
 
+/* Channels listed by sseq_channel_streams. */
+#define METRICS_PROM_TOP_CHANNELS 10
+
 /* Writes every metric of queue q (named path in sseq_queue_info) to out.
- * Returns 0, or -EIO if writing failed. */
+ * Returns 0, or -EIO if writing failed, -ENOMEM. */
 int metrics_prom_write(const struct queue *q, const char *path, FILE *out);
 
 #endif

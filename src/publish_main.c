@@ -93,12 +93,19 @@ static void publish_on_signal(int signo, void *ctx)
     fcgi_server_stop(publish_srv);
 }
 
+/* The runtime answered an error itself (408). */
+static void publish_on_refusal(int status, void *ctx)
+{
+    (void)ctx;
+    publish_app_refused(&publish, status);
+}
+
 /* A worker: the runtime in this thread, signals read by it. */
 static int publish_worker(int listen_fd, void *ctx)
 {
     struct fcgi_server_ops ops = {
         .body_limit = publish_on_params, .handle = publish_on_request,
-        .on_signal = publish_on_signal,
+        .on_signal = publish_on_signal, .on_refusal = publish_on_refusal,
     };
     struct fcgi_server_limits lim;
     sigset_t sigs;

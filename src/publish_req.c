@@ -86,6 +86,7 @@ static void publish_refuse(struct publish_req *r, int status,
     n = http_status_format(resp, sizeof(resp), status, headers, reason);
     if (n > 0)
         publish_write(r, resp, (size_t)n);
+    publish_app_refused(r->app, status);
 }
 
 /* Sets r->cors from Origin and cors_origins. */
@@ -276,6 +277,7 @@ static struct queue *publish_queue(struct publish_app *app, int *err)
         return NULL;
     }
     app->slot = queue_proc_claim(app->q, "publish");
+    http_refusals_publish(&app->refused, app->q);
     return app->q;
 }
 
@@ -596,11 +598,18 @@ static void publish_app_drop_key(struct publish_app *app)
     app->has_pub_key = false;
 }
 
+void publish_app_refused(struct publish_app *app, int status)
+{
+    http_refusals_add(&app->refused, status);
+    http_refusals_publish(&app->refused, app->q);
+}
+
 void publish_app_init(struct publish_app *app)
 {
     app->q = NULL;
     app->slot = -1;
     app->published = app->bytes = app->requests = 0;
+    memset(&app->refused, 0, sizeof(app->refused));
     app->q_last_rc = app->append_last_rc = 0;
     app->has_cache = false;
     publish_app_keys(app);

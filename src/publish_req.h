@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "http_refusals.h"
 #include "jwt_auth.h"
 #include "queue.h"
 #include "topic_selector.h"
@@ -32,6 +33,7 @@ struct publish_app {
     struct queue *q;            /* NULL until it opens */
     int slot;                   /* queue_proc_claim slot, or -1 */
     uint64_t published, bytes, requests;
+    struct http_refusals refused;       /* errors answered, by status */
     int q_last_rc;              /* last queue_open outcome logged */
     int append_last_rc;         /* last queue_append failure logged */
     struct jwt_auth_key pub_key;        /* from cfg.mercure_pub */
@@ -70,6 +72,10 @@ void publish_app_close(struct publish_app *app);
  * will be refused. */
 size_t publish_req_body_limit(const struct publish_app *app,
                               const char *content_type);
+
+/* Counts an error answered with status (publish_req_handle's, or the
+ * runtime's 408) and copies the counts into app's queue slot. */
+void publish_app_refused(struct publish_app *app, int status);
 
 /* Answers one request into io->out, whatever the outcome. */
 void publish_req_handle(struct publish_app *app, struct publish_io *io);

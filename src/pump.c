@@ -452,6 +452,7 @@ static void pump_adopt(struct pump *p)
     p->slot = queue_proc_claim(q, "stream");
     if (p->slot < 0)
         log_warn("no free stats slot in the queue: %s", strerror(-p->slot));
+    pump_top_open(p);
     pump_tail_start(p);
     p->c_dirty = true;
 }
@@ -499,6 +500,7 @@ static void pump_publish_counters(struct pump *p)
     p->c.streams = atomic_load(&p->nstreams);
     if (p->q != NULL && p->slot >= 0)
         queue_proc_update(p->q, p->slot, &p->c);
+    pump_top_publish(p);
     p->c_dirty = false;
 }
 
@@ -772,6 +774,7 @@ void pump_destroy(struct pump *p)
     }
     if (p->q != NULL && p->slot >= 0) {
         pump_publish_counters(p);
+        pump_top_close(p);
         queue_proc_release(p->q, p->slot);
     }
     for (i = 0; i < PUMP_NMAPS; i++)

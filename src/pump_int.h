@@ -21,6 +21,7 @@
 #include "fcgi_rec.h"
 #include "pump_hold.h"
 #include "sse.h"
+#include "chan_file.h"
 #include "stream_chan.h"
 #include "topic_selector.h"
 
@@ -159,6 +160,8 @@ struct pump {
     unsigned drain_ended;           /* of them, ended so far */
     struct queue_proc_counters c;
     bool c_dirty;
+    struct chan_file *top;          /* pump_top.c; NULL: none */
+    uint64_t top_us;                /* ... last written (monotonic) */
 };
 
 /* pump.c: the stream lifecycle. */
@@ -183,6 +186,13 @@ bool pump_replay_run(struct pump *p);
 int pump_tail_start(struct pump *p);
 void pump_tail_arm(struct pump *p);
 void pump_tail_stop(struct pump *p);
+
+/* pump_top.c: the process's top channels for the metrics (chan_file.h);
+ * open after the slot claim, publish on every counter publishing
+ * (rate-limited), close before the slot's release. */
+void pump_top_open(struct pump *p);
+void pump_top_publish(struct pump *p);
+void pump_top_close(struct pump *p);
 
 /* pump_coalesce.c */
 bool pump_coalesce_run(struct pump *p);

@@ -75,14 +75,17 @@
 #endif
 
 /* One process's entry in the slot table; two cache lines so processes do
- * not share a line. */
+ * not share a line. The refusal counters took the bytes that were padding
+ * (zero in a new file, never written by binaries before them), so the
+ * layout and its version are unchanged. */
 struct queue_proc_slot {
     _Atomic int32_t pid;            /* owner pid, 0 = free */
     uint32_t pad0;                  /* keeps the fields below aligned */
     char role[16];                  /* "stream", "publish", ... NUL-padded */
     _Atomic uint64_t started_us;    /* claim time, CLOCK_REALTIME us */
     _Atomic uint64_t c[5];          /* queue_proc_counters, in its order */
-    uint8_t pad1[128 - 72];         /* up to two cache lines */
+    _Atomic uint32_t refused[QUEUE_PROC_REFUSALS];
+                                    /* queue_proc_info.refused, wrapping */
 };
 
 /* The header at offset 0 of the object. */
@@ -144,6 +147,11 @@ _Static_assert(QUEUE_TOPIC_MAX <= UINT16_MAX &&
                QUEUE_TOPICS_MAX <= UINT8_MAX,
                "record header fields hold the limits");
 _Static_assert(sizeof(struct queue_proc_slot) == 128, "slot is 2 lines");
+_Static_assert(offsetof(struct queue_proc_slot, refused) == 72,
+               "the refusal counters are the bytes that were padding");
+_Static_assert(sizeof(struct queue_proc_counters) ==
+               sizeof(((struct queue_proc_slot *)0)->c),
+               "c[] holds struct queue_proc_counters");
 _Static_assert(sizeof(pthread_mutex_t) <= QUEUE_LINE, "mutex fits a line");
 _Static_assert(offsetof(struct queue_hdr, max_age) == 64, "line 1");
 _Static_assert(offsetof(struct queue_hdr, lock) == 128, "line 2");
@@ -174,6 +182,8 @@ struct queue {
     uint64_t max_payload;
     uint64_t max_age_us;
     uint64_t created_us;            /* the first id */
+    _Atomic int own_slot;           /* 1 + the slot queue_proc_claim took
+                                       through this handle, 0 = none */
     char name[160];                 /* for messages: the file or
                                        /dev/shm/NAME */
 };
@@ -1379,6 +1389,8 @@ static void queue_proc_init(struct queue_proc_slot *s, const char *role)
         strncpy(s->role, role, sizeof(s->role) - 1);
     for (i = 0; i < 5; i++)
         STORE(&s->c[i], 0, relaxed);
+    for (i = 0; i < QUEUE_PROC_REFUSALS; i++)
+        STORE(&s->refused[i], 0, relaxed);
     STORE(&s->started_us, queue_now_us(), release);
 }
 
@@ -1395,6 +1407,7 @@ int queue_proc_claim(struct queue *q, const char *role)
             continue;
         if (atomic_compare_exchange_strong(&s->pid, &pid, me)) {
             queue_proc_init(s, role);
+            STORE(&q->own_slot, i + 1, release);
             return i;
         }
     }
@@ -1405,8 +1418,17 @@ void queue_proc_release(struct queue *q, int slot)
 {
     int32_t me = (int32_t)getpid();
 
-    if (slot >= 0 && slot < QUEUE_PROC_SLOTS)
-        atomic_compare_exchange_strong(&q->h->procs[slot].pid, &me, 0);
+    if (slot < 0 || slot >= QUEUE_PROC_SLOTS)
+        return;
+    if (LOAD(&q->own_slot, acquire) == slot + 1)
+        STORE(&q->own_slot, 0, release);
+    if (LOAD(&q->h->procs[slot].pid, acquire) != me)
+        return;
+    /* A binary older than the refusal counters claims without zeroing
+     * them: leave none behind. */
+    for (size_t i = 0; i < QUEUE_PROC_REFUSALS; i++)
+        STORE(&q->h->procs[slot].refused[i], 0, relaxed);
+    atomic_compare_exchange_strong(&q->h->procs[slot].pid, &me, 0);
 }
 
 void queue_proc_update(struct queue *q, int slot,
@@ -1424,6 +1446,36 @@ void queue_proc_update(struct queue *q, int slot,
     STORE(&s->c[4], c->bytes, relaxed);
 }
 
+void queue_proc_set_refused(struct queue *q,
+                            const uint32_t n[QUEUE_PROC_REFUSALS])
+{
+    int slot = LOAD(&q->own_slot, acquire) - 1;
+    struct queue_proc_slot *s;
+    size_t i;
+
+    if (slot < 0 || slot >= QUEUE_PROC_SLOTS)
+        return;
+    s = &q->h->procs[slot];
+    if (LOAD(&s->pid, relaxed) != (int32_t)getpid())
+        return;
+    for (i = 0; i < QUEUE_PROC_REFUSALS; i++)
+        STORE(&s->refused[i], n[i], relaxed);
+}
+
+const char *queue_file_path(const struct queue *q)
+{
+    return q->name;
+}
+
+int queue_file_mode(const struct queue *q)
+{
+    struct stat st;
+
+    if (fstat(q->fd, &st) < 0)
+        return -errno;
+    return (int)(st.st_mode & 07777);
+}
+
 /* Copies one live slot into *o. */
 static void queue_proc_copy(const struct queue_proc_slot *s, int32_t pid,
                             struct queue_proc_info *o)
@@ -1437,6 +1489,8 @@ static void queue_proc_copy(const struct queue_proc_slot *s, int32_t pid,
     o->c.dropped_slow = LOAD(&s->c[2], relaxed);
     o->c.events = LOAD(&s->c[3], relaxed);
     o->c.bytes = LOAD(&s->c[4], relaxed);
+    for (size_t i = 0; i < QUEUE_PROC_REFUSALS; i++)
+        o->refused[i] = LOAD(&s->refused[i], relaxed);
 }
 
 int queue_proc_list(const struct queue *q, struct queue_proc_info *out, int n)
@@ -1447,8 +1501,10 @@ int queue_proc_list(const struct queue *q, struct queue_proc_info *out, int n)
         const struct queue_proc_slot *s = &q->h->procs[i];
         int32_t pid = LOAD(&s->pid, acquire);
 
-        if (pid != 0 && queue_pid_alive(pid))
+        if (pid != 0 && queue_pid_alive(pid)) {
+            out[k].slot = i;
             queue_proc_copy(s, pid, &out[k++]);
+        }
     }
     return k;
 }

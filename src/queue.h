@@ -108,11 +108,17 @@ struct queue_proc_counters {
     uint64_t events;            /* events written to streams */
     uint64_t bytes;             /* bytes written to streams */
 };
+/* Refusal counters in a slot: one per HTTP error status, in the order of
+ * http_status_refusal_code (HTTP_STATUS_REFUSALS of them). 32 bits each,
+ * so they wrap (a counter reset to Prometheus) after 2^32 refusals. */
+#define QUEUE_PROC_REFUSALS 14
 struct queue_proc_info {
     pid_t pid;
+    int slot;                   /* its index in the slot table */
     char role[16];
     uint64_t started_us;
     struct queue_proc_counters c;
+    uint32_t refused[QUEUE_PROC_REFUSALS];  /* refusals by status */
 };
 
 /* Snapshot of the header for `sseq stats`. */
@@ -232,16 +238,28 @@ int queue_verify(struct queue *q, struct queue_verify *v);
  * queue_error() set. For long-lived handles, on a timer. */
 int queue_health(const struct queue *q);
 
+/* The queue's file (/dev/shm/NAME for a shm name), and its mode bits
+ * (or -errno from fstat): for files kept beside it (chan_file.h). */
+const char *queue_file_path(const struct queue *q);
+int queue_file_mode(const struct queue *q);
+
 /* Header snapshot. */
 void queue_get_stats(const struct queue *q, struct queue_stats *st);
 
 /* Claims a slot in the process table (reclaiming slots of dead pids);
  * returns the slot index >= 0 or -ENOSPC. */
 int queue_proc_claim(struct queue *q, const char *role);
+/* Frees this process's slot (its refusal counts zeroed first, as binaries
+ * older than them do not zero them when they claim it). */
 void queue_proc_release(struct queue *q, int slot);
 /* Publishes this process's counters into its slot (plain stores). */
 void queue_proc_update(struct queue *q, int slot,
                        const struct queue_proc_counters *c);
+/* Publishes this process's refusal counts (queue_proc_info.refused) into
+ * the slot claimed through q (plain stores); nothing before a claim or
+ * after its release. Any thread of the claiming process may call it. */
+void queue_proc_set_refused(struct queue *q,
+                            const uint32_t n[QUEUE_PROC_REFUSALS]);
 /* Lists live processes' slots into out (max n); returns the count. */
 int queue_proc_list(const struct queue *q, struct queue_proc_info *out, int n);
 

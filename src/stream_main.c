@@ -28,6 +28,7 @@
 #include "fcgi_app.h"
 #include "fcgi_master.h"
 #include "fcgi_server.h"
+#include "http_refusals.h"
 #include "log.h"
 #include "pump.h"
 #include "queue.h"
@@ -36,6 +37,7 @@
 #include "stream_auth.h"
 #include "stream_cgi.h"
 #include "stream_feed.h"
+#include "stream_metrics.h"
 #include "stream_req.h"
 #include "util.h"
 
@@ -56,6 +58,7 @@ struct stream_app {
     int q_last_rc;                      /* last queue_open outcome logged */
     char *rbuf;                         /* record buffer (runtime thread) */
     size_t rcap;
+    struct http_refusals refused;       /* errors answered, by status */
 };
 
 /* fcgi_request_param in the shape stream_req_parse wants. */
@@ -172,24 +175,73 @@ static void stream_log_refusal(struct fcgi_request *r, int status,
         log_info("refused %d %s: %s", status, uri ? uri : "-", reason);
 }
 
+/* Counts an error answered with status; copies the counts into the
+ * queue slot once the pump has claimed one. */
+static void stream_refused(struct stream_app *a, int status)
+{
+    http_refusals_add(&a->refused, status);
+    http_refusals_publish(&a->refused, atomic_load(&a->q));
+}
+
+/* The runtime answered an error itself (408). */
+static void stream_on_refusal(int status, void *ctx)
+{
+    stream_refused(ctx, status);
+}
+
+/* Answers a request for the metrics endpoint (stream_metrics.c). */
+static void stream_serve_metrics(struct stream_app *a, struct fcgi_request *r)
+{
+    static const char fail[] = "Status: 503 Service Unavailable\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        "metrics unavailable (the server's log says why)\n";
+    char *resp = NULL;
+    size_t n = 0;
+    int status, rc;
+
+    http_refusals_publish(&a->refused, atomic_load(&a->q));
+    pthread_rwlock_rdlock(&a->cfg_lock);
+    rc = stream_metrics_respond(stream_queue(a), a->cfg.queue_path,
+                                stream_getparam, r, &resp, &n, &status);
+    pthread_rwlock_unlock(&a->cfg_lock);
+    if (rc < 0) {
+        log_warn("metrics: %s", strerror(-rc));
+        stream_refused(a, 503);
+        fcgi_request_reply(r, fail, sizeof(fail) - 1);
+        return;
+    }
+    if (status != 200) {
+        stream_log_refusal(r, status, "metrics endpoint");
+        stream_refused(a, status);
+    }
+    fcgi_request_reply(r, resp, n);
+    free(resp);
+}
+
 /* The runtime's handler: an error or HEAD is answered here, a stream is
  * taken from the runtime and handed to the pump. */
 static void stream_on_request(struct fcgi_request *r, void *ctx)
 {
     struct stream_app *a = ctx;
-    struct pump_conn *c = calloc(1, sizeof(*c));
+    struct pump_conn *c;
     struct stream_req_resp resp = { 0 };
     const char *reason = "out of memory";
     char out[2048];
     size_t n = sizeof(out);
     int status = 503;
 
+    if (stream_metrics_wanted(stream_getparam, r)) {
+        stream_serve_metrics(a, r);
+        return;
+    }
+    c = calloc(1, sizeof(*c));
     pthread_rwlock_rdlock(&a->cfg_lock);
     stream_req_cors(&a->cfg, fcgi_request_param(r, "HTTP_ORIGIN"), &resp);
     if (c != NULL)
         status = stream_prepare(a, r, c, &resp, out, &n, &reason);
     if (status != 0) {
         stream_log_refusal(r, status, reason);
+        stream_refused(a, status);
         resp.last_event_id = NULL;
         n = stream_req_error(out, sizeof(out), status, reason,
                              (a->cfg.retry_ms + 999) / 1000, &resp);
@@ -297,7 +349,10 @@ static int stream_worker(int listen_fd, void *ctx)
     struct pump_hooks hooks = {
         .on_term = stream_on_term, .on_hup = stream_on_hup, .ctx = a,
     };
-    struct fcgi_server_ops ops = { .handle = stream_on_request, .ctx = a };
+    struct fcgi_server_ops ops = {
+        .handle = stream_on_request, .on_refusal = stream_on_refusal,
+        .ctx = a,
+    };
     struct fcgi_server_limits lim;
     struct pump_settings set;
     struct queue *q;

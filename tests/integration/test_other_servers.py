@@ -7,7 +7,9 @@ gets each event while it stays open, with exact framing; POST
 /publish/NAME and /publish?channel=NAME with a bearer token answer 202;
 Last-Event-ID resumes; a client that leaves frees its stream; the
 Mercure hub URL sends POST to sseq-publish (a publisher JWT minted by
-python3-jwt passed through: 200 and the id) and GET to sseq-stream.
+python3-jwt passed through: 200 and the id) and GET to sseq-stream;
+GET /sseq/metrics answers the Prometheus text to 127.0.0.1, 403 to
+127.0.0.2.
 
 The Apache snippet is included verbatim (the test's config sets
 `Define SSEQ_RUNDIR`); lighttpd has no way to give a variable a default,
@@ -45,6 +47,7 @@ StartServers 1
 ThreadsPerChild 25
 LoadModule mpm_event_module {mods}/mod_mpm_event.so
 LoadModule authz_core_module {mods}/mod_authz_core.so
+LoadModule authz_host_module {mods}/mod_authz_host.so
 LoadModule env_module {mods}/mod_env.so
 LoadModule proxy_module {mods}/mod_proxy.so
 LoadModule proxy_fcgi_module {mods}/mod_proxy_fcgi.so
@@ -242,6 +245,7 @@ class OtherServers(harness.TestCase):
             try:
                 self.check(st, srv)
                 self.check_hub(st, srv)
+                self.check_metrics(st, srv)
             except BaseException:
                 print("%s error log:\n%s" % (srv.name, srv.log()))
                 raise
@@ -344,6 +348,30 @@ class OtherServers(harness.TestCase):
                 self.assertNotIn("use POST", sub.body())
         finally:
             sub.close()
+
+    def check_metrics(self, st, srv):
+        """The metrics location: sseq-stream's Prometheus text (the
+        SSEQ_ENDPOINT param reached it) to this host, 403 to another
+        address."""
+        for source, want in (("127.0.0.1", 200), ("127.0.0.2", 403)):
+            conn = http.client.HTTPConnection(
+                "127.0.0.1", srv.port, timeout=10,
+                source_address=(source, 0))
+            try:
+                conn.request("GET", "/sseq/metrics")
+                r = conn.getresponse()
+                body = r.read().decode("utf-8", "replace")
+            finally:
+                conn.close()
+            self.assertEqual(r.status, want, (source, body[:300]))
+            if want == 200:
+                self.assertEqual(r.getheader("Content-Type"),
+                                 "text/plain; version=0.0.4; "
+                                 "charset=utf-8")
+                self.assertIn("\nsseq_queue_appended_total %d\n"
+                              % st.stats()["appends"], body)
+            else:
+                self.assertNotIn("sseq_", body)
 
     def test_apache(self):
         self.through(Apache)

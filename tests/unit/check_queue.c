@@ -854,6 +854,62 @@ START_TEST(test_proc_slots)
 }
 END_TEST
 
+/* Fills n with i * 10 + k. */
+static void proc_refused_fill(uint32_t n[QUEUE_PROC_REFUSALS], uint32_t k)
+{
+    for (int i = 0; i < QUEUE_PROC_REFUSALS; i++)
+        n[i] = (uint32_t)i * 10 + k;
+}
+
+START_TEST(test_proc_refused)
+{
+    struct queue *q = test_create(MIB, 0);
+    struct queue_proc_counters c = { 1, 2, 3, 4, 5 };
+    struct queue_proc_info info[QUEUE_PROC_SLOTS];
+    uint32_t n[QUEUE_PROC_REFUSALS];
+    int a, i;
+    pid_t pid;
+
+    proc_refused_fill(n, 1);
+    queue_proc_set_refused(q, n);
+    a = queue_proc_claim(q, "stream");
+    ck_assert_msg(a >= 0, "claim should give a slot");
+    ck_assert_int_eq(queue_proc_list(q, info, QUEUE_PROC_SLOTS), 1);
+    for (i = 0; i < QUEUE_PROC_REFUSALS; i++)
+        ck_assert_msg(info[0].refused[i] == 0, "a new slot should count no "
+                      "refusals (before a claim nothing is stored)");
+    queue_proc_update(q, a, &c);
+    queue_proc_set_refused(q, n);
+    ck_assert_int_eq(queue_proc_list(q, info, QUEUE_PROC_SLOTS), 1);
+    for (i = 0; i < QUEUE_PROC_REFUSALS; i++)
+        ck_assert_msg(info[0].refused[i] == (uint32_t)i * 10 + 1,
+                      "refused[%d] should be %d, got %u", i, i * 10 + 1,
+                      info[0].refused[i]);
+    ck_assert_msg(info[0].c.streams == 1 && info[0].c.bytes == 5,
+                  "the refusal counters should leave the others alone");
+    if ((pid = fork()) == 0) {
+        uint32_t m[QUEUE_PROC_REFUSALS];
+
+        proc_refused_fill(m, 7);
+        queue_proc_set_refused(q, m);   /* the parent's slot: not ours */
+        _exit(0);
+    }
+    ck_assert_msg(child_status(pid) == 0, "the child should exit 0");
+    ck_assert_int_eq(queue_proc_list(q, info, QUEUE_PROC_SLOTS), 1);
+    ck_assert_msg(info[0].refused[3] == 31, "a forked child should not "
+                  "write its parent's slot, got %u", info[0].refused[3]);
+    queue_proc_release(q, a);
+    proc_refused_fill(n, 2);
+    queue_proc_set_refused(q, n);
+    a = queue_proc_claim(q, "publish");
+    ck_assert_int_eq(queue_proc_list(q, info, QUEUE_PROC_SLOTS), 1);
+    for (i = 0; i < QUEUE_PROC_REFUSALS; i++)
+        ck_assert_msg(info[0].refused[i] == 0, "a reclaimed slot should "
+                      "start at zero, refused[%d] = %u", i,
+                      info[0].refused[i]);
+}
+END_TEST
+
 #define MP_WRITERS 4
 #define MP_PER     50000
 #define MP_READERS 2
@@ -1512,6 +1568,7 @@ static Suite *queue_suite(void)
     tcase_add_test(errors, test_no_clobber);
     tcase_add_test(errors, test_mode);
     tcase_add_test(errors, test_proc_slots);
+    tcase_add_test(errors, test_proc_refused);
     tcase_add_loop_test(errors, test_damage_header, 0, 10);
     tcase_add_loop_test(errors, test_damage_writer_state, 0, 4);
     tcase_add_loop_test(errors, test_damage_index_entry, 0, 12);
