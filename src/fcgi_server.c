@@ -414,8 +414,24 @@ static void fcgi_server_adopt(struct fcgi_server *s, int fd)
     fcgi_server_pend(s, c);
 }
 
-/* Accepts a batch of connections. Out of descriptors, it first drops the
- * oldest pending connection; with none to drop it pauses accepting. */
+/* Sends this worker to the back of the line for the next connection.
+ * EPOLLEXCLUSIVE wakes the first idle worker in the socket's wait queue,
+ * and an epoll stays where it was added: connections that arrive one at
+ * a time (browsers, spread over the day) would all go to one worker while
+ * the others idle, and that worker alone would meet max_subscribers.
+ * Deleting and adding the listening socket again moves this worker to the
+ * tail, so idle workers take turns (busy ones are skipped anyway). */
+static void fcgi_server_rotate(struct fcgi_server *s)
+{
+    if (!s->listening || s->stopping)
+        return;
+    fcgi_server_listen_on(s, false);
+    fcgi_server_listen_on(s, true);
+}
+
+/* Accepts a batch of connections, then lets the other workers go first
+ * (fcgi_server_rotate). Out of descriptors, it first drops the oldest
+ * pending connection; with none to drop it pauses accepting. */
 static void fcgi_server_accept(struct fcgi_server *s)
 {
     int i;
@@ -578,8 +594,10 @@ int fcgi_server_run(struct fcgi_server *s)
         for (i = 0; i < n; i++) {
             void *tag = evs[i].data.ptr;
 
-            if (tag == &s->listen_fd)
+            if (tag == &s->listen_fd) {
                 fcgi_server_accept(s);
+                fcgi_server_rotate(s);
+            }
             else if (tag == &s->efd)
                 while (read(s->efd, &v, sizeof(v)) == sizeof(v))
                     ;

@@ -235,6 +235,24 @@ class StreamTest(harness.TestCase):
             self.assertEqual(ids(c.events(1)), [i])
             c.close()
 
+    def test_streams_spread_over_workers(self):
+        """Browsers that arrive one at a time are shared by the workers:
+        one worker must not hold every stream (and alone meet
+        max_subscribers) while the other idles."""
+        with harness.Stack(stream_procs=2, publish_procs=0) as st:
+            cs = [st.sse("/events?channel=c%d" % k) for k in range(20)]
+            self.assertTrue(all(c.status == 200 for c in cs))
+            st.wait_for(lambda: sum(p["streams"] for p in st.stats()[
+                "processes"] if p["role"] == "stream") == 20,
+                "20 streams counted")
+            per = sorted(p["streams"] for p in st.stats()["processes"]
+                         if p["role"] == "stream")
+            self.assertEqual(len(per), 2)
+            self.assertGreaterEqual(per[0], 5, "streams per worker: %s" %
+                                    per)
+            for c in cs:
+                c.close()
+
     def test_queue_replaced(self):
         """`sseq create --force --while-running` under running programs:
         their masters notice the new file and restart the workers onto it,
