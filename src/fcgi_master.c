@@ -4,7 +4,8 @@
  * once it accepts, and whether it belongs to the current generation or is
  * an old one being stopped. One loop: poll the signalfd and the readiness
  * pipes; reap children; start the missing workers of this generation;
- * stop the old generation once this one is ready. */
+ * stop the old generation once this one is ready; once a second, restart
+ * if the queue's file was replaced. */
 #include "ac_config.h"
 
 #include "fcgi_master.h"
