@@ -265,6 +265,7 @@ class SseqSource extends EventTarget {
         this._chanList = this._union && chans;
         this._chans = this._union && new Set(chans);
         this._subs = new Map([[this._id, chans]]);  /* tab: channels */
+        this._gone = new Set();         /* tabs that said bye */
         this._key = 'sseq ' + (this._union ? 'u ' + shareKey(dropQuery(url,
             ['channel', 'tag']), cred) : shareKey(url, cred));
         try { this._origin = new URL(url, location.href).origin; }
@@ -610,10 +611,11 @@ class SseqSource extends EventTarget {
         this._queued = null;
     }
 
-    /* A follower takes the leader's list of every tab's channels, and
-     * announces its own again if the leader lacks them. */
+    /* A follower takes the leader's list of every tab's channels (but
+     * tabs it heard leave: the list may predate their bye), and announces
+     * its own again if the leader lacks them. */
     _syncSubs(subs) {
-        this._subs = new Map(subs);
+        this._subs = new Map(subs.filter(([id]) => !this._gone.has(id)));
         if (!this._subs.has(this._id)) {
             this._subs.set(this._id, this._chanList);
             this._hi();
@@ -625,8 +627,9 @@ class SseqSource extends EventTarget {
         if (this.state === 'closed')
             return;
         if (m.t === 'bye' || m.ch) {
-            m.t === 'bye' ? this._subs.delete(m.from) :
-                this._subs.set(m.from, m.ch);
+            const bye = m.t === 'bye';
+            bye ? this._gone.add(m.from) : this._gone.delete(m.from);
+            bye ? this._subs.delete(m.from) : this._subs.set(m.from, m.ch);
             this._unionCheck();
         }
         if (m.t === 'bye') {

@@ -377,3 +377,36 @@ test('SseqSource: two sources of different channels share one ' +
         s.stop();
     }
 });
+
+test('SseqSource: a heartbeat sent before a tab\'s bye does not bring ' +
+    'its channels back into the union', async () => {
+    const s = await server([(req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream',
+                             'Last-Event-ID': '4' });
+        res.flushHeaders();
+    }]);
+    const [ca, cb, gone] = ['ga', 'gb', 'gz'].map((c) => c + process.pid);
+    const a = new sseq.SseqSource(`${s.base}/events?channel=${ca}`,
+        { retryMin: 20 });
+    let b;
+    try {
+        await until(() => a.leader && a.state === 'open', 'a leads');
+        b = new sseq.SseqSource(`${s.base}/events?channel=${cb}`,
+            { retryMin: 20 });
+        await until(() => s.reqs.length === 2, 'the union connection');
+        // What b may hear in this order: the leaving tab's bye, then a
+        // heartbeat the leader sent before it heard that bye.
+        b._onShared({ t: 'bye', from: 'tab-x' });
+        b._onShared({ t: 'hb', ep: a._epoch, state: 'open', status: 200,
+                      subs: [...a._subs, ['tab-x', [gone]]] });
+        a.close();
+        await until(() => b.leader && s.reqs.length === 3, 'b leads');
+        assert.match(s.reqs[2].url, new RegExp(`^/events\\?channel=${cb}&`),
+            'the tab that left is not in the new leader\'s union');
+    } finally {
+        a.close();
+        if (b)
+            b.close();
+        s.stop();
+    }
+});
