@@ -1,15 +1,59 @@
 """stream_util.py -- helpers for the sseq-stream integration tests: bulk
 publishing through nginx (keep-alive, a few threads), many SSE streams in
-one selectors loop, process RSS and per-process stream counts."""
+one selectors loop, process RSS and per-process stream counts, and
+sseq-stream run as a plain CGI."""
 import http.client
 import os
 import resource
 import selectors
+import signal
 import socket
+import subprocess
 import threading
 import time
 
 import harness
+
+
+class CgiStream:
+    """sseq-stream run as a plain CGI (GATEWAY_INTERFACE set) for a GET
+    of QUERY_STRING query, in a with block: until() gathers its stdout,
+    stop() sends SIGTERM and returns the exit code; leaving the block
+    kills it if it still runs."""
+
+    def __init__(self, st, query):
+        env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1",
+                   REQUEST_METHOD="GET", QUERY_STRING=query,
+                   SSEQ_CONF=st.conf_path)
+        self.p = subprocess.Popen([harness.binary("sseq-stream")],
+                                  stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, env=env)
+        self.out = b""
+
+    def __enter__(self):
+        return self
+
+    def until(self, want):
+        """Reads stdout until want is in it; returns all read so far.
+        Fails if stdout ends first."""
+        while want not in self.out:
+            chunk = os.read(self.p.stdout.fileno(), 4096)
+            if not chunk:
+                raise AssertionError("stdout ended before %r: %r" % (
+                    want, self.out))
+            self.out += chunk
+        return self.out
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        return self.p.wait(5)
+
+    def __exit__(self, *exc):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        self.p.stdout.close()
+        return False
 
 
 def raise_nofile():

@@ -2,9 +2,6 @@
 """test_stream.py -- sseq-stream through real nginx + spawn-fcgi -F 2:
 framing, channels, resume (header, query, across a restart), backlog, the
 gap event, disconnects, SIGTERM, heartbeats, error statuses, CGI mode."""
-import os
-import signal
-import subprocess
 import threading
 import time
 
@@ -302,34 +299,15 @@ class StreamTest(harness.TestCase):
 
     def test_cgi(self):
         with harness.Stack(stream_procs=0, publish_procs=0) as st:
-            env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1",
-                       REQUEST_METHOD="GET", QUERY_STRING="channel=cgi",
-                       SSEQ_CONF=st.conf_path)
-            p = subprocess.Popen([harness.binary("sseq-stream")],
-                                 stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, env=env)
-            try:
-                head = b""
-                while b"retry:" not in head:
-                    head += os.read(p.stdout.fileno(), 4096)
+            with stream_util.CgiStream(st, "channel=cgi") as cgi:
+                head = cgi.until(b"retry:")
                 self.assertTrue(head.startswith(b"Status: 200"))
                 self.assertIn(b"Content-Type: text/event-stream", head)
                 i = st.publish_cli("cgi", "hello")
                 st.publish_cli("other", "no")
-                body = b""
-                want = b"id: %d\ndata: hello\n\n" % i
-                while want not in body:
-                    chunk = os.read(p.stdout.fileno(), 4096)
-                    self.assertTrue(chunk, "stdout ended early")
-                    body += chunk
+                body = cgi.until(b"id: %d\ndata: hello\n\n" % i)
                 self.assertNotIn(b"data: no", body)
-                p.send_signal(signal.SIGTERM)
-                self.assertEqual(p.wait(5), 0)
-            finally:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-                p.stdout.close()
+                self.assertEqual(cgi.stop(), 0)
 
 
 if __name__ == "__main__":

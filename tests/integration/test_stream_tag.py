@@ -6,11 +6,9 @@ record's channel, then its alternates), byte for byte, live, on resume
 Last-Event-ID says where the stream starts; a stream without tag= on
 the same process keeps its exact old bytes; tag= with another value is
 a 400."""
-import os
-import signal
-import subprocess
 
 import harness
+import stream_util
 
 
 def body_until(c, want, timeout=5):
@@ -90,30 +88,11 @@ class StreamTagTest(harness.TestCase):
 
     def test_cgi(self):
         with harness.Stack(stream_procs=0, publish_procs=0) as st:
-            env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1",
-                       REQUEST_METHOD="GET",
-                       QUERY_STRING="channel=cgi&tag=channel",
-                       SSEQ_CONF=st.conf_path)
-            p = subprocess.Popen([harness.binary("sseq-stream")],
-                                 stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, env=env)
-            try:
-                out = b""
-                while b"retry:" not in out:
-                    out += os.read(p.stdout.fileno(), 4096)
+            with stream_util.CgiStream(st, "channel=cgi&tag=channel") as cgi:
+                cgi.until(b"retry:")
                 i = st.publish_cli("cgi", "hello")
-                want = b"id: %d\nchannel: cgi\ndata: hello\n\n" % i
-                while want not in out:
-                    chunk = os.read(p.stdout.fileno(), 4096)
-                    self.assertTrue(chunk, "stdout ended early")
-                    out += chunk
-                p.send_signal(signal.SIGTERM)
-                self.assertEqual(p.wait(5), 0)
-            finally:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-                p.stdout.close()
+                cgi.until(b"id: %d\nchannel: cgi\ndata: hello\n\n" % i)
+                self.assertEqual(cgi.stop(), 0)
 
 
 if __name__ == "__main__":
