@@ -38,6 +38,10 @@ enum pump_state { PUMP_REPLAY, PUMP_LIVE, PUMP_ENDING, PUMP_DEAD };
  * of tag=channel streams (their own encoding, STREAM_FEED_TAGGED). */
 enum pump_map { PUMP_MAP_EVENTS, PUMP_MAP_HUB, PUMP_MAP_PATTERN,
                 PUMP_MAP_TAGGED, PUMP_NMAPS };
+/* The maps keyed by a topic's exact name (all but the patterns), for
+ * whatever looks a name up in each: routing, the metrics' top channels. */
+#define PUMP_EXACT_MAPS { PUMP_MAP_EVENTS, PUMP_MAP_TAGGED, PUMP_MAP_HUB }
+#define PUMP_NEXACT       3
 
 struct stream {
     struct stream *prev, *next;     /* all streams, oldest output first */

@@ -203,15 +203,14 @@ static void pump_pass_route(struct pump *p, struct pump_pass_rec *pr,
 /* Adds rec to the pass for every channel and selector that wants it. */
 static void pump_pass_collect(struct pump *p, const struct queue_record *rec)
 {
-    static const enum pump_map exact[] = { PUMP_MAP_EVENTS,
-                                           PUMP_MAP_TAGGED, PUMP_MAP_HUB };
+    static const enum pump_map exact[PUMP_NEXACT] = PUMP_EXACT_MAPS;
     struct pump_pass_rec pr = { rec, { -1, -1, -1 }, { 0, 0, 0 }, 0 };
     struct stream_chan *c;
     const char *t;
     size_t pos = 0, tlen, i;
 
     while (queue_record_next_topic(rec, &pos, &t, &tlen)) {
-        for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+        for (i = 0; i < PUMP_NEXACT; i++) {
             c = stream_chan_find(&p->maps[exact[i]], t, tlen);
             if (c != NULL)
                 pump_pass_route(p, &pr, c);

@@ -56,21 +56,25 @@ static void pump_top_map(const struct stream_chan_map *m,
 
 void pump_top_publish(struct pump *p)
 {
-    struct chan_top_entry ev[CHAN_FILE_ENTRIES], hub[CHAN_FILE_ENTRIES];
-    struct chan_top_entry all[2 * CHAN_FILE_ENTRIES];
-    unsigned ne = 0, nh = 0;
+    static const enum pump_map exact[PUMP_NEXACT] = PUMP_EXACT_MAPS;
+    struct chan_top_entry one[CHAN_FILE_ENTRIES], top[CHAN_FILE_ENTRIES];
+    struct chan_top_entry all[PUMP_NEXACT * CHAN_FILE_ENTRIES];
+    unsigned n, total = 0;
 
     if (p->top == NULL || p->now_us < p->top_us + PUMP_TOP_EVERY_US)
         return;
     p->top_us = p->now_us;
-    pump_top_map(&p->maps[PUMP_MAP_EVENTS], ev, &ne);
-    pump_top_map(&p->maps[PUMP_MAP_HUB], hub, &nh);
-    /* A name in both maps (a hub topic that is also an /events channel)
-     * is one channel of the queue: summed. */
-    memcpy(all, ev, ne * sizeof(ev[0]));
-    memcpy(all + ne, hub, nh * sizeof(hub[0]));
-    chan_file_write(p->top, ev, chan_top_merge(all, ne + nh, ev,
-                                               CHAN_FILE_ENTRIES));
+    /* A name in several maps (a channel with plain and tag=channel
+     * streams, a hub topic that is also an /events channel) is one
+     * channel of the queue: summed. */
+    for (unsigned i = 0; i < PUMP_NEXACT; i++) {
+        n = 0;
+        pump_top_map(&p->maps[exact[i]], one, &n);
+        memcpy(all + total, one, n * sizeof(one[0]));
+        total += n;
+    }
+    chan_file_write(p->top, top, chan_top_merge(all, total, top,
+                                                CHAN_FILE_ENTRIES));
 }
 
 void pump_top_close(struct pump *p)

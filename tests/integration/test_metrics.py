@@ -193,7 +193,10 @@ class Endpoint(harness.TestCase):
         for n in ["hot"] * 2 + ["warm"] * 2 + [
                 "cold-%02d" % i for i in range(11)]:
             subs.append(st.sse("/events?channel=" + n))
-        subs.append(st.sse("/events?channel=warm&channel=cold-10"))
+        # One stream on two channels, tagged (sseq.js's union): it counts
+        # for each, summed with the plain streams of the same names.
+        subs.append(st.sse("/events?channel=warm&channel=cold-10&"
+                           "tag=channel"))
         for n in ("hot", "cold-10"):
             raw.append(fcgi_open(sock2, {
                 "REQUEST_METHOD": "GET", "QUERY_STRING": "channel=" + n,
