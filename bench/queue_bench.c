@@ -7,7 +7,7 @@
  * ("/sseq-bench-<pid>") and unlinked at the end, even on failure.
  *
  * Usage: queue_bench [seconds-per-phase]   (default 1) */
-#include "queue.h"
+#include "queue/queue.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-/* fuzz_config.c -- libFuzzer target: the config loader (src/config.c) on
+/* fuzz_config.c -- libFuzzer target: the config loader (src/conf/config.c) on
  * a file holding the input, in a private directory (so @include finds
  * nothing of ours; stdin is /dev/null). Properties: no crash or sanitizer
  * report or leak; a refusal says why; a loaded config prints, and what it
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "conf/config.h"
 #include "fuzz.h"
 
 static char fuzz_dir[64], fuzz_file[96], fuzz_file2[96];

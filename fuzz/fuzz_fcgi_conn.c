@@ -1,5 +1,5 @@
 /* fuzz_fcgi_conn.c -- libFuzzer target: the FastCGI request assembler
- * (src/fcgi_conn.c) the runtime feeds every connection's bytes to. The
+ * (src/proto/fcgi_conn.c) the runtime feeds every connection's bytes to. The
  * first byte seeds the chunk sizes. Properties: no crash or sanitizer
  * report; the events (and their order) are the same whether the bytes
  * come at once or in chunks; every event is a known one; a completed
@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "fcgi_conn.h"
+#include "proto/fcgi_conn.h"
 #include "fuzz.h"
 
 #define FUZZ_EVENTS 64

@@ -1,5 +1,5 @@
 /* fuzz_fcgi_rec.c -- libFuzzer target: the resumable FastCGI input parser
- * (src/fcgi_rec.c). The first byte seeds the chunk sizes. Properties: no
+ * (src/proto/fcgi_rec.c). The first byte seeds the chunk sizes. Properties: no
  * crash or sanitizer report; feeding the bytes in chunks gives the same
  * outcome as feeding them at once (the first result that is not
  * FCGI_REC_MORE, or MORE for all); outcomes are MORE, ABORT or -EPROTO. */
@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "fcgi_rec.h"
+#include "proto/fcgi_rec.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "b64url.h"
-#include "jwt_auth.h"
-#include "jwt_claims.h"
-#include "mercure_token.h"
+#include "base/b64url.h"
+#include "mercure/jwt_auth.h"
+#include "mercure/jwt_claims.h"
+#include "mercure/mercure_token.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /* fuzz_mercure_form.c -- libFuzzer target: the Mercure hub's publish
- * form (src/mercure_form.c). The first byte picks topic_max (1 to 256).
+ * form (src/mercure/mercure_form.c). The first byte picks topic_max (1 to 256).
  * Properties: no crash or sanitizer report; on success every topic,
  * data, id and type lies inside the scratch buffer, topics are 1 to
  * topic_max bytes of UTF-8 without NUL and at most
@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "mercure_form.h"
-#include "sse.h"
-#include "util.h"
+#include "mercure/mercure_form.h"
+#include "proto/sse.h"
+#include "base/util.h"
 
 /* true if p[0..n) lies inside base[0..cap). */
 static int fuzz_inside(const char *p, size_t n, const char *base, size_t cap)

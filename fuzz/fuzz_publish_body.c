@@ -1,5 +1,5 @@
 /* fuzz_publish_body.c -- libFuzzer target: publish request bodies
- * (src/publish_body.c) of each type, and Content-Type values. The first
+ * (src/publish/publish_body.c) of each type, and Content-Type values. The first
  * byte picks the body type. Properties: no crash or sanitizer report;
  * parsed data and event lie inside the body or the scratch buffer and are
  * valid UTF-8; a refusal carries a one-line reason. */
@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "publish_body.h"
-#include "util.h"
+#include "publish/publish_body.h"
+#include "base/util.h"
 
 /* true if p[0..n) lies inside base[0..cap). */
 static int fuzz_inside(const char *p, size_t n, const char *base, size_t cap)

@@ -1,5 +1,5 @@
 /* fuzz_query.c -- libFuzzer target: the "key=value&..." iterator
- * (src/query.c) and the URL decoder on its values. Properties: no crash
+ * (src/base/query.c) and the URL decoder on its values. Properties: no crash
  * or sanitizer report; each pair lies inside the text, its key holds no
  * '&' or '=', its value no '&'; the iterator always advances and ends;
  * query_find returns the first pair the iterator gives for that key. */
@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "query.h"
-#include "util.h"
+#include "base/query.h"
+#include "base/util.h"
 
 /* Decodes the value as util_url_decode would for a form and a query. */
 static void fuzz_decode(const struct query_pair *p)

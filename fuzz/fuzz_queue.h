@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "queue.h"
+#include "queue/queue.h"
 
 #define FQ_SIZE   32768u
 #define FQ_STEP   11u

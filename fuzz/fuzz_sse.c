@@ -1,4 +1,4 @@
-/* fuzz_sse.c -- libFuzzer target: the SSE encoder (src/sse.c). Input: 8
+/* fuzz_sse.c -- libFuzzer target: the SSE encoder (src/proto/sse.c). Input: 8
  * bytes of id, a length byte, the event type, then the data. The encoded
  * event is parsed back the way a browser parses an event stream (WHATWG
  * HTML, "Parsing an event stream"). Properties: the size is exact; no
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "sse.h"
+#include "proto/sse.h"
 
 /* What a browser makes of an event stream. */
 struct fuzz_parsed {

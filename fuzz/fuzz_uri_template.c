@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "topic_selector.h"
-#include "uri_template.h"
+#include "mercure/topic_selector.h"
+#include "mercure/uri_template.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

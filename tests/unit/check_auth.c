@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth.h"
-#include "jwt_auth.h"
+#include "publish/auth.h"
+#include "mercure/jwt_auth.h"
 #include "unit_run.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chan_file.h"
+#include "metrics/chan_file.h"
 #include "unit_run.h"
 
 static char qpath[64];

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "chan_top.h"
+#include "metrics/chan_top.h"
 #include "unit_run.h"
 
 /* Offers "name:streams" words of in (space-separated) with bound k and

@@ -1,7 +1,7 @@
 /* check_cluster_url.c -- Check suite "cluster_url": the cluster.redis URL
  * forms (TCP, IPv6, unix socket, credentials, database), the refusals,
  * and the redacted form that hides the password. Table-driven. */
-#include "cluster_url.h"
+#include "proto/cluster_url.h"
 
 #include <check.h>
 #include <string.h>

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
+#include "conf/config.h"
+#include "base/log.h"
 #include "unit_run.h"
 
 #ifndef SRCDIR

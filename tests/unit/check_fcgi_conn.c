@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi_conn.h"
+#include "proto/fcgi_conn.h"
 #include "unit_run.h"
 
 static const struct fcgi_conn_limits lim = { 4096, 1000 };

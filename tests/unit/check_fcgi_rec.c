@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fcgi_rec.h"
-#include "stream_out.h"
+#include "proto/fcgi_rec.h"
+#include "stream/stream_out.h"
 #include "unit_run.h"
 
 START_TEST(test_header)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http_refusals.h"
+#include "metrics/http_refusals.h"
 #include "unit_run.h"
 
 /* A code and the refusal index it must have. */

@@ -16,11 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "b64url.h"
-#include "jwt_auth.h"
-#include "mercure_hub.h"
-#include "jwt_claims.h"
-#include "mercure_token.h"
+#include "base/b64url.h"
+#include "mercure/jwt_auth.h"
+#include "mercure/mercure_hub.h"
+#include "mercure/jwt_claims.h"
+#include "mercure/mercure_token.h"
 #include "unit_run.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)

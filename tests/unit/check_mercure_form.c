@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mercure_form.h"
+#include "mercure/mercure_form.h"
 #include "unit_run.h"
 
 /* Parses body (a C string, copied without its NUL) with topic_max 64

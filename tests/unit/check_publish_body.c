@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "publish_body.h"
+#include "publish/publish_body.h"
 #include "unit_run.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)

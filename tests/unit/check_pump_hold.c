@@ -7,7 +7,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "pump_hold.h"
+#include "stream/pump_hold.h"
 #include "unit_run.h"
 
 struct row {

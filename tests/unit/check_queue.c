@@ -5,7 +5,7 @@
  * Key invariant: every record a test writes carries a checksum of its own
  * data (FNV-1a in the first 4 bytes), so any torn or garbage record a read
  * returns fails the test. Each test uses its own queue name and unlinks it. */
-#include "queue.h"
+#include "queue/queue.h"
 
 #include <check.h>
 #include <dirent.h>

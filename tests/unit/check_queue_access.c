@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "queue_access.h"
+#include "queue/queue_access.h"
 #include "unit_run.h"
 
 /* ---- core ---- */
@@ -80,32 +80,37 @@ START_TEST(test_file)
 }
 END_TEST
 
-/* Who `sseq create` gives the queue to, as root and as another user. */
+/* Who `sseq create` gives the queue to, as root and as another user:
+ * (queue.owner, queue.group, creator's euid) -> result, uid, gid. */
 START_TEST(test_target)
 {
-    struct config cfg;
+    static const struct {
+        const char *owner, *group;
+        uid_t euid;
+        int rc;
+        uid_t uid;
+        gid_t gid;
+        const char *why;
+    } cases[] = {
+        { "", "", 1000, 0, (uid_t)-1, (gid_t)-1,
+          "a non-root creator with nothing configured changes nothing" },
+        { "", "", 0, 1, 33, 33,
+          "root gives the queue to www-data:www-data by default (Debian: 33)" },
+        { "root", "nogroup", 1000, 1, 0, 65534, "owner and group as set" },
+        { "", "12345", 1000, 1, (uid_t)-1, 12345, "a group alone" },
+    };
     const char *what;
     uid_t uid;
     gid_t gid;
 
-    ck_assert_int_eq(config_defaults(&cfg), 0);
-    ck_assert_msg(queue_access_target(&cfg, 1000, &uid, &gid, &what) == 0,
-                  "a non-root creator with nothing configured changes "
-                  "nothing");
-    ck_assert_msg(queue_access_target(&cfg, 0, &uid, &gid, &what) == 1 &&
-                  uid == 33 && gid == 33, "root gives the queue to "
-                  "www-data:www-data by default (Debian: 33)");
-    cfg.queue_owner = "root";
-    cfg.queue_group = "nogroup";
-    ck_assert_msg(queue_access_target(&cfg, 1000, &uid, &gid, &what) == 1 &&
-                  uid == 0 && gid == 65534, "owner and group as set");
-    cfg.queue_owner = "";
-    cfg.queue_group = "12345";
-    ck_assert_msg(queue_access_target(&cfg, 1000, &uid, &gid, &what) == 1 &&
-                  uid == (uid_t)-1 && gid == 12345, "a group alone");
-    cfg.queue_owner = "no-such-user-sseq";
-    ck_assert_int_eq(queue_access_target(&cfg, 0, &uid, &gid, &what),
-                     -ENOENT);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = queue_access_target(cases[i].owner, cases[i].group,
+                                     cases[i].euid, &uid, &gid, &what);
+        ck_assert_msg(rc == cases[i].rc && uid == cases[i].uid &&
+                      gid == cases[i].gid, "%s", cases[i].why);
+    }
+    ck_assert_int_eq(queue_access_target("no-such-user-sseq", "", 0, &uid,
+                                         &gid, &what), -ENOENT);
     ck_assert_str_eq(what, "no-such-user-sseq");
 }
 END_TEST

@@ -4,7 +4,7 @@
  * nothing written), plain appends after a jump, and a writer killed
  * inside the lock in the middle of a jump. Each test uses its own queue
  * name and unlinks it. */
-#include "queue.h"
+#include "queue/queue.h"
 
 #include <check.h>
 #include <errno.h>

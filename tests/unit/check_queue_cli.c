@@ -7,7 +7,7 @@
  * Each test makes a private directory with an sseq.conf naming a
  * file-backed queue in it, writes records through the queue API and runs
  * the built src/sseq on them (popen, under timeout(1) so a hang fails). */
-#include "queue.h"
+#include "queue/queue.h"
 
 #include <check.h>
 #include <errno.h>

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sse.h"
+#include "proto/sse.h"
 #include "unit_run.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stream_feed.h"
-#include "stream_match.h"
+#include "stream/stream_feed.h"
+#include "stream/stream_match.h"
 #include "unit_run.h"
 
 #define ALTS_MAX 4

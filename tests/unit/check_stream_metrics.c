@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "queue.h"
-#include "stream_metrics.h"
+#include "queue/queue.h"
+#include "stream/stream_metrics.h"
 #include "unit_run.h"
 
 struct env {

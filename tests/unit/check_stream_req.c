@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "stream_req.h"
+#include "conf/config.h"
+#include "stream/stream_req.h"
 #include "unit_run.h"
 
 static struct config cfg;

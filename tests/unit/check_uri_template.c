@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "topic_selector.h"
-#include "uri_template.h"
+#include "mercure/topic_selector.h"
+#include "mercure/uri_template.h"
 #include "unit_run.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)

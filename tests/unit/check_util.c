@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "util.h"
+#include "base/util.h"
 #include "unit_run.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)

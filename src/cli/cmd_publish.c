@@ -1,0 +1,251 @@
+/* cmd_publish.c -- `sseq publish`: append one message from the shell. */
+#include "ac_config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cluster/cluster_redis.h"
+#include "proto/sse.h"
+#include "base/util.h"
+
+static const char cmd_publish_help[] =
+    "usage: sseq publish [--event NAME] [--request-id KEY] [--private]\n"
+    "                    [--topic TOPIC]... [--id ID] [--retry MS]\n"
+    "                    CHANNEL [DATA]\n"
+    "Appends a message to CHANNEL and prints its id. CHANNEL (and each\n"
+    "--topic) is a channel name (channel_pattern) or a Mercure topic: an\n"
+    "IRI (with a ':'), up to mercure.topic_max bytes, no spaces or\n"
+    "control characters. DATA is read from\n"
+    "standard input when absent, less one final newline (so `echo hi |\n"
+    "sseq publish chat` publishes \"hi\"; end with two to keep one).\n"
+    "Exits 1 on a bad channel or event name,\n"
+    "data over max_message_size or not UTF-8, or a missing queue. In\n"
+    "cluster mode (cluster.redis) the message goes to Redis, and exits 1\n"
+    "when Redis cannot take it.\n"
+    "  -e, --event NAME  the SSE event type (default: none, i.e. message)\n"
+    "  -r, --request-id KEY  cluster mode: a retry with the same KEY (within\n"
+    "                    a day) prints the first id and publishes nothing\n"
+    "  -p, --private     a Mercure private update: only subscribers whose\n"
+    "                    token's mercure.subscribe matches a topic get it\n"
+    "  -t, --topic TOPIC an alternate topic (repeatable, up to 32)\n"
+    "  -i, --id ID       the update's id as subscribers see it (Mercure\n"
+    "                    publisher id; 1-256 bytes, no CR, LF or NUL)\n"
+    "  -R, --retry MS    the SSE retry: field sent with the update\n";
+
+#define CMD_PUBLISH_ALT_MAX QUEUE_TOPICS_MAX
+
+/* The message being built from the command line. */
+struct cmd_publish_args {
+    struct queue_msg m;
+    const char *alt[CMD_PUBLISH_ALT_MAX];
+    size_t alt_len[CMD_PUBLISH_ALT_MAX];
+    const char *request_id;
+};
+
+/* Whether t[0..len) is a Mercure topic the CLI takes: an IRI (a ':'),
+ * 1..topic_max bytes of UTF-8, no spaces or control characters. */
+static bool cmd_publish_iri(const struct config *cfg, const char *t,
+                            size_t len)
+{
+    size_t i;
+
+    if (len == 0 || len > cfg->mercure_topic_max || len > QUEUE_TOPIC_MAX ||
+        memchr(t, ':', len) == NULL || !util_utf8_valid(t, len))
+        return false;
+    for (i = 0; i < len; i++)
+        if ((unsigned char)t[i] <= 0x20 || t[i] == 0x7f)
+            return false;
+    return true;
+}
+
+/* Whether t[0..len) may be a topic (canonical or alternate). */
+static bool cmd_publish_topic_ok(const struct config *cfg, const char *t,
+                                 size_t len)
+{
+    return config_channel_valid(cfg, t, len) ||
+           cmd_publish_iri(cfg, t, len);
+}
+
+/* Whether id[0..len) may be a publisher id. */
+static bool cmd_publish_id_ok(const char *id, size_t len)
+{
+    return len > 0 && len <= QUEUE_PUBID_MAX &&
+           strpbrk(id, "\r\n") == NULL && util_utf8_valid(id, len);
+}
+
+/* Reads all of stdin, up to limit+2 bytes, into a malloc'd *out, and
+ * drops one final "\n" (or "\r\n"), as echo and here-documents add one. */
+static int cmd_publish_read_stdin(size_t limit, char **out, size_t *len)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+
+    while (buf != NULL) {
+        size_t got = fread(buf + n, 1, cap - n, stdin);
+
+        n += got;
+        if (n > limit + 2 || got == 0)
+            break;
+        if (n == cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL)
+                break;
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    if (buf == NULL || ferror(stdin)) {
+        free(buf);
+        return -EIO;
+    }
+    if (n > 0 && buf[n - 1] == '\n')
+        n -= 1 + (n > 1 && buf[n - 2] == '\r');
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* Checks channel, event and data against the config; prints the culprit. */
+static int cmd_publish_validate(const struct cli *cli,
+                                const struct queue_msg *m)
+{
+    size_t i;
+
+    if (!cmd_publish_topic_ok(&cli->cfg, m->channel, m->channel_len))
+        return cli_fail("bad channel name '%.*s' (must match %s, or be a "
+                        "Mercure topic)", (int)m->channel_len, m->channel,
+                        cli->cfg.channel_pattern);
+    for (i = 0; i < m->n_alt; i++)
+        if (!cmd_publish_topic_ok(&cli->cfg, m->alt[i], m->alt_len[i]))
+            return cli_fail("bad topic '%.*s' (a channel name or a Mercure "
+                            "topic)", (int)m->alt_len[i], m->alt[i]);
+    if (m->pub_id_len && !cmd_publish_id_ok(m->pub_id, m->pub_id_len))
+        return cli_fail("bad id (1-%u bytes of UTF-8, no CR or LF)",
+                        QUEUE_PUBID_MAX);
+    if (m->event_len && sse_validate_field(m->event, m->event_len) < 0)
+        return cli_fail("bad event name '%.*s' (1-%d bytes of UTF-8, no "
+                        "CR, LF or NUL)", (int)m->event_len, m->event,
+                        SSE_EVENT_MAX);
+    if (m->data_len > cli->cfg.max_message_size)
+        return cli_fail("data is %zu bytes, over max_message_size %zu",
+                        m->data_len, cli->cfg.max_message_size);
+    if (!util_utf8_valid(m->data, m->data_len))
+        return cli_fail("data is not valid UTF-8");
+    return CLI_OK;
+}
+
+/* Validates and appends m; prints the id. */
+static int cmd_publish_append(struct cli *cli, const struct queue_msg *m,
+                              const char *request_id)
+{
+    struct queue *q;
+    uint64_t id;
+    int rc = cmd_publish_validate(cli, m);
+
+    if (rc != CLI_OK)
+        return rc;
+    if (cli_open_queue(cli, &q) < 0)
+        return CLI_FAIL;
+    if (cluster_enabled(&cli->cfg))
+        rc = cluster_publish(&cli->cfg, q, m, request_id, &id);
+    else
+        rc = queue_append(q, m, &id);
+    queue_close(q);
+    if (rc < 0 && cluster_enabled(&cli->cfg))
+        return cli_fail("publish through redis: %s", cluster_error());
+    if (rc == -EMSGSIZE)
+        return cli_fail("message too large for queue %s",
+                        cli->cfg.queue_path);
+    if (rc == QUEUE_DAMAGED || rc == -ETIMEDOUT)
+        return cli_fail("%s", queue_error());
+    if (rc < 0)
+        return cli_fail("append to %s: %s", cli->cfg.queue_path,
+                        strerror(-rc));
+    printf("%llu\n", (unsigned long long)id);
+    return CLI_OK;
+}
+
+/* Reads one option into a. CLI_OK, or a usage error. */
+static int cmd_publish_opt(struct cmd_publish_args *a, int c,
+                           const char *arg)
+{
+    struct queue_msg *m = &a->m;
+    uint64_t v;
+
+    switch (c) {
+    case 'e': m->event = arg; m->event_len = strlen(arg); break;
+    case 'r': a->request_id = arg; break;
+    case 'p': m->flags |= QUEUE_MSG_PRIVATE; break;
+    case 'i': m->pub_id = arg; m->pub_id_len = strlen(arg); break;
+    case 't':
+        if (m->n_alt == CMD_PUBLISH_ALT_MAX)
+            return cli_usage_error("publish", "at most %u --topic",
+                                   CMD_PUBLISH_ALT_MAX);
+        a->alt[m->n_alt] = arg;
+        a->alt_len[m->n_alt++] = strlen(arg);
+        break;
+    case 'R':
+        if (util_parse_u64(arg, strlen(arg), &v) < 0 || v == 0 ||
+            v > UINT32_MAX)
+            return cli_usage_error("publish", "bad --retry '%s'", arg);
+        m->retry_ms = (uint32_t)v;
+        break;
+    default:
+        return cli_usage_error("publish", "bad option");
+    }
+    return CLI_OK;
+}
+
+int cmd_publish(struct cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "event", required_argument, NULL, 'e' },
+        { "request-id", required_argument, NULL, 'r' },
+        { "private", no_argument, NULL, 'p' },
+        { "topic", required_argument, NULL, 't' },
+        { "id", required_argument, NULL, 'i' },
+        { "retry", required_argument, NULL, 'R' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    static struct cmd_publish_args a;
+    struct queue_msg *m = &a.m;
+    char *input = NULL;
+    int c, rc;
+
+    memset(&a, 0, sizeof(a));
+    m->alt = a.alt;
+    m->alt_len = a.alt_len;
+    while ((c = getopt_long(argc, argv, "+e:r:pt:i:R:h", opts,
+                            NULL)) != -1) {
+        if (c == 'h') {
+            fputs(cmd_publish_help, stdout);
+            return CLI_OK;
+        }
+        rc = cmd_publish_opt(&a, c, optarg);
+        if (rc != CLI_OK)
+            return rc;
+    }
+    if (optind >= argc || argc - optind > 2)
+        return cli_usage_error("publish", "need CHANNEL [DATA]");
+    m->channel = argv[optind];
+    m->channel_len = strlen(m->channel);
+    if (optind + 1 < argc) {
+        m->data = argv[optind + 1];
+        m->data_len = strlen(m->data);
+    } else {
+        if (cmd_publish_read_stdin(cli->cfg.max_message_size, &input,
+                                   &m->data_len) < 0)
+            return cli_fail("cannot read data from standard input");
+        m->data = input;
+    }
+    rc = cmd_publish_append(cli, m, a.request_id);
+    free(input);
+    return rc;
+}

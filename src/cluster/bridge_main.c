@@ -1,0 +1,256 @@
+/* bridge_main.c -- sseq-bridge: carries the cluster's Redis stream into
+ * this host's queue (cluster mode, see cluster_redis.h).
+ *
+ * One process a host, one thread, one Redis connection: XREAD BLOCK from
+ * the newest id the local queue holds, then queue_append_at with each
+ * entry's id. It is the only writer of the queue in cluster mode (sseq
+ * publish and sseq-publish write to Redis), so the queue's newest id is
+ * the bridge's position: a restarted bridge, even after SIGKILL, resumes
+ * from it, with nothing lost or doubled (an entry already there is
+ * -EALREADY). An entry past the next id means Redis no longer retains the
+ * ones between: the queue jumps and its readers get sseq-gap. An entry it
+ * cannot append (not sseq's, too big for this queue) is logged and
+ * passed: the bridge reads on from the newest id it has handled.
+ *
+ * Redis unreachable: the bridge retries (100 ms doubling to 2 s) and logs
+ * once per change of state. Its queue slot (role "bridge") carries:
+ * streams = 1 while connected, streams_total = connections made,
+ * dropped_slow = ids Redis no longer had, events/bytes = entries/data
+ * bytes appended. SIGTERM/SIGINT end it within BRIDGE_BLOCK_MS; SIGHUP
+ * is ignored (a changed cluster setting needs a restart). */
+#include "ac_config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster/cluster_redis.h"
+#include "proto/cluster_url.h"
+#include "conf/config.h"
+#include "base/log.h"
+#include "queue/queue.h"
+
+#define BRIDGE_BLOCK_MS   500       /* XREAD BLOCK: also the stop latency */
+#define BRIDGE_BATCH      1000      /* entries a read */
+#define BRIDGE_RETRY_MIN  100       /* ms before reconnecting, doubling */
+#define BRIDGE_RETRY_MAX  2000
+
+static const char bridge_help[] =
+    "usage: sseq-bridge [-c FILE]\n"
+    "Carries the cluster's Redis stream (cluster.redis) into this host's\n"
+    "queue. One per host; sseq stats shows it.\n"
+    "  -c, --config FILE  the config (default $SSEQ_CONF, else "
+    SYSCONFDIR "/sseq.conf)\n";
+
+static volatile sig_atomic_t bridge_stop;
+
+struct bridge {
+    struct config cfg;
+    struct queue *q;
+    int slot;                       /* queue_proc_claim, -1 */
+    struct queue_proc_counters c;   /* see the file comment */
+    struct cluster_link *link;      /* NULL while not connected */
+    uint64_t seen;                  /* newest entry id handled, 0 = none */
+};
+
+static void bridge_on_signal(int sig)
+{
+    (void)sig;
+    bridge_stop = 1;
+}
+
+/* Sleeps ms milliseconds unless a stop signal comes. */
+static void bridge_sleep(unsigned ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+    if (!bridge_stop)
+        nanosleep(&ts, NULL);
+}
+
+/* Appends one entry with its id; a duplicate is skipped. */
+static int bridge_append(void *arg, const struct cluster_entry *e)
+{
+    struct bridge *b = arg;
+    struct queue_stats st;
+    int rc;
+
+    if (e->id > b->seen)
+        b->seen = e->id;
+    if (e->bad) {
+        log_error("entry %llu-0 is not an sseq message (fields c, d, t); "
+                  "skipped", (unsigned long long)e->id);
+        return 0;
+    }
+    queue_get_stats(b->q, &st);
+    rc = queue_append_at(b->q, &e->msg, e->id);
+    if (rc == -EALREADY)
+        return 0;
+    if (rc < 0) {
+        log_error("entry %llu (channel %.*s, %zu bytes): queue_append_at: "
+                  "%s; not delivered on this host",
+                  (unsigned long long)e->id, (int)e->msg.channel_len,
+                  e->msg.channel, e->msg.data_len, strerror(-rc));
+        return 0;
+    }
+    if (e->id > st.next_id && st.appends == 0)
+        log_info("joined the stream at id %llu", (unsigned long long)e->id);
+    else if (e->id > st.next_id) {
+        b->c.dropped_slow += e->id - st.next_id;
+        log_warn("ids %llu to %llu are no longer in Redis (cluster."
+                 "retention): streams past them get sseq-gap",
+                 (unsigned long long)st.next_id,
+                 (unsigned long long)e->id - 1);
+    }
+    b->c.events++;
+    b->c.bytes += e->msg.data_len;
+    return 0;
+}
+
+/* Publishes the counters into the slot. */
+static void bridge_publish_stats(struct bridge *b)
+{
+    b->c.streams = b->link != NULL;
+    queue_proc_update(b->q, b->slot, &b->c);
+}
+
+/* Connects and joins (raises the counter to our newest id). */
+static int bridge_connect(struct bridge *b)
+{
+    uint64_t oldest, next;
+    int rc;
+
+    if ((rc = cluster_link_open(&b->cfg, BRIDGE_BLOCK_MS, &b->link)) < 0)
+        return rc;
+    queue_bounds(b->q, &oldest, &next);
+    if ((rc = cluster_join(b->link, next - 1)) < 0) {
+        cluster_link_close(b->link);
+        b->link = NULL;
+        return rc;
+    }
+    b->c.streams_total++;
+    return 0;
+}
+
+/* Reads and appends until stopped; reconnects with backoff. */
+static void bridge_run(struct bridge *b)
+{
+    unsigned retry = BRIDGE_RETRY_MIN;
+    uint64_t oldest, next;
+    int rc;
+
+    while (!bridge_stop) {
+        if (b->link == NULL && bridge_connect(b) < 0) {
+            cluster_note_state(&b->cfg, false);
+            bridge_publish_stats(b);
+            bridge_sleep(retry);
+            retry = retry * 2 > BRIDGE_RETRY_MAX ? BRIDGE_RETRY_MAX
+                                                 : retry * 2;
+            continue;
+        }
+        cluster_note_state(&b->cfg, true);
+        retry = BRIDGE_RETRY_MIN;
+        queue_bounds(b->q, &oldest, &next);
+        rc = cluster_read(b->link, next - 1 > b->seen ? next - 1 : b->seen,
+                          BRIDGE_BLOCK_MS, BRIDGE_BATCH, bridge_append, b);
+        if (rc < 0) {
+            cluster_note_state(&b->cfg, false);
+            cluster_link_close(b->link);
+            b->link = NULL;
+        }
+        bridge_publish_stats(b);
+    }
+}
+
+/* Opens the queue, retrying each second until it exists or a stop. */
+static int bridge_open_queue(struct bridge *b)
+{
+    int rc, logged = 0;
+
+    while ((rc = queue_open(b->cfg.queue_path, &b->q)) < 0 && !bridge_stop) {
+        if (!logged++)
+            log_error("queue_open %s: %s; retrying each second",
+                      b->cfg.queue_path, queue_error());
+        bridge_sleep(1000);
+    }
+    return rc;
+}
+
+/* Parses the options; returns the config path (NULL = default). */
+static const char *bridge_args(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *path = NULL;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': path = optarg; break;
+        case 'h': fputs(bridge_help, stdout); exit(0);
+        case 'V': puts("sseq-bridge " PACKAGE_VERSION); exit(0);
+        default: fputs(bridge_help, stderr); exit(2);
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "sseq-bridge: unexpected '%s'\n", argv[optind]);
+        exit(2);
+    }
+    return path;
+}
+
+/* Loads the config; exits 1 on a bad one or without cluster.redis. */
+static void bridge_config(struct bridge *b, const char *path)
+{
+    char err[1024], shown[CLUSTER_URL_MAX];
+    const char *file = config_path(path);
+
+    log_init("sseq-bridge", LOG_LEVEL_INFO);
+    if (config_load(&b->cfg, file, true, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sseq-bridge: %s\n", err);
+        exit(1);
+    }
+    log_set_level(b->cfg.log_level);
+    if (!cluster_enabled(&b->cfg)) {
+        fprintf(stderr, "sseq-bridge: %s: cluster.redis is not set: "
+                "nothing to bridge\n", file);
+        exit(1);
+    }
+    log_info("bridging redis %s (stream {%s}:stream) into %s",
+             cluster_url_redact(b->cfg.cluster_redis, shown, sizeof(shown)),
+             b->cfg.cluster_prefix, b->cfg.queue_path);
+}
+
+int main(int argc, char **argv)
+{
+    struct sigaction sa = { .sa_handler = bridge_on_signal };
+    struct bridge b = { .slot = -1 };
+
+    bridge_config(&b, bridge_args(argc, argv));
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);        /* nothing to reload: restart it */
+    if (bridge_open_queue(&b) < 0) {
+        config_free(&b.cfg);
+        return bridge_stop ? 0 : 1;
+    }
+    b.slot = queue_proc_claim(b.q, "bridge");
+    bridge_run(&b);
+    cluster_link_close(b.link);
+    queue_proc_release(b.q, b.slot);
+    queue_close(b.q);
+    config_free(&b.cfg);
+    log_info("stopped");
+    return 0;
+}

@@ -1,0 +1,343 @@
+/* auth.c -- bearer tokens, token channel globs, open channels, publisher
+ * JWTs; the decision table and the mechanism that gathers its facts. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "publish/auth.h"
+#include "mercure/jwt_auth.h"
+#include "mercure/jwt_claims.h"
+#include "mercure/mercure_token.h"
+#include "queue/queue.h"
+
+struct auth_outcome {
+    enum auth_result result;
+    int status;
+    const char *reason;
+};
+
+/* Status and reason of every outcome; indexed by enum auth_result. */
+static const struct auth_outcome auth_outcomes[] = {
+    { AUTH_OK, 0, "authorized" },
+    { AUTH_OPEN, 0, "open channel" },
+    { AUTH_MISSING, 401,
+      "authorization required: send \"Authorization: Bearer <token>\"" },
+    { AUTH_NOT_BEARER, 401,
+      "Authorization header is not \"Bearer <token>\"" },
+    { AUTH_WRONG_TOKEN, 403, "wrong token" },
+    { AUTH_CHANNEL_DENIED, 403, "token not allowed for this channel" },
+    { AUTH_DISABLED, 403,
+      "publishing is disabled: no tokens in the config (publish.tokens)" },
+    { AUTH_UNUSABLE, 401, "unusable credential: Authorization not "
+      "\"Bearer <token>\", authorization= empty, bad or given twice, or "
+      "an empty cookie" },
+    { AUTH_JWT_INVALID, 401, "invalid publisher JWT" },
+    { AUTH_TOPIC_DENIED, 403,
+      "the token may not publish to every topic of the update" },
+    { AUTH_HUB_DISABLED, 403, "publishing through the hub is disabled: "
+      "no mercure.publisher_jwt_key in the config" },
+    { AUTH_STATIC_ON_HUB, 401, "a publish.tokens token is not accepted on "
+      "the hub (mercure.static_tokens_on_hub = false): send a JWT" },
+    { AUTH_COOKIE_ORIGIN, 403, "the hub cookie was sent from a page of "
+      "another origin (not in mercure.cors_credentials_origins)" },
+};
+
+int auth_status(enum auth_result r)
+{
+    return auth_outcomes[r].status;
+}
+
+const char *auth_reason(enum auth_result r)
+{
+    return auth_outcomes[r].reason;
+}
+
+bool auth_token_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+    volatile unsigned char diff = 0;
+    size_t i;
+
+    /* Walk the presented token's length; read b within bounds through a
+     * mask so that neither the lengths nor the contents pick a branch. */
+    diff |= (unsigned char)((alen != blen) | (blen == 0));
+    for (i = 0; i < alen; i++) {
+        size_t in = (size_t)0 - (size_t)(i < blen);     /* all ones if i<blen */
+        size_t j = i & in;
+        unsigned char bc = blen ? (unsigned char)b[j] : 0;
+        diff |= (unsigned char)a[i] ^ bc;
+    }
+    return diff == 0;
+}
+
+bool auth_glob_match(char *const *globs, size_t n, const char *channel)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (fnmatch(globs[i], channel, 0) == 0)
+            return true;
+    return false;
+}
+
+bool auth_parse_bearer(const char *value, const char **tok, size_t *len)
+{
+    const char *p = value, *end;
+
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (strncasecmp(p, "Bearer", 6) != 0 || (p[6] != ' ' && p[6] != '\t'))
+        return false;
+    p += 6;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    end = p + strlen(p);
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    if (end == p)
+        return false;
+    *tok = p;
+    *len = (size_t)(end - p);
+    return true;
+}
+
+/* Index of the configured token equal to tok, or -1; compares against
+ * every token so the time does not tell which one (if any) matched. */
+static long auth_find_token(const struct config *cfg, const char *tok,
+                            size_t len)
+{
+    long found = -1;
+    size_t i;
+
+    for (i = 0; i < cfg->n_tokens; i++) {
+        const char *t = cfg->tokens[i].token;
+        bool eq = auth_token_equal(tok, len, t, strlen(t));
+        long mask = -(long)eq;          /* all ones if eq */
+
+        found = (found & ~mask) | ((long)i & mask);
+    }
+    return found;
+}
+
+/* The hub's decision (see auth.h). */
+static enum auth_result auth_decide_hub(const struct auth_pub_facts *f)
+{
+    if (!f->key && !(f->static_on_hub && f->tokens))
+        return AUTH_HUB_DISABLED;
+    if (f->cred == AUTH_CRED_NONE)
+        return AUTH_MISSING;
+    if (f->cookie_foreign)
+        return AUTH_COOKIE_ORIGIN;
+    switch (f->cred) {
+    case AUTH_CRED_UNUSABLE:
+        return AUTH_UNUSABLE;
+    case AUTH_CRED_STATIC:
+        if (!f->static_on_hub)
+            return AUTH_STATIC_ON_HUB;
+        break;
+    case AUTH_CRED_JWT:
+        break;
+    default:
+        return AUTH_JWT_INVALID;
+    }
+    return f->covered ? AUTH_OK : AUTH_TOPIC_DENIED;
+}
+
+/* /publish's decision (see auth.h). */
+static enum auth_result auth_decide_channel(const struct auth_pub_facts *f)
+{
+    if (f->cred == AUTH_CRED_NONE && f->open)
+        return AUTH_OPEN;
+    if (!f->open && !f->tokens && !f->key)
+        return AUTH_DISABLED;
+    switch (f->cred) {
+    case AUTH_CRED_NONE:
+        return AUTH_MISSING;
+    case AUTH_CRED_UNUSABLE:
+        return AUTH_NOT_BEARER;
+    case AUTH_CRED_WRONG:
+        return AUTH_WRONG_TOKEN;
+    case AUTH_CRED_JWT_BAD:
+        return AUTH_JWT_INVALID;
+    default:
+        break;
+    }
+    /* A valid credential limited to other channels may still use an open
+     * one; a wrong or malformed credential is refused even there. */
+    if (f->covered)
+        return AUTH_OK;
+    return f->open ? AUTH_OPEN : AUTH_CHANNEL_DENIED;
+}
+
+enum auth_result auth_publish_decide(const struct auth_pub_facts *f)
+{
+    return f->hub ? auth_decide_hub(f) : auth_decide_channel(f);
+}
+
+/* Whether s[0..len) matches one of the n globs (s copied to be NUL-
+ * terminated; longer than a topic: no match). */
+static bool auth_glob_match_n(char *const *globs, size_t n, const char *s,
+                              size_t len)
+{
+    char buf[QUEUE_TOPIC_MAX + 1];
+
+    if (n == 0 || len > QUEUE_TOPIC_MAX)
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return auth_glob_match(globs, n, buf);
+}
+
+/* Whether the static token t covers every topic of req. */
+static bool auth_static_covers(const struct config_token *t,
+                               const struct auth_pub_request *req)
+{
+    size_t i;
+
+    if (t->n_channels == 0)
+        return true;
+    for (i = 0; i < req->n_topic; i++)
+        if (!auth_glob_match_n(t->channels, t->n_channels, req->topic[i],
+                               req->topic_len[i]))
+            return false;
+    return true;
+}
+
+/* Whether the JWT's publish selectors cover every topic of req. */
+static bool auth_jwt_covers(const struct jwt_claims *c,
+                            struct topic_selector_cache *cache,
+                            const struct auth_pub_request *req)
+{
+    size_t i;
+
+    for (i = 0; i < req->n_topic; i++)
+        if (!jwt_claims_can_publish(c, req->topic[i], req->topic_len[i],
+                                    cache))
+            return false;
+    return true;
+}
+
+/* Whether origin may send the hub cookie: absent, or a credentials
+ * origin. */
+static bool auth_cookie_origin_ok(const struct config *cfg,
+                                  const char *origin)
+{
+    size_t i;
+
+    if (origin == NULL || origin[0] == '\0')
+        return true;
+    for (i = 0; i < cfg->n_mercure_cred_origins; i++)
+        if (strcmp(cfg->mercure_cred_origins[i], origin) == 0)
+            return true;
+    return false;
+}
+
+/* Finds the request's token: into buf (hub) or pointing into the header
+ * (/publish). Returns the credential kind for NONE/UNUSABLE/JWT_BAD (too
+ * long), or -1 with *tok, *len set. */
+static int auth_find_credential(const struct config *cfg,
+                                const struct auth_pub_request *req,
+                                char *buf, size_t cap, const char **tok,
+                                size_t *len, struct auth_pub_facts *f,
+                                const char **detail)
+{
+    enum mercure_token_source src;
+    int rc;
+
+    if (!req->hub) {
+        if (req->authorization == NULL || req->authorization[0] == '\0')
+            return AUTH_CRED_NONE;
+        return auth_parse_bearer(req->authorization, tok, len)
+               ? -1 : AUTH_CRED_UNUSABLE;
+    }
+    rc = mercure_token_find(req->authorization, req->query, req->cookie,
+                            cfg->mercure_cookie_name, buf, cap, len, &src);
+    if (rc == -ENOENT)
+        return AUTH_CRED_NONE;
+    f->cookie_foreign = src == MERCURE_TOKEN_COOKIE &&
+                        !auth_cookie_origin_ok(cfg, req->origin);
+    if (rc == -E2BIG) {
+        *detail = "token too long";
+        return AUTH_CRED_JWT_BAD;
+    }
+    if (rc < 0)
+        return AUTH_CRED_UNUSABLE;
+    *tok = buf;
+    return -1;
+}
+
+/* Classifies the presented token tok[0..len): a static token, a JWT the
+ * key accepts, or why not; sets f->covered. */
+static enum auth_cred auth_classify(const struct config *cfg,
+                                    const struct jwt_auth_key *key,
+                                    struct topic_selector_cache *cache,
+                                    const struct auth_pub_request *req,
+                                    const char *tok, size_t len, time_t now,
+                                    struct auth_pub_facts *f,
+                                    const char **detail)
+{
+    struct jwt_claims claims;
+    long i = auth_find_token(cfg, tok, len);
+    int rc;
+
+    if (i >= 0) {
+        f->covered = auth_static_covers(&cfg->tokens[i], req);
+        return AUTH_CRED_STATIC;
+    }
+    if (key == NULL || memchr(tok, '.', len) == NULL) {
+        *detail = key == NULL ? "" : "not a JWT";
+        return req->hub ? AUTH_CRED_JWT_BAD : AUTH_CRED_WRONG;
+    }
+    rc = jwt_auth_verify(key, tok, len, now, &claims, detail);
+    if (rc != JWT_AUTH_OK) {
+        jwt_claims_free(&claims);
+        return AUTH_CRED_JWT_BAD;
+    }
+    f->covered = auth_jwt_covers(&claims, cache, req);
+    jwt_claims_free(&claims);
+    *detail = "";
+    return AUTH_CRED_JWT;
+}
+
+enum auth_result auth_publish(const struct config *cfg,
+                              const struct jwt_auth_key *key,
+                              struct topic_selector_cache *cache,
+                              const struct auth_pub_request *req,
+                              time_t now, const char **detail)
+{
+    char buf[JWT_AUTH_TOKEN_MAX + 1];
+    struct auth_pub_facts f = {
+        .hub = req->hub, .tokens = cfg->n_tokens > 0, .key = key != NULL,
+        .static_on_hub = cfg->mercure_static_on_hub,
+    };
+    const char *tok = NULL;
+    size_t len = 0;
+    int kind;
+
+    *detail = "";
+    if (!req->hub && req->n_topic > 0)
+        f.open = auth_glob_match_n(cfg->open_channels, cfg->n_open_channels,
+                                   req->topic[0], req->topic_len[0]);
+    kind = auth_find_credential(cfg, req, buf, sizeof(buf), &tok, &len, &f,
+                                detail);
+    if (kind >= 0)
+        f.cred = (enum auth_cred)kind;
+    else
+        f.cred = auth_classify(cfg, key, cache, req, tok, len, now, &f,
+                               detail);
+    return auth_publish_decide(&f);
+}
+
+enum auth_result auth_check(const struct config *cfg,
+                            const char *authorization, const char *channel)
+{
+    size_t clen = strlen(channel);
+    struct auth_pub_request req = {
+        .authorization = authorization, .topic = &channel,
+        .topic_len = &clen, .n_topic = 1,
+    };
+    const char *detail;
+
+    return auth_publish(cfg, NULL, NULL, &req, time(NULL), &detail);
+}

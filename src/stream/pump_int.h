@@ -1,0 +1,213 @@
+/* pump_int.h -- what the parts of sseq-stream's pump share (pump thread
+ * only unless a field says otherwise):
+ *   pump.c           the loop and the stream lifecycle (open, send,
+ *                    write, end, kill), signals, heartbeats, counters;
+ *   pump_pass.c      the fan-out pass: new records read once, encoded
+ *                    once a flavor (stream_feed.h), queued to the
+ *                    subscribers of their topics (exact maps) and of
+ *                    the pattern
+ *                    selectors matching them (each evaluated once);
+ *   pump_replay.c    a new stream's replay up to the live cursor;
+ *   pump_tail.c      the tail thread that wakes a sleeping pump;
+ *   pump_coalesce.c  when the pass runs: observes the web server's
+ *                    sockets and asks the policy (pump_hold.c, pure). */
+#ifndef SSEQ_PUMP_INT_H
+#define SSEQ_PUMP_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "stream/pump.h"
+#include "proto/fcgi_rec.h"
+#include "stream/pump_hold.h"
+#include "proto/sse.h"
+#include "metrics/chan_file.h"
+#include "stream/stream_chan.h"
+#include "mercure/topic_selector.h"
+
+#define PUMP_PASS_MAX     1024      /* records fanned out per pass */
+#define PUMP_PASS_BYTES   (256 * 1024)  /* encoded bytes per pass (about) */
+#define PUMP_PROBES       4         /* streams written last, watched */
+
+#define PUMP_CACHE_ENTRIES 4096    /* (selector, topic) results kept */
+
+enum pump_state { PUMP_REPLAY, PUMP_LIVE, PUMP_ENDING, PUMP_DEAD };
+
+/* The pump's subscription maps (stream_chan tag): /events channels, hub
+ * exact topics, hub pattern selectors ("*", templates), /events channels
+ * of tag=channel streams (their own encoding, STREAM_FEED_TAGGED). */
+enum pump_map { PUMP_MAP_EVENTS, PUMP_MAP_HUB, PUMP_MAP_PATTERN,
+                PUMP_MAP_TAGGED, PUMP_NMAPS };
+/* The maps keyed by a topic's exact name (all but the patterns), for
+ * whatever looks a name up in each: routing, the metrics' top channels. */
+#define PUMP_EXACT_MAPS { PUMP_MAP_EVENTS, PUMP_MAP_TAGGED, PUMP_MAP_HUB }
+#define PUMP_NEXACT       3
+
+struct stream {
+    struct stream *prev, *next;     /* all streams, oldest output first */
+    struct stream *rprev, *rnext;   /* streams replaying */
+    struct stream *tnext;           /* touched this iteration */
+    struct stream *gnext;           /* graveyard */
+    uint64_t last_us;               /* last output queued (monotonic) */
+    uint64_t cursor;                /* replay: next id to read */
+    uint64_t min_id;                /* never deliver ids below this */
+    struct stream_out out;
+    struct fcgi_rec_parser in;
+    int fd;
+    uint8_t state;                  /* enum pump_state */
+    bool touched, epout;
+    uint8_t flavor;                 /* enum stream_feed_flavor */
+    bool authed;                    /* claims hold a valid token's */
+    uint64_t sent_id;               /* last record queued live (once) */
+    uint64_t end_us;                /* token exp (monotonic); 0: none */
+    struct stream *xprev, *xnext;   /* streams with end_us */
+    struct jwt_claims claims;
+    uint32_t nsubs;
+    struct stream_sub subs[];
+};
+
+/* One (record, channel or selector) of the pass being fanned out. */
+struct pump_ev {
+    struct stream_chan *chan;
+    uint64_t id;
+    uint32_t slot;                  /* its channel's pump_pass_chan */
+    uint32_t off, len;              /* in the scratch, then in the buf */
+    uint32_t priv;                  /* private: its pump_pass_priv + 1 */
+};
+
+/* The topics of a private record of the pass (in the scratch). */
+struct pump_pass_priv {
+    uint32_t off;                   /* channel, then the alternates */
+    uint32_t channel_len, alt_len, n_alt;
+};
+
+/* A channel with events in the pass (stream_chan.pass_slot = index+1). */
+struct pump_pass_chan {
+    struct stream_chan *chan;
+    struct stream_buf *buf;         /* the pass's events of chan */
+    uint32_t fill;                  /* bytes of them (size, then fill) */
+    uint64_t last_id;               /* record last added (once a record) */
+};
+
+/* The pass being fanned out (pump_pass.c). Arrays grow as needed. */
+struct pump_pass {
+    struct pump_ev *ev;
+    unsigned n, ev_cap;
+    char *ebuf;                     /* scratch: the pass's events */
+    size_t ecap, eused;
+    struct pump_pass_chan *slots;   /* channels with events, in order */
+    unsigned nused, slots_cap;
+    struct pump_pass_priv *priv;
+    unsigned npriv, priv_cap;
+    unsigned sends;                 /* events queued to streams */
+    unsigned records;               /* records in the pass (subscribed) */
+    size_t bytes;                   /* their encoded bytes */
+    unsigned streams;               /* streams the pass queued to */
+};
+
+/* The tail thread (pump_tail.c). */
+struct pump_tail {
+    pthread_t thread;
+    bool started;                   /* pump thread only */
+    atomic_bool stop;
+    atomic_uint armed;              /* futex word: 1 = wake the pump */
+    _Atomic uint64_t seen;          /* next_live when the pump armed */
+};
+
+/* Coalescing state (pump_coalesce.c). */
+struct pump_coalesce {
+    uint64_t pass_end_us;           /* the last pass was written */
+    bool written;                   /* ... yes (pass_end_us is final) */
+    uint64_t read_us;               /* ... and read this long after; 0 */
+    uint64_t hold_start_us;         /* records first seen pending; 0 */
+    bool waiting;                   /* records held: the timer wakes it */
+    struct stream *probe[PUMP_PROBES];  /* live streams written last */
+    unsigned next_probe;            /* ring index */
+    unsigned streams;               /* streams the last pass wrote */
+    size_t rec_bytes;               /* its mean event size */
+    bool behind;                    /* the last pass hit its limit */
+    uint64_t n_passes, n_holds;     /* for the exit log line */
+    uint64_t n_why[PUMP_HOLD_NWHY]; /* decisions by pump_hold_why */
+    uint64_t pass_us;               /* time in passes (reading, queuing) */
+};
+
+struct pump {
+    int epfd, efd, sfd, tfd, cfd;
+    struct pump_settings set;
+    /* shared with other threads */
+    pthread_mutex_t mu;
+    struct pump_conn *submitted;    /* LIFO, under mu */
+    _Atomic(struct queue *) q_new;
+    atomic_uint nstreams;
+    _Atomic uint64_t skipped;       /* unreadable records skipped */
+    struct pump_tail tail;
+    /* pump thread only */
+    struct queue *q;
+    int slot;
+    struct stream_chan_map maps[PUMP_NMAPS];    /* enum pump_map */
+    struct topic_selector_cache cache;          /* pattern results */
+    struct stream *expiring;        /* streams with end_us */
+    struct stream *all_head, *all_tail;
+    struct stream *replaying, *touched, *grave;
+    uint64_t next_live;
+    char *rbuf;
+    size_t rcap;
+    struct pump_pass pass;
+    struct pump_coalesce co;
+    uint64_t n_writes, flush_us;    /* for the exit log line */
+    uint64_t now_us;
+    bool stopping;
+    atomic_bool damaged;            /* the queue read QUEUE_DAMAGED */
+    uint64_t deadline_us;
+    uint64_t stop_us;               /* when SIGTERM came */
+    unsigned drain_total;           /* streams open then */
+    unsigned drain_ended;           /* of them, ended so far */
+    struct queue_proc_counters c;
+    bool c_dirty;
+    struct chan_file *top;          /* pump_top.c; NULL: none */
+    uint64_t top_us;                /* ... last written (monotonic) */
+};
+
+/* pump.c: the stream lifecycle. */
+void pump_send(struct pump *p, struct stream *s, struct stream_buf *b,
+               size_t off, size_t len, unsigned events);
+void pump_send_gap(struct pump *p, struct stream *s, uint64_t requested,
+                   uint64_t oldest);
+void pump_kill(struct pump *p, struct stream *s);
+int pump_read(struct pump *p, uint64_t *cursor, struct queue_record *rec);
+
+/* pump_pass.c */
+int pump_pass_init(struct pump_pass *pass);
+void pump_pass_free(struct pump_pass *pass);
+bool pump_pass_run(struct pump *p);
+
+/* pump_replay.c */
+void pump_replay_add(struct pump *p, struct stream *s);
+void pump_replay_unlink(struct pump *p, struct stream *s);
+bool pump_replay_run(struct pump *p);
+
+/* pump_tail.c */
+int pump_tail_start(struct pump *p);
+void pump_tail_arm(struct pump *p);
+void pump_tail_stop(struct pump *p);
+
+/* pump_top.c: the process's top channels for the metrics (chan_file.h);
+ * open after the slot claim, publish on every counter publishing
+ * (rate-limited), close before the slot's release. */
+void pump_top_open(struct pump *p);
+void pump_top_publish(struct pump *p);
+void pump_top_close(struct pump *p);
+
+/* pump_coalesce.c */
+bool pump_coalesce_run(struct pump *p);
+bool pump_coalesce_holding(const struct pump *p);
+void pump_coalesce_wrote(struct pump *p, struct stream *s);
+void pump_coalesce_flushed(struct pump *p, uint64_t t);
+void pump_coalesce_forget(struct pump *p, struct stream *s);
+void pump_coalesce_log(const struct pump *p);
+
+/* The queue read QUEUE_DAMAGED: logs queue_error() once, ends every
+ * stream; later reads stop (pump thread). */
+void pump_mark_damaged(struct pump *p);
+
+#endif

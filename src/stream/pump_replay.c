@@ -1,0 +1,153 @@
+/* pump_replay.c -- a new stream's replay (Last-Event-ID, backlog=N,
+ * lastEventID=, earliest): records [start, next_live) it receives
+ * (stream_match.h), read and encoded for it
+ * alone, PUMP_REPLAY_STEP records a turn and only while its output stays
+ * under PUMP_REPLAY_HIGH; then it joins its channels' subscriber lists
+ * and gets every later record from the fan-out pass exactly once (only
+ * the pass advances next_live). A record the queue cannot read is
+ * skipped (the pass logs and counts it). */
+#include "ac_config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "stream/pump_int.h"
+#include "stream/stream_match.h"
+
+#define PUMP_REPLAY_STEP  256       /* records one stream replays a turn */
+#define PUMP_REPLAY_HIGH  (64 * 1024)   /* replay pauses above this queue */
+
+/* Puts s on the list of replaying streams. */
+void pump_replay_add(struct pump *p, struct stream *s)
+{
+    s->state = PUMP_REPLAY;
+    s->rprev = NULL;
+    s->rnext = p->replaying;
+    if (p->replaying)
+        p->replaying->rprev = s;
+    p->replaying = s;
+}
+
+/* Takes s off the list of replaying streams. */
+void pump_replay_unlink(struct pump *p, struct stream *s)
+{
+    if (s->rprev) s->rprev->rnext = s->rnext; else p->replaying = s->rnext;
+    if (s->rnext) s->rnext->rprev = s->rprev;
+    s->rprev = s->rnext = NULL;
+}
+
+/* Encodes rec as one SSE event of s's flavor in a new buffer; NULL on
+ * ENOMEM. */
+static struct stream_buf *pump_replay_encode(const struct stream *s,
+                                             const struct queue_record *rec)
+{
+    struct stream_buf *b;
+
+    b = stream_out_buf_new(stream_feed_event_size(rec, s->flavor));
+    if (b != NULL)
+        stream_feed_event(b->data, rec, s->flavor);
+    return b;
+}
+
+/* Whether s receives rec (stream_match.h: one of its selectors matches
+ * one of rec's topics, and rec is public or its claims allow it). */
+static bool pump_replay_wants(struct pump *p, const struct stream *s,
+                              const struct queue_record *rec)
+{
+    uint32_t i;
+
+    for (i = 0; i < s->nsubs; i++) {
+        const struct stream_chan *c = s->subs[i].chan;
+
+        if (stream_match_any_topic(c->name, c->len,
+                                   c->tag == PUMP_MAP_PATTERN ?
+                                   STREAM_REQ_PATTERN : STREAM_REQ_EXACT,
+                                   rec, &p->cache))
+            return stream_match_allowed(s->authed ? &s->claims : NULL,
+                                        rec, &p->cache);
+    }
+    return false;
+}
+
+/* A replaying stream has caught up with next_live: it goes live. */
+static void pump_replay_join(struct pump *p, struct stream *s)
+{
+    uint32_t i;
+
+    pump_replay_unlink(p, s);
+    for (i = 0; i < s->nsubs; i++)
+        stream_chan_link(&s->subs[i]);
+    s->state = PUMP_LIVE;
+}
+
+/* Queues rec on s if s wants it; false if s was dropped (ENOMEM). */
+static bool pump_replay_send(struct pump *p, struct stream *s,
+                             const struct queue_record *rec)
+{
+    struct stream_buf *b;
+
+    if (rec->id < s->min_id || !pump_replay_wants(p, s, rec))
+        return true;
+    b = pump_replay_encode(s, rec);
+    if (b == NULL) {
+        pump_kill(p, s);
+        return false;
+    }
+    pump_send(p, s, b, 0, b->len, 1);
+    stream_out_buf_put(b);
+    return true;
+}
+
+/* Replays up to PUMP_REPLAY_STEP records into s; true if s has more to
+ * replay and room for it. */
+static bool pump_replay_one(struct pump *p, struct stream *s)
+{
+    struct queue_record rec;
+    unsigned n;
+
+    for (n = 0; n < PUMP_REPLAY_STEP; n++) {
+        uint64_t before = s->cursor;
+        int rc;
+
+        if (s->state != PUMP_REPLAY)
+            return false;
+        if (s->out.queued >= PUMP_REPLAY_HIGH)
+            return false;
+        if (s->cursor >= p->next_live) {
+            pump_replay_join(p, s);
+            return false;
+        }
+        rc = pump_read(p, &s->cursor, &rec);
+        if (rc == QUEUE_OVERRUN) {
+            pump_send_gap(p, s, before - 1, s->cursor);
+        } else if (rc == QUEUE_EMPTY) {
+            s->cursor = p->next_live;
+        } else if (rc == -ENOMEM) {
+            pump_kill(p, s);
+            return false;
+        } else if (rc == QUEUE_DAMAGED) {
+            pump_mark_damaged(p);
+            return false;
+        } else if (rc < 0) {
+            s->cursor = before + 1;         /* a bad record: skip it */
+        } else if (!pump_replay_send(p, s, &rec)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* One replay turn for every replaying stream; true if any has more. */
+bool pump_replay_run(struct pump *p)
+{
+    struct stream *s, *ns;
+    bool more = false;
+
+    if (p->q == NULL)
+        return false;
+    for (s = p->replaying; s != NULL; s = ns) {
+        ns = s->rnext;
+        more |= pump_replay_one(p, s);
+    }
+    return more;
+}

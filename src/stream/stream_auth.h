@@ -1,0 +1,48 @@
+/* stream_auth.h -- who an event-stream subscriber is (both endpoints):
+ * its Mercure token, found by mercure_token_find (Authorization: Bearer,
+ * else the authorization query parameter, else the mercure.cookie_name
+ * cookie) and verified with the subscriber key (jwt_auth.h).
+ *
+ * Policy (as the Mercure.rocks hub):
+ *   - no token: allowed when mercure.anonymous (public updates only),
+ *     else 401;
+ *   - a token presented but unusable, invalid, expired, of another
+ *     algorithm, or with no subscriber key configured: 401, even when
+ *     anonymous subscribers are allowed;
+ *   - a valid token: its mercure.subscribe selectors decide which private
+ *     updates the stream gets (stream_match.h), its exp when the stream
+ *     ends.
+ * Reasons are constant text and never quote the token or a cookie. */
+#ifndef SSEQ_STREAM_AUTH_H
+#define SSEQ_STREAM_AUTH_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "conf/config.h"
+#include "mercure/jwt_auth.h"
+#include "mercure/jwt_claims.h"
+#include "mercure/mercure_token.h"
+#include "stream/stream_req.h"
+
+/* A subscriber's identity. */
+struct stream_auth {
+    bool token;                 /* a valid token was presented */
+    enum mercure_token_source source;   /* where it came from */
+    struct jwt_claims claims;   /* its claims (empty without a token) */
+};
+
+/* The subscriber key of cfg into *k (*have false when none is
+ * configured). 0, or -EINVAL / -ENOMEM with *why set. */
+int stream_auth_key_load(const struct config *cfg, struct jwt_auth_key *k,
+                         bool *have, const char **why);
+
+/* Reads and checks the token of the request behind get/ctx at time now.
+ * key: the subscriber key, NULL when none is configured. Returns 0
+ * (*out filled), or 401 with a constant *reason. Free out->claims with
+ * jwt_claims_free in either case. */
+int stream_auth_check(const struct config *cfg, const struct jwt_auth_key *key,
+                      stream_req_get_fn get, void *ctx, time_t now,
+                      struct stream_auth *out, const char **reason);
+
+#endif

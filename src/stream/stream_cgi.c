@@ -1,0 +1,230 @@
+/* stream_cgi.c -- the plain CGI mode of sseq-stream: the same request
+ * rules and start plan as the pump, then a blocking loop of queue_read /
+ * queue_wait writing SSE to stdout. One client per process, so blocking
+ * writes are fine; SIGTERM interrupts the futex wait. The same token
+ * rules (stream_auth.h) and matching (stream_match.h) as the pump; a
+ * token's exp ends the stream (checked at least once a second). */
+#include "ac_config.h"
+
+#include "stream/stream_cgi.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "queue/queue.h"
+#include "queue/queue_access.h"
+#include <time.h>
+
+#include "proto/sse.h"
+#include "stream/stream_auth.h"
+#include "stream/stream_feed.h"
+#include "stream/stream_match.h"
+#include "stream/stream_req.h"
+#include "base/util.h"
+
+/* What the loop needs besides the queue. */
+struct stream_cgi {
+    const struct stream_req *r;
+    const struct jwt_claims *claims;    /* NULL: anonymous */
+    time_t exp;                         /* 0: none */
+    unsigned heartbeat;
+};
+
+static volatile sig_atomic_t stream_cgi_stop;
+
+static void stream_cgi_on_term(int sig)
+{
+    (void)sig;
+    stream_cgi_stop = 1;
+}
+
+/* getenv in the shape stream_req_parse wants. */
+static const char *stream_cgi_getenv(const char *name, void *ctx)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+/* Writes all of s to stdout. 0 or -errno (the client is gone). */
+static int stream_cgi_write(const char *s, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(STDOUT_FILENO, s, len);
+
+        if (n < 0 && errno == EINTR && !stream_cgi_stop)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EPIPE;
+        s += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Writes rec as an SSE event of r's endpoint. */
+static int stream_cgi_event(const struct stream_req *r,
+                            const struct queue_record *rec)
+{
+    size_t n = stream_feed_event_size(rec, stream_feed_flavor(r));
+    char *out = malloc(n);
+    int rc;
+
+    if (out == NULL)
+        return -ENOMEM;
+    stream_feed_event(out, rec, stream_feed_flavor(r));
+    rc = stream_cgi_write(out, n);
+    free(out);
+    return rc;
+}
+
+/* Writes the sseq-gap event. */
+static int stream_cgi_gap(uint64_t requested, uint64_t oldest)
+{
+    char out[STREAM_FEED_GAP_MAX];
+
+    return stream_cgi_write(out, stream_feed_gap(out, requested, oldest));
+}
+
+/* Waits (at most a second, so a token's exp is seen) for the queue to
+ * grow past *cursor, or writes a heartbeat when the stream was silent
+ * for `heartbeat` seconds. */
+static int stream_cgi_idle(struct queue *q, uint64_t cursor,
+                           unsigned heartbeat, uint64_t *last_us)
+{
+    uint64_t oldest, next, now = util_mono_us(), wait_ms;
+    uint64_t due = *last_us + (uint64_t)heartbeat * 1000000;
+    uint32_t w = queue_wake_word(q);
+
+    queue_bounds(q, &oldest, &next);
+    if (next > cursor)
+        return 0;
+    if (heartbeat > 0 && now >= due) {
+        *last_us = now;
+        return stream_cgi_write(SSE_HEARTBEAT, sizeof(SSE_HEARTBEAT) - 1);
+    }
+    wait_ms = heartbeat > 0 ? (due - now) / 1000 + 1 : 1000;
+    queue_wait(q, w, wait_ms < 1000 ? (int)wait_ms : 1000);
+    return 0;
+}
+
+/* Streams what the subscriber receives from plan until stdout fails,
+ * SIGTERM, or its token expires. */
+static int stream_cgi_loop(struct queue *q, const struct stream_cgi *sc,
+                           const struct stream_feed_plan *plan,
+                           char *buf, size_t cap)
+{
+    struct queue_record rec;
+    uint64_t cursor = plan->start, last_us = util_mono_us();
+    int rc = 0;
+
+    if (plan->gap)
+        rc = stream_cgi_gap(plan->gap_requested, plan->gap_oldest);
+    while (rc == 0 && !stream_cgi_stop &&
+           (sc->exp == 0 || time(NULL) < sc->exp)) {
+        uint64_t before = cursor;
+
+        rc = queue_read(q, &cursor, &rec, buf, cap);
+        if (rc == QUEUE_EMPTY) {
+            rc = stream_cgi_idle(q, cursor, sc->heartbeat, &last_us);
+        } else if (rc == QUEUE_OVERRUN) {
+            rc = stream_cgi_gap(before - 1, cursor);
+        } else if (rc == 0 &&
+                   stream_match_record(sc->r, sc->claims, &rec, NULL)) {
+            rc = stream_cgi_event(sc->r, &rec);
+            last_us = util_mono_us();
+        } else if (rc < 0) {
+            rc = 0;                     /* a bad record: skipped */
+        }
+    }
+    return rc;
+}
+
+/* Writes an error response to stdout. */
+static int stream_cgi_error(int status, const char *reason, unsigned retry_s)
+{
+    char out[512];
+    size_t n = stream_req_error(out, sizeof(out), status, reason, retry_s,
+                                NULL);
+
+    if (status >= 500)
+        log_warn("%d: %s", status, reason);
+    else
+        log_info("refused %d: %s", status, reason);
+    stream_cgi_write(out, n);
+    return 0;
+}
+
+/* Answers the request with the head and the stream. */
+static void stream_cgi_serve(const struct config *cfg, struct queue *q,
+                             const struct stream_req *r,
+                             const struct stream_auth *auth)
+{
+    struct stream_req_resp resp = { 0 };
+    struct stream_feed_plan plan;
+    struct stream_cgi sc = {
+        .r = r, .claims = auth->token ? &auth->claims : NULL,
+        .exp = auth->token && auth->claims.has_exp ? auth->claims.exp : 0,
+        .heartbeat = cfg->heartbeat,
+    };
+    size_t n, cap = stream_feed_bufsize(q);
+    char head[2048], *buf = malloc(cap);
+
+    if (buf == NULL)
+        return;
+    /* The start is fixed before the head goes out: a client that sees
+     * the head and then publishes must get what it published. */
+    stream_feed_plan(q, r, sc.claims, buf, cap, &plan);
+    stream_req_cors(cfg, getenv("HTTP_ORIGIN"), &resp);
+    resp.last_event_id = plan.has_hdr ? plan.hdr : NULL;
+    resp.cache_private = auth->source == MERCURE_TOKEN_QUERY;
+    n = stream_req_head(head, sizeof(head) - 32, &resp);
+    if (!r->head)
+        n += sse_encode_retry(head + n, cfg->retry_ms);
+    if (n > 0 && stream_cgi_write(head, n) == 0 && !r->head)
+        stream_cgi_loop(q, &sc, &plan, buf, cap);
+    free(buf);
+}
+
+int stream_cgi_run(const struct config *cfg, const struct jwt_auth_key *key)
+{
+    struct sigaction sa = { .sa_handler = stream_cgi_on_term };
+    struct stream_req *r = malloc(sizeof(*r));
+    struct stream_auth auth = { 0 };
+    struct queue *q = NULL;
+    unsigned retry_s = (cfg->retry_ms + 999) / 1000;
+    const char *reason;
+    int status;
+
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (r == NULL)
+        return stream_cgi_error(503, "out of memory", retry_s);
+    status = stream_req_parse(r, cfg, stream_cgi_getenv, NULL, &reason);
+    if (status == 0)
+        status = stream_auth_check(cfg, key, stream_cgi_getenv, NULL,
+                                   time(NULL), &auth, &reason);
+    if (status == 0) {
+        int rc = queue_open(cfg->queue_path, &q), last = 0;
+
+        queue_access_log_open(cfg->queue_path, rc, &last);
+        if (rc < 0) {
+            status = 503;
+            reason = "queue unavailable";
+        }
+    }
+    if (status != 0)
+        stream_cgi_error(status, reason, retry_s);
+    else
+        stream_cgi_serve(cfg, q, r, &auth);
+    jwt_claims_free(&auth.claims);
+    free(r);
+    if (q != NULL)
+        queue_close(q);
+    return 0;
+}

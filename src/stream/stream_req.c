@@ -1,0 +1,399 @@
+/* stream_req.c -- parsing the event-stream request and writing sseq-stream's
+ * CGI response heads.
+ *
+ * Two APIs, told apart by path (mercure_hub_request):
+ *   /events: channel= names (comma lists too), each checked against
+ *     channel_pattern; last_event_id= and backlog=; a resume id is a
+ *     number (else 400); tag=channel adds a "channel:" line to each
+ *     event (other tag= values: 400).
+ *   the hub: topic= selectors, each one value (percent-decoded, 1 to
+ *     mercure.topic_max bytes, no NUL), "*" and templates matched as
+ *     patterns (stream_match_kind); lastEventID= any text (resolved
+ *     against the queue by stream_feed_plan: a hub id, a publisher id or
+ *     "earliest"); the authorization= parameter is read by stream_auth.
+ * Precedence: the Last-Event-ID header (HTTP_LAST_EVENT_ID, what a browser
+ * sends when it reconnects) wins over the query parameter (the id the
+ * page started with); backlog= applies only without either. Unknown query
+ * keys (cache busters) are ignored. */
+#include "ac_config.h"
+
+#include "stream/stream_req.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proto/http_status.h"
+#include "mercure/mercure_hub.h"
+#include "base/query.h"
+#include "stream/stream_match.h"
+#include "base/util.h"
+
+bool stream_req_has_channel(const struct stream_req *r, const char *ch,
+                            size_t len)
+{
+    unsigned i;
+
+    for (i = 0; i < r->n_channels; i++)
+        if (r->len[i] == len && memcmp(r->names + r->off[i], ch, len) == 0)
+            return true;
+    return false;
+}
+
+/* Formats a refusal's reason into r->why and points *reason at it;
+ * returns 400. */
+static int stream_req_bad(struct stream_req *r, const char **reason,
+                          const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int stream_req_bad(struct stream_req *r, const char **reason,
+                          const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(r->why, sizeof(r->why), fmt, ap);
+    va_end(ap);
+    *reason = r->why;
+    return 400;
+}
+
+/* Adds one channel name or hub selector (not decoded further): checked
+ * against channel_pattern on /events, against mercure.topic_max on the
+ * hub. 0, or 400 with *reason. */
+static int stream_req_add_channel(struct stream_req *r,
+                                  const struct config *cfg, const char *ch,
+                                  size_t len, const char **reason)
+{
+    char q[300];
+    size_t used;
+
+    if (len == 0 && !r->hub)
+        return 0;
+    if (r->hub && (len == 0 || len > cfg->mercure_topic_max ||
+                   memchr(ch, '\0', len) != NULL))
+        return stream_req_bad(r, reason, "bad topic selector \"%s\": must "
+                              "be 1 to %u bytes (mercure.topic_max), no NUL",
+                              util_quote(q, sizeof(q), ch, len),
+                              cfg->mercure_topic_max);
+    if (!r->hub && (len > STREAM_REQ_CHANNEL_MAX ||
+                    !config_channel_valid(cfg, ch, len)))
+        return stream_req_bad(r, reason, "bad channel name \"%s\": must "
+                              "match %s, at most %d bytes",
+                              util_quote(q, sizeof(q), ch, len),
+                              cfg->channel_pattern, STREAM_REQ_CHANNEL_MAX);
+    if (stream_req_has_channel(r, ch, len))
+        return 0;
+    used = r->n_channels == 0 ? 0 :
+        (size_t)r->off[r->n_channels - 1] + r->len[r->n_channels - 1] + 1;
+    if (r->n_channels == STREAM_REQ_CHANNELS_MAX ||
+        used + len + 1 > STREAM_REQ_NAMES_MAX)
+        return stream_req_bad(r, reason, "too many %s: at most %d a "
+                              "stream, %d bytes in all",
+                              r->hub ? "topics" : "channels",
+                              STREAM_REQ_CHANNELS_MAX, STREAM_REQ_NAMES_MAX);
+    memcpy(r->names + used, ch, len);
+    r->names[used + len] = '\0';
+    r->off[r->n_channels] = (uint16_t)used;
+    r->len[r->n_channels] = (uint16_t)len;
+    r->kind[r->n_channels] = r->hub ? (uint8_t)stream_match_kind(ch, len)
+                                    : STREAM_REQ_EXACT;
+    r->n_channels++;
+    return 0;
+}
+
+/* Decodes a topic= value (one selector). */
+static int stream_req_topic(struct stream_req *r, const struct config *cfg,
+                            const struct query_pair *pr, const char **reason)
+{
+    char buf[STREAM_REQ_NAMES_MAX], q[300];
+    long n;
+
+    if (pr->val_len > sizeof(buf))
+        return stream_req_bad(r, reason, "too many topics: at most %d bytes "
+                              "in all", STREAM_REQ_NAMES_MAX);
+    n = util_url_decode(buf, pr->val, pr->val_len, true);
+    if (n < 0)
+        return stream_req_bad(r, reason, "bad topic selector \"%s\": bad "
+                              "percent escape",
+                              util_quote(q, sizeof(q), pr->val, pr->val_len));
+    return stream_req_add_channel(r, cfg, buf, (size_t)n, reason);
+}
+
+/* Keeps a hub resume id (raw: header; else a query value to decode);
+ * one too long to be any id is kept as unknown (length 0). */
+static void stream_req_resume(struct stream_req *r, const char *s,
+                              size_t len, bool decode)
+{
+    long n = (long)len;
+
+    r->has_resume = true;
+    r->resume_len = 0;
+    if (len > 3 * STREAM_REQ_RESUME_MAX)
+        return;
+    if (decode) {
+        char buf[3 * STREAM_REQ_RESUME_MAX];
+
+        n = util_url_decode(buf, s, len, true);
+        if (n < 0 || n > STREAM_REQ_RESUME_MAX)
+            return;
+        memcpy(r->resume, buf, (size_t)n);
+    } else {
+        if (len > STREAM_REQ_RESUME_MAX)
+            return;
+        memcpy(r->resume, s, len);
+    }
+    r->resume[n] = '\0';
+    r->resume_len = (uint16_t)n;
+}
+
+/* Decodes a channel= value and adds each comma-separated name in it. */
+static int stream_req_channels(struct stream_req *r, const struct config *cfg,
+                               const struct query_pair *pr,
+                               const char **reason)
+{
+    char buf[STREAM_REQ_NAMES_MAX], q[300];
+    long n;
+    size_t start = 0, i;
+    int rc;
+
+    if (pr->val_len > sizeof(buf))
+        return stream_req_bad(r, reason, "too many channels: at most %d "
+                              "bytes in all", STREAM_REQ_NAMES_MAX);
+    n = util_url_decode(buf, pr->val, pr->val_len, true);
+    if (n < 0)
+        return stream_req_bad(r, reason, "bad channel= value \"%s\": bad "
+                              "percent escape",
+                              util_quote(q, sizeof(q), pr->val, pr->val_len));
+    for (i = 0; i <= (size_t)n; i++) {
+        if (i < (size_t)n && buf[i] != ',')
+            continue;
+        rc = stream_req_add_channel(r, cfg, buf + start, i - start, reason);
+        if (rc != 0)
+            return rc;
+        start = i + 1;
+    }
+    return 0;
+}
+
+/* Decodes and parses a u64 query value. 0 or -EINVAL. */
+static int stream_req_u64(const struct query_pair *pr, uint64_t *out)
+{
+    char buf[32];
+    long n;
+
+    if (pr->val_len >= sizeof(buf))
+        return -EINVAL;
+    n = util_url_decode(buf, pr->val, pr->val_len, true);
+    if (n <= 0)
+        return -EINVAL;
+    return util_parse_u64(buf, (size_t)n, out);
+}
+
+/* Walks a hub query string: topic selectors, lastEventID. */
+static int stream_req_hub_query(struct stream_req *r,
+                                const struct config *cfg, const char *qs,
+                                const char **reason)
+{
+    struct query_pair pr;
+    size_t pos = 0, len = strlen(qs);
+    int rc;
+
+    while (query_next(qs, len, &pos, &pr)) {
+        if (query_key_is(&pr, "topic")) {
+            rc = stream_req_topic(r, cfg, &pr, reason);
+            if (rc != 0)
+                return rc;
+        } else if (query_key_is(&pr, "lastEventID") && pr.val_len > 0) {
+            stream_req_resume(r, pr.val, pr.val_len, true);
+        }
+    }
+    if (r->n_channels == 0) {
+        *reason = "no topic: use ?topic=SELECTOR";
+        return 400;
+    }
+    return 0;
+}
+
+/* Walks the query string: channels, last_event_id, backlog, tag. */
+static int stream_req_query(struct stream_req *r, const struct config *cfg,
+                            const char *qs, uint64_t *backlog,
+                            const char **reason)
+{
+    struct query_pair pr;
+    size_t pos = 0, len = strlen(qs);
+    char q[300];
+    int rc;
+
+    while (query_next(qs, len, &pos, &pr)) {
+        if (query_key_is(&pr, "channel")) {
+            rc = stream_req_channels(r, cfg, &pr, reason);
+            if (rc != 0)
+                return rc;
+        } else if (query_key_is(&pr, "last_event_id")) {
+            if (stream_req_u64(&pr, &r->last_id) < 0)
+                return stream_req_bad(r, reason, "bad last_event_id \"%s\": "
+                                      "must be an event id (digits)",
+                                      util_quote(q, sizeof(q), pr.val,
+                                                 pr.val_len));
+            r->has_last_id = true;
+        } else if (query_key_is(&pr, "backlog")) {
+            if (stream_req_u64(&pr, backlog) < 0)
+                return stream_req_bad(r, reason, "bad backlog \"%s\": must "
+                                      "be a count (digits; at most %u are "
+                                      "sent)", util_quote(q, sizeof(q),
+                                      pr.val, pr.val_len), cfg->backlog_max);
+        } else if (query_key_is(&pr, "tag")) {
+            if (pr.val_len != 7 || memcmp(pr.val, "channel", 7) != 0)
+                return stream_req_bad(r, reason, "bad tag \"%s\": use "
+                                      "tag=channel", util_quote(q, sizeof(q),
+                                      pr.val, pr.val_len));
+            r->tag = true;
+        }
+    }
+    if (r->n_channels == 0) {
+        *reason = "no channel: use ?channel=NAME";
+        return 400;
+    }
+    return 0;
+}
+
+/* Checks REQUEST_METHOD: GET and HEAD pass, others get 405. */
+static int stream_req_method(struct stream_req *r, const char *m,
+                             const char **reason)
+{
+    if (m == NULL || strcmp(m, "GET") == 0)
+        return 0;
+    if (strcmp(m, "HEAD") == 0) {
+        r->head = true;
+        return 0;
+    }
+    *reason = "method not allowed: use GET";
+    return 405;
+}
+
+int stream_req_parse(struct stream_req *r, const struct config *cfg,
+                     stream_req_get_fn get, void *ctx, const char **reason)
+{
+    const char *qs = get("QUERY_STRING", ctx);
+    const char *hdr = get("HTTP_LAST_EVENT_ID", ctx);
+    uint64_t backlog = 0;
+    int rc;
+
+    memset(r, 0, offsetof(struct stream_req, names));
+    r->hub = mercure_hub_request(get("DOCUMENT_URI", ctx),
+                                 get("SCRIPT_NAME", ctx),
+                                 get("REQUEST_URI", ctx));
+    rc = stream_req_method(r, get("REQUEST_METHOD", ctx), reason);
+    if (rc != 0)
+        return rc;
+    if (r->hub) {
+        rc = stream_req_hub_query(r, cfg, qs ? qs : "", reason);
+        if (rc == 0 && hdr != NULL && hdr[0] != '\0')
+            stream_req_resume(r, hdr, strlen(hdr), false);
+        return rc;
+    }
+    rc = stream_req_query(r, cfg, qs ? qs : "", &backlog, reason);
+    if (rc != 0)
+        return rc;
+    if (hdr != NULL && hdr[0] != '\0') {
+        char q[300];
+
+        if (util_parse_u64(hdr, strlen(hdr), &r->last_id) < 0)
+            return stream_req_bad(r, reason, "bad Last-Event-ID header "
+                                  "\"%s\": must be an event id (digits)",
+                                  util_quote(q, sizeof(q), hdr, strlen(hdr)));
+        r->has_last_id = true;
+    }
+    if (!r->has_last_id)
+        r->backlog = backlog > cfg->backlog_max ? cfg->backlog_max :
+                     (unsigned)backlog;
+    return 0;
+}
+
+void stream_req_cors(const struct config *cfg, const char *origin,
+                     struct stream_req_resp *resp)
+{
+    resp->cors_credentials = false;
+    for (size_t i = 0; origin != NULL &&
+         i < cfg->n_mercure_cred_origins; i++) {
+        if (strcmp(cfg->mercure_cred_origins[i], origin) == 0) {
+            resp->cors = origin;
+            resp->cors_credentials = true;
+            return;
+        }
+    }
+    resp->cors = config_cors_allow(cfg, origin);
+}
+
+/* Appends the headers resp asks for at out+n (resp may be NULL). */
+static size_t stream_req_extra(char *out, size_t cap, size_t n,
+                               const struct stream_req_resp *resp)
+{
+    int k;
+
+    if (resp == NULL || n >= cap)
+        return n;
+    if (resp->cors != NULL) {
+        k = snprintf(out + n, cap - n,
+                     "Access-Control-Allow-Origin: %s\r\n%s%s", resp->cors,
+                     resp->cors_credentials ?
+                     "Access-Control-Allow-Credentials: true\r\n" : "",
+                     strcmp(resp->cors, "*") == 0 ? "" : "Vary: Origin\r\n");
+        n += k < 0 ? 0 : (size_t)k;
+    }
+    if (resp->last_event_id != NULL && n < cap) {
+        k = snprintf(out + n, cap - n, "Last-Event-ID: %s\r\n",
+                     resp->last_event_id);
+        n += k < 0 ? 0 : (size_t)k;
+    }
+    return n < cap ? n : cap;
+}
+
+size_t stream_req_error(char *out, size_t cap, int status,
+                        const char *reason, unsigned retry_after,
+                        const struct stream_req_resp *resp)
+{
+    size_t n;
+    int k;
+
+    k = snprintf(out, cap, "Status: %d %s\r\n"
+                 "Content-Type: text/plain; charset=utf-8\r\n"
+                 "Cache-Control: no-cache\r\n%s%s",
+                 status, http_status_reason(status),
+                 status == 405 ? "Allow: GET, HEAD\r\n" : "",
+                 status == 401 ? "WWW-Authenticate: Bearer\r\n" : "");
+    n = k < 0 ? 0 : (size_t)k;
+    if (status == 503 && n < cap) {
+        k = snprintf(out + n, cap - n, "Retry-After: %u\r\n",
+                     retry_after ? retry_after : 1);
+        n += k < 0 ? 0 : (size_t)k;
+    }
+    n = stream_req_extra(out, cap, n, resp);
+    if (n < cap) {
+        k = snprintf(out + n, cap - n, "\r\n%s\n", reason);
+        n += k < 0 ? 0 : (size_t)k;
+    }
+    return n < cap ? n : cap - 1;
+}
+
+size_t stream_req_head(char *out, size_t cap,
+                       const struct stream_req_resp *resp)
+{
+    size_t n;
+    int k;
+
+    k = snprintf(out, cap, "Status: 200 OK\r\n"
+                 "Content-Type: text/event-stream; charset=utf-8\r\n"
+                 "Cache-Control: %sno-cache\r\n"
+                 "X-Accel-Buffering: no\r\n",
+                 resp != NULL && resp->cache_private ? "private, " : "");
+    if (k < 0 || (size_t)k >= cap)
+        return 0;
+    n = stream_req_extra(out, cap, (size_t)k, resp);
+    if (n + 3 > cap)
+        return 0;
+    memcpy(out + n, "\r\n", 3);
+    return n + 2;
+}

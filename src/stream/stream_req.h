@@ -1,0 +1,95 @@
+/* stream_req.h -- the event-stream request of sseq-stream: reading
+ * GET /events?channel=..&last_event_id=..&backlog=..&tag=channel (and the
+ * Last-Event-ID header) and the Mercure hub's
+ * GET /.well-known/mercure?topic=..&lastEventID=.. from FastCGI/CGI
+ * params, and writing the CGI response heads: the 200 event-stream head
+ * and the one-line errors. */
+#ifndef SSEQ_STREAM_REQ_H
+#define SSEQ_STREAM_REQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/config.h"
+#include "queue/queue.h"
+
+#define STREAM_REQ_CHANNELS_MAX 64      /* channels / selectors a stream */
+#define STREAM_REQ_NAMES_MAX    16384   /* their bytes in total (nginx's
+                                           request line is 8 KiB) */
+#define STREAM_REQ_CHANNEL_MAX  255     /* longest /events channel name */
+#define STREAM_REQ_RESUME_MAX   QUEUE_PUBID_MAX /* longest hub resume id */
+#define STREAM_REQ_WHY_MAX      512     /* a refusal's reason */
+
+/* How a selector is matched (stream_match.h). */
+enum stream_req_kind {
+    STREAM_REQ_EXACT = 0,       /* equal topic only: the channel map */
+    STREAM_REQ_PATTERN,         /* "*" or a URI template */
+};
+
+/* A parsed request. Channel (or hub topic selector) i is
+ * names[off[i] .. off[i]+len[i]), NUL-terminated, no duplicates, in the
+ * order given; kind[i] says how it matches (always EXACT on /events). */
+struct stream_req {
+    bool head;                  /* HEAD: answer with the head only */
+    bool hub;                   /* a Mercure hub request (mercure_hub.h) */
+    bool tag;                   /* /events tag=channel: each event names
+                                   its channels ("channel:" lines) */
+    bool has_last_id;           /* /events: resume after last_id */
+    uint64_t last_id;
+    bool has_resume;            /* hub: Last-Event-ID or lastEventID */
+    uint16_t resume_len;        /* its bytes (0: too long, unknown) */
+    unsigned backlog;           /* fresh stream: replay the last N, capped */
+    unsigned n_channels;
+    uint16_t off[STREAM_REQ_CHANNELS_MAX];
+    uint16_t len[STREAM_REQ_CHANNELS_MAX];
+    uint8_t kind[STREAM_REQ_CHANNELS_MAX];      /* enum stream_req_kind */
+    char resume[STREAM_REQ_RESUME_MAX + 1];     /* hub resume id, or
+                                                   "earliest" */
+    char names[STREAM_REQ_NAMES_MAX];
+    char why[STREAM_REQ_WHY_MAX];   /* a 400's reason, naming the culprit */
+};
+
+/* Where params come from: FCGX_GetParam on a request's envp, or getenv. */
+typedef const char *(*stream_req_get_fn)(const char *name, void *ctx);
+
+/* Reads the request. Returns 0, or the HTTP status to answer (400, 405)
+ * with a one-line *reason (static text or r->why, so valid while r is)
+ * that names the bad parameter and what it allows. */
+int stream_req_parse(struct stream_req *r, const struct config *cfg,
+                     stream_req_get_fn get, void *ctx, const char **reason);
+
+/* Whether channel ch[0..len) is one of r's channels. */
+bool stream_req_has_channel(const struct stream_req *r, const char *ch,
+                            size_t len);
+
+/* What a response head carries besides the status. */
+struct stream_req_resp {
+    const char *cors;           /* Access-Control-Allow-Origin or NULL */
+    bool cors_credentials;      /* + Access-Control-Allow-Credentials */
+    const char *last_event_id;  /* Last-Event-ID header value, or NULL */
+    bool cache_private;         /* Cache-Control: private, no-cache */
+};
+
+/* The CORS answer for origin (may be NULL): an origin listed in
+ * mercure.cors_credentials_origins gets itself with credentials, else
+ * config_cors_allow's answer. */
+void stream_req_cors(const struct config *cfg, const char *origin,
+                     struct stream_req_resp *resp);
+
+/* Writes a complete CGI error response (head and the reason line) into
+ * out: Status, text/plain, Allow for 405, Retry-After for 503 (seconds),
+ * WWW-Authenticate: Bearer for 401, the CORS headers of resp (may be
+ * NULL). Returns its length (truncated to cap - 1, always
+ * NUL-terminated). */
+size_t stream_req_error(char *out, size_t cap, int status,
+                        const char *reason, unsigned retry_after,
+                        const struct stream_req_resp *resp);
+
+/* Writes the 200 event-stream CGI head (ending in the blank line) into
+ * out, with the headers resp asks for (resp may be NULL). Returns its
+ * length, or 0 if cap is too small. */
+size_t stream_req_head(char *out, size_t cap,
+                       const struct stream_req_resp *resp);
+
+#endif
