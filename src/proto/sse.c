@@ -234,26 +234,6 @@ size_t sse_encode_event(char *out, const struct sse_event *ev)
     return n;
 }
 
-/* ": text\n\n", or ":\n\n" for empty text. A CR, LF or NUL in text (which
- * would end the comment early) is written as a space. */
-size_t sse_encode_comment(char *out, const char *text, size_t len)
-{
-    size_t n = 0;
-
-    out[n++] = ':';
-    if (len != 0) {
-        out[n++] = ' ';
-        for (size_t i = 0; i < len; i++) {
-            char c = text[i];
-
-            out[n++] = (c == '\r' || c == '\n' || c == '\0') ? ' ' : c;
-        }
-    }
-    out[n++] = '\n';
-    out[n++] = '\n';
-    return n;
-}
-
 /* "retry: <ms>\n\n": digits only, as the spec requires. */
 size_t sse_encode_retry(char *out, unsigned ms)
 {

@@ -38,10 +38,6 @@ bool sse_channel_ok(const char *name, size_t len);
  * out must hold sse_event_size(ev) bytes; returns that count. */
 size_t sse_encode_event(char *out, const struct sse_event *ev);
 
-/* ": text\n\n" heartbeat/comment; text must have no CR/LF. Returns bytes
- * written; out needs len + 4. */
-size_t sse_encode_comment(char *out, const char *text, size_t len);
-
 /* "retry: <ms>\n\n"; out needs 32 bytes. Returns bytes written. */
 size_t sse_encode_retry(char *out, unsigned ms);
 

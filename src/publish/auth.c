@@ -328,16 +328,3 @@ enum auth_result auth_publish(const struct config *cfg,
                                detail);
     return auth_publish_decide(&f);
 }
-
-enum auth_result auth_check(const struct config *cfg,
-                            const char *authorization, const char *channel)
-{
-    size_t clen = strlen(channel);
-    struct auth_pub_request req = {
-        .authorization = authorization, .topic = &channel,
-        .topic_len = &clen, .n_topic = 1,
-    };
-    const char *detail;
-
-    return auth_publish(cfg, NULL, NULL, &req, time(NULL), &detail);
-}

@@ -26,7 +26,7 @@
 
 #include "conf/config.h"
 
-/* Outcomes of auth_check (domain results, not errors). */
+/* Outcomes of auth_publish (domain results, not errors). */
 enum auth_result {
     AUTH_OK = 0,            /* a configured token, allowed for the channel */
     AUTH_OPEN,              /* open channel: no token presented, or a
@@ -97,12 +97,6 @@ enum auth_result auth_publish(const struct config *cfg,
                               struct topic_selector_cache *cache,
                               const struct auth_pub_request *req,
                               time_t now, const char **detail);
-
-/* Decides whether a request with the given Authorization header value
- * (NULL if absent) may publish to channel (NUL-terminated, already
- * validated). Every configured token is compared, in constant time. */
-enum auth_result auth_check(const struct config *cfg,
-                            const char *authorization, const char *channel);
 
 /* The HTTP status for an outcome: 0 for AUTH_OK/AUTH_OPEN, else 401/403. */
 int auth_status(enum auth_result r);

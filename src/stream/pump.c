@@ -379,7 +379,7 @@ static void pump_open(struct pump *p, struct pump_conn *c)
     s->fd = c->fd;
     s->nsubs = n;
     s->flavor = (uint8_t)stream_feed_flavor(&c->req);
-    stream_out_init(&s->out, c->request_id, false);
+    stream_out_init(&s->out, c->request_id);
     fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
     ev.data.ptr = s;
     if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) {

@@ -42,11 +42,10 @@ void stream_out_buf_put(struct stream_buf *b)
         free(b);
 }
 
-void stream_out_init(struct stream_out *o, unsigned request_id, bool raw)
+void stream_out_init(struct stream_out *o, unsigned request_id)
 {
     memset(o, 0, sizeof(*o));
     o->request_id = (uint16_t)request_id;
-    o->raw = raw;
 }
 
 /* Gives the ring back: the built-in one again, a heap one freed. */
@@ -111,9 +110,6 @@ static long stream_out_room(struct stream_out *o, size_t want)
     struct stream_out_seg *sg;
     size_t room;
 
-    if (o->raw)
-        return (long)(want > FCGI_REC_CONTENT_MAX ?
-                      FCGI_REC_CONTENT_MAX : want);
     if (o->open && o->open_len == FCGI_REC_CONTENT_MAX)
         stream_out_seal(o);
     if (!o->open) {
@@ -133,8 +129,7 @@ static long stream_out_room(struct stream_out *o, size_t want)
 /* Accounts n content bytes just queued. */
 static void stream_out_took(struct stream_out *o, size_t n)
 {
-    if (!o->raw)
-        o->open_len += (uint32_t)n;
+    o->open_len += (uint32_t)n;
     o->queued += n;
 }
 
@@ -144,15 +139,13 @@ static bool stream_out_extend(struct stream_out *o, struct stream_buf *b,
                               size_t off, size_t len)
 {
     struct stream_out_seg *sg;
-    size_t used;
 
-    if (o->count == 0 || (!o->raw && !o->open))
+    if (o->count == 0 || !o->open)
         return false;
     sg = &o->segs[(o->head + o->count - 1) & (o->cap - 1)];
     if (sg->buf != b || sg->off + sg->len != off)
         return false;
-    used = o->raw ? sg->len : o->open_len;
-    if (used + len > FCGI_REC_CONTENT_MAX)
+    if (o->open_len + len > FCGI_REC_CONTENT_MAX)
         return false;
     sg->len += (uint32_t)len;
     stream_out_took(o, len);
@@ -212,8 +205,6 @@ int stream_out_end(struct stream_out *o)
     struct stream_out_seg *sg;
 
     stream_out_seal(o);
-    if (o->raw)
-        return 0;
     sg = stream_out_push(o);
     if (sg == NULL)
         return -ENOMEM;

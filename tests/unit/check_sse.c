@@ -293,21 +293,6 @@ START_TEST(test_field_like_data)
 }
 END_TEST
 
-START_TEST(test_comment)
-{
-    char out[64];
-    size_t n;
-
-    n = sse_encode_comment(out, LIT("keepalive"));
-    ck_assert_msg(n == 13 && memcmp(out, ": keepalive\n\n", n) == 0,
-                  "a comment must encode as \": keepalive\\n\\n\"");
-    ck_assert_msg(n <= 9 + 4, "a comment needs at most len + 4 bytes");
-    n = sse_encode_comment(out, "", 0);
-    ck_assert_msg(n == 3 && memcmp(out, ":\n\n", n) == 0,
-                  "an empty comment must encode as \":\\n\\n\"");
-}
-END_TEST
-
 START_TEST(test_retry)
 {
     char out[32];
@@ -346,8 +331,8 @@ START_TEST(test_no_bom)
                   "an event must contain no BOM");
     ck_assert_msg(out[0] == 'i', "an event must start with its first field");
     free(out);
-    sse_encode_comment(buf, LIT("hb"));
-    ck_assert_msg(buf[0] == ':', "a comment must start with ':'");
+    ck_assert_msg(strcmp(SSE_HEARTBEAT, ":\n\n") == 0,
+                  "the heartbeat must be an empty comment");
     sse_encode_retry(buf, 1);
     ck_assert_msg(buf[0] == 'r', "retry must start with \"retry\"");
 }
@@ -519,20 +504,6 @@ START_TEST(test_channel_cannot_inject)
 }
 END_TEST
 
-START_TEST(test_comment_cannot_inject)
-{
-    char out[64];
-    size_t n = sse_encode_comment(out, LIT("a\n\ndata: x\r"));
-
-    ck_assert_msg(n == 15 && memcmp(out, ": a  data: x \n\n", n) == 0,
-                  "CR and LF in a comment must become spaces, got \"%.*s\"",
-                  (int)n, out);
-    n = sse_encode_comment(out, "a\0b", 3);
-    ck_assert_msg(n == 7 && memcmp(out, ": a b\n\n", n) == 0,
-                  "NUL in a comment must become a space");
-}
-END_TEST
-
 static Suite *sse_suite(void)
 {
     Suite *s = suite_create("sse");
@@ -551,7 +522,6 @@ static Suite *sse_suite(void)
     tcase_add_test(core, test_empty_data);
     tcase_add_test(core, test_leading_space_kept);
     tcase_add_test(core, test_field_like_data);
-    tcase_add_test(core, test_comment);
     tcase_add_test(core, test_retry);
     tcase_add_test(core, test_validate_ok);
     tcase_add_test(core, test_no_bom);
@@ -564,7 +534,6 @@ static Suite *sse_suite(void)
     tcase_set_timeout(limits, 60);
     suite_add_tcase(s, limits);
     tcase_add_test(errors, test_validate_refuses);
-    tcase_add_test(errors, test_comment_cannot_inject);
     tcase_add_test(errors, test_channel_cannot_inject);
     suite_add_tcase(s, errors);
     return s;
