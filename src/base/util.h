@@ -30,6 +30,12 @@ const char *util_quote(char *dst, size_t cap, const char *src, size_t len);
 /* true if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool util_utf8_valid(const char *s, size_t len);
 
+/* Sets O_NONBLOCK on fd. 0 or -errno (fcntl's). */
+int util_fd_nonblock(int fd);
+
+/* Sets (on) or clears FD_CLOEXEC on fd. 0 or -errno (fcntl's). */
+int util_fd_cloexec(int fd, bool on);
+
 /* Raises RLIMIT_NOFILE soft limit to the hard limit; returns the new soft
  * limit or -errno. */
 long util_raise_nofile(void);

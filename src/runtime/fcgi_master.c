@@ -257,12 +257,19 @@ static void fm_restart(void)
     snprintf(fd, sizeof(fd), "%d", fm.listen_fd);
     setenv(FCGI_MASTER_ENV_FD, fd, 1);
     setenv(FCGI_MASTER_ENV_OLD, old, 1);
-    fcntl(fm.listen_fd, F_SETFD, 0);
+    if (util_fd_cloexec(fm.listen_fd, false) < 0) {
+        log_error("restart: fcntl F_SETFD on the listening socket (fd %d): "
+                  "%s; the running workers stay", fm.listen_fd,
+                  strerror(errno));
+        goto fail_env;
+    }
     log_info("restarting: executing %s (%d worker(s) keep serving until "
              "the new ones accept)", fm.self, fm.n);
     execv(fm.self, fm.conf->argv);
     log_error("restart: execv %s: %s; the running workers stay", fm.self,
               strerror(errno));
+    (void)util_fd_cloexec(fm.listen_fd, true);
+fail_env:
     unsetenv(FCGI_MASTER_ENV_FD);
     unsetenv(FCGI_MASTER_ENV_OLD);
 }

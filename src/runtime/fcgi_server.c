@@ -651,10 +651,17 @@ int fcgi_server_create(int listen_fd, const struct fcgi_server_limits *lim,
                        const struct fcgi_server_ops *ops,
                        struct fcgi_server **out)
 {
-    struct fcgi_server *s = calloc(1, sizeof(*s));
+    struct fcgi_server *s;
     sigset_t sigs;
     int rc;
 
+    rc = util_fd_nonblock(listen_fd);
+    if (rc < 0) {
+        log_error("fcntl O_NONBLOCK on the listening socket (fd %d): %s",
+                  listen_fd, strerror(-rc));
+        return rc;
+    }
+    s = calloc(1, sizeof(*s));
     if (s == NULL)
         return -ENOMEM;
     s->listen_fd = listen_fd;
@@ -662,7 +669,6 @@ int fcgi_server_create(int listen_fd, const struct fcgi_server_limits *lim,
     s->ops = *ops;
     s->sfd = -1;
     pthread_mutex_init(&s->mu, NULL);
-    fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (s->epfd < 0 || s->efd < 0)

@@ -373,6 +373,7 @@ static void pump_open(struct pump *p, struct pump_conn *c)
     struct stream *s = calloc(1, sizeof(*s) + n * sizeof(s->subs[0]));
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
     bool ok;
+    int rc;
 
     if (s == NULL)
         goto fail_close;
@@ -380,7 +381,11 @@ static void pump_open(struct pump *p, struct pump_conn *c)
     s->nsubs = n;
     s->flavor = (uint8_t)stream_feed_flavor(&c->req);
     stream_out_init(&s->out, c->request_id);
-    fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
+    rc = util_fd_nonblock(s->fd);
+    if (rc < 0) {
+        log_error("fcntl O_NONBLOCK fd %d: %s", s->fd, strerror(-rc));
+        goto fail_free;
+    }
     ev.data.ptr = s;
     if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
         log_error("epoll_ctl ADD fd %d: %s", s->fd, strerror(errno));
