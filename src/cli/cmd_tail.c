@@ -12,6 +12,7 @@
 #include "base/json_out.h"
 #include "proto/sse.h"
 #include "base/util.h"
+#include "runtime/signals.h"
 
 static const char cmd_tail_help[] =
     "usage: sseq tail [CHANNEL...] [--from-id ID | --backlog N] [--follow]\n"
@@ -218,7 +219,6 @@ int cmd_tail(struct cli *cli, int argc, char **argv)
     };
     struct tail t = { 0 };
     const char *from_id = NULL, *backlog = NULL;
-    struct sigaction sa = { .sa_handler = tail_on_signal };
     struct queue *q;
     int c, rc;
 
@@ -252,8 +252,7 @@ int cmd_tail(struct cli *cli, int argc, char **argv)
         queue_close(q);
         return cli_fail("out of memory");
     }
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    signals_on_stop(tail_on_signal);
     rc = tail_run(&t, q, tail_start(&t, q, from_id, backlog));
     free(t.buf);
     free(t.out);

@@ -34,6 +34,7 @@
 #include "conf/config.h"
 #include "base/log.h"
 #include "queue/queue.h"
+#include "runtime/signals.h"
 
 #define BRIDGE_BLOCK_MS   500       /* XREAD BLOCK: also the stop latency */
 #define BRIDGE_BATCH      1000      /* entries a read */
@@ -232,13 +233,10 @@ static void bridge_config(struct bridge *b, const char *path)
 
 int main(int argc, char **argv)
 {
-    struct sigaction sa = { .sa_handler = bridge_on_signal };
     struct bridge b = { .slot = -1 };
 
     bridge_config(&b, bridge_args(argc, argv));
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    signals_on_stop(bridge_on_signal);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);        /* nothing to reload: restart it */
     if (bridge_open_queue(&b) < 0) {

@@ -23,6 +23,7 @@
 #include "runtime/fcgi_app.h"
 #include "runtime/fcgi_master.h"
 #include "runtime/fcgi_server.h"
+#include "runtime/signals.h"
 #include "base/log.h"
 #include "publish/publish_req.h"
 #include "queue/queue_access.h"
@@ -108,15 +109,10 @@ static int publish_worker(int listen_fd, void *ctx)
         .on_signal = publish_on_signal, .on_refusal = publish_on_refusal,
     };
     struct fcgi_server_limits lim;
-    sigset_t sigs;
     int rc;
 
     fcgi_app_worker_signals();
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
-    sigprocmask(SIG_BLOCK, &sigs, NULL);
+    signals_control_block();
     fcgi_app_limits(&publish.cfg, PUBLISH_DRAIN_MAX, &lim);
     rc = fcgi_server_create(listen_fd, &lim, &ops, &publish_srv);
     if (rc == 0) {

@@ -27,6 +27,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
+#include "runtime/signals.h"
 
 #define FM_MAX          600         /* workers, old and new */
 #define FM_READY_US     10000000    /* new workers must accept within */
@@ -386,10 +387,7 @@ int fcgi_master_run(int listen_fd, const struct fcgi_master_conf *conf,
         snprintf(fm.self, sizeof(fm.self), "%s", conf->argv[0]);
     else
         fm.self[n] = '\0';
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
+    signals_control_set(&sigs);
     sigaddset(&sigs, SIGUSR1);
     sigaddset(&sigs, SIGUSR2);
     sigaddset(&sigs, SIGCHLD);

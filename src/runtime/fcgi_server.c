@@ -35,6 +35,7 @@
 #include "proto/http_status.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "runtime/signals.h"
 
 #define FCGI_SERVER_EVENTS     256
 #define FCGI_SERVER_ACCEPTS    64      /* accepts per listen event */
@@ -674,10 +675,7 @@ int fcgi_server_create(int listen_fd, const struct fcgi_server_limits *lim,
     if (s->epfd < 0 || s->efd < 0)
         goto fail;
     if (ops->on_signal != NULL) {
-        sigemptyset(&sigs);
-        sigaddset(&sigs, SIGTERM);
-        sigaddset(&sigs, SIGINT);
-        sigaddset(&sigs, SIGHUP);
+        signals_control_set(&sigs);
         s->sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
         if (s->sfd < 0 || fcgi_server_watch(s, &s->sfd) < 0)
             goto fail;

@@ -32,6 +32,7 @@
 #include "base/log.h"
 #include "stream/pump_int.h"
 #include "base/util.h"
+#include "runtime/signals.h"
 
 #define PUMP_EVENTS       256       /* epoll events per wait */
 #define PUMP_TICK_MS      250       /* timer: heartbeats, counters */
@@ -641,10 +642,7 @@ static int pump_open_fds(struct pump *p)
     sigset_t sigs;
     int rc;
 
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
+    signals_control_set(&sigs);
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     p->sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);

@@ -25,6 +25,7 @@
 #include "stream/stream_match.h"
 #include "stream/stream_req.h"
 #include "base/util.h"
+#include "runtime/signals.h"
 
 /* What the loop needs besides the queue. */
 struct stream_cgi {
@@ -191,7 +192,6 @@ static void stream_cgi_serve(const struct config *cfg, struct queue *q,
 
 int stream_cgi_run(const struct config *cfg, const struct jwt_auth_key *key)
 {
-    struct sigaction sa = { .sa_handler = stream_cgi_on_term };
     struct stream_req *r = malloc(sizeof(*r));
     struct stream_auth auth = { 0 };
     struct queue *q = NULL;
@@ -199,9 +199,7 @@ int stream_cgi_run(const struct config *cfg, const struct jwt_auth_key *key)
     const char *reason;
     int status;
 
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    signals_on_stop(stream_cgi_on_term);
     signal(SIGPIPE, SIG_IGN);
     if (r == NULL)
         return stream_cgi_error(503, "out of memory", retry_s);

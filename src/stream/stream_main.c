@@ -28,6 +28,7 @@
 #include "runtime/fcgi_app.h"
 #include "runtime/fcgi_master.h"
 #include "runtime/fcgi_server.h"
+#include "runtime/signals.h"
 #include "metrics/http_refusals.h"
 #include "base/log.h"
 #include "stream/pump.h"
@@ -330,18 +331,6 @@ static void *stream_server_main(void *arg)
     return NULL;
 }
 
-/* Blocks the signals the pump reads, in every thread to come. */
-static void stream_block_signals(void)
-{
-    sigset_t set;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-}
-
 /* A worker: the runtime in its thread, the pump in this one. */
 static int stream_worker(int listen_fd, void *ctx)
 {
@@ -360,7 +349,7 @@ static int stream_worker(int listen_fd, void *ctx)
     int rc;
 
     fcgi_app_worker_signals();
-    stream_block_signals();
+    signals_control_block();
     stream_settings(&a->cfg, &set);
     fcgi_app_limits(&a->cfg, STREAM_BODY_DRAIN, &lim);
     if (pump_create(&set, &a->pump) < 0)
