@@ -111,9 +111,4 @@ bool auth_token_equal(const char *a, size_t alen, const char *b, size_t blen);
 /* Whether channel matches one of the n fnmatch globs (n == 0: none). */
 bool auth_glob_match(char *const *globs, size_t n, const char *channel);
 
-/* Extracts the token of a "Bearer <token>" header value (scheme case-
- * insensitive, spaces around the token ignored). true with *tok and *len
- * pointing into value, false if value is not a non-empty Bearer token. */
-bool auth_parse_bearer(const char *value, const char **tok, size_t *len);
-
 #endif

@@ -1,5 +1,5 @@
 /* check_auth.c -- the "auth" suite: constant-time token comparison, the
- * Bearer header, token channel globs, open channels and the refusals when
+ * token channel globs, open channels and the refusals when
  * no tokens are configured; the publish decision table (hub and /publish)
  * row by row, and auth_publish with publisher JWTs minted by python3-jwt
  * (Debian's /usr/bin/python3). The config is built by hand: auth reads
@@ -78,26 +78,6 @@ START_TEST(test_token_equal)
                   "an empty configured token must never match");
     ck_assert_msg(!auth_token_equal(LIT("x"), LIT("")),
                   "an empty configured token must never match");
-}
-END_TEST
-
-START_TEST(test_parse_bearer)
-{
-    const char *t;
-    size_t n;
-
-    ck_assert(auth_parse_bearer("Bearer abc", &t, &n));
-    ck_assert(n == 3 && memcmp(t, "abc", 3) == 0);
-    ck_assert(auth_parse_bearer("  bearer \t abc.def=  ", &t, &n));
-    ck_assert_msg(n == 8 && memcmp(t, "abc.def=", 8) == 0,
-                  "scheme is case-insensitive, spaces are trimmed");
-    ck_assert_msg(!auth_parse_bearer("Basic dXNlcjpwYXNz", &t, &n),
-                  "Basic is not Bearer");
-    ck_assert_msg(!auth_parse_bearer("Bearer", &t, &n), "no token");
-    ck_assert_msg(!auth_parse_bearer("Bearer   ", &t, &n), "blank token");
-    ck_assert_msg(!auth_parse_bearer("Bearerabc", &t, &n),
-                  "scheme must be followed by a space");
-    ck_assert_msg(!auth_parse_bearer("", &t, &n), "empty header");
 }
 END_TEST
 
@@ -461,7 +441,6 @@ static Suite *auth_suite(void)
     TCase *jwt = tcase_create("jwt");
 
     tcase_add_test(core, test_token_equal);
-    tcase_add_test(core, test_parse_bearer);
     tcase_add_test(core, test_check_tokens);
     tcase_add_test(core, test_check_open);
     tcase_add_test(core, test_check_open_wrong_token);
