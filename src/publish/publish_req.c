@@ -16,6 +16,7 @@
 #include "publish/auth.h"
 #include "cluster/cluster_redis.h"
 #include "proto/http_status.h"
+#include "runtime/http_cors.h"
 #include "base/log.h"
 #include "mercure/mercure_form.h"
 #include "mercure/mercure_hub.h"
@@ -89,20 +90,13 @@ static void publish_refuse(struct publish_req *r, int status,
     publish_app_refused(r->app, status);
 }
 
-/* Sets r->cors from Origin and cors_origins. */
+/* Sets r->cors to the CORS header lines for the request's Origin. */
 static void publish_cors(struct publish_req *r)
 {
-    const char *origin = publish_param(r, "HTTP_ORIGIN");
-    const char *allow;
+    struct http_cors c;
 
-    r->cors[0] = '\0';
-    if (origin == NULL || origin[0] == '\0')
-        return;
-    allow = config_cors_allow(&r->app->cfg, origin);
-    if (allow != NULL && strlen(allow) < 256)
-        snprintf(r->cors, sizeof(r->cors),
-                 "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n",
-                 allow);
+    http_cors_decide(&r->app->cfg, publish_param(r, "HTTP_ORIGIN"), &c);
+    http_cors_format(r->cors, sizeof(r->cors), &c);
 }
 
 /* OPTIONS: the CORS preflight (and a plain Allow answer). */

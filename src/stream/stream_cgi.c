@@ -19,6 +19,7 @@
 #include "queue/queue_access.h"
 #include <time.h>
 
+#include "proto/http_status.h"
 #include "proto/sse.h"
 #include "stream/stream_auth.h"
 #include "stream/stream_feed.h"
@@ -144,12 +145,18 @@ static int stream_cgi_loop(struct queue *q, const struct stream_cgi *sc,
     return rc;
 }
 
-/* Writes an error response to stdout. */
-static int stream_cgi_error(int status, const char *reason, unsigned retry_s)
+/* Writes an error response to stdout, with the CORS headers the
+ * request's Origin gets (as in FastCGI mode). */
+static int stream_cgi_error(const struct config *cfg, int status,
+                            const char *reason)
 {
-    char out[512];
-    size_t n = stream_req_error(out, sizeof(out), status, reason, retry_s,
-                                NULL);
+    struct stream_req_resp resp = { 0 };
+    char out[HTTP_STATUS_RESPONSE_MAX];
+    size_t n;
+
+    http_cors_decide(cfg, getenv("HTTP_ORIGIN"), &resp.cors);
+    n = stream_req_error(out, sizeof(out), status, reason,
+                         (cfg->retry_ms + 999) / 1000, &resp);
 
     if (status >= 500)
         log_warn("%d: %s", status, reason);
@@ -179,7 +186,7 @@ static void stream_cgi_serve(const struct config *cfg, struct queue *q,
     /* The start is fixed before the head goes out: a client that sees
      * the head and then publishes must get what it published. */
     stream_feed_plan(q, r, sc.claims, buf, cap, &plan);
-    stream_req_cors(cfg, getenv("HTTP_ORIGIN"), &resp);
+    http_cors_decide(cfg, getenv("HTTP_ORIGIN"), &resp.cors);
     resp.last_event_id = plan.has_hdr ? plan.hdr : NULL;
     resp.cache_private = auth->source == MERCURE_TOKEN_QUERY;
     n = stream_req_head(head, sizeof(head) - 32, &resp);
@@ -195,14 +202,13 @@ int stream_cgi_run(const struct config *cfg, const struct jwt_auth_key *key)
     struct stream_req *r = malloc(sizeof(*r));
     struct stream_auth auth = { 0 };
     struct queue *q = NULL;
-    unsigned retry_s = (cfg->retry_ms + 999) / 1000;
     const char *reason;
     int status;
 
     signals_on_stop(stream_cgi_on_term);
     signal(SIGPIPE, SIG_IGN);
     if (r == NULL)
-        return stream_cgi_error(503, "out of memory", retry_s);
+        return stream_cgi_error(cfg, 503, "out of memory");
     status = stream_req_parse(r, cfg, stream_cgi_getenv, NULL, &reason);
     if (status == 0)
         status = stream_auth_check(cfg, key, stream_cgi_getenv, NULL,
@@ -217,7 +223,7 @@ int stream_cgi_run(const struct config *cfg, const struct jwt_auth_key *key)
         }
     }
     if (status != 0)
-        stream_cgi_error(status, reason, retry_s);
+        stream_cgi_error(cfg, status, reason);
     else
         stream_cgi_serve(cfg, q, r, &auth);
     jwt_claims_free(&auth.claims);

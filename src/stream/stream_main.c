@@ -237,7 +237,8 @@ static void stream_on_request(struct fcgi_request *r, void *ctx)
     }
     c = calloc(1, sizeof(*c));
     pthread_rwlock_rdlock(&a->cfg_lock);
-    stream_req_cors(&a->cfg, fcgi_request_param(r, "HTTP_ORIGIN"), &resp);
+    http_cors_decide(&a->cfg, fcgi_request_param(r, "HTTP_ORIGIN"),
+                     &resp.cors);
     if (c != NULL)
         status = stream_prepare(a, r, c, &resp, out, &n, &reason);
     if (status != 0) {
