@@ -293,6 +293,28 @@ START_TEST(test_field_like_data)
 }
 END_TEST
 
+/* A text id (the hub's publisher id) replaces the number; a text id
+ * that would break its line falls back to the number; retry has its
+ * line after the id. */
+START_TEST(test_id_text_and_retry)
+{
+    struct sse_event ev = { .id = 7, .id_text = "urn:x:1",
+                            .id_text_len = 7, .retry_ms = 2500,
+                            .data = "d", .data_len = 1 };
+
+    expect(&ev, "id: urn:x:1\nretry: 2500\ndata: d\n\n",
+           "a text id with retry");
+    ev.id_text = "a\nid: 9";
+    ev.id_text_len = 7;
+    expect(&ev, "id: 7\nretry: 2500\ndata: d\n\n",
+           "a text id with LF (falls back to the number)");
+    ev.id_text = NULL;
+    ev.id_text_len = 0;
+    ev.retry_ms = 0;
+    expect(&ev, "id: 7\ndata: d\n\n", "no retry");
+}
+END_TEST
+
 START_TEST(test_retry)
 {
     char out[32];
@@ -523,6 +545,7 @@ static Suite *sse_suite(void)
     tcase_add_test(core, test_leading_space_kept);
     tcase_add_test(core, test_field_like_data);
     tcase_add_test(core, test_retry);
+    tcase_add_test(core, test_id_text_and_retry);
     tcase_add_test(core, test_validate_ok);
     tcase_add_test(core, test_no_bom);
     suite_add_tcase(s, core);
