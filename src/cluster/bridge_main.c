@@ -34,6 +34,7 @@
 #include "conf/config.h"
 #include "base/log.h"
 #include "queue/queue.h"
+#include "runtime/conf_load.h"
 #include "runtime/signals.h"
 
 #define BRIDGE_BLOCK_MS   500       /* XREAD BLOCK: also the stop latency */
@@ -212,14 +213,11 @@ static const char *bridge_args(int argc, char **argv)
 /* Loads the config; exits 1 on a bad one or without cluster.redis. */
 static void bridge_config(struct bridge *b, const char *path)
 {
-    char err[1024], shown[CLUSTER_URL_MAX];
+    char shown[CLUSTER_URL_MAX];
     const char *file = config_path(path);
 
     log_init("sseq-bridge", LOG_LEVEL_INFO);
-    if (config_load(&b->cfg, file, true, err, sizeof(err)) < 0) {
-        fprintf(stderr, "sseq-bridge: %s\n", err);
-        exit(1);
-    }
+    conf_load_or_exit("sseq-bridge", path, true, &b->cfg);
     log_set_level(b->cfg.log_level);
     if (!cluster_enabled(&b->cfg)) {
         fprintf(stderr, "sseq-bridge: %s: cluster.redis is not set: "

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "runtime/conf_load.h"
 #include "runtime/fcgi_app.h"
 #include "runtime/fcgi_master.h"
 #include "runtime/fcgi_server.h"
@@ -67,15 +68,9 @@ static void publish_reload(void)
     const char *path = config_path(publish_opts.config_path);
     struct fcgi_server_limits lim;
     struct config nc;
-    char err[512];
 
-    if (config_load(&nc, path, true, err, sizeof(err)) < 0) {
-        log_error("reload: %s (keeping the running config)", err);
-        config_free(&nc);
+    if (conf_reload(path, &publish.cfg, &nc) < 0)
         return;
-    }
-    if (strcmp(nc.queue_path, publish.cfg.queue_path) != 0)
-        log_warn("reload: queue.path changed: restart to use it");
     publish_app_reload(&publish, &nc);
     log_set_level(publish.cfg.log_level);
     fcgi_app_limits(&publish.cfg, PUBLISH_DRAIN_MAX, &lim);

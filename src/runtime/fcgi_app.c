@@ -16,6 +16,7 @@
 #include <fcgiapp.h>
 
 #include "ac_config.h"
+#include "runtime/conf_load.h"
 #include "runtime/fcgi_master.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -117,15 +118,9 @@ void fcgi_app_load_config(const char *ident,
                           struct config *cfg)
 {
     const char *path = opts->config_path;
-    char err[512];
 
     log_init(ident, LOG_LEVEL_INFO);
-    if (config_load(cfg, config_path(path),
-                    path != NULL || getenv("SSEQ_CONF") != NULL, err,
-                    sizeof(err)) < 0) {
-        fprintf(stderr, "%s: %s\n", ident, err);
-        exit(1);
-    }
+    conf_load_or_exit(ident, path, false, cfg);
     log_set_level(cfg->log_level);
     if (opts->test) {
         printf("%s: config %s ok\n", ident, config_path(path));

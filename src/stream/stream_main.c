@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "runtime/conf_load.h"
 #include "runtime/fcgi_app.h"
 #include "runtime/fcgi_master.h"
 #include "runtime/fcgi_server.h"
@@ -290,21 +291,15 @@ static void stream_on_hup(void *ctx, struct pump *p)
     bool have;
     struct pump_settings set;
     struct fcgi_server_limits lim;
-    char err[512];
 
-    if (config_load(&nc, path, true, err, sizeof(err)) < 0) {
-        log_error("reload: %s (keeping the running config)", err);
-        config_free(&nc);
+    if (conf_reload(path, &a->cfg, &nc) < 0)
         return;
-    }
     if (stream_auth_key_load(&nc, &key, &have, &why) < 0) {
         log_error("reload: subscriber key: %s (keeping the running "
                   "config)", why);
         config_free(&nc);
         return;
     }
-    if (strcmp(nc.queue_path, a->cfg.queue_path) != 0)
-        log_warn("reload: queue.path changed: restart to use it");
     pthread_rwlock_wrlock(&a->cfg_lock);
     old = a->cfg;
     a->cfg = nc;
