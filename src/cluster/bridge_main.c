@@ -35,6 +35,7 @@
 #include "base/log.h"
 #include "queue/queue.h"
 #include "runtime/conf_load.h"
+#include "runtime/queue_lazy.h"
 #include "runtime/signals.h"
 
 #define BRIDGE_BLOCK_MS   500       /* XREAD BLOCK: also the stop latency */
@@ -172,15 +173,15 @@ static void bridge_run(struct bridge *b)
 /* Opens the queue, retrying each second until it exists or a stop. */
 static int bridge_open_queue(struct bridge *b)
 {
-    int rc, logged = 0;
+    int rc, last = 0, told = 0;
 
-    while ((rc = queue_open(b->cfg.queue_path, &b->q)) < 0 && !bridge_stop) {
-        if (!logged++)
-            log_error("queue_open %s: %s; retrying each second",
-                      b->cfg.queue_path, queue_error());
+    while ((rc = queue_lazy_open(b->cfg.queue_path, &b->q, &last)) < 0 &&
+           !bridge_stop) {
+        if (!told++)
+            log_info("queue %s: retrying each second", b->cfg.queue_path);
         bridge_sleep(1000);
     }
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 /* Parses the options; returns the config path (NULL = default). */

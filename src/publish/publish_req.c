@@ -17,6 +17,7 @@
 #include "cluster/cluster_redis.h"
 #include "proto/http_status.h"
 #include "runtime/http_cors.h"
+#include "runtime/queue_lazy.h"
 #include "base/log.h"
 #include "mercure/mercure_form.h"
 #include "mercure/mercure_hub.h"
@@ -259,14 +260,12 @@ static int publish_event(struct publish_req *r, struct publish_body *b,
  * found); NULL with *err set if it cannot be opened. */
 static struct queue *publish_queue(struct publish_app *app, int *err)
 {
-    int rc;
+    int rc = queue_lazy_open(app->cfg.queue_path, &app->q,
+                             &app->q_last_rc);
 
-    if (app->q != NULL)
+    if (rc == 0)
         return app->q;
-    rc = queue_open(app->cfg.queue_path, &app->q);
-    queue_access_log_open(app->cfg.queue_path, rc, &app->q_last_rc);
     if (rc < 0) {
-        app->q = NULL;
         *err = -rc;
         return NULL;
     }

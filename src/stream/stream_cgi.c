@@ -27,6 +27,7 @@
 #include "stream/stream_req.h"
 #include "base/util.h"
 #include "runtime/queue_follow.h"
+#include "runtime/queue_lazy.h"
 #include "runtime/signals.h"
 
 /* What the loop needs besides the queue. */
@@ -238,10 +239,9 @@ int stream_cgi_run(const struct config *cfg, const struct jwt_auth_key *key)
         status = stream_auth_check(cfg, key, stream_cgi_getenv, NULL,
                                    time(NULL), &auth, &reason);
     if (status == 0) {
-        int rc = queue_open(cfg->queue_path, &q), last = 0;
+        int last = 0;
 
-        queue_access_log_open(cfg->queue_path, rc, &last);
-        if (rc < 0) {
+        if (queue_lazy_open(cfg->queue_path, &q, &last) < 0) {
             status = 503;
             reason = "queue unavailable";
         }

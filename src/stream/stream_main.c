@@ -29,6 +29,7 @@
 #include "runtime/fcgi_app.h"
 #include "runtime/fcgi_master.h"
 #include "runtime/fcgi_server.h"
+#include "runtime/queue_lazy.h"
 #include "runtime/signals.h"
 #include "metrics/http_refusals.h"
 #include "base/log.h"
@@ -83,14 +84,9 @@ static struct queue *stream_queue(struct stream_app *a)
     now = util_mono_us();
     if (q == NULL && now >= a->q_retry_us) {
         a->q_retry_us = now + STREAM_QUEUE_RETRY_US;
-        int rc = queue_open(a->cfg.queue_path, &q);
-
-        queue_access_log_open(a->cfg.queue_path, rc, &a->q_last_rc);
-        if (rc == 0) {
+        if (queue_lazy_open(a->cfg.queue_path, &q, &a->q_last_rc) == 1) {
             atomic_store(&a->q, q);
             pump_set_queue(a->pump, q);
-        } else {
-            q = NULL;
         }
     }
     pthread_mutex_unlock(&a->q_mu);
