@@ -219,49 +219,50 @@ static int publish_json_fail(struct publish_json *pj, struct publish_body *b,
     return -EINVAL;
 }
 
-/* Reads the value of "data": a string's value, else compact JSON text,
- * into scratch. */
-static int publish_json_data(struct publish_json *pj, struct publish_body *b)
+/* Reads the value at the cursor into scratch: a string decoded, else
+ * its compact JSON text, or when not_string is set that refusal. *val
+ * and *len point at what was written. */
+static int publish_json_take(struct publish_json *pj, struct publish_body *b,
+                             const char *not_string, const char **val,
+                             size_t *len)
 {
     char *start = pj->scratch + pj->used;
     size_t room = pj->cap - pj->used, n = 0;
     bool nul;
     int rc;
 
-    if (b->data != NULL)
-        return publish_json_fail(pj, b, "duplicate \"data\"");
     if (json_in_at(&pj->in, '"'))
         rc = json_in_string(&pj->in, start, room, &n, &nul);
-    else
+    else if (not_string == NULL)
         rc = json_in_value(&pj->in, start, room, &n);
+    else
+        return publish_json_fail(pj, b, not_string);
     if (rc < 0)
         return publish_json_fail(pj, b, NULL);
-    b->data = start;
-    b->data_len = n;
+    *val = start;
+    *len = n;
     pj->used += n;
     return 0;
+}
+
+/* Reads the value of "data": a string's value, else compact JSON text. */
+static int publish_json_data(struct publish_json *pj, struct publish_body *b)
+{
+    if (b->data != NULL)
+        return publish_json_fail(pj, b, "duplicate \"data\"");
+    return publish_json_take(pj, b, NULL, &b->data, &b->data_len);
 }
 
 /* Reads the value of "event": a string, or null for none. */
 static int publish_json_event(struct publish_json *pj,
                               struct publish_body *b)
 {
-    char *start = pj->scratch + pj->used;
-    size_t n;
-    bool nul;
-
     if (b->event != NULL)
         return publish_json_fail(pj, b, "duplicate \"event\"");
     if (json_in_word(&pj->in, "null"))
         return 0;
-    if (!json_in_at(&pj->in, '"'))
-        return publish_json_fail(pj, b, "\"event\" is not a string");
-    if (json_in_string(&pj->in, start, pj->cap - pj->used, &n, &nul) < 0)
-        return publish_json_fail(pj, b, NULL);
-    b->event = start;
-    b->event_len = n;
-    pj->used += n;
-    return 0;
+    return publish_json_take(pj, b, "\"event\" is not a string",
+                             &b->event, &b->event_len);
 }
 
 /* Reads the value of "private": true or false. */
