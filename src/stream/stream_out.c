@@ -4,6 +4,7 @@
 
 #include "stream/stream_out.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,17 +88,21 @@ static struct stream_out_seg *stream_out_push(struct stream_out *o)
 
     if (o->count == o->cap && stream_out_grow(o) < 0)
         return NULL;
+    assert(o->count < o->cap && (o->cap & (o->cap - 1)) == 0);
     sg = &o->segs[(o->head + o->count) & (o->cap - 1)];
     o->count++;
     memset(sg, 0, sizeof(*sg));
     return sg;
 }
 
-/* Fills in the open record's header. */
+/* Fills in the open record's header. A record longer than FastCGI's
+ * 65535 content bytes would desynchronise nginx's framing of every byte
+ * after it: never written. */
 static void stream_out_seal(struct stream_out *o)
 {
     if (!o->open)
         return;
+    assert(o->open_len <= FCGI_REC_CONTENT_MAX);
     fcgi_rec_header(o->segs[o->open_idx].inl, FCGI_REC_STDOUT,
                     o->request_id, o->open_len);
     o->open = false;
