@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/json_in.h"
+#include "base/util.h"
 
 void json_in_init(struct json_in *j, const char *s, size_t len,
                   unsigned depth_max)
@@ -92,16 +93,11 @@ static int json_in_hex4(struct json_in *j, unsigned *v)
     if (j->len - j->pos < 4)
         return json_in_fail(j, "bad \\u escape");
     for (int i = 0; i < 4; i++) {
-        char c = j->s[j->pos];
-        unsigned d;
+        int d = util_hex((unsigned char)j->s[j->pos]);
 
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-            d = (unsigned)((c | 0x20) - 'a' + 10);
-        else
+        if (d < 0)
             return json_in_fail(j, "bad \\u escape");
-        *v = *v << 4 | d;
+        *v = *v << 4 | (unsigned)d;
         j->pos++;
     }
     return 0;

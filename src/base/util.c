@@ -95,8 +95,7 @@ int util_parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
-/* Value of a hex digit, -1 if c is not one. */
-static int util_hex(unsigned char c)
+int util_hex(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';

@@ -18,6 +18,9 @@ int util_parse_u64(const char *s, size_t len, uint64_t *out);
 /* Parses a size with an optional K, M or G suffix (powers of 1024). */
 int util_parse_size(const char *s, uint64_t *out);
 
+/* The value of hex digit c (either case), or -1 if c is not one. */
+int util_hex(unsigned char c);
+
 /* Percent-decodes src (and '+' to space when form) into dst (cap >= len).
  * Returns the decoded length or -EINVAL on a bad escape. */
 long util_url_decode(char *dst, const char *src, size_t len, bool form);
