@@ -30,6 +30,7 @@
 
 #include "proto/cluster_url.h"
 #include "conf/config.h"
+#include "conf/config_token.h"
 #include "mercure/jwt_auth.h"
 #include "base/log.h"
 #include "mercure/uri_template.h"
@@ -43,9 +44,6 @@
 #define CONFIG_LIST_MAX    1024 /* entries in any list setting */
 #define CONFIG_GLOB_MAX    255  /* bytes of a channel glob */
 #define CONFIG_PATTERN_MAX 1024 /* bytes of channel_pattern */
-#define CONFIG_TOKEN_MIN   16 /* shorter is guessable (issue 11.3) */
-#define CONFIG_TOKEN_VARIETY 6 /* fewest distinct characters */
-#define CONFIG_TOKEN_MAX   512
 #define CONFIG_ORIGIN_MAX  255
 #define CONFIG_CHANNEL_MAX 255  /* longest valid channel name */
 #define CONFIG_SHM_NAME_MAX 255 /* NAME_MAX, after the leading '/' */
@@ -813,56 +811,6 @@ static int config_parse_origins(struct config_load *ld,
                              config_count(it, ld->cfg));
 }
 
-/* Words that mark a token as a placeholder copied from an example, never
- * a secret; matched case-insensitively anywhere in the token. */
-static const char *const config_token_placeholders[] = {
-    "change-me", "changeme", "change_me", "replace-me", "replaceme",
-    "replace_me", "your-token", "your_token", "yourtoken", "placeholder",
-    "example", "another-secret",
-};
-
-/* Which placeholder word tok contains, or NULL. */
-const char *config_token_placeholder(const char *tok)
-{
-    size_t n = sizeof config_token_placeholders /
-               sizeof config_token_placeholders[0];
-
-    for (size_t i = 0; i < n; i++)
-        if (strcasestr(tok, config_token_placeholders[i]) != NULL)
-            return config_token_placeholders[i];
-    return NULL;
-}
-
-/* Why str cannot be a bearer token, or NULL if it can: RFC 6750's
- * 16..512 of A-Z a-z 0-9 - . _ ~ + / then optional '=' padding, with
- * enough distinct characters, and no placeholder word. The reason never
- * quotes the token (it may be a real secret). */
-const char *config_token_check(const char *str)
-{
-    bool seen[256] = { false };
-    size_t n = strlen(str), body, variety = 0;
-
-    if (config_token_placeholder(str) != NULL)
-        return "is a placeholder copied from an example, not a secret: "
-               "replace it with the output of `sseq token`";
-    if (n < CONFIG_TOKEN_MIN || n > CONFIG_TOKEN_MAX)
-        return "must be 16 to 512 characters of A-Z a-z 0-9 - . _ ~ + / "
-               "(then optional '='); make one with `sseq token`";
-    body = strspn(str, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                  "0123456789-._~+/");
-    if (body == 0 || strspn(str + body, "=") != n - body)
-        return "must be 16 to 512 characters of A-Z a-z 0-9 - . _ ~ + / "
-               "(then optional '='); make one with `sseq token`";
-    for (size_t i = 0; i < n; i++) {
-        variety += !seen[(unsigned char)str[i]];
-        seen[(unsigned char)str[i]] = true;
-    }
-    if (variety < CONFIG_TOKEN_VARIETY)
-        return "has too few distinct characters to be a secret: replace "
-               "it with the output of `sseq token`";
-    return NULL;
-}
-
 static int config_parse_token_value(struct config_load *ld,
                                     struct config_token *tok,
                                     const config_setting_t *s,
@@ -1461,6 +1409,10 @@ static int config_load_key(struct config_load *ld,
     if (jwt_auth_key_check(out->alg, out->key, out->len, &why) < 0)
         return config_fail_at(ld, file[0] ? r->file : r->key, "%s (%s is "
                               "%s)", why, r->alg, alg);
+    why = out->alg <= JWT_AUTH_HS512 ?        /* an HMAC secret */
+          config_token_key_check(out->key, out->len) : NULL;
+    if (why != NULL)
+        return config_fail_at(ld, file[0] ? r->file : r->key, "%s", why);
     return 0;
 }
 

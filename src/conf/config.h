@@ -113,12 +113,4 @@ bool config_channel_valid(const struct config *cfg, const char *name,
  * Access-Control-Allow-Origin ("*" or origin) or NULL. */
 const char *config_cors_allow(const struct config *cfg, const char *origin);
 
-/* Why str cannot be a publish token (too short or long, bad characters,
- * a placeholder word such as "change-me", too few distinct characters),
- * or NULL if it can. The reason never quotes str. */
-const char *config_token_check(const char *str);
-
-/* The placeholder word str contains ("change-me", ...), or NULL. */
-const char *config_token_placeholder(const char *str);
-
 #endif
