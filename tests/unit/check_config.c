@@ -13,6 +13,7 @@
 
 #include "conf/config.h"
 #include "conf/config_token.h"
+#include "mercure/jwt_auth.h"
 #include "base/log.h"
 #include "unit_run.h"
 
