@@ -321,6 +321,41 @@ fail_open:
     return rc;
 }
 
+/* Reports libconfig's parse error as FILE:LINE: message. A setting
+ * given twice is named (libconfig names none), read from the text of the
+ * file it is in (an @include'd file's names lack the including group's
+ * prefix). -EINVAL. */
+static int config_fail_parse(struct config_load *ld, const config_t *lc,
+                             const char *text)
+{
+    const char *file = config_error_file(lc) ? config_error_file(lc)
+                                             : ld->path;
+    const char *why = config_error_text(lc) ? config_error_text(lc)
+                                            : "parse error";
+    int line = config_error_line(lc);
+    struct config_load inc = { .path = file, .err = ld->err,
+                               .errlen = ld->errlen };
+    char name[CONFIG_NAME_MAX], *other = NULL;
+    int rc = -ENOENT;
+
+    if (strcmp(why, "duplicate setting name") == 0 && line > 0) {
+        if (config_error_file(lc) == NULL)
+            rc = config_scan_duplicate(text, (unsigned)line, name,
+                                       sizeof name);
+        else if (config_read_text(&inc, true, &other) == 0)
+            rc = config_scan_duplicate(other, (unsigned)line, name,
+                                       sizeof name);
+        free(other);
+    }
+    if (rc == 0)
+        snprintf(ld->err, ld->errlen, "%s:%d: %s: is set twice (duplicate "
+                 "setting name): set it once; a group's settings all go "
+                 "in one group", file, line, name);
+    else
+        snprintf(ld->err, ld->errlen, "%s:%d: %s", file, line, why);
+    return -EINVAL;
+}
+
 /* Parses text into lc; -EINVAL (reported as FILE:LINE: the parser's
  * message) on a syntax error. @include paths are relative to the file. */
 static int config_parse_text(struct config_load *ld, config_t *lc,
@@ -339,11 +374,7 @@ static int config_parse_text(struct config_load *ld, config_t *lc,
     config_set_include_dir(lc, dir);
     if (config_read_string(lc, text) == CONFIG_TRUE)
         return 0;
-    snprintf(ld->err, ld->errlen, "%s:%d: %s",
-             config_error_file(lc) ? config_error_file(lc) : ld->path,
-             config_error_line(lc),
-             config_error_text(lc) ? config_error_text(lc) : "parse error");
-    return -EINVAL;
+    return config_fail_parse(ld, lc, text);
 }
 
 /* Loads path into cfg (see config.h). cfg is first set to the defaults

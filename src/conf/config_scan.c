@@ -19,6 +19,18 @@ enum config_scan_state {
     CS_CODE, CS_STRING, CS_ESCAPE, CS_LINE_COMMENT, CS_BLOCK_COMMENT,
 };
 
+/* What the lexer hands its visitor: code outside strings and comments. */
+enum config_tok {
+    CT_NAME,                    /* a name, or true/false */
+    CT_NUMBER,                  /* an integer or float literal */
+    CT_PUNCT,                   /* any other character but a blank */
+};
+
+/* Called for each token text[start..end) on line. */
+typedef void (*config_tok_fn)(void *ctx, enum config_tok kind,
+                              const char *start, const char *end,
+                              unsigned line);
+
 /* Value of digit c in base 10 or 16, -1 if it is not one. */
 static int config_digit(char c, unsigned base)
 {
@@ -33,17 +45,16 @@ static int config_digit(char c, unsigned base)
     return d >= 0 && (unsigned)d < base ? d : -1;
 }
 
-/* Scans the number at p (sign, decimal or 0x hex, maybe a float); records
- * it when it does not fit an int and has no L suffix. Returns its end. */
-static const char *config_scan_number(struct config_load *ld, const char *p,
-                                      unsigned line)
+/* The end of the number at p (sign, decimal or 0x hex, maybe a float);
+ * *big: an integer that does not fit an int and has no L suffix. */
+static const char *config_scan_number(const char *p, bool *big)
 {
-    const char *start = p;
     unsigned base = 10;
     uint64_t v = 0, lim;
-    bool neg = *p == '-', big = false;
+    bool neg = *p == '-', over = false;
     int d;
 
+    *big = false;
     if (*p == '-' || *p == '+')
         p++;
     if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
@@ -51,7 +62,7 @@ static const char *config_scan_number(struct config_load *ld, const char *p,
         p += 2;
     }
     for (; (d = config_digit(*p, base)) >= 0; p++) {
-        big |= v > (UINT64_MAX - (unsigned)d) / base;
+        over |= v > (UINT64_MAX - (unsigned)d) / base;
         v = v * base + (unsigned)d;
     }
     if (base == 10 && (*p == '.' || *p == 'e' || *p == 'E'))
@@ -59,22 +70,21 @@ static const char *config_scan_number(struct config_load *ld, const char *p,
     if (*p == 'L')
         return p + strspn(p, "L");
     lim = base == 16 ? INT_MAX : neg ? (uint64_t)INT_MAX + 1 : INT_MAX;
-    if ((big || v > lim) && ld->n_big < CONFIG_BIG_MAX) {
-        struct config_big *b = &ld->big[ld->n_big++];
-
-        b->line = line;
-        snprintf(b->text, sizeof b->text, "%.*s", (int)(p - start), start);
-    }
+    *big = over || v > lim;
     return p;
 }
 
-/* One step in code (outside strings and comments); returns the next p. */
-static const char *config_scan_code(struct config_load *ld, const char *p,
-                                    unsigned line,
-                                    enum config_scan_state *st)
+/* One step in code (outside strings and comments): hands a token to fn;
+ * returns the next p. */
+static const char *config_scan_code(const char *p, unsigned line,
+                                    enum config_scan_state *st,
+                                    config_tok_fn fn, void *ctx)
 {
     static const char ident[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
         "abcdefghijklmnopqrstuvwxyz0123456789-_*";
+    const char *end = p + 1;
+    enum config_tok kind = CT_PUNCT;
+    bool big;
 
     if (*p == '"')
         *st = CS_STRING;
@@ -83,17 +93,25 @@ static const char *config_scan_code(struct config_load *ld, const char *p,
     else if (p[0] == '/' && p[1] == '*') {
         *st = CS_BLOCK_COMMENT;
         return p + 2;
-    } else if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-               *p == '*' || *p == '_')
-        return p + strspn(p, ident);
-    else if ((*p >= '0' && *p <= '9') ||
-             ((*p == '-' || *p == '+') && p[1] >= '0' && p[1] <= '9'))
-        return config_scan_number(ld, p, line);
-    return p + 1;
+    }
+    if (*st != CS_CODE || strchr(" \t\r\n\f\v", *p) != NULL)
+        return p + 1;
+    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+        *p == '*' || *p == '_') {
+        kind = CT_NAME;
+        end = p + strspn(p, ident);
+    } else if ((*p >= '0' && *p <= '9') ||
+               ((*p == '-' || *p == '+') && p[1] >= '0' && p[1] <= '9')) {
+        kind = CT_NUMBER;
+        end = config_scan_number(p, &big);
+    }
+    fn(ctx, kind, p, end, line);
+    return end;
 }
 
-/* Records in ld->big every integer literal of text libconfig would wrap. */
-void config_scan(struct config_load *ld, const char *text)
+/* Hands every token of text, in order, to fn. */
+static void config_scan_tokens(const char *text, config_tok_fn fn,
+                               void *ctx)
 {
     enum config_scan_state st = CS_CODE;
     unsigned line = 1;
@@ -104,7 +122,7 @@ void config_scan(struct config_load *ld, const char *text)
 
         switch (st) {
         case CS_CODE:
-            p = config_scan_code(ld, p, line, &st);
+            p = config_scan_code(p, line, &st, fn, ctx);
             break;
         case CS_STRING:
             st = *p == '\\' ? CS_ESCAPE : *p == '"' ? CS_CODE : CS_STRING;
@@ -129,6 +147,156 @@ void config_scan(struct config_load *ld, const char *text)
         for (; q < p; q++)
             line += *q == '\n';
     }
+}
+
+/* Records a number token libconfig would wrap in ld->big. */
+static void config_scan_big(void *ctx, enum config_tok kind,
+                            const char *start, const char *end,
+                            unsigned line)
+{
+    struct config_load *ld = ctx;
+    bool big;
+
+    if (kind != CT_NUMBER || ld->n_big >= CONFIG_BIG_MAX)
+        return;
+    (void)config_scan_number(start, &big);
+    if (big) {
+        struct config_big *b = &ld->big[ld->n_big++];
+
+        b->line = line;
+        snprintf(b->text, sizeof b->text, "%.*s", (int)(end - start), start);
+    }
+}
+
+void config_scan(struct config_load *ld, const char *text)
+{
+    config_scan_tokens(text, config_scan_big, ld);
+}
+
+/* ---- the dotted name of the setting on a line ---- */
+
+#define CONFIG_DEPTH_MAX 16     /* nested groups and lists followed */
+#define CONFIG_DUP_MAX   4      /* settings looked at on one line */
+
+/* The name walker: where it is in the file, and what it looks for. */
+struct config_names {
+    char path[CONFIG_NAME_MAX]; /* the innermost open group or entry */
+    size_t path_len[CONFIG_DEPTH_MAX];  /* path's length before each */
+    int entry[CONFIG_DEPTH_MAX];        /* a list's entry; -1: a group */
+    unsigned depth, deeper;     /* levels kept; levels past the last */
+    char pending[CONFIG_NAME_MAX];      /* the last name, dotted */
+    unsigned pending_line;      /* where that name is */
+    bool named, assigned;       /* saw a name; then its ':' or '=' */
+    size_t order;               /* settings seen so far */
+    unsigned line;              /* the line looked at */
+    size_t n_cand;              /* its settings: */
+    char cand[CONFIG_DUP_MAX][CONFIG_NAME_MAX];
+    size_t cand_order[CONFIG_DUP_MAX];
+    int dup;                    /* the first one seen before, or -1 */
+};
+
+/* Opens a group or list (list: entries counted) named by the setting
+ * just assigned, or, inside a list, by its entry "[i]". */
+static void config_names_open(struct config_names *nm, bool list)
+{
+    size_t len = strlen(nm->path);
+
+    if (nm->depth == CONFIG_DEPTH_MAX) {
+        nm->deeper++;
+        return;
+    }
+    nm->path_len[nm->depth] = len;
+    if (nm->assigned)
+        snprintf(nm->path, sizeof nm->path, "%s", nm->pending);
+    else if (nm->depth > 0 && nm->entry[nm->depth - 1] >= 0)
+        snprintf(nm->path + len, sizeof nm->path - len, "[%d]",
+                 nm->entry[nm->depth - 1]);
+    nm->entry[nm->depth++] = list ? 0 : -1;
+    nm->named = nm->assigned = false;
+}
+
+static void config_names_close(struct config_names *nm)
+{
+    if (nm->deeper > 0)
+        nm->deeper--;
+    else if (nm->depth > 0)
+        nm->path[nm->path_len[--nm->depth]] = '\0';
+    nm->named = nm->assigned = false;
+}
+
+/* A setting's name and ':' or '=' seen: remembered when on nm->line,
+ * compared with those when after them. */
+static void config_names_setting(struct config_names *nm, unsigned line)
+{
+    for (size_t i = 0; i < nm->n_cand && nm->dup < 0; i++)
+        if (nm->order < nm->cand_order[i] &&
+            strcmp(nm->cand[i], nm->pending) == 0)
+            nm->dup = (int)i;
+    if (line == nm->line && nm->n_cand < CONFIG_DUP_MAX &&
+        nm->cand_order[nm->n_cand] == SIZE_MAX) {
+        snprintf(nm->cand[nm->n_cand], CONFIG_NAME_MAX, "%s", nm->pending);
+        nm->cand_order[nm->n_cand++] = nm->order;
+    }
+    nm->order++;
+}
+
+/* Follows one token through groups, lists and settings. */
+static void config_names_token(void *ctx, enum config_tok kind,
+                               const char *start, const char *end,
+                               unsigned line)
+{
+    struct config_names *nm = ctx;
+    char c = *start;
+
+    if (kind == CT_NAME && !nm->assigned) {
+        char name[CONFIG_NAME_MAX];
+
+        snprintf(name, sizeof name, "%.*s", (int)(end - start), start);
+        config_name(nm->pending, sizeof nm->pending, nm->path,
+                    nm->path[0] ? "." : "", name);
+        nm->named = true;
+        nm->pending_line = line;
+    } else if (kind == CT_PUNCT && (c == ':' || c == '=') && nm->named) {
+        config_names_setting(nm, nm->pending_line);
+        nm->named = false;
+        nm->assigned = true;
+    } else if (kind == CT_PUNCT && (c == '{' || c == '(' || c == '[')) {
+        config_names_open(nm, c != '{');
+    } else if (kind == CT_PUNCT && (c == '}' || c == ')' || c == ']')) {
+        config_names_close(nm);
+    } else {
+        if (c == ',' && nm->depth > 0 && nm->deeper == 0 &&
+            nm->entry[nm->depth - 1] >= 0)
+            nm->entry[nm->depth - 1]++;
+        nm->named = nm->assigned = false;
+    }
+}
+
+/* The dotted name of the setting on line that text already set before
+ * ("queue", "queue.path", "publish.tokens[0].token") into name; 0, or
+ * -ENOENT when none is found. Run twice: the first pass learns the
+ * line's settings, the second finds the earlier twin. */
+int config_scan_duplicate(const char *text, unsigned line, char *name,
+                          size_t len)
+{
+    struct config_names nm, *p = &nm;
+
+    memset(p, 0, sizeof *p);
+    p->line = line;
+    p->dup = -1;
+    for (size_t i = 0; i < CONFIG_DUP_MAX; i++)
+        p->cand_order[i] = SIZE_MAX;
+    config_scan_tokens(text, config_names_token, p);
+    memset(p->path, 0, sizeof p->path);
+    p->depth = p->deeper = 0;
+    p->order = 0;
+    p->named = p->assigned = false;
+    p->line = 0;                        /* learn nothing more */
+    config_scan_tokens(text, config_names_token, p);
+    if (p->dup < 0)
+        return -ENOENT;
+    snprintf(name, len, "%s", p->cand[p->dup]);
+    return 0;
 }
 
 /* Reports a too-large integer no setting claimed (see config_scan). */

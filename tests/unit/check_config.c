@@ -830,6 +830,18 @@ static const struct {
       "mercure.cors_credentials_origins[0]", "no path" },
     { "mercure: { jwt_key = \"x\"; };\n", 1, "mercure.jwt_key",
       "unknown setting" },
+    /* a setting or group given twice is named (libconfig names none) */
+    { "queue: { size = \"1M\"; };\n\nqueue: {\n path = \"/x\"; };\n", 3,
+      "queue", "is set twice (duplicate setting name): set it once" },
+    { "queue: { path = \"/a\";\n  size = \"1M\"; path = \"/b\"; };\n", 2,
+      "queue.path", "set it once" },
+    { "log_level = \"info\"; log_level = \"debug\";\n", 1, "log_level",
+      "set twice" },
+    { "stream: {\n heartbeat = 5;\n heartbeat\n = 6; };\n", 3,
+      "stream.heartbeat", "set twice" },
+    { "publish: { tokens = ( { token = \"d82bbf479a9b4b973850669eded1fa9c\";"
+      " },\n { channels = [ \"a\", \"b\" ]; token = \"x\";\n token = "
+      "\"y\"; } ); };\n", 3, "publish.tokens[1].token", "set twice" },
 };
 
 START_TEST(test_bad_values)
