@@ -87,25 +87,38 @@ static bool config_is_group(const char *name)
 
 /* ---- errors ---- */
 
-/* Formats "FILE:LINE: name: reason" for setting s into ld->err; returns
- * -EINVAL so a parser can `return config_fail(...)`. */
-int config_fail(struct config_load *ld, const config_setting_t *s,
-                       const char *name, const char *fmt, ...)
+/* Writes "FILE:LINE: name: reason" into ld->err; -EINVAL. */
+static int config_report(struct config_load *ld, const char *file,
+                         unsigned line, const char *name, const char *reason)
 {
-    const char *file = s ? config_setting_source_file(s) : NULL;
-    unsigned line = s ? config_setting_source_line(s) : 0;
-    char reason[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
     snprintf(ld->err, ld->errlen, "%s:%u: %s: %s", file ? file : ld->path,
              line, name, reason);
     return -EINVAL;
 }
 
-/* The name of a libconfig value type, for "must be X (got Y)". */
+/* The line setting name was read from; 0 if it kept its default. */
+static unsigned config_line_of(const struct config_load *ld,
+                               const char *name)
+{
+    size_t idx;
+
+    return config_item_find(name, &idx) != NULL ? ld->line[idx] : 0;
+}
+
+int config_fail(struct config_load *ld, const config_setting_t *s,
+                const char *name, const char *fmt, ...)
+{
+    char reason[CONFIG_WHY_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    return config_report(ld, s ? config_setting_source_file(s) : NULL,
+                         s ? config_setting_source_line(s) : 0, name,
+                         reason);
+}
+
 const char *config_type_name(const config_setting_t *s)
 {
     static const char *const names[] = {
@@ -123,53 +136,42 @@ const char *config_type_name(const config_setting_t *s)
 }
 
 int config_fail_type(struct config_load *ld, const config_setting_t *s,
-                            const char *name, const char *want)
+                     const char *name, const char *want)
 {
     return config_fail(ld, s, name, "must be %s (got %s)", want,
                        config_type_name(s));
 }
-/* Reports reason against setting name at the line it was read from. */
+
 int config_fail_at(struct config_load *ld, const char *name,
-                          const char *fmt, ...)
+                   const char *fmt, ...)
 {
-    size_t idx = 0;
-    char reason[512];
+    char reason[CONFIG_WHY_MAX];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    (void)config_item_find(name, &idx);
-    snprintf(ld->err, ld->errlen, "%s:%u: %s: %s", ld->path, ld->line[idx],
-             name, reason);
-    return -EINVAL;
+    return config_report(ld, NULL, config_line_of(ld, name), name, reason);
 }
-/* Reports a broken relation between settings a and b (config_int.h). */
+
 int config_fail_pair(struct config_load *ld, const char *a,
                      const char *reason_a, const char *b,
                      const char *reason_b)
 {
-    size_t ia = 0, ib = 0;
-
-    (void)config_item_find(a, &ia);
-    (void)config_item_find(b, &ib);
-    if (ld->line[ia] != 0)
-        snprintf(ld->err, ld->errlen, "%s:%u: %s: %s", ld->path,
-                 ld->line[ia], a, reason_a);
-    else
-        snprintf(ld->err, ld->errlen, "%s:%u: %s: %s", ld->path,
-                 ld->line[ib], b, reason_b);
-    return -EINVAL;
+    if (config_line_of(ld, a) != 0)
+        return config_report(ld, NULL, config_line_of(ld, a), a, reason_a);
+    return config_report(ld, NULL, config_line_of(ld, b), b, reason_b);
 }
 
 /* Joins a, sep and b into a setting name for messages; a name too long
  * for buf is cut (it is only ever shown). */
-void config_name(char *buf, size_t len, const char *a,
-                        const char *sep, const char *b)
+void config_name(char *buf, size_t len, const char *a, const char *sep,
+                 const char *b)
 {
     if (snprintf(buf, len, "%s%s%s", a, sep, b) >= (int)len)
         buf[len - 1] = '\0';
 }
+
 /* ---- defaults and freeing ---- */
 
 /* Fills cfg from the tables; allocates nothing (see the file comment).
