@@ -323,10 +323,10 @@ fail_open:
     return rc;
 }
 
-/* Reports libconfig's parse error as FILE:LINE: message. A setting
- * given twice is named (libconfig names none), read from the text of the
- * file it is in (an @include'd file's names lack the including group's
- * prefix). -EINVAL. */
+/* Reports libconfig's parse error as "FILE:LINE: setting: message",
+ * naming the setting from the text of the file the error is in
+ * (libconfig names none; an @include'd file's names lack the including
+ * group's prefix). A setting given twice is the one named. -EINVAL. */
 static int config_fail_parse(struct config_load *ld, const config_t *lc,
                              const char *text)
 {
@@ -334,25 +334,27 @@ static int config_fail_parse(struct config_load *ld, const config_t *lc,
                                              : ld->path;
     const char *why = config_error_text(lc) ? config_error_text(lc)
                                             : "parse error";
+    bool twice = strcmp(why, "duplicate setting name") == 0;
     int line = config_error_line(lc);
     struct config_load inc = { .path = file, .err = ld->err,
                                .errlen = ld->errlen };
     char name[CONFIG_NAME_MAX], *other = NULL;
     int rc = -ENOENT;
 
-    if (strcmp(why, "duplicate setting name") == 0 && line > 0) {
-        if (config_error_file(lc) == NULL)
-            rc = config_scan_duplicate(text, (unsigned)line, name,
-                                       sizeof name);
-        else if (config_read_text(&inc, true, &other) == 0)
-            rc = config_scan_duplicate(other, (unsigned)line, name,
-                                       sizeof name);
-        free(other);
-    }
-    if (rc == 0)
+    if (line > 0 && config_error_file(lc) == NULL)
+        rc = config_scan_name_at(text, (unsigned)line, twice, name,
+                                 sizeof name);
+    else if (line > 0 && config_read_text(&inc, true, &other) == 0)
+        rc = config_scan_name_at(other, (unsigned)line, twice, name,
+                                 sizeof name);
+    free(other);
+    if (rc == 0 && twice)
         snprintf(ld->err, ld->errlen, "%s:%d: %s: is set twice (duplicate "
                  "setting name): set it once; a group's settings all go "
                  "in one group", file, line, name);
+    else if (rc == 0)
+        snprintf(ld->err, ld->errlen, "%s:%d: %s: %s", file, line, name,
+                 why);
     else
         snprintf(ld->err, ld->errlen, "%s:%d: %s", file, line, why);
     return -EINVAL;

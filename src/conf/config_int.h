@@ -220,11 +220,13 @@ const char *config_check_origin(const char *str, char *buf, size_t len);
 /* Records in ld->big every integer literal of text libconfig would wrap. */
 void config_scan(struct config_load *ld, const char *text);
 
-/* The dotted name of the setting on line that text already set before
- * (libconfig's "duplicate setting name" names none) into name[0..len);
+/* For a libconfig error on line of text (which names no setting): the
+ * dotted name ("queue", "queue.path", "publish.tokens[1].token") of the
+ * setting there that was already set before (twice), or else of the
+ * first setting there, or of the group open there; into name[0..len).
  * 0, or -ENOENT. */
-int config_scan_duplicate(const char *text, unsigned line, char *name,
-                          size_t len);
+int config_scan_name_at(const char *text, unsigned line, bool twice,
+                        char *name, size_t len);
 
 /* Reports a too-large integer no setting claimed; -EINVAL. */
 int config_check_big(struct config_load *ld);

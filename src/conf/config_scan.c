@@ -189,6 +189,8 @@ struct config_names {
     bool named, assigned;       /* saw a name; then its ':' or '=' */
     size_t order;               /* settings seen so far */
     unsigned line;              /* the line looked at */
+    bool on_line;               /* a token of it was seen */
+    char around[CONFIG_NAME_MAX];       /* the group open at its start */
     size_t n_cand;              /* its settings: */
     char cand[CONFIG_DUP_MAX][CONFIG_NAME_MAX];
     size_t cand_order[CONFIG_DUP_MAX];
@@ -248,6 +250,10 @@ static void config_names_token(void *ctx, enum config_tok kind,
     struct config_names *nm = ctx;
     char c = *start;
 
+    if (line == nm->line && !nm->on_line) {
+        nm->on_line = true;
+        snprintf(nm->around, sizeof nm->around, "%s", nm->path);
+    }
     if (kind == CT_NAME && !nm->assigned) {
         char name[CONFIG_NAME_MAX];
 
@@ -272,30 +278,50 @@ static void config_names_token(void *ctx, enum config_tok kind,
     }
 }
 
-/* The dotted name of the setting on line that text already set before
- * ("queue", "queue.path", "publish.tokens[0].token") into name; 0, or
- * -ENOENT when none is found. Run twice: the first pass learns the
- * line's settings, the second finds the earlier twin. */
-int config_scan_duplicate(const char *text, unsigned line, char *name,
-                          size_t len)
+/* Walks text once looking at line: learns the settings that start on it
+ * and the group open where it starts. */
+static void config_names_learn(struct config_names *nm, const char *text,
+                               unsigned line)
 {
-    struct config_names nm, *p = &nm;
-
-    memset(p, 0, sizeof *p);
-    p->line = line;
-    p->dup = -1;
+    memset(nm, 0, sizeof *nm);
+    nm->line = line;
+    nm->dup = -1;
     for (size_t i = 0; i < CONFIG_DUP_MAX; i++)
-        p->cand_order[i] = SIZE_MAX;
-    config_scan_tokens(text, config_names_token, p);
-    memset(p->path, 0, sizeof p->path);
-    p->depth = p->deeper = 0;
-    p->order = 0;
-    p->named = p->assigned = false;
-    p->line = 0;                        /* learn nothing more */
-    config_scan_tokens(text, config_names_token, p);
-    if (p->dup < 0)
+        nm->cand_order[i] = SIZE_MAX;
+    config_scan_tokens(text, config_names_token, nm);
+}
+
+/* Walks text again, finding which of the line's settings was set
+ * before (nm->dup). */
+static void config_names_find_twin(struct config_names *nm,
+                                   const char *text)
+{
+    memset(nm->path, 0, sizeof nm->path);
+    nm->depth = nm->deeper = 0;
+    nm->order = 0;
+    nm->named = nm->assigned = false;
+    nm->line = 0;                       /* learn nothing more */
+    config_scan_tokens(text, config_names_token, nm);
+}
+
+int config_scan_name_at(const char *text, unsigned line, bool twice,
+                        char *name, size_t len)
+{
+    struct config_names nm;
+    const char *found = NULL;
+
+    config_names_learn(&nm, text, line);
+    if (twice) {
+        config_names_find_twin(&nm, text);
+        found = nm.dup >= 0 ? nm.cand[nm.dup] : NULL;
+    } else if (nm.n_cand > 0) {
+        found = nm.cand[0];
+    } else if (nm.around[0] != '\0') {
+        found = nm.around;
+    }
+    if (found == NULL)
         return -ENOENT;
-    snprintf(name, len, "%s", p->cand[p->dup]);
+    snprintf(name, len, "%s", found);
     return 0;
 }
 
