@@ -6,8 +6,9 @@
  * each naming a type (how a value is parsed, printed and freed) and, for
  * strings and list entries, a check of the value; plus optional hooks:
  * defaults beyond the rows, a check of relations between settings run
- * after the file is read, and a release of what that check derived. config.c lists the
- * modules once (config_modules[]), in the order config_print writes them.
+ * after the file is read, and a release of what that check derived.
+ * config.c lists the modules once (config_modules[]), in the order
+ * config_print writes them.
  * Not for use outside src/conf/. */
 #ifndef SSEQ_CONFIG_INT_H
 #define SSEQ_CONFIG_INT_H
