@@ -117,15 +117,30 @@ static unsigned config_token_pool(const unsigned char *s, size_t len)
            128u * other;
 }
 
+/* c as the letter it stands for in a word: lowercase, and the digits
+ * and signs people write for letters ("p@ssw0rd") read back. */
+static int config_token_letter(unsigned char c)
+{
+    static const char leet[] = "@a4a0o1i3e5s$s7t";
+
+    for (size_t k = 0; leet[k] != '\0'; k += 2)
+        if (c == (unsigned char)leet[k])
+            return leet[k + 1];
+    return tolower(c);
+}
+
 /* The length of the dictionary word s[i..] starts with, or 0. */
 static size_t config_token_word_at(const unsigned char *s, size_t len,
                                    size_t i)
 {
     for (size_t w = 0; w < N_OF(config_token_words); w++) {
-        size_t n = strlen(config_token_words[w]);
+        const char *word = config_token_words[w];
+        size_t n = strlen(word), k = 0;
 
-        if (n <= len - i &&
-            strncasecmp((const char *)s + i, config_token_words[w], n) == 0)
+        while (k < n && i + k < len &&
+               config_token_letter(s[i + k]) == word[k])
+            k++;
+        if (k == n)
             return n;
     }
     return 0;

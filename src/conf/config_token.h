@@ -26,8 +26,8 @@ const char *config_token_key_check(const void *key, size_t len);
 /* A guesser's work for s[0..len), in bits, estimated: log2 of the pool of
  * the character classes s uses, for each character that is not a run,
  * a sequence ("abc", "321") or a repeat of an earlier three characters
- * (those count 1 bit); a dictionary word ("password", "secret", ...)
- * counts 8 bits. */
+ * (those count 1 bit); a dictionary word ("password", "secret", ...,
+ * also written "p@ssw0rd") counts 8 bits. */
 unsigned config_token_bits(const void *s, size_t len);
 
 #endif
