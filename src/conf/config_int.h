@@ -90,6 +90,7 @@ struct config_module {
 struct config_big {
     unsigned line;              /* where it is in the file */
     char text[24];              /* the literal, maybe cut */
+    char name[CONFIG_NAME_MAX]; /* the setting it is the value of, or "" */
     bool claimed;               /* reported against a setting */
 };
 

@@ -149,30 +149,6 @@ static void config_scan_tokens(const char *text, config_tok_fn fn,
     }
 }
 
-/* Records a number token libconfig would wrap in ld->big. */
-static void config_scan_big(void *ctx, enum config_tok kind,
-                            const char *start, const char *end,
-                            unsigned line)
-{
-    struct config_load *ld = ctx;
-    bool big;
-
-    if (kind != CT_NUMBER || ld->n_big >= CONFIG_BIG_MAX)
-        return;
-    (void)config_scan_number(start, &big);
-    if (big) {
-        struct config_big *b = &ld->big[ld->n_big++];
-
-        b->line = line;
-        snprintf(b->text, sizeof b->text, "%.*s", (int)(end - start), start);
-    }
-}
-
-void config_scan(struct config_load *ld, const char *text)
-{
-    config_scan_tokens(text, config_scan_big, ld);
-}
-
 /* ---- the dotted name of the setting on a line ---- */
 
 #define CONFIG_DEPTH_MAX 16     /* nested groups and lists followed */
@@ -323,6 +299,47 @@ int config_scan_name_at(const char *text, unsigned line, bool twice,
         return -ENOENT;
     snprintf(name, len, "%s", found);
     return 0;
+}
+
+/* ---- integer literals libconfig would wrap ---- */
+
+/* The big-literal scan: the names walker says whose value each is. */
+struct config_bigscan {
+    struct config_load *ld;
+    struct config_names nm;
+};
+
+/* Records a number token libconfig would wrap in ld->big, with the
+ * dotted name of the setting it is the value of ("" if none). */
+static void config_scan_big(void *ctx, enum config_tok kind,
+                            const char *start, const char *end,
+                            unsigned line)
+{
+    struct config_bigscan *bs = ctx;
+    struct config_load *ld = bs->ld;
+    bool big = false;
+
+    if (kind == CT_NUMBER)
+        (void)config_scan_number(start, &big);
+    if (big && ld->n_big < CONFIG_BIG_MAX) {
+        struct config_big *b = &ld->big[ld->n_big++];
+
+        b->line = line;
+        snprintf(b->text, sizeof b->text, "%.*s", (int)(end - start), start);
+        snprintf(b->name, sizeof b->name, "%s",
+                 bs->nm.assigned ? bs->nm.pending : "");
+    }
+    config_names_token(&bs->nm, kind, start, end, line);
+}
+
+void config_scan(struct config_load *ld, const char *text)
+{
+    struct config_bigscan bs = { .ld = ld };
+
+    bs.nm.dup = -1;
+    for (size_t i = 0; i < CONFIG_DUP_MAX; i++)
+        bs.nm.cand_order[i] = SIZE_MAX;
+    config_scan_tokens(text, config_scan_big, &bs);
 }
 
 /* Reports a too-large integer no setting claimed (see config_scan). */

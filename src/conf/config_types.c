@@ -53,7 +53,8 @@ uint64_t config_load_num(const struct config_item *it,
 }
 
 /* Reads an integer setting into *v; -EINVAL (reported) for another type,
- * a negative value, or a literal libconfig wrapped (config_scan.c). */
+ * a negative value, or a literal libconfig wrapped (config_scan.c: the
+ * one on the setting's line that is its value). */
 int config_get_uint(struct config_load *ld, const config_setting_t *s,
                     const char *name, uint64_t *v)
 {
@@ -64,7 +65,9 @@ int config_get_uint(struct config_load *ld, const config_setting_t *s,
         return config_fail_type(ld, s, name, "an integer");
     if (config_setting_type(s) == CONFIG_TYPE_INT)
         for (size_t i = 0; i < ld->n_big; i++)
-            if (ld->big[i].line == config_setting_source_line(s)) {
+            if (ld->big[i].line == config_setting_source_line(s) &&
+                (ld->big[i].name[0] == '\0' ||
+                 strcmp(ld->big[i].name, name) == 0)) {
                 ld->big[i].claimed = true;
                 return config_fail(ld, s, name, "%s is too large for 32 "
                                    "bits without an L suffix (write %sL)",

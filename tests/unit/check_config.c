@@ -846,6 +846,10 @@ static const struct {
     { "publish: { tokens = ( { token = \"d82bbf479a9b4b973850669eded1fa9c\";"
       " },\n { channels = [ \"a\", \"b\" ]; token = \"x\";\n token = "
       "\"y\"; } ); };\n", 3, "publish.tokens[1].token", "set twice" },
+    /* a wrapped literal is reported against the setting it is the value
+     * of, not another on its line */
+    { "stream: { heartbeat = 5; retry = 99999999999; };\n", 1,
+      "stream.retry", "too large for 32 bits" },
     /* a syntax error names the setting, or the group, on its line */
     { "queue: {\n  path = ;\n};\n", 2, "queue.path", "syntax error" },
     { "stream: {\n heartbeat = 5;\n\n}}\n", 4, "stream", "syntax error" },
