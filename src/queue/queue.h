@@ -43,11 +43,17 @@ struct queue_params {
     uint32_t max_age;           /* seconds a record is retained, 0 = no limit */
 };
 
-/* Limits of a record's fields (queue_append refuses more with -EINVAL). */
+/* Limits of a record's fields in the layout (what a stored record may
+ * hold). What a writer may append is queue_msg.h's rule, stricter for the
+ * event type and the publisher id (128 bytes each). */
 #define QUEUE_TOPIC_MAX   4096u /* bytes of a topic (channel or alternate) */
 #define QUEUE_TOPICS_MAX  32u   /* alternate topics besides the channel */
 #define QUEUE_EVENT_MAX   255u  /* bytes of an event type */
 #define QUEUE_PUBID_MAX   256u  /* bytes of a publisher-supplied id */
+
+/* Ids are below QUEUE_ID_END (2^63): they fit a signed 64-bit integer
+ * (Redis, JSON readers) and id + slots never wraps. */
+#define QUEUE_ID_END      (UINT64_C(1) << 63)
 
 /* Record flags. */
 #define QUEUE_MSG_PRIVATE 1u    /* a Mercure private update */
@@ -164,9 +170,9 @@ const char *queue_error(void);
 size_t queue_max_payload(const struct queue *q);
 
 /* Appends a message; stores its id in *id. -EMSGSIZE if it can never fit
- * (see queue_max_payload); -EINVAL for a field out of its limits (empty or
- * oversize channel, event, alternate or pub_id; too many alternates; a NUL
- * in an alternate; unknown flags); QUEUE_DAMAGED if the header, the index
+ * (see queue_max_payload); -EINVAL for a message queue_msg_check refuses
+ * (queue_error() names the field); -ERANGE once the next id reaches
+ * QUEUE_ID_END; QUEUE_DAMAGED if the header, the index
  * entries or the records it must evict are inconsistent (checked under the
  * lock before anything is stored; the lock stays usable); -ETIMEDOUT if
  * the writers' lock stays held QUEUE_LOCK_TIMEOUT_S seconds (a hung writer
@@ -178,7 +184,8 @@ int queue_append(struct queue *q, const struct queue_msg *m, uint64_t *id);
  * id == next id: a plain append. id > next id: a jump; every older id,
  * skipped or retained, is gone (readers get QUEUE_OVERRUN and move to id,
  * as on a lapped queue). id < next id: -EALREADY (a duplicate), nothing
- * written. Otherwise as queue_append. */
+ * written. id 0 or at or past QUEUE_ID_END: -ERANGE, nothing written.
+ * Otherwise as queue_append. */
 int queue_append_at(struct queue *q, const struct queue_msg *m, uint64_t id);
 
 /* Id bounds right now: the oldest retained id and the next id to be
