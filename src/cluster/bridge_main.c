@@ -14,7 +14,9 @@
  * queue's range or not <n>-0) is skipped, with one log line each (at
  * most BRIDGE_BAD_LOGS a BRIDGE_BAD_WINDOW), as is one this queue cannot
  * take (too big); the bridge reads on after the newest full entry id
- * it has handled, so no entry is read twice.
+ * it has handled, so no entry is read twice. An entry past the queue's
+ * id range stays ahead of the read (the next publish deletes it; until
+ * then it is logged once and the bridge polls every BRIDGE_BLOCK_MS).
  *
  * Redis unreachable: the bridge retries (100 ms doubling to 2 s) and logs
  * once per change of state. Its queue slot (role "bridge") carries:
@@ -63,7 +65,12 @@ struct bridge {
     int slot;                       /* queue_proc_claim, -1 */
     struct queue_proc_counters c;   /* see the file comment */
     struct cluster_link *link;      /* NULL while not connected */
-    struct cluster_pos seen;        /* newest entry handled, 0-0 = none */
+    struct cluster_pos seen;        /* newest entry handled, 0-0 = none;
+                                       never past QUEUE_ID_END */
+    struct cluster_pos beyond;      /* the last entry past QUEUE_ID_END
+                                       logged (the publish script deletes
+                                       it, so the read stays before it) */
+    bool progress;                  /* the last read moved seen */
     uint64_t bad_window_ms;         /* start of the bad-entry log window */
     unsigned bad_logged;            /* lines logged in that window */
     uint64_t bad_quiet;             /* bad entries not logged since */
@@ -133,8 +140,16 @@ static int bridge_append(void *arg, const struct cluster_entry *e)
     struct queue_stats st;
     int rc;
 
-    if (bridge_after(&at, &b->seen))
+    if (e->id >= QUEUE_ID_END) {
+        if (at.id != b->beyond.id || at.seq != b->beyond.seq)
+            bridge_log_bad(b, e);
+        b->beyond = at;
+        return 0;
+    }
+    if (bridge_after(&at, &b->seen)) {
         b->seen = at;
+        b->progress = true;
+    }
     if (e->bad) {
         bridge_log_bad(b, e);
         return 0;
@@ -214,8 +229,12 @@ static void bridge_run(struct bridge *b)
         from = (struct cluster_pos){ next - 1, 0 };
         if (bridge_after(&b->seen, &from))
             from = b->seen;
+        b->progress = false;
         rc = cluster_read(b->link, &from, BRIDGE_BLOCK_MS, BRIDGE_BATCH,
                           bridge_append, b);
+        if (rc > 0 && !b->progress)
+            bridge_sleep(BRIDGE_BLOCK_MS);  /* only entries past the id
+                                               range: no busy loop */
         if (rc < 0) {
             cluster_note_state(&b->cfg, false);
             cluster_link_close(b->link);
