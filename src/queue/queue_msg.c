@@ -27,9 +27,9 @@ static const struct {
     [QUEUE_MSG_EVENT]   = { "event type", "1 to 128 bytes of UTF-8 without "
                             "CR, LF or NUL" },
     [QUEUE_MSG_PUB_ID]  = { "id", "1 to 128 bytes of UTF-8 without CR, LF "
-                            "or NUL, not starting with '#', not all digits, "
-                            "not \"earliest\"" },
-    [QUEUE_MSG_DATA]    = { "data", "valid UTF-8" },
+                            "or NUL; must not start with '#', be all digits "
+                            "or be \"earliest\"" },
+    [QUEUE_MSG_DATA]    = { "data", "must be valid UTF-8" },
     [QUEUE_MSG_FLAGS]   = { "flags", "only the private flag" },
 };
 
