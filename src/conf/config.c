@@ -33,6 +33,7 @@
 #include "mercure/jwt_auth.h"
 #include "base/log.h"
 #include "mercure/uri_template.h"
+#include "queue/queue_msg.h"
 #include "base/util.h"
 
 #ifndef SYSCONFDIR
@@ -47,7 +48,7 @@
 #define CONFIG_TOKEN_VARIETY 6 /* fewest distinct characters */
 #define CONFIG_TOKEN_MAX   512
 #define CONFIG_ORIGIN_MAX  255
-#define CONFIG_CHANNEL_MAX 255  /* longest valid channel name */
+#define CONFIG_CHANNEL_MAX QUEUE_MSG_CHANNEL_MAX  /* longest channel name */
 #define CONFIG_SHM_NAME_MAX 255 /* NAME_MAX, after the leading '/' */
 #define CONFIG_FILE_MAX    (1 << 20) /* bytes of a config file */
 #define CONFIG_BIG_MAX     16   /* too-large integers remembered */
