@@ -55,6 +55,9 @@ static const struct qm_row qm_rows[] = {
     { QUEUE_MSG_DATA, "two\nlines\r\n", 0, 0 },
     { QUEUE_MSG_DATA, "\xf0\x9f\x98\x80", 0, 0 },
     { QUEUE_MSG_DATA, "\xc0\xaf", 0, -EINVAL },
+    { QUEUE_MSG_DATA, "abcdefgh\xc3\xa9 after a word of ASCII", 0, 0 },
+    { QUEUE_MSG_DATA, "abcdefghijklmnop\xff", 0, -EINVAL },
+    { QUEUE_MSG_DATA, "abcdefg\xe2\x82\xac split across words", 0, 0 },
 };
 
 /* A message on "c" with row r's value in its field. */
