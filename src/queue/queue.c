@@ -44,6 +44,7 @@
 #include "ac_config.h"
 #include "queue/queue.h"
 #include "queue/queue_msg.h"
+#include "queue/queue_access.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -550,6 +551,43 @@ int queue_health(const struct queue *q)
     return rc < 0 ? rc : queue_check_state(q);
 }
 
+static atomic_uint queue_trusted_uid = (unsigned)-1;  /* queue_trust_owner */
+
+void queue_trust_owner(uid_t uid)
+{
+    atomic_store(&queue_trusted_uid, (unsigned)uid);
+}
+
+/* -EPERM with the error set if the file of st (queue path) may not be
+ * trusted (queue_access_owner_check); 0 if it may. */
+static int queue_open_trusted(const struct stat *st, const char *path)
+{
+    uid_t trusted = (uid_t)atomic_load(&queue_trusted_uid);
+    char file[256], owner[64], self[64];
+
+    if (queue_access_file(path, file, sizeof file) < 0)
+        snprintf(file, sizeof file, "%s", path);
+    switch (queue_access_owner_check(st, geteuid(), trusted)) {
+    case QUEUE_ACCESS_OWNER_OK:
+        return 0;
+    case QUEUE_ACCESS_OTHERS_WRITE:
+        queue_set_error("queue %s is writable by every user (mode %04o): "
+                        "anyone could forge messages; chmod o-w %s, or "
+                        "re-create it with `sseq create --force`", file,
+                        (unsigned)(st->st_mode & 07777), file);
+        return -EPERM;
+    default:
+        queue_access_user_name(st->st_uid, owner, sizeof owner);
+        queue_access_user_name(geteuid(), self, sizeof self);
+        queue_set_error("queue %s is owned by %s, not by root, this "
+                        "process's user %s or queue.owner: another user "
+                        "could forge messages; if %s is right, set "
+                        "queue.owner = \"%s\", else remove the file and run "
+                        "`sseq create`", file, owner, self, owner, owner);
+        return -EPERM;
+    }
+}
+
 /* Maps and validates an opened object; the handle on success or -errno. */
 static int queue_open_map(struct queue *q, int fd, const char *path)
 {
@@ -562,6 +600,8 @@ static int queue_open_map(struct queue *q, int fd, const char *path)
         queue_set_error("%s: fstat: %s", path, strerror(-rc));
         return rc;
     }
+    if ((rc = queue_open_trusted(&st, path)) < 0)
+        return rc;
     if ((uint64_t)st.st_size < sizeof(struct queue_hdr)) {
         queue_set_error("%s: truncated: %lld bytes, a queue header needs "
                         "%zu", path, (long long)st.st_size,

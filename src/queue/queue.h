@@ -148,7 +148,15 @@ struct queue_stats {
 int queue_create(const char *path, const struct queue_params *p, int force,
                  struct queue **out);
 
-/* Opens an existing queue. -ENOENT if missing; -EPROTO for a file that is
+/* The owner queue_open trusts besides root and this process's user
+ * (queue.owner, or the user `sseq create` gives the queue to as root;
+ * set by config_load). (uid_t)-1 = none. Process-wide. */
+void queue_trust_owner(uid_t uid);
+
+/* Opens an existing queue. -ENOENT if missing; -EPERM for a file writable
+ * by every user, or owned by someone but root, this process's user and
+ * the trusted owner (another user could forge messages: queue_error()
+ * names the owner found and the fix); -EPROTO for a file that is
  * not a queue (bad magic) or of another layout version / size;
  * QUEUE_DAMAGED for a header whose geometry, offsets or id bounds are
  * inconsistent. The error text for any failure is left in queue_error(). */

@@ -817,6 +817,44 @@ static unsigned mode_of_created(const char *path, unsigned mode)
     return st.st_mode & 07777;
 }
 
+/* A queue file another user could write, or owned by someone but root,
+ * this user and the trusted owner, is refused with the owner and the fix
+ * named; trusting that owner lets it open. */
+START_TEST(test_untrusted_owner)
+{
+    char file[96];
+    struct queue *q;
+    uid_t other = geteuid() == 65534 ? 65533 : 65534;
+    int rc;
+
+    test_create(MIB, 0);
+    queue_close(test_q);
+    test_q = NULL;
+    snprintf(file, sizeof(file), "/dev/shm%s", test_name);
+    ck_assert_int_eq(chmod(file, 0606), 0);
+    rc = queue_open(test_name, &q);
+    ck_assert_msg(rc == -EPERM && strstr(queue_error(), "writable by every "
+                  "user (mode 0606)") && strstr(queue_error(), "chmod o-w"),
+                  "o+w should be refused naming the mode and the fix, got "
+                  "%d: %s", rc, queue_error());
+    ck_assert_int_eq(chmod(file, 0600), 0);
+    if (geteuid() != 0)
+        return;                 /* only root can give the file away */
+    ck_assert_int_eq(chown(file, other, (gid_t)-1), 0);
+    queue_trust_owner((uid_t)-1);
+    rc = queue_open(test_name, &q);
+    ck_assert_msg(rc == -EPERM && strstr(queue_error(), "is owned by ") &&
+                  strstr(queue_error(), "queue.owner = "),
+                  "a foreign owner should be refused naming it and the fix, "
+                  "got %d: %s", rc, queue_error());
+    queue_trust_owner(other);
+    ck_assert_msg(queue_open(test_name, &q) == 0, "the trusted owner's "
+                  "queue should open: %s", queue_error());
+    queue_close(q);
+    queue_trust_owner((uid_t)-1);
+}
+END_TEST
+
 START_TEST(test_mode)
 {
     ck_assert_msg(mode_of_created(test_name_make(), 0) == 0600,
@@ -1576,6 +1614,7 @@ static Suite *queue_suite(void)
     tcase_add_test(errors, test_missing_and_bad_path);
     tcase_add_test(errors, test_no_clobber);
     tcase_add_test(errors, test_mode);
+    tcase_add_test(errors, test_untrusted_owner);
     tcase_add_test(errors, test_proc_slots);
     tcase_add_test(errors, test_proc_refused);
     tcase_add_loop_test(errors, test_damage_header, 0, 10);
