@@ -71,6 +71,7 @@ struct bridge {
                                        logged (the publish script deletes
                                        it, so the read stays before it) */
     bool progress;                  /* the last read moved seen */
+    uint64_t skipped;               /* bad entries since the last append */
     uint64_t bad_window_ms;         /* start of the bad-entry log window */
     unsigned bad_logged;            /* lines logged in that window */
     uint64_t bad_quiet;             /* bad entries not logged since */
@@ -152,6 +153,7 @@ static int bridge_append(void *arg, const struct cluster_entry *e)
     }
     if (e->bad) {
         bridge_log_bad(b, e);
+        b->skipped++;
         return 0;
     }
     queue_get_stats(b->q, &st);
@@ -171,11 +173,14 @@ static int bridge_append(void *arg, const struct cluster_entry *e)
         log_info("joined the stream at id %llu", (unsigned long long)e->id);
     else if (e->id > st.next_id) {
         b->c.dropped_slow += e->id - st.next_id;
-        log_warn("ids %llu to %llu are no longer in Redis (cluster."
-                 "retention): streams past them get sseq-gap",
+        log_warn("ids %llu to %llu are not on this host (%llu bad entries "
+                 "skipped, any other no longer in Redis: cluster.retention)"
+                 ": streams past them get sseq-gap",
                  (unsigned long long)st.next_id,
-                 (unsigned long long)e->id - 1);
+                 (unsigned long long)e->id - 1,
+                 (unsigned long long)b->skipped);
     }
+    b->skipped = 0;
     b->c.events++;
     b->c.bytes += e->msg.data_len;
     return 0;
