@@ -123,7 +123,8 @@ static int stream_req_topic(struct stream_req *r, const struct config *cfg,
 }
 
 /* Keeps a hub resume id (raw: header; else a query value to decode);
- * one too long to be any id is kept as unknown (length 0). */
+ * one too long to be any id, or with a CR, LF or NUL (it would be echoed
+ * in the Last-Event-ID header), is kept as unknown (length 0). */
 static void stream_req_resume(struct stream_req *r, const char *s,
                               size_t len, bool decode)
 {
@@ -144,6 +145,11 @@ static void stream_req_resume(struct stream_req *r, const char *s,
         if (len > STREAM_REQ_RESUME_MAX)
             return;
         memcpy(r->resume, s, len);
+    }
+    if (memchr(r->resume, '\r', (size_t)n) || memchr(r->resume, '\n',
+        (size_t)n) || memchr(r->resume, '\0', (size_t)n)) {
+        r->resume[0] = '\0';
+        return;
     }
     r->resume[n] = '\0';
     r->resume_len = (uint16_t)n;

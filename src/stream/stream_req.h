@@ -13,12 +13,13 @@
 
 #include "conf/config.h"
 #include "queue/queue.h"
+#include "queue/queue_msg.h"
 #include "runtime/http_cors.h"
 
 #define STREAM_REQ_CHANNELS_MAX 64      /* channels / selectors a stream */
 #define STREAM_REQ_NAMES_MAX    16384   /* their bytes in total (nginx's
                                            request line is 8 KiB) */
-#define STREAM_REQ_CHANNEL_MAX  255     /* longest /events channel name */
+#define STREAM_REQ_CHANNEL_MAX  QUEUE_MSG_CHANNEL_MAX   /* /events name */
 #define STREAM_REQ_RESUME_MAX   QUEUE_PUBID_MAX /* longest hub resume id */
 #define STREAM_REQ_WHY_MAX      512     /* a refusal's reason */
 
