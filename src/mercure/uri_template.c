@@ -92,7 +92,14 @@ static bool ut_is_unreserved(unsigned char c)
 
 static bool ut_is_reserved(unsigned char c)
 {
-    return c != '\0' && strchr(":/?#[]@!$&'()*+,;=", c) != NULL;
+    switch (c) {
+    case ':': case '/': case '?': case '#': case '[': case ']': case '@':
+    case '!': case '$': case '&': case '\'': case '(': case ')': case '*':
+    case '+': case ',': case ';': case '=':
+        return true;
+    default:
+        return false;
+    }
 }
 
 /* RFC 6570 "literals" for an ASCII byte: any visible character except
@@ -475,6 +482,54 @@ static void ut_match_literal(const struct uri_template *t,
             next[p + e->len] = 1;
 }
 
+/* Whether expression e is one plain variable (no modifier, unnamed):
+ * matched by a run scan instead of the automaton. */
+static bool ut_expr_plain(const struct uri_template *t,
+                          const struct ut_elem *e)
+{
+    const struct ut_var *v = &t->vars[e->var0];
+
+    return e->n_vars == 1 && !v->explode && v->maxlen == 0 && !e->op->named;
+}
+
+/* Runs a plain expression (ut_expr_plain): nothing defined, or the
+ * operator's first string and one value, a run of value characters and
+ * triplets. reach[q]: a value can continue at q; one forward scan. */
+static void ut_match_plain(const struct uri_template *t,
+                           const struct ut_elem *e, const char *s,
+                           size_t slen, const unsigned char *cur,
+                           unsigned char *next, unsigned char *reach)
+{
+    const struct ut_var *v = &t->vars[e->var0];
+    char first = e->op->first[0];       /* plain operators: 0 or 1 byte */
+
+    memcpy(next, cur, slen + 1);
+    memset(reach, 0, slen + 1);
+    for (size_t p = 0; p <= slen; p++) {
+        if (cur[p]) {
+            if (first == '\0')
+                reach[p] = 1;
+            else if (p < slen && s[p] == first)
+                reach[p + 1] = 1;
+        }
+        if (!reach[p])
+            continue;
+        next[p] = 1;
+        if (p == slen)
+            break;
+        if (ut_value_char(e->op, v, (unsigned char)s[p]))
+            reach[p + 1] = 1;
+        else if (ut_is_pct(s, slen, p))
+            reach[p + 3] = 1;
+    }
+}
+
+/* Whether any position of set[0..w) is reachable. */
+static bool ut_any(const unsigned char *set, size_t w)
+{
+    return memchr(set, 1, w) != NULL;
+}
+
 int uri_template_match_compiled(const struct uri_template *t,
                                 const char *s, size_t slen)
 {
@@ -494,12 +549,14 @@ int uri_template_match_compiled(const struct uri_template *t,
     next = cur + w;
     memset(cur, 0, w);
     cur[0] = 1;
-    for (size_t i = 0; i < t->n_elems; i++) {
+    for (size_t i = 0; i < t->n_elems && ut_any(cur, w); i++) {
         unsigned char *tmp;
 
         st.e = &t->elems[i];
         if (st.e->kind == UT_LITERAL)
             ut_match_literal(t, st.e, s, slen, cur, next);
+        else if (ut_expr_plain(t, st.e))
+            ut_match_plain(t, st.e, s, slen, cur, next, st.done);
         else
             ut_match_expr(&st, cur, next);
         tmp = cur;
@@ -509,6 +566,37 @@ int uri_template_match_compiled(const struct uri_template *t,
     rc = cur[slen] ? 1 : 0;
     free(sets);
     return rc;
+}
+
+unsigned long uri_template_cost(const struct uri_template *t)
+{
+    unsigned long cost = 0;
+
+    for (size_t i = 0; i < t->n_elems; i++) {
+        const struct ut_elem *e = &t->elems[i];
+
+        if (e->kind == UT_LITERAL)
+            cost += 1 + e->len / 16;
+        else if (ut_expr_plain(t, e))
+            cost += 1;
+        else
+            cost += 2 + 4 * e->n_vars;
+    }
+    return cost;
+}
+
+size_t uri_template_expressions(const struct uri_template *t)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < t->n_elems; i++)
+        n += t->elems[i].kind == UT_EXPR;
+    return n;
+}
+
+size_t uri_template_variables(const struct uri_template *t)
+{
+    return t->n_vars;
 }
 
 int uri_template_match(const char *tpl, size_t tlen,
