@@ -100,8 +100,7 @@ void pump_kill(struct pump *p, struct stream *s)
     for (i = 0; i < s->nsubs; i++) {
         stream_chan_unlink(&s->subs[i]);
         if (s->subs[i].chan)
-            stream_chan_unref(&p->maps[s->subs[i].chan->tag],
-                              s->subs[i].chan);
+            pump_chan_unref(p, s->subs[i].chan);
         s->subs[i].chan = NULL;
     }
     if (s->state == PUMP_REPLAY)
@@ -345,6 +344,8 @@ static bool pump_open_subs(struct pump *p, struct stream *s,
             return false;
         ch->tag = (uint8_t)m;
         s->subs[i].chan = ch;
+        if (m == PUMP_MAP_PATTERN && pump_pattern_attach(p, ch) < 0)
+            return false;
     }
     return true;
 }
@@ -429,6 +430,7 @@ static void pump_take(struct pump *p)
     while ((c = rev) != NULL) {
         rev = c->next;
         pump_open(p, c);
+        pump_pattern_release(p, c);
         stream_out_buf_put(c->head);
         jwt_claims_free(&c->auth.claims);
         free(c);

@@ -140,6 +140,8 @@ struct pump {
     _Atomic(struct queue *) q_new;
     atomic_uint nstreams;
     _Atomic uint64_t skipped;       /* unreadable records skipped */
+    atomic_ulong pattern_cost;      /* distinct patterns compiled */
+    atomic_ulong pattern_pending;   /* reserved by pump_admit, not open */
     struct pump_tail tail;
     /* pump thread only */
     struct queue *q;
@@ -149,6 +151,7 @@ struct pump {
     struct stream *expiring;        /* streams with end_us */
     struct stream *all_head, *all_tail;
     struct stream *replaying, *touched, *grave;
+    struct stream *replay_next;     /* the next replay turn starts here */
     uint64_t next_live;
     char *rbuf;
     size_t rcap;
@@ -185,6 +188,15 @@ bool pump_pass_run(struct pump *p);
 void pump_replay_add(struct pump *p, struct stream *s);
 void pump_replay_unlink(struct pump *p, struct stream *s);
 bool pump_replay_run(struct pump *p);
+
+/* pump_pattern.c: a pattern channel's compiled selector (its
+ * owner_data), made when its first stream opens, freed with the
+ * channel; their costs in pattern_cost. */
+int pump_pattern_attach(struct pump *p, struct stream_chan *c);
+void pump_pattern_release(struct pump *p, struct pump_conn *c);
+void pump_chan_unref(struct pump *p, struct stream_chan *c);
+bool pump_pattern_any(const struct stream_chan *c,
+                      const struct queue_record *rec);
 
 /* pump_tail.c */
 int pump_tail_start(struct pump *p);

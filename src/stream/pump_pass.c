@@ -7,9 +7,10 @@
  *     (plain and tag=channel) and the hub exact topic of that name (hash
  *     lookups);
  *   - every hub pattern selector ("*", a template) with subscribers,
- *     matched against its topics through the pump's (selector, topic)
- *     cache: one evaluation per distinct selector and topic, whatever the
- *     number of subscribers sharing the selector.
+ *     compiled once (pump_pattern.c), matched against its topics: one
+ *     evaluation per distinct selector and record, whatever the number
+ *     of subscribers sharing the selector; their costs in all are
+ *     bounded by mercure.process_pattern_cost.
  * A routed record is encoded once per flavor into a scratch buffer
  * (stream_feed_event: publisher ids on the hub, "channel:" lines for
  * tag=channel streams), then copied into one
@@ -217,9 +218,7 @@ static void pump_pass_collect(struct pump *p, const struct queue_record *rec)
         }
     }
     for (c = p->maps[PUMP_MAP_PATTERN].all; c != NULL; c = c->anext)
-        if (c->nsubs > 0 &&
-            stream_match_any_topic(c->name, c->len, STREAM_REQ_PATTERN, rec,
-                                   &p->cache))
+        if (c->nsubs > 0 && pump_pattern_any(c, rec))
             pump_pass_route(p, &pr, c);
 }
 
@@ -310,7 +309,7 @@ static void pump_pass_flush(struct pump *p)
 
         stream_out_buf_put(pc->buf);
         pc->chan->pass_slot = 0;
-        stream_chan_unref(&p->maps[pc->chan->tag], pc->chan);
+        pump_chan_unref(p, pc->chan);
     }
     pass->nused = 0;
     pass->records += pass->n;
