@@ -783,6 +783,7 @@ void pump_destroy(struct pump *p)
         if (p->maps[i].b != NULL)
             stream_chan_map_free(&p->maps[i]);
     topic_selector_cache_free(&p->cache);
+    pump_topics_free(p);
     free(p->rbuf);
     pump_pass_free(&p->pass);
     if (p->epfd >= 0) close(p->epfd);

@@ -147,7 +147,8 @@ struct pump {
     struct queue *q;
     int slot;
     struct stream_chan_map maps[PUMP_NMAPS];    /* enum pump_map */
-    struct topic_selector_cache cache;          /* pattern results */
+    struct topic_selector_cache cache;          /* claims' results */
+    struct pump_topics *topics;     /* pump_pattern.c; NULL until used */
     struct stream *expiring;        /* streams with end_us */
     struct stream *all_head, *all_tail;
     struct stream *replaying, *touched, *grave;
@@ -191,12 +192,14 @@ bool pump_replay_run(struct pump *p);
 
 /* pump_pattern.c: a pattern channel's compiled selector (its
  * owner_data), made when its first stream opens, freed with the
- * channel; their costs in pattern_cost. */
+ * channel; their costs in pattern_cost. Topics seen lately get ids
+ * (pump_topics), so each pattern remembers its last results by id. */
 int pump_pattern_attach(struct pump *p, struct stream_chan *c);
 void pump_pattern_release(struct pump *p, struct pump_conn *c);
 void pump_chan_unref(struct pump *p, struct stream_chan *c);
-bool pump_pattern_any(const struct stream_chan *c,
+bool pump_pattern_any(struct pump *p, struct stream_chan *c,
                       const struct queue_record *rec);
+void pump_topics_free(struct pump *p);
 
 /* pump_tail.c */
 int pump_tail_start(struct pump *p);

@@ -218,7 +218,7 @@ static void pump_pass_collect(struct pump *p, const struct queue_record *rec)
         }
     }
     for (c = p->maps[PUMP_MAP_PATTERN].all; c != NULL; c = c->anext)
-        if (c->nsubs > 0 && pump_pattern_any(c, rec))
+        if (c->nsubs > 0 && pump_pattern_any(p, c, rec))
             pump_pass_route(p, &pr, c);
 }
 

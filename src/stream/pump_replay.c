@@ -61,15 +61,15 @@ static struct stream_buf *pump_replay_encode(const struct stream *s,
 
 /* Whether s receives rec (stream_match.h: one of its selectors matches
  * one of rec's topics, and rec is public or its claims allow it). */
-static bool pump_replay_wants(struct pump *p, const struct stream *s,
+static bool pump_replay_wants(struct pump *p, struct stream *s,
                               const struct queue_record *rec)
 {
     uint32_t i;
 
     for (i = 0; i < s->nsubs; i++) {
-        const struct stream_chan *c = s->subs[i].chan;
+        struct stream_chan *c = s->subs[i].chan;
 
-        bool hit = c->tag == PUMP_MAP_PATTERN ? pump_pattern_any(c, rec) :
+        bool hit = c->tag == PUMP_MAP_PATTERN ? pump_pattern_any(p, c, rec) :
                    stream_match_any_topic(c->name, c->len, STREAM_REQ_EXACT,
                                           rec, NULL);
 

@@ -66,16 +66,20 @@ void stream_match_pattern_free(struct stream_match_pattern *m)
     m->tpl = NULL;
 }
 
+bool stream_match_pattern_topic(const struct stream_match_pattern *m,
+                                const char *t, size_t len)
+{
+    return m->tpl == NULL || uri_template_match_compiled(m->tpl, t, len) == 1;
+}
+
 bool stream_match_pattern_any(const struct stream_match_pattern *m,
                               const struct queue_record *rec)
 {
     const char *t;
     size_t pos = 0, tlen;
 
-    if (m->tpl == NULL)
-        return true;
     while (queue_record_next_topic(rec, &pos, &t, &tlen))
-        if (uri_template_match_compiled(m->tpl, t, tlen) == 1)
+        if (stream_match_pattern_topic(m, t, tlen))
             return true;
     return false;
 }

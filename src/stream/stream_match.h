@@ -61,6 +61,11 @@ void stream_match_pattern_free(struct stream_match_pattern *m);
 bool stream_match_pattern_any(const struct stream_match_pattern *m,
                               const struct queue_record *rec);
 
+/* Whether compiled pattern m matches topic t[0..len) (false on ENOMEM
+ * too). */
+bool stream_match_pattern_topic(const struct stream_match_pattern *m,
+                                const char *t, size_t len);
+
 /* The budgets a new stream's patterns must fit. */
 struct stream_match_budget {
     unsigned long stream_max;       /* its patterns' costs in all */
