@@ -7,7 +7,10 @@
  *                    subscribers of their topics (exact maps) and of
  *                    the pattern
  *                    selectors matching them (each evaluated once);
- *   pump_replay.c    a new stream's replay up to the live cursor;
+ *   pump_replay.c    a new stream's replay up to the live cursor,
+ *                    a turn bounded by time;
+ *   pump_pattern.c   pattern selectors compiled once, their results
+ *                    remembered by topic, the process's budget;
  *   pump_tail.c      the tail thread that wakes a sleeping pump;
  *   pump_coalesce.c  when the pass runs: observes the web server's
  *                    sockets and asks the policy (pump_hold.c, pure). */
