@@ -45,6 +45,8 @@ struct uri_template {
     struct ut_elem *elems; size_t n_elems;
     struct ut_var *vars; size_t n_vars;
     size_t widest;              /* most variables in one expression */
+    size_t tail_from;           /* elements from here on are all
+                                   expressions (each may match "") */
 };
 
 /* RFC 6570 section 3.2.1 table, one row an operator. */
@@ -355,6 +357,9 @@ int uri_template_compile(const char *tpl, size_t tlen,
         uri_template_free(t);
         return rc;
     }
+    t->tail_from = t->n_elems;
+    while (t->tail_from > 0 && t->elems[t->tail_from - 1].kind == UT_EXPR)
+        t->tail_from--;
     *out = t;
     return 0;
 }
@@ -530,6 +535,25 @@ static bool ut_any(const unsigned char *set, size_t w)
     return memchr(set, 1, w) != NULL;
 }
 
+/* Whether s[0..slen) can match t at all as its literal ends say: a
+ * template that starts (ends) with a literal matches only subjects that
+ * start (end) with it. */
+static bool ut_ends_fit(const struct uri_template *t, const char *s,
+                        size_t slen)
+{
+    const struct ut_elem *first = &t->elems[0];
+    const struct ut_elem *last = &t->elems[t->n_elems - 1];
+
+    if (first->kind == UT_LITERAL &&
+        (slen < first->len ||
+         memcmp(s, t->text + first->off, first->len) != 0))
+        return false;
+    return last->kind != UT_LITERAL ||
+           (slen >= last->len &&
+            memcmp(s + slen - last->len, t->text + last->off,
+                   last->len) == 0);
+}
+
 int uri_template_match_compiled(const struct uri_template *t,
                                 const char *s, size_t slen)
 {
@@ -539,6 +563,10 @@ int uri_template_match_compiled(const struct uri_template *t,
     int rc;
 
     if (slen > URI_TEMPLATE_SUBJECT_MAX)
+        return 0;
+    if (t->n_elems == 0)
+        return slen == 0;
+    if (!ut_ends_fit(t, s, slen))
         return 0;
     sets = malloc(2 * w + vars * w * (sizeof(uint16_t) + 1));
     if (sets == NULL)
@@ -551,6 +579,9 @@ int uri_template_match_compiled(const struct uri_template *t,
     cur[0] = 1;
     for (size_t i = 0; i < t->n_elems && ut_any(cur, w); i++) {
         unsigned char *tmp;
+
+        if (i >= t->tail_from && cur[slen])
+            break;                  /* the rest may all match "" */
 
         st.e = &t->elems[i];
         if (st.e->kind == UT_LITERAL)

@@ -55,7 +55,10 @@ int uri_template_match_compiled(const struct uri_template *t,
  * ({v}, {+v}, {#v}, {.v}, {/v}: a run scan) 1, any other expression 2
  * + 4 a variable (the (variable, position) automaton). Matching a
  * subject of n bytes does at most about cost x (n + 1) units of work; a
- * subject's scan stops at the first element nothing reaches. */
+ * subject not starting (ending) with the template's first (last)
+ * literal is refused at once, and the scan stops at the first element
+ * nothing reaches, or when the end is reached and only expressions are
+ * left. */
 unsigned long uri_template_cost(const struct uri_template *t);
 
 /* The template's expressions and variables (for messages). */

@@ -34,6 +34,18 @@ static const struct match_case match_cases[] = {
       "https://example.com/users/foo/?other=bar", 0 },
     { "https://example.com/users/foo/{?topic}",
       "https://example.com/users/foo/?topic=a&topic=b", 0 },
+    /* the shortcuts: first and last literals, an all-expression tail */
+    { "{+a}!", "x!", 1 },
+    { "{+a}!", "x", 0 },
+    { "{+a}!", "!", 1 },
+    { "ab{x}", "a", 0 },
+    { "ab{x}ab", "ab", 0 },                 /* the ends overlap */
+    { "ab{x}ab", "abab", 1 },
+    { "{a}{b}{c}", "", 1 },
+    { "{a}{b}{c}", "x", 1 },
+    { "x{a}{b}", "x", 1 },
+    { "{a}/{b}{c}", "p/q", 1 },
+    { "{a}/{b}{c}", "p/q/", 0 },
     /* literals only */
     { "https://example.com/x", "https://example.com/x", 1 },
     { "https://example.com/x", "https://example.com/x/", 0 },
