@@ -30,6 +30,7 @@
 
 #define PUMP_PASS_MAX     1024      /* records fanned out per pass */
 #define PUMP_PASS_BYTES   (256 * 1024)  /* encoded bytes per pass (about) */
+#define PUMP_PASS_US      5000      /* reading and matching, per pass */
 #define PUMP_PROBES       4         /* streams written last, watched */
 
 #define PUMP_CACHE_ENTRIES 4096    /* (selector, topic) results kept */

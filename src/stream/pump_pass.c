@@ -1,7 +1,8 @@
 /* pump_pass.c -- the pump's fan-out pass (see pump_int.h for the parts).
  *
  * One pass: the new records (at most PUMP_PASS_MAX, about PUMP_PASS_BYTES
- * of events) are read; each is routed to the channels (stream_chan) that
+ * of events, as many as PUMP_PASS_US of reading and matching allow, at
+ * least one) are read; each is routed to the channels (stream_chan) that
  * want it:
  *   - for each of its topics (canonical, alternates), the /events channel
  *     (plain and tag=channel) and the hub exact topic of that name (hash
@@ -33,6 +34,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/util.h"
 #include "stream/pump_int.h"
 #include "stream/stream_match.h"
 
@@ -344,14 +346,15 @@ static void pump_pass_skip(struct pump *p, uint64_t id, int rc)
 }
 
 /* One pass: reads up to PUMP_PASS_MAX new records (about PUMP_PASS_BYTES
- * of events) and fans them out; true if it stopped at that limit (more
- * may be waiting). */
+ * of events, at most PUMP_PASS_US of reading and matching) and fans them
+ * out; true if it stopped at a limit (more may be waiting). */
 bool pump_pass_run(struct pump *p)
 {
     struct pump_pass *pass = &p->pass;
     struct queue_record rec;
+    uint64_t end_us = util_mono_us() + PUMP_PASS_US;
     unsigned n;
-    bool full;
+    bool full, late = false;
 
     pass->sends = 0;
     pass->streams = 0;
@@ -361,7 +364,13 @@ bool pump_pass_run(struct pump *p)
         return false;
     for (n = 0; n < PUMP_PASS_MAX && pass->eused < PUMP_PASS_BYTES; n++) {
         uint64_t before = p->next_live;
-        int rc = pump_read(p, &p->next_live, &rec);
+        int rc;
+
+        if (n > 0 && util_mono_us() >= end_us) {
+            late = true;            /* costly patterns: send what we have */
+            break;
+        }
+        rc = pump_read(p, &p->next_live, &rec);
 
         if (rc == QUEUE_EMPTY)
             break;
@@ -384,7 +393,7 @@ bool pump_pass_run(struct pump *p)
         }
         pump_pass_collect(p, &rec);
     }
-    full = n == PUMP_PASS_MAX || pass->eused >= PUMP_PASS_BYTES;
+    full = late || n == PUMP_PASS_MAX || pass->eused >= PUMP_PASS_BYTES;
     pump_pass_flush(p);
     return full;
 }
