@@ -46,6 +46,7 @@ struct stream_req {
     uint16_t off[STREAM_REQ_CHANNELS_MAX];
     uint16_t len[STREAM_REQ_CHANNELS_MAX];
     uint8_t kind[STREAM_REQ_CHANNELS_MAX];      /* enum stream_req_kind */
+    uint32_t cost[STREAM_REQ_CHANNELS_MAX];     /* stream_match_cost */
     char resume[STREAM_REQ_RESUME_MAX + 1];     /* hub resume id, or
                                                    "earliest" */
     char names[STREAM_REQ_NAMES_MAX];
