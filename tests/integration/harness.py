@@ -44,6 +44,29 @@ def free_port():
         return s.getsockname()[1]
 
 
+def hold_port():
+    """A free 127.0.0.1 port, held for a server: returns (socket, port),
+    the socket bound with SO_REUSEADDR and not listening. While it is
+    open no other bind and no outgoing connection of a test running
+    alongside takes the port, yet nginx and redis-server (which set
+    SO_REUSEADDR too) can listen on it, also again after a restart."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    return s, s.getsockname()[1]
+
+
+def wait_until(cond, timeout=10, step=0.02):
+    """Polls cond() until it holds or timeout seconds pass; returns
+    whether it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return bool(cond())
+
+
 def become_subreaper():
     """Orphaned spawn-fcgi children become ours, so we can reap them and
     read their exit status (PR_SET_CHILD_SUBREAPER)."""
@@ -201,6 +224,7 @@ class Stack:
         self.create_queue = create_queue
         self.token = TOKEN
         self.port = None
+        self.port_hold = None   # hold_port()'s socket while we run
         self.nginx = None
         self.spawners = []
         self.tmpdir = None
@@ -283,7 +307,8 @@ class Stack:
         with open(os.path.join(self.tmpdir, "sseq-upstream.conf"), "w") as f:
             f.write(upstream_conf(self.tmpdir))
         for attempt in range(5):
-            self.port = free_port()
+            self.close_port_hold()
+            self.port_hold, self.port = hold_port()
             conf = os.path.join(self.tmpdir, "nginx.conf")
             with open(conf, "w") as f:
                 f.write(NGINX_CONF.format(
@@ -312,14 +337,16 @@ class Stack:
             return False
 
     def wait_for(self, cond, what, timeout=10, fail=True):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if cond():
-                return True
-            time.sleep(0.02)
+        if wait_until(cond, timeout):
+            return True
         if fail:
             raise RuntimeError("timed out waiting for " + what)
         return False
+
+    def close_port_hold(self):
+        if self.port_hold:
+            self.port_hold.close()
+        self.port_hold = None
 
     def master_pids(self, role):
         """The master processes spawn-fcgi started (its pid file)."""
@@ -376,6 +403,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 self.nginx.kill()
                 self.nginx.wait()
+        self.close_port_hold()
         if self.tmpdir:
             for role in ("stream", "publish", "bridge"):
                 self.stop_role(role, timeout=3)
@@ -626,6 +654,17 @@ class SSEClient:
         out, self.pending = self.pending[:n], self.pending[n:]
         return out
 
+    def wait(self, cond, timeout=10):
+        """Reads until cond() holds (e.g. a heartbeat comment came), the
+        response ends or timeout seconds pass; returns cond()."""
+        deadline = time.monotonic() + timeout
+        while not cond() and not self.eof:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self.pump(left)
+        return bool(cond())
+
     def body(self):
         return self.raw.decode("utf-8", "replace")
 
@@ -645,6 +684,19 @@ class SSEClient:
 
 class TestCase(unittest.TestCase):
     maxDiff = None
+
+    def assertNothingPending(self, st, clients, channel, why="nothing else"):
+        """Publishes a marker into channel (one that each of clients, an
+        SSEClient or a list, subscribes to) and checks that it is the
+        next event each gets: whatever it should not get (a duplicate,
+        another channel's message) would have come before it. Waits for
+        the marker, not for a silence. Returns the marker's id."""
+        mid = st.publish_cli(channel, "-- marker --")
+        for c in clients if isinstance(clients, list) else [clients]:
+            got = c.events(1, timeout=10)
+            self.assertEqual([(e.id, e.data) for e in got],
+                             [(str(mid), "-- marker --")], why)
+        return mid
 
 
 class _Result(unittest.TextTestResult):
