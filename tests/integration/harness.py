@@ -170,37 +170,23 @@ def apply_settings(conf, overrides):
             node[parts[-1]] = value
 
 
-NGINX_CONF = """\
-daemon off;
-master_process on;
-worker_processes {workers};
-{user}
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log info;
-worker_rlimit_nofile 65536;
-events {{ worker_connections 16384; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    fastcgi_temp_path {tmp}/fastcgi;
-    proxy_temp_path {tmp}/proxy;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    default_type application/octet-stream;
-    include {tmp}/sseq-upstream.conf;
-    server {{
-        listen 127.0.0.1:{port};
-        root {srcdir}/www;
-        include {srcdir}/fcgi-conf/nginx/sseq.conf;
-    }}
-}}
-"""
+STACK_SH = os.path.join(SRCDIR, "scripts", "stack.sh")
 
-def upstream_conf(tmp):
-    """The shipped sseq-upstream.conf with its sockets in tmp."""
-    with open(os.path.join(SRCDIR, "fcgi-conf", "nginx",
-                           "sseq-upstream.conf")) as f:
-        return f.read().replace("/run/sseq/", tmp + "/")
+
+def write_nginx_conf(directory, port, **settings):
+    """directory/nginx.conf for nginx on 127.0.0.1:port, written by
+    scripts/stack.sh (the one nginx.conf of the tests and scripts/demo):
+    www/ and the shipped snippets, the sockets in directory. settings
+    are its SSEQ_STACK_* variables. Returns the file's path."""
+    env = dict(os.environ, SSEQ_TOP=SRCDIR, **settings)
+    r = subprocess.run(["bash", STACK_SH, "nginx-conf", directory,
+                        str(port)], env=env, capture_output=True,
+                       text=True, timeout=30)
+    if r.returncode != 0:
+        raise RuntimeError("scripts/stack.sh nginx-conf: exit %d: %s" % (
+            r.returncode, r.stderr))
+    return os.path.join(directory, "nginx.conf")
+
 
 _counter = [0]
 
@@ -302,22 +288,17 @@ class Stack:
             timeout=30)
 
     def start_nginx(self):
-        for name in ("fastcgi_params",):
-            shutil.copy(os.path.join("/etc/nginx", name), self.tmpdir)
-        with open(os.path.join(self.tmpdir, "sseq-upstream.conf"), "w") as f:
-            f.write(upstream_conf(self.tmpdir))
         for attempt in range(5):
             self.close_port_hold()
             self.port_hold, self.port = hold_port()
-            conf = os.path.join(self.tmpdir, "nginx.conf")
-            with open(conf, "w") as f:
-                f.write(NGINX_CONF.format(
-                    tmp=self.tmpdir, port=self.port, srcdir=SRCDIR,
-                    workers=self.nginx_workers,
-                    user="user root;" if os.geteuid() == 0 else ""))
+            conf = write_nginx_conf(
+                self.tmpdir, self.port, SSEQ_STACK_NGINX_DAEMON="off",
+                SSEQ_STACK_NGINX_WORKERS=str(self.nginx_workers),
+                SSEQ_STACK_ACCESS_LOG="off",
+                SSEQ_STACK_NGINX_LOG_LEVEL="info")
             self.nginx = subprocess.Popen(
                 [NGINX, "-p", self.tmpdir, "-c", conf, "-e",
-                 os.path.join(self.tmpdir, "nginx-error.log")],
+                 os.path.join(self.tmpdir, "error.log")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if self.wait_for(self.port_open, "nginx", fail=False):
                 self.base_url = "http://127.0.0.1:%d" % self.port
@@ -325,7 +306,7 @@ class Stack:
             self.nginx.kill()
             self.nginx.wait()
         raise RuntimeError("nginx did not start:\n" +
-                           self.log("nginx-error.log")[-2000:])
+                           self.log("error.log")[-2000:])
 
     def port_open(self):
         if self.nginx.poll() is not None:
