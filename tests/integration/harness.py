@@ -196,7 +196,7 @@ class Stack:
 
     def __init__(self, settings=None, stream_procs=2, publish_procs=1,
                  nginx_workers=1, create_queue=True, queue_size=None,
-                 programs=None):
+                 programs=None, nginx_settings=None):
         _counter[0] += 1
         self.programs = programs or {}
         self.queue = "/sseq-it-%d-%d" % (os.getpid(), _counter[0])
@@ -207,6 +207,7 @@ class Stack:
         self.stream_procs = stream_procs
         self.publish_procs = publish_procs
         self.nginx_workers = nginx_workers
+        self.nginx_settings = nginx_settings or {}  # more SSEQ_STACK_*
         self.create_queue = create_queue
         self.token = TOKEN
         self.port = None
@@ -295,7 +296,7 @@ class Stack:
                 self.tmpdir, self.port, SSEQ_STACK_NGINX_DAEMON="off",
                 SSEQ_STACK_NGINX_WORKERS=str(self.nginx_workers),
                 SSEQ_STACK_ACCESS_LOG="off",
-                SSEQ_STACK_NGINX_LOG_LEVEL="info")
+                SSEQ_STACK_NGINX_LOG_LEVEL="info", **self.nginx_settings)
             self.nginx = subprocess.Popen(
                 [NGINX, "-p", self.tmpdir, "-c", conf, "-e",
                  os.path.join(self.tmpdir, "error.log")],

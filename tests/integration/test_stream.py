@@ -2,6 +2,10 @@
 """test_stream.py -- sseq-stream through real nginx + spawn-fcgi -F 2:
 framing, channels, resume (header, query, across a restart), backlog, the
 gap event, disconnects, SIGTERM, heartbeats, error statuses, CGI mode."""
+import os
+import re
+import shutil
+import tempfile
 import threading
 import time
 
@@ -219,6 +223,36 @@ class StreamTest(harness.TestCase):
             self.assertEqual(status, 503)
             self.assertIn("retry-after", hdr)
             c.close()
+
+    def test_limit_conn_per_client(self):
+        """The shipped snippets' commented limit_conn lines, uncommented:
+        a client's 21st stream is refused by nginx (503), and a slot
+        frees when one of its streams ends."""
+        snippets = tempfile.mkdtemp(prefix="sseq-snip-")
+        try:
+            for name in ("sseq.conf", "sseq-upstream.conf"):
+                with open(os.path.join(harness.SRCDIR, "fcgi-conf", "nginx",
+                                       name)) as f:
+                    text = f.read()
+                text, n = re.subn(r"^(\s*)#(limit_conn)", r"\1\2", text,
+                                  flags=re.M)
+                self.assertGreater(n, 0, name + " has a limit_conn line")
+                with open(os.path.join(snippets, name), "w") as f:
+                    f.write(text)
+            with harness.Stack(stream_procs=1, publish_procs=0,
+                               nginx_settings={"SSEQ_STACK_NGINX_SNIPPETS":
+                                               snippets}) as st:
+                cs = [st.sse("/events?channel=lim") for _ in range(20)]
+                self.assertEqual({c.status for c in cs}, {200})
+                status, _, _ = st.http("GET", "/events?channel=lim")
+                self.assertEqual(status, 503, "the 21st stream")
+                cs.pop().close()
+                c = stream_util.open_when_ready(st, "/events?channel=lim")
+                self.assertEqual(c.status, 200, "a freed slot is taken")
+                for c in cs + [c]:
+                    c.close()
+        finally:
+            shutil.rmtree(snippets, ignore_errors=True)
 
     def test_queue_missing(self):
         with harness.Stack(stream_procs=1, publish_procs=0,
