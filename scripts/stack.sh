@@ -129,13 +129,22 @@ _stack_random_token() {
     od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
 }
 
-# Writes DIR/sseq.conf for queue $2 and token $3.
+# Creates file $1 empty and readable by its owner only (0600): it is to
+# hold the publish token or the JWT secret.
+_stack_private_file() {
+    rm -f "$1" && (umask 077 && : >"$1") ||
+        { _stack_die "cannot create $1"; return 1; }
+}
+
+# Writes DIR/sseq.conf (0600: it holds the token and the JWT secret) for
+# queue $2 and token $3.
 _stack_write_sseq_conf() {
     local dir=$1 queue=$2 token=$3 globs="" g
     for g in ${SSEQ_STACK_OPEN_CHANNELS-chat.*}; do
         globs+="${globs:+, }\"$g\""
     done
-    cat >"$dir/sseq.conf" <<EOF
+    _stack_private_file "$dir/sseq.conf" || return 1
+    cat >>"$dir/sseq.conf" <<EOF
 # sseq.conf -- written by scripts/stack.sh for the stack in $dir
 queue: {
     path = "$queue";
@@ -319,9 +328,11 @@ _stack_create() {
           return 1; }
 }
 
-# Records what DIR runs, for stop, status and restart-stream.
+# Records what DIR runs, for stop, status and restart-stream (0600: the
+# token is among it).
 _stack_write_env() {
     local dir=$1
+    _stack_private_file "$dir/stack.env" || return 1
     {
         printf 'STACK_PORT=%q\n' "$2"
         printf 'STACK_BUILDDIR=%q\n' "$3"
@@ -329,7 +340,7 @@ _stack_write_env() {
         printf 'STACK_TOKEN=%q\n' "$5"
         printf 'STACK_STREAM_PROCS=%q\n' "$6"
         printf 'STACK_PUBLISH_PROCS=%q\n' "$7"
-    } >"$dir/stack.env"
+    } >>"$dir/stack.env"
 }
 
 # Loads DIR/stack.env into STACK_* variables; fails when DIR has none.
@@ -356,7 +367,8 @@ sseq_stack_start() {
         "SSEQ_TOKEN: use 16-512 characters of A-Z a-z 0-9 - . _ ~ + /"
         return 1; }
     rm -f "$dir"/*.log "$dir/nginx.out"
-    _stack_write_env "$dir" "$port" "$build" "$queue" "$token" "$ns" "$np"
+    _stack_write_env "$dir" "$port" "$build" "$queue" "$token" "$ns" \
+        "$np" || return 1
     if ! { _stack_write_sseq_conf "$dir" "$queue" "$token" &&
            sseq_stack_nginx_conf "$dir" "$port" &&
            _stack_create "$dir" "$build" &&
