@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "metrics/chan_file.h"
 #include "metrics/chan_top.h"
 #include "proto/http_status.h"
@@ -106,16 +107,33 @@ static void mp_value(FILE *out, const char *name, const char *type,
     fprintf(out, "%s %llu\n", name, v);
 }
 
-/* Writes s as a label value (backslash, quote and newline escaped). */
-static void mp_label(FILE *out, const char *s)
+/* The length of the valid UTF-8 sequence at s[0..left), 0 if none. */
+static size_t mp_utf8_seq(const char *s, size_t left)
 {
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            fprintf(out, "\\%c", *s);
-        else if (*s == '\n')
+    for (size_t n = 2; n <= 4 && n <= left; n++)
+        if (util_utf8_valid(s, n))
+            return n;
+    return 0;
+}
+
+void metrics_prom_label(FILE *out, const char *s)
+{
+    size_t len = strlen(s), step;
+
+    for (size_t i = 0; i < len; i += step) {
+        step = 1;
+        if (s[i] == '\\' || s[i] == '"')
+            fprintf(out, "\\%c", s[i]);
+        else if (s[i] == '\n')
             fputs("\\n", out);
-        else
-            fputc(*s, out);
+        else if ((unsigned char)s[i] < 0x80)
+            fputc(s[i], out);
+        else if ((step = mp_utf8_seq(s + i, len - i)) > 0)
+            fwrite(s + i, 1, step, out);
+        else {
+            fputs(METRICS_PROM_REPLACEMENT, out);
+            step = 1;
+        }
     }
 }
 
@@ -124,7 +142,7 @@ static void mp_queue(FILE *out, const char *path, const struct queue_stats *s)
     mp_head(out, "sseq_queue_info", "gauge",
             "The queue read: its path and layout version.");
     fputs("sseq_queue_info{path=\"", out);
-    mp_label(out, path);
+    metrics_prom_label(out, path);
     fprintf(out, "\",version=\"%u\"} 1\n", s->version);
     mp_value(out, "sseq_queue_size_bytes", "gauge",
              "Size of the queue file.", s->file_size);
@@ -160,7 +178,7 @@ static void mp_proc(FILE *out, const struct metrics_prom_proc *m,
         if (strcmp(p[i].role, m->role) != 0)
             continue;
         fprintf(out, "%s{pid=\"%d\",role=\"", m->name, (int)p[i].pid);
-        mp_label(out, p[i].role);
+        metrics_prom_label(out, p[i].role);
         fprintf(out, "\"} %llu\n", (ull)m->get(&p[i]));
     }
 }
@@ -191,7 +209,7 @@ static void mp_refusals(FILE *out, const struct queue_proc_info *p, int n)
                 continue;
             fprintf(out, "sseq_process_refusals_total{pid=\"%d\",role=\"",
                     (int)p[i].pid);
-            mp_label(out, p[i].role);
+            metrics_prom_label(out, p[i].role);
             fprintf(out, "\",status=\"%d\"} %llu\n",
                     http_status_refusal_code(s), (ull)p[i].refused[s]);
         }
@@ -225,7 +243,7 @@ static void mp_procs(FILE *out, const struct queue_proc_info *p, int n)
     for (int i = 0; i < n; i++) {
         fprintf(out, "sseq_process_start_time_seconds{pid=\"%d\",role=\"",
                 (int)p[i].pid);
-        mp_label(out, p[i].role);
+        metrics_prom_label(out, p[i].role);
         fprintf(out, "\"} %llu\n", (ull)p[i].started_us / 1000000);
     }
     for (size_t m = 0; m < MP_N(metrics_prom_procs); m++)
@@ -267,7 +285,7 @@ static int mp_channels(FILE *out, const struct queue *q,
             "processes: the channels with the most.");
     for (unsigned i = 0; i < kept; i++) {
         fputs("sseq_channel_streams{channel=\"", out);
-        mp_label(out, top[i].name);
+        metrics_prom_label(out, top[i].name);
         fprintf(out, "\"} %llu\n", (ull)top[i].streams);
     }
     free(e);

@@ -78,10 +78,37 @@ static void stream_feed_newest(struct queue *q, char *buf, size_t cap,
     }
 }
 
+/* Whether r's resume id is "earliest" (resume_len, not the buffer: a
+ * Last-Event-ID header too long to keep leaves lastEventID's text in
+ * it). */
+static bool stream_feed_earliest(const struct stream_req *r)
+{
+    return r->resume_len == sizeof(STREAM_FEED_EARLIEST) - 1 &&
+           memcmp(r->resume, STREAM_FEED_EARLIEST, r->resume_len) == 0;
+}
+
+/* Finds the retained record with r's resume id as publisher id into *v,
+ * only if the subscriber with claims c (NULL: anonymous) may receive it:
+ * a private update it may not see is as unknown, so the answer never
+ * tells whether one with that id exists. */
+static bool stream_feed_find_pub(struct queue *q, const struct stream_req *r,
+                                 const struct jwt_claims *c, char *buf,
+                                 size_t cap, uint64_t *v)
+{
+    struct queue_record rec;
+    uint64_t cursor;
+
+    if (queue_find_pub_id(q, r->resume, r->resume_len, v) != 0)
+        return false;
+    cursor = *v;
+    return queue_read(q, &cursor, &rec, buf, cap) == 0 && rec.id == *v &&
+           stream_match_allowed(c, &rec, NULL);
+}
+
 /* Hub resume (see stream_feed.h). */
 static void stream_feed_hub(struct queue *q, const struct stream_req *r,
-                            char *buf, size_t cap,
-                            struct stream_feed_plan *out)
+                            const struct jwt_claims *c, char *buf,
+                            size_t cap, struct stream_feed_plan *out)
 {
     uint64_t oldest, next, v;
 
@@ -90,7 +117,7 @@ static void stream_feed_hub(struct queue *q, const struct stream_req *r,
     if (!r->has_resume)
         return;
     out->has_hdr = true;
-    if (strcmp(r->resume, STREAM_FEED_EARLIEST) == 0) {
+    if (stream_feed_earliest(r)) {
         out->start = oldest;
         strcpy(out->hdr, STREAM_FEED_EARLIEST);
         return;
@@ -98,7 +125,7 @@ static void stream_feed_hub(struct queue *q, const struct stream_req *r,
     if (r->resume_len > 0 &&
         ((util_parse_u64(r->resume, r->resume_len, &v) == 0 &&
           v < next && v + 1 >= oldest) ||
-         queue_find_pub_id(q, r->resume, r->resume_len, &v) == 0)) {
+         stream_feed_find_pub(q, r, c, buf, cap, &v))) {
         out->start = v + 1;
         memcpy(out->hdr, r->resume, r->resume_len + 1);
         return;
@@ -137,7 +164,7 @@ void stream_feed_plan(struct queue *q, const struct stream_req *r,
 {
     memset(out, 0, sizeof(*out));
     if (r->hub) {
-        stream_feed_hub(q, r, buf, cap, out);
+        stream_feed_hub(q, r, c, buf, cap, out);
         return;
     }
     stream_feed_events(q, r, c, buf, cap, out);

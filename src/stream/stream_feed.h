@@ -7,8 +7,11 @@
  * Hub resume (Last-Event-ID header, else lastEventID=): "earliest"
  * replays everything retained; a hub id (a number in [oldest - 1,
  * newest]) resumes after it; else a publisher id found in retained
- * history (queue_find_pub_id, newest first) resumes after its record;
- * anything else (unknown, evicted, too long) starts live. The answer
+ * history (queue_find_pub_id, newest first) on a record the subscriber
+ * may receive resumes after that record; anything else (unknown,
+ * evicted, too long, a private update the subscriber may not see)
+ * starts live, even when lastEventID=earliest came with a Last-Event-ID
+ * header too long to keep. The answer
  * then carries Last-Event-ID: what was resumed from ("earliest", the
  * id as sent), or for an unknown id the newest retained record's id as
  * a hub stream would show it (its number if it is private; "earliest"

@@ -186,6 +186,36 @@ class Subscribe(harness.TestCase):
             self.assertNotIn("last-event-id", plain.headers)
             self.assertTrue(a < b < c < newest)
 
+    def test_resume_reveals_nothing(self):
+        """A resume id names a private update only to a subscriber who
+        may receive it; a Last-Event-ID too long to keep starts live even
+        with lastEventID=earliest."""
+        with stack() as st:
+            publish(st, "s:1", "old", pub_id="urn:old")
+            hidden = publish(st, "s:2", "p", private=True, pub_id="urn:secret")
+            unknown = self.resume(st, "s:1", "urn:never-published")
+            guess = self.resume(st, "s:1", "urn:secret")
+            self.assertEqual(guess.headers.get("last-event-id"),
+                             unknown.headers.get("last-event-id"),
+                             "an anonymous guess of a private id is "
+                             "answered as an unknown id")
+            self.assertEqual(guess.headers.get("last-event-id"), str(hidden))
+            allowed = st.sse(hub_path("s:1"), headers={
+                "Last-Event-ID": "urn:secret",
+                "Authorization": "Bearer " + mint(["s:2"])})
+            self.assertEqual(allowed.headers.get("last-event-id"),
+                             "urn:secret", "a subscriber allowed to see it "
+                             "resumes from it")
+            long_hdr = st.sse(hub_path("s:1", lastEventID="earliest"),
+                              headers={"Last-Event-ID": "x" * 2000})
+            self.assertNotEqual(long_hdr.headers.get("last-event-id"),
+                                "earliest")
+            publish(st, "s:1", "live")
+            self.assertEqual(self.datas(long_hdr, "live"), ["live"],
+                             "an over-long header starts live, no replay")
+            for s in (unknown, guess, allowed, long_hdr):
+                s.close()
+
     def test_crossing(self):
         with stack() as st:
             hub = st.sse(hub_path("chat.lobby"))
