@@ -194,8 +194,12 @@ class RestartTest(harness.TestCase):
                              "subscriber %d: out of order" % k)
             got = set(b.ids)
             lost = [i for i in acked if i not in got]
-            self.assertEqual(lost, [], "subscriber %d lost %d of %d" % (
-                k, len(lost), len(acked)))
+            self.assertEqual(lost, [], "subscriber %d lost %d of %d (the "
+                             "%s acknowledged; it got up to %s, %d "
+                             "reconnects)" % (
+                                 k, len(lost), len(acked),
+                                 [acked.index(i) + 1 for i in lost[:5]],
+                                 b.ids[-1:], b.reconnects))
 
     def run_browsers(self, st, action):
         """SUBSCRIBERS browsers and the publisher around action(); then
