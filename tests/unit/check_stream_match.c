@@ -169,7 +169,7 @@ static const struct enc_case encs[] = {
     { NULL, 0, "id: 42\ndata: d\n\n", "id: 42\ndata: d\n\n" },
     { "urn:uuid:1", 0, "id: urn:uuid:1\ndata: d\n\n", "id: 42\ndata: d\n\n" },
     { "p", 5000, "id: p\nretry: 5000\ndata: d\n\n",
-      "retry: 5000\nid: 42\ndata: d\n\n" },
+      "id: 42\nretry: 5000\ndata: d\n\n" },
     { "bad\nid", 0, "id: 42\ndata: d\n\n", "id: 42\ndata: d\n\n" },
 };
 
