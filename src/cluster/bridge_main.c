@@ -34,6 +34,9 @@
 #include "conf/config.h"
 #include "base/log.h"
 #include "queue/queue.h"
+#include "runtime/conf_load.h"
+#include "runtime/queue_lazy.h"
+#include "runtime/signals.h"
 
 #define BRIDGE_BLOCK_MS   500       /* XREAD BLOCK: also the stop latency */
 #define BRIDGE_BATCH      1000      /* entries a read */
@@ -170,15 +173,15 @@ static void bridge_run(struct bridge *b)
 /* Opens the queue, retrying each second until it exists or a stop. */
 static int bridge_open_queue(struct bridge *b)
 {
-    int rc, logged = 0;
+    int rc, last = 0, told = 0;
 
-    while ((rc = queue_open(b->cfg.queue_path, &b->q)) < 0 && !bridge_stop) {
-        if (!logged++)
-            log_error("queue_open %s: %s; retrying each second",
-                      b->cfg.queue_path, queue_error());
+    while ((rc = queue_lazy_open(b->cfg.queue_path, &b->q, &last)) < 0 &&
+           !bridge_stop) {
+        if (!told++)
+            log_info("queue %s: retrying each second", b->cfg.queue_path);
         bridge_sleep(1000);
     }
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 /* Parses the options; returns the config path (NULL = default). */
@@ -211,14 +214,11 @@ static const char *bridge_args(int argc, char **argv)
 /* Loads the config; exits 1 on a bad one or without cluster.redis. */
 static void bridge_config(struct bridge *b, const char *path)
 {
-    char err[1024], shown[CLUSTER_URL_MAX];
+    char shown[CLUSTER_URL_MAX];
     const char *file = config_path(path);
 
     log_init("sseq-bridge", LOG_LEVEL_INFO);
-    if (config_load(&b->cfg, file, true, err, sizeof(err)) < 0) {
-        fprintf(stderr, "sseq-bridge: %s\n", err);
-        exit(1);
-    }
+    conf_load_or_exit("sseq-bridge", path, true, &b->cfg);
     log_set_level(b->cfg.log_level);
     if (!cluster_enabled(&b->cfg)) {
         fprintf(stderr, "sseq-bridge: %s: cluster.redis is not set: "
@@ -232,13 +232,10 @@ static void bridge_config(struct bridge *b, const char *path)
 
 int main(int argc, char **argv)
 {
-    struct sigaction sa = { .sa_handler = bridge_on_signal };
     struct bridge b = { .slot = -1 };
 
     bridge_config(&b, bridge_args(argc, argv));
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    signals_on_stop(bridge_on_signal);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);        /* nothing to reload: restart it */
     if (bridge_open_queue(&b) < 0) {

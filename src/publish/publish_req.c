@@ -16,6 +16,8 @@
 #include "publish/auth.h"
 #include "cluster/cluster_redis.h"
 #include "proto/http_status.h"
+#include "runtime/http_cors.h"
+#include "runtime/queue_lazy.h"
 #include "base/log.h"
 #include "mercure/mercure_form.h"
 #include "mercure/mercure_hub.h"
@@ -89,20 +91,13 @@ static void publish_refuse(struct publish_req *r, int status,
     publish_app_refused(r->app, status);
 }
 
-/* Sets r->cors from Origin and cors_origins. */
+/* Sets r->cors to the CORS header lines for the request's Origin. */
 static void publish_cors(struct publish_req *r)
 {
-    const char *origin = publish_param(r, "HTTP_ORIGIN");
-    const char *allow;
+    struct http_cors c;
 
-    r->cors[0] = '\0';
-    if (origin == NULL || origin[0] == '\0')
-        return;
-    allow = config_cors_allow(&r->app->cfg, origin);
-    if (allow != NULL && strlen(allow) < 256)
-        snprintf(r->cors, sizeof(r->cors),
-                 "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n",
-                 allow);
+    http_cors_decide(&r->app->cfg, publish_param(r, "HTTP_ORIGIN"), &c);
+    http_cors_format(r->cors, sizeof(r->cors), &c);
 }
 
 /* OPTIONS: the CORS preflight (and a plain Allow answer). */
@@ -265,14 +260,12 @@ static int publish_event(struct publish_req *r, struct publish_body *b,
  * found); NULL with *err set if it cannot be opened. */
 static struct queue *publish_queue(struct publish_app *app, int *err)
 {
-    int rc;
+    int rc = queue_lazy_open(app->cfg.queue_path, &app->q,
+                             &app->q_last_rc);
 
-    if (app->q != NULL)
+    if (rc == 0)
         return app->q;
-    rc = queue_open(app->cfg.queue_path, &app->q);
-    queue_access_log_open(app->cfg.queue_path, rc, &app->q_last_rc);
     if (rc < 0) {
-        app->q = NULL;
         *err = -rc;
         return NULL;
     }

@@ -32,6 +32,7 @@
 #include "base/log.h"
 #include "stream/pump_int.h"
 #include "base/util.h"
+#include "runtime/signals.h"
 
 #define PUMP_EVENTS       256       /* epoll events per wait */
 #define PUMP_TICK_MS      250       /* timer: heartbeats, counters */
@@ -373,14 +374,19 @@ static void pump_open(struct pump *p, struct pump_conn *c)
     struct stream *s = calloc(1, sizeof(*s) + n * sizeof(s->subs[0]));
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
     bool ok;
+    int rc;
 
     if (s == NULL)
         goto fail_close;
     s->fd = c->fd;
     s->nsubs = n;
     s->flavor = (uint8_t)stream_feed_flavor(&c->req);
-    stream_out_init(&s->out, c->request_id, false);
-    fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
+    stream_out_init(&s->out, c->request_id);
+    rc = util_fd_nonblock(s->fd);
+    if (rc < 0) {
+        log_error("fcntl O_NONBLOCK fd %d: %s", s->fd, strerror(-rc));
+        goto fail_free;
+    }
     ev.data.ptr = s;
     if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
         log_error("epoll_ctl ADD fd %d: %s", s->fd, strerror(errno));
@@ -636,10 +642,7 @@ static int pump_open_fds(struct pump *p)
     sigset_t sigs;
     int rc;
 
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
+    signals_control_set(&sigs);
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     p->sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);

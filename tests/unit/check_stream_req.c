@@ -231,15 +231,16 @@ START_TEST(test_heads)
     ck_assert_uint_eq(n, strlen(out));
     ck_assert_str_eq(out, "Status: 405 Method Not Allowed\r\n"
                      "Content-Type: text/plain; charset=utf-8\r\n"
-                     "Cache-Control: no-cache\r\n"
+                     "Content-Length: 8\r\n"
+                     "Cache-Control: no-store\r\n"
                      "Allow: GET, HEAD\r\n\r\nuse GET\n");
     stream_req_error(out, sizeof(out), 503, "busy", 3,
-                     &(struct stream_req_resp){ .cors = "*" });
+                     &(struct stream_req_resp){ .cors = { "*", false } });
     ck_assert_ptr_nonnull(strstr(out, "Retry-After: 3\r\n"));
     ck_assert_ptr_nonnull(strstr(out, "Access-Control-Allow-Origin: *\r\n"));
     n = stream_req_head(out, sizeof(out),
                         &(struct stream_req_resp){
-                            .cors = "https://a.example" });
+                            .cors = { "https://a.example", false } });
     ck_assert_uint_eq(n, strlen(out));
     ck_assert_str_eq(out, "Status: 200 OK\r\n"
                      "Content-Type: text/event-stream; charset=utf-8\r\n"
@@ -249,7 +250,7 @@ START_TEST(test_heads)
                      "Vary: Origin\r\n\r\n");
     ck_assert_uint_eq(stream_req_head(out, 40, NULL), 0);
     n = stream_req_head(out, sizeof(out), &(struct stream_req_resp){
-        .cors = "https://app.example", .cors_credentials = true,
+        .cors = { "https://app.example", true },
         .last_event_id = "earliest", .cache_private = true });
     ck_assert_str_eq(out, "Status: 200 OK\r\n"
                      "Content-Type: text/event-stream; charset=utf-8\r\n"
