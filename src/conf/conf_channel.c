@@ -13,9 +13,10 @@
 #include <string.h>
 
 #include "conf/config_int.h"
+#include "queue/queue_msg.h"
 
 #define CONF_PATTERN_MAX 1024   /* bytes of channel_pattern */
-#define CONF_CHANNEL_MAX 255    /* longest valid channel name */
+#define CONF_CHANNEL_MAX QUEUE_MSG_CHANNEL_MAX  /* longest channel name */
 
 static const char conf_channel_def_pattern[] = "^[A-Za-z0-9_.:-]{1,64}$";
 

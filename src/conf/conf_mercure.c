@@ -1,7 +1,7 @@
 /* conf_mercure.c -- the Mercure hub's settings (mercure.*): the keys
  * publishers' and subscribers' JWTs are verified with, each pinned to one
  * algorithm, the cookie, anonymous subscribers, topic length, credentialed
- * CORS origins. After reading, each key is loaded (inline or from its
+ * CORS origins, the pattern selectors' cost budgets. After reading, each key is loaded (inline or from its
  * file) into cfg->mercure_pub / mercure_sub and checked against its
  * algorithm; an HMAC secret must also be no placeholder and hard to guess
  * (config_token.c). Keys are secrets: never printed, quoted or logged. */
@@ -102,6 +102,14 @@ static const struct config_item conf_mercure_items[] = {
                 conf_mercure_cred_origin_check),
     CONFIG_NUM("mercure.static_tokens_on_hub", config_type_bool,
                mercure_static_on_hub, 0, 1, 0),
+    CONFIG_NUM("mercure.selector_cost_max", config_type_uint,
+               mercure_selector_cost_max, 1, 1000000, 64),
+    CONFIG_NUM("mercure.stream_pattern_cost", config_type_uint,
+               mercure_stream_pattern_cost, 1, 100000000, 512),
+    CONFIG_NUM("mercure.anonymous_pattern_cost", config_type_uint,
+               mercure_anon_pattern_cost, 1, 100000000, 32),
+    CONFIG_NUM("mercure.process_pattern_cost", config_type_uint,
+               mercure_process_pattern_cost, 1, 1000000000, 4096),
 };
 
 /* The settings of one key and where its material goes. */

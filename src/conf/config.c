@@ -29,6 +29,8 @@
 #include <libconfig.h>
 
 #include "conf/config_int.h"
+#include "queue/queue.h"
+#include "queue/queue_access.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -381,6 +383,21 @@ static int config_parse_text(struct config_load *ld, config_t *lc,
     return config_fail_parse(ld, lc, text);
 }
 
+/* Tells queue_open whose queue to trust besides root and the process's
+ * user: queue.owner, or the user `sseq create` gives the queue to as
+ * root (www-data) when it is not set; nobody more if there is none. */
+static void config_trust_queue_owner(const struct config *cfg)
+{
+    const char *what;
+    uid_t uid;
+    gid_t gid;
+
+    if (queue_access_target(cfg->queue_owner ? cfg->queue_owner : "", "",
+                            0, &uid, &gid, &what) < 0)
+        uid = (uid_t)-1;
+    queue_trust_owner(uid);
+}
+
 /* Loads path into cfg (see config.h). cfg is first set to the defaults
  * (config_defaults allocates nothing, so a cfg already holding defaults is
  * fine; one holding a loaded file must be config_free'd first). */
@@ -401,6 +418,8 @@ int config_load(struct config *cfg, const char *path, bool must_exist,
         return -1;
     }
     rc = config_read_text(&ld, must_exist, &text);
+    if (rc > 0)                         /* no file: the defaults */
+        config_trust_queue_owner(cfg);
     if (rc != 0)
         return rc > 0 ? 0 : -1;
     config_init(&lc);
@@ -415,6 +434,7 @@ int config_load(struct config *cfg, const char *path, bool must_exist,
     config_destroy(&lc);
     free(text);
     *cfg = tmp;
+    config_trust_queue_owner(cfg);
     return 0;
 
 fail_walk:

@@ -75,6 +75,10 @@ struct config {
     char **mercure_cred_origins;        /* cors_credentials_origins */
     size_t n_mercure_cred_origins;
     bool mercure_static_on_hub; /* publish.tokens accepted on the hub */
+    unsigned mercure_selector_cost_max;     /* one pattern selector */
+    unsigned mercure_stream_pattern_cost;   /* a token holder's stream */
+    unsigned mercure_anon_pattern_cost;     /* an anonymous stream */
+    unsigned mercure_process_pattern_cost;  /* a process's patterns */
     /* derived at load from the settings above (config_free frees them) */
     struct config_jwt_key mercure_pub;  /* publisher key, or key NULL */
     struct config_jwt_key mercure_sub;  /* subscriber key, or key NULL */

@@ -24,10 +24,11 @@
 #include "publish/publish_body.h"
 #include "base/query.h"
 #include "queue/queue_access.h"
+#include "queue/queue_msg.h"
 #include "proto/sse.h"
 #include "base/util.h"
 
-#define PUBLISH_CHANNEL_MAX   255       /* queue's limit */
+#define PUBLISH_CHANNEL_MAX   QUEUE_MSG_CHANNEL_MAX   /* /events names */
 #define PUBLISH_ALLOW         "Allow: POST, OPTIONS\r\n"
 #define PUBLISH_CHALLENGE     "WWW-Authenticate: Bearer realm=\"sseq\"\r\n"
 #define PUBLISH_SELECTOR_CACHE 1024     /* (selector, topic) results */
@@ -246,11 +247,11 @@ static int publish_event(struct publish_req *r, struct publish_body *b,
     }
     if (b->event == NULL || b->event_len == 0)
         return 0;
-    if (sse_validate_field(b->event, b->event_len) < 0) {
-        publish_refuse(r, 400, NULL, "bad event name \"%s\": 1 to %d bytes "
-                       "of UTF-8 without CR, LF or NUL",
+    if (queue_msg_event_check(b->event, b->event_len) < 0) {
+        publish_refuse(r, 400, NULL, "bad event name \"%s\": %s",
                        util_quote(quoted, sizeof(quoted), b->event,
-                                     b->event_len), SSE_EVENT_MAX);
+                                  b->event_len),
+                       queue_msg_rule(QUEUE_MSG_EVENT));
         return -EINVAL;
     }
     return 0;
@@ -319,8 +320,23 @@ static void publish_append_failed(struct publish_req *r, int rc)
                    "queue unusable (the server's log says why)");
 }
 
+/* The queue's rule for a message (queue_msg.h), the same for every
+ * writer: 0, or refuses 400 naming the field and returns -1. */
+static int publish_store_valid(struct publish_req *r,
+                               const struct queue_msg *m)
+{
+    struct queue_msg_fault f;
+    char why[400];
+
+    if (queue_msg_check(m, &f) == 0)
+        return 0;
+    publish_refuse(r, 400, NULL, "%s",
+                   queue_msg_describe(m, &f, why, sizeof(why)));
+    return -1;
+}
+
 /* Appends m (to Redis in cluster mode); 0 with *id set, or refuses
- * 413/503 and returns -1. */
+ * 400/413/503 and returns -1. */
 static int publish_store(struct publish_req *r, const struct queue_msg *m,
                          uint64_t *id)
 {
@@ -336,6 +352,8 @@ static int publish_store(struct publish_req *r, const struct queue_msg *m,
                        "server's log says why)");
         return -1;
     }
+    if (publish_store_valid(r, m) < 0)
+        return -1;
     if (cluster_enabled(&r->app->cfg)) {
         rc = cluster_publish(&r->app->cfg, q, m,
                              publish_param(r, "HTTP_IDEMPOTENCY_KEY"), id);

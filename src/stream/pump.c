@@ -101,8 +101,7 @@ void pump_kill(struct pump *p, struct stream *s)
     for (i = 0; i < s->nsubs; i++) {
         stream_chan_unlink(&s->subs[i]);
         if (s->subs[i].chan)
-            stream_chan_unref(&p->maps[s->subs[i].chan->tag],
-                              s->subs[i].chan);
+            pump_chan_unref(p, s->subs[i].chan);
         s->subs[i].chan = NULL;
     }
     if (s->state == PUMP_REPLAY)
@@ -346,6 +345,8 @@ static bool pump_open_subs(struct pump *p, struct stream *s,
             return false;
         ch->tag = (uint8_t)m;
         s->subs[i].chan = ch;
+        if (m == PUMP_MAP_PATTERN && pump_pattern_attach(p, ch) < 0)
+            return false;
     }
     return true;
 }
@@ -435,6 +436,7 @@ static void pump_take(struct pump *p)
     while ((c = rev) != NULL) {
         rev = c->next;
         pump_open(p, c);
+        pump_pattern_release(p, c);
         stream_out_buf_put(c->head);
         jwt_claims_free(&c->auth.claims);
         free(c);
@@ -784,6 +786,7 @@ void pump_destroy(struct pump *p)
         if (p->maps[i].b != NULL)
             stream_chan_map_free(&p->maps[i]);
     topic_selector_cache_free(&p->cache);
+    pump_topics_free(p);
     free(p->rbuf);
     pump_pass_free(&p->pass);
     if (p->epfd >= 0) close(p->epfd);

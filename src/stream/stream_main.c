@@ -141,6 +141,8 @@ static int stream_prepare(struct stream_app *a, struct fcgi_request *r,
                                    reason);
     if (status == 0)
         status = stream_admit(a, &q, reason);
+    if (status == 0)
+        status = pump_admit(a->pump, &a->cfg, c, reason);
     if (status != 0)
         return status;
     stream_feed_plan(q, &c->req, c->auth.token ? &c->auth.claims : NULL,
@@ -155,6 +157,7 @@ static int stream_prepare(struct stream_app *a, struct fcgi_request *r,
     n += sse_encode_retry(head + n, a->cfg.retry_ms);
     c->head = stream_out_buf_copy(head, n);
     if (c->head == NULL) {
+        pump_admit_cancel(a->pump, c);
         *reason = "out of memory";
         return 503;
     }

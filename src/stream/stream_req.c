@@ -60,6 +60,27 @@ static int stream_req_bad(struct stream_req *r, const char **reason,
     return 400;
 }
 
+/* Sets the kind and cost of hub selector n_channels (ch[0..len)); 400
+ * with *reason for one costing more than mercure.selector_cost_max. */
+static int stream_req_cost(struct stream_req *r, const struct config *cfg,
+                           const char *ch, size_t len, const char **reason)
+{
+    size_t exprs, vars;
+    unsigned long cost = stream_match_cost(ch, len, &exprs, &vars);
+    char q[300];
+
+    if (cost > cfg->mercure_selector_cost_max)
+        return stream_req_bad(r, reason, "topic selector \"%s\" too "
+                              "costly: %zu expressions, %zu variables, %zu "
+                              "bytes cost %lu, at most %u a selector "
+                              "(mercure.selector_cost_max)",
+                              util_quote(q, sizeof(q), ch, len), exprs, vars,
+                              len, cost, cfg->mercure_selector_cost_max);
+    r->cost[r->n_channels] = (uint32_t)cost;
+    r->kind[r->n_channels] = cost > 0 ? STREAM_REQ_PATTERN : STREAM_REQ_EXACT;
+    return 0;
+}
+
 /* Adds one channel name or hub selector (not decoded further): checked
  * against channel_pattern on /events, against mercure.topic_max on the
  * hub. 0, or 400 with *reason. */
@@ -98,8 +119,14 @@ static int stream_req_add_channel(struct stream_req *r,
     r->names[used + len] = '\0';
     r->off[r->n_channels] = (uint16_t)used;
     r->len[r->n_channels] = (uint16_t)len;
-    r->kind[r->n_channels] = r->hub ? (uint8_t)stream_match_kind(ch, len)
-                                    : STREAM_REQ_EXACT;
+    r->cost[r->n_channels] = 0;
+    r->kind[r->n_channels] = STREAM_REQ_EXACT;
+    if (r->hub) {
+        int rc = stream_req_cost(r, cfg, ch, len, reason);
+
+        if (rc != 0)
+            return rc;
+    }
     r->n_channels++;
     return 0;
 }
@@ -123,7 +150,8 @@ static int stream_req_topic(struct stream_req *r, const struct config *cfg,
 }
 
 /* Keeps a hub resume id (raw: header; else a query value to decode);
- * one too long to be any id is kept as unknown (length 0). */
+ * one too long to be any id, or with a CR, LF or NUL (it would be echoed
+ * in the Last-Event-ID header), is kept as unknown (length 0). */
 static void stream_req_resume(struct stream_req *r, const char *s,
                               size_t len, bool decode)
 {
@@ -144,6 +172,11 @@ static void stream_req_resume(struct stream_req *r, const char *s,
         if (len > STREAM_REQ_RESUME_MAX)
             return;
         memcpy(r->resume, s, len);
+    }
+    if (memchr(r->resume, '\r', (size_t)n) || memchr(r->resume, '\n',
+        (size_t)n) || memchr(r->resume, '\0', (size_t)n)) {
+        r->resume[0] = '\0';
+        return;
     }
     r->resume[n] = '\0';
     r->resume_len = (uint16_t)n;

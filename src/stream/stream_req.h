@@ -13,12 +13,13 @@
 
 #include "conf/config.h"
 #include "queue/queue.h"
+#include "queue/queue_msg.h"
 #include "runtime/http_cors.h"
 
 #define STREAM_REQ_CHANNELS_MAX 64      /* channels / selectors a stream */
 #define STREAM_REQ_NAMES_MAX    16384   /* their bytes in total (nginx's
                                            request line is 8 KiB) */
-#define STREAM_REQ_CHANNEL_MAX  255     /* longest /events channel name */
+#define STREAM_REQ_CHANNEL_MAX  QUEUE_MSG_CHANNEL_MAX   /* /events name */
 #define STREAM_REQ_RESUME_MAX   QUEUE_PUBID_MAX /* longest hub resume id */
 #define STREAM_REQ_WHY_MAX      512     /* a refusal's reason */
 
@@ -45,6 +46,7 @@ struct stream_req {
     uint16_t off[STREAM_REQ_CHANNELS_MAX];
     uint16_t len[STREAM_REQ_CHANNELS_MAX];
     uint8_t kind[STREAM_REQ_CHANNELS_MAX];      /* enum stream_req_kind */
+    uint32_t cost[STREAM_REQ_CHANNELS_MAX];     /* stream_match_cost */
     char resume[STREAM_REQ_RESUME_MAX + 1];     /* hub resume id, or
                                                    "earliest" */
     char names[STREAM_REQ_NAMES_MAX];

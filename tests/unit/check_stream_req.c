@@ -114,6 +114,31 @@ START_TEST(test_hub_limits)
 }
 END_TEST
 
+/* A hub selector costing more than mercure.selector_cost_max (64 by
+ * default) is refused with a reason naming the setting and its cost;
+ * one at the limit is read, its cost kept. */
+START_TEST(test_hub_selector_cost)
+{
+    static struct stream_req r;
+    static char qs[4096];
+    size_t n = 0;
+    const char *why;
+
+    n += (size_t)snprintf(qs + n, sizeof(qs) - n, "topic=");
+    for (int i = 0; i < 64; i++)
+        n += (size_t)snprintf(qs + n, sizeof(qs) - n, "%%7Ba%d%%7D", i);
+    ck_assert_int_eq(hub(&r, qs, NULL, &why), 0);
+    ck_assert_uint_eq(r.cost[0], 64);
+    ck_assert_int_eq(r.kind[0], STREAM_REQ_PATTERN);
+    snprintf(qs + n, sizeof(qs) - n, "%%7Bz%%7D");
+    ck_assert_int_eq(hub(&r, qs, NULL, &why), 400);
+    ck_assert_msg(strstr(why, "mercure.selector_cost_max") != NULL &&
+                  strstr(why, "cost 65") != NULL &&
+                  strstr(why, "65 expressions") != NULL,
+                  "the reason names the setting and the cost: %s", why);
+}
+END_TEST
+
 static void setup(void)
 {
     char err[256];
@@ -279,6 +304,7 @@ static Suite *stream_req_suite(void)
     tcase_add_loop_test(core, test_hub, 0,
                         (int)(sizeof(hubs) / sizeof(hubs[0])));
     tcase_add_test(errors, test_hub_limits);
+    tcase_add_test(errors, test_hub_selector_cost);
     tcase_add_loop_test(errors, test_errors, 0,
                         (int)(sizeof(error_cases) / sizeof(error_cases[0])));
     tcase_add_test(core, test_head);
