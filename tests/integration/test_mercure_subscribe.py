@@ -377,31 +377,45 @@ class Subscribe(harness.TestCase):
             out = bad.communicate(timeout=10)[0]
             self.assertTrue(out.startswith(b"Status: 401"), out)
             self.assertIn(b"WWW-Authenticate: Bearer", out)
-            tok = mint(["https://e/c/1"], exp=time.time() + 3)
-            p = self.cgi(st, q, HTTP_AUTHORIZATION="Bearer " + tok)
+            p = self.cgi(st, q, HTTP_AUTHORIZATION="Bearer " + mint(
+                ["https://e/c/1"]))
             try:
-                head = b""
-                while b"retry:" not in head:
-                    head += os.read(p.stdout.fileno(), 4096)
-                self.assertTrue(head.startswith(b"Status: 200"))
+                body = self.cgi_read(p, b"retry:")
+                self.assertTrue(body.startswith(b"Status: 200"))
                 publish(st, "https://e/c/2", "two", private=True)
                 publish(st, "https://e/c/1", "one", private=True,
                         pub_id="urn:one")
-                body = head
-                while b"data: one" not in body:
-                    chunk = os.read(p.stdout.fileno(), 4096)
-                    self.assertTrue(chunk, "stdout ended early")
-                    body += chunk
+                body = self.cgi_read(p, b"data: one", body)
                 self.assertIn(b"id: urn:one\ndata: one\n\n", body)
                 self.assertNotIn(b"data: two", body)
-                self.assertEqual(p.wait(10), 0,
+            finally:
+                self.cgi_close(p)
+            # A token's exp ends the stream: nothing is published, so
+            # only the clock can end it (exp leaves room for a slow start).
+            tok = mint(["https://e/c/1"], exp=time.time() + 6)
+            p = self.cgi(st, q, HTTP_AUTHORIZATION="Bearer " + tok)
+            try:
+                self.assertTrue(self.cgi_read(p, b"retry:").startswith(
+                    b"Status: 200"))
+                self.assertEqual(p.wait(30), 0,
                                  "the CGI ends when the token expires")
             finally:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-                p.stdout.close()
+                self.cgi_close(p)
 
+    def cgi_read(self, p, want, got=b""):
+        """Reads p's stdout until it holds want; fails if it ends first."""
+        while want not in got:
+            chunk = os.read(p.stdout.fileno(), 4096)
+            self.assertTrue(chunk, "stdout ended early")
+            got += chunk
+        return got
+
+    def cgi_close(self, p):
+        """Ends the CGI p (if it still runs) and closes its stdout."""
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
 
 if __name__ == "__main__":
     harness.main()
