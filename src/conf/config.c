@@ -29,6 +29,7 @@
 #include <libconfig.h>
 
 #include "conf/config_int.h"
+#include "queue/queue.h"
 #include "queue/queue_access.h"
 
 #ifndef SYSCONFDIR
