@@ -383,9 +383,6 @@ static int config_parse_text(struct config_load *ld, config_t *lc,
     return config_fail_parse(ld, lc, text);
 }
 
-/* Loads path into cfg (see config.h). cfg is first set to the defaults
- * (config_defaults allocates nothing, so a cfg already holding defaults is
- * fine; one holding a loaded file must be config_free'd first). */
 /* Tells queue_open whose queue to trust besides root and the process's
  * user: queue.owner, or the user `sseq create` gives the queue to as
  * root (www-data) when it is not set; nobody more if there is none. */
@@ -401,6 +398,9 @@ static void config_trust_queue_owner(const struct config *cfg)
     queue_trust_owner(uid);
 }
 
+/* Loads path into cfg (see config.h). cfg is first set to the defaults
+ * (config_defaults allocates nothing, so a cfg already holding defaults is
+ * fine; one holding a loaded file must be config_free'd first). */
 int config_load(struct config *cfg, const char *path, bool must_exist,
                 char *err, size_t errlen)
 {
