@@ -114,6 +114,46 @@ class Subscribe(harness.TestCase):
             self.assertEqual(self.datas(several, "mark2"),
                              ["b2", "r9", "mark2"])
 
+    def test_v1_dialect(self):
+        """Mercure 1.0 on the same hub URL as v0.x: match= is byte-exact
+        (a template is a plain topic), "*" is every topic, last_event_id=
+        resumes and Mercure-Last-Event-ID answers; match_urlpattern= and
+        other match* names are a 400 naming the parameter."""
+        def v1(*pairs):
+            return HUB + "?" + urllib.parse.urlencode(pairs)
+
+        with stack() as st:
+            exact = st.sse(v1(("match", BOOK % 1),
+                              ("match", "https://example.com/books/{id}")))
+            every = st.sse(v1(("match_exact", "*")))
+            mixed = st.sse(v1(("topic", "https://example.com/books/{id}"),
+                              ("match", "urn:end")))
+            a = publish(st, BOOK % 1, "b1", pub_id="urn:b1")
+            publish(st, BOOK % 2, "b2")
+            publish(st, "https://example.com/books/{id}", "literal")
+            publish(st, "urn:end", "end")
+            self.assertEqual(self.datas(exact, "literal"), ["b1", "literal"])
+            self.assertEqual(self.datas(every, "end"),
+                             ["b1", "b2", "literal", "end"])
+            self.assertEqual(self.datas(mixed, "end"), ["b1", "b2", "end"],
+                             "topic= is still a v0.x template ({id} does "
+                             "not expand to a brace)")
+            back = st.sse(v1(("match", "*"), ("last_event_id", "urn:b1")))
+            self.assertEqual(back.headers.get("mercure-last-event-id"),
+                             "urn:b1")
+            self.assertEqual(self.datas(back, "end"),
+                             ["b2", "literal", "end"])
+            for path, culprit in (
+                    (v1(("match_urlpattern", "https://e/:id")),
+                     "match_urlpattern"),
+                    (v1(("match", "a"), ("Match", "b")), "Match")):
+                status, _, body = st.http("GET", path)
+                self.assertEqual(status, 400, body)
+                self.assertIn(culprit.encode(), body)
+            self.assertTrue(a > 0)
+            for c in (exact, every, mixed, back):
+                c.close()
+
     def test_once_and_alternates(self):
         with stack() as st:
             many = st.sse(hub_path("*", BOOK % 1,
