@@ -101,9 +101,11 @@ static int stream_req_add_channel(struct stream_req *r,
     if (len == 0 && !r->hub)
         return 0;
     if (r->hub && (len == 0 || len > cfg->mercure_topic_max ||
-                   memchr(ch, '\0', len) != NULL))
+                   memchr(ch, '\0', len) || memchr(ch, '\r', len) ||
+                   memchr(ch, '\n', len)))
         return stream_req_bad(r, reason, "bad topic selector \"%s\": must "
-                              "be 1 to %u bytes (mercure.topic_max), no NUL",
+                              "be 1 to %u bytes (mercure.topic_max), no CR, "
+                              "LF or NUL",
                               util_quote(q, sizeof(q), ch, len),
                               cfg->mercure_topic_max);
     if (!r->hub && (len > STREAM_REQ_CHANNEL_MAX ||

@@ -178,6 +178,16 @@ START_TEST(test_hub_limits)
     ck_assert_int_eq(hub(&r, qs, NULL, &why), 0);
     ck_assert_msg(r.has_resume && r.resume_len == 0,
                   "an id longer than any id is kept as unknown");
+    ck_assert_int_eq(hub(&r, "topic=a&lastEventID=a%0D%0ASet-Cookie:%20x",
+                         NULL, &why), 0);
+    ck_assert_msg(r.has_resume && r.resume_len == 0 && r.resume[0] == '\0',
+                  "an id with CR LF is unknown, never echoed");
+    ck_assert_int_eq(hub(&r, "topic=a%0D%0Ab", NULL, &why), 400);
+    ck_assert_msg(strstr(why, "no CR, LF or NUL") != NULL,
+                  "a selector with CR LF is refused: %s", why);
+    ck_assert_int_eq(hub(&r, "topic=a", "a\nb", &why), 0);
+    ck_assert_msg(r.has_resume && r.resume_len == 0,
+                  "a Last-Event-ID with LF is unknown");
 }
 END_TEST
 
