@@ -3,9 +3,10 @@
  * bench/run to measure sseq against. One process, one epoll loop, raw
  * sockets, no library: every GET nginx passes (/events?channel=NAME) is
  * held as a subscriber of NAME after a 200 head; every POST (/publish/NAME
- * or ?channel=NAME) writes one FastCGI STDOUT record "id: N\ndata: ...\n\n"
- * to each subscriber of NAME at once, then answers 200. No queue, no
- * auth, no replay, no heartbeat, no batching: a bound, not a server.
+ * or ?channel=NAME) is answered 200, then one FastCGI STDOUT record
+ * "id: N\ndata: ...\n\n" goes to each subscriber of NAME at once. No
+ * queue, no auth, no replay, no heartbeat, no batching: a bound, not a
+ * server.
  *
  * Usage: floor SOCKET [SOCKET...]   (unix sockets it creates and listens
  * on; SIGTERM or SIGINT ends it and removes them)
@@ -256,46 +257,60 @@ static int event_format(struct buf *ev, const struct buf *body)
                                               next_id++));
 
     while (rc == 0 && s < e) {
-        nl = memchr(s, '\n', (size_t)(e - s));
-        if (!nl)
+        size_t n;
+
+        if (!(nl = memchr(s, '\n', (size_t)(e - s))))
             nl = e;
+        n = (size_t)(nl - s) - (nl > s && nl[-1] == '\r');
         if ((rc = buf_add(ev, "data: ", 6)) == 0 &&
-            (rc = buf_add(ev, s, (size_t)(nl - s - (nl > s && nl[-1] == '\r'))))
-            == 0)
+            (rc = buf_add(ev, s, n)) == 0)
             rc = buf_add(ev, "\n", 1);
         s = nl + 1;
     }
     return rc ? rc : buf_add(ev, "\n", 1);
 }
 
-/* Writes one STDOUT record of the event to every subscriber of ch; a
- * subscriber whose socket fails is closed. 0 or -ENOMEM. */
-static int fanout(const char *ch, const struct buf *body)
+/* Writes one STDOUT record of event ev to every subscriber of ch; a
+ * subscriber whose socket fails is closed. */
+static void fanout(const char *ch, const struct buf *ev)
 {
-    struct buf ev = { 0 };
     struct conn *s, *next;
     uint8_t h[HDR];
     struct iovec iov[2];
 
-    if (event_format(&ev, body) < 0 || ev.len > CONTENT_MAX) {
-        buf_free(&ev);
-        return -ENOMEM;
-    }
     for (s = subs; s; s = next) {
         next = s->next;
         if (strcmp(s->channel, ch) != 0)
             continue;
-        rec_header(h, REC_STDOUT, s->req_id, ev.len);
+        rec_header(h, REC_STDOUT, s->req_id, ev->len);
         iov[0] = (struct iovec){ h, HDR };
-        iov[1] = (struct iovec){ ev.p, ev.len };
+        iov[1] = (struct iovec){ ev->p, ev->len };
         if (conn_sendv(s, iov, 2) < 0)
             conn_close(s);
     }
-    buf_free(&ev);
-    return 0;
 }
 
-/* Handles a whole request: GET subscribes, POST publishes. */
+/* Publishes c's body on ch: answers 200 first (as sseq-publish answers
+ * once the message is queued, before any subscriber has it), then fans
+ * out; 413 when the event does not fit one record. */
+static int req_publish(struct conn *c, const char *ch)
+{
+    struct buf ev = { 0 };
+    int rc;
+
+    if (event_format(&ev, &c->body) < 0 || ev.len > CONTENT_MAX) {
+        buf_free(&ev);
+        return conn_answer(c, "Status: 413 Too Large\r\n"
+                           "Content-Length: 0\r\n\r\n");
+    }
+    rc = conn_answer(c, "Status: 200 OK\r\nContent-Type: text/plain\r\n"
+                     "Content-Length: 3\r\n\r\nok\n");
+    fanout(ch, &ev);
+    buf_free(&ev);
+    return rc;
+}
+
+/* Handles a whole request: POST publishes, any other method subscribes. */
 static int req_dispatch(struct conn *c)
 {
     static const char head[] = "Status: 200 OK\r\n"
@@ -311,12 +326,9 @@ static int req_dispatch(struct conn *c)
                            "Content-Length: 0\r\n\r\n");
     }
     if (n == 4 && memcmp(m, "POST", 4) == 0) {
-        rc = fanout(ch, &c->body);
+        rc = req_publish(c, ch);
         free(ch);
-        return conn_answer(c, rc < 0 ? "Status: 413 Too Large\r\n"
-                           "Content-Length: 0\r\n\r\n" : "Status: 200 OK\r\n"
-                           "Content-Type: text/plain\r\n"
-                           "Content-Length: 3\r\n\r\nok\n");
+        return rc;
     }
     c->channel = ch;
     c->kind = CONN_SUB;
