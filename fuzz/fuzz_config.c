@@ -1,9 +1,9 @@
-/* fuzz_config.c -- libFuzzer target: the config loader (src/conf/config.c) on
+/* fuzz_config.c -- libFuzzer target: the config loader (src/conf/) on
  * a file holding the input, in a private directory (so @include finds
  * nothing of ours; stdin is /dev/null). Properties: no crash or sanitizer
  * report or leak; a refusal says why; a loaded config prints, and what it
  * prints loads again when it has no tokens (they print masked).
- * Not checked yet: that a refusal is one line. config.c quotes a bad value
+ * Not checked yet: that a refusal is one line. src/conf/ quotes a bad value
  * raw, and a libconfig string may hold a newline or control bytes (seed
  * corpus/config/raw_value_in_error, found by this target). */
 #include "ac_config.h"

@@ -13,8 +13,10 @@
 #   sseq_stack_restart_stream DIR        (new sseq-stream processes with no
 #                                         downtime: sseq-spawn restart)
 #   sseq_stack_stop_stream DIR, sseq_stack_start_stream DIR (its halves)
+#   sseq_stack_nginx_conf DIR PORT       (only writes DIR/nginx.conf, for
+#                                         the integration tests)
 # Run, it does the same: scripts/stack.sh start|stop|status|restart-stream|
-# stop-stream|start-stream DIR [PORT BUILDDIR].
+# stop-stream|start-stream DIR [PORT BUILDDIR], nginx-conf DIR PORT.
 #
 # Settings, from the environment (default):
 #   SSEQ_TOKEN                   publish token (random hex)
@@ -26,6 +28,17 @@
 #                                upstream, so 10,000 streams on one worker
 #                                need 20,000 and some room)
 #   SSEQ_STACK_ACCESS_LOG        "on" (DIR/access.log) or "off" (on)
+#   SSEQ_STACK_NGINX_DAEMON      "on", or "off" for nginx in the
+#                                foreground (a test's child) (on)
+#   SSEQ_STACK_NGINX_USER        its workers' user (root when run as
+#                                root, else the caller's)
+#   SSEQ_STACK_NGINX_LOG_LEVEL   error_log level (warn)
+#   SSEQ_STACK_NGINX_SNIPPETS    the directory of the sseq.conf and
+#                                sseq-upstream.conf nginx includes
+#                                (fcgi-conf/nginx; or an installed copy)
+#   SSEQ_STACK_SOCKETS           the directory of stream.sock and
+#                                publish.sock (DIR; /run/sseq: the
+#                                upstream file is included as it is)
 #   SSEQ_STACK_QUEUE             queue path (/sseq-stack-UID-<hash of DIR>)
 #   SSEQ_STACK_QUEUE_SIZE        queue.size (16M)
 #   SSEQ_STACK_MAX_MESSAGE_SIZE  max_message_size (65536)
@@ -116,13 +129,22 @@ _stack_random_token() {
     od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
 }
 
-# Writes DIR/sseq.conf for queue $2 and token $3.
+# Creates file $1 empty and readable by its owner only (0600): it is to
+# hold the publish token or the JWT secret.
+_stack_private_file() {
+    rm -f "$1" && (umask 077 && : >"$1") ||
+        { _stack_die "cannot create $1"; return 1; }
+}
+
+# Writes DIR/sseq.conf (0600: it holds the token and the JWT secret) for
+# queue $2 and token $3.
 _stack_write_sseq_conf() {
     local dir=$1 queue=$2 token=$3 globs="" g
     for g in ${SSEQ_STACK_OPEN_CHANNELS-chat.*}; do
         globs+="${globs:+, }\"$g\""
     done
-    cat >"$dir/sseq.conf" <<EOF
+    _stack_private_file "$dir/sseq.conf" || return 1
+    cat >>"$dir/sseq.conf" <<EOF
 # sseq.conf -- written by scripts/stack.sh for the stack in $dir
 queue: {
     path = "$queue";
@@ -156,33 +178,41 @@ mercure: {
 EOF
 }
 
-# Writes DIR/nginx.conf (listening on 127.0.0.1:$2), the shipped upstream
-# file with DIR's sockets, and the copies of fastcgi_params and mime.types
-# it includes.
-_stack_write_nginx_conf() {
-    local dir=$1 port=$2 user="" conns=${SSEQ_STACK_NGINX_CONNECTIONS:-24576}
-    local access="$dir/access.log" f
-    [ "$(id -u)" = 0 ] && user="user root;"
+# Writes DIR/nginx.conf: nginx on 127.0.0.1:$2 serving www/ and the
+# shipped sseq snippet (the one nginx.conf of the integration tests,
+# scripts/demo and tests/browser; see the settings at the top), with the
+# shipped upstreams pointed at the sockets, and the copies of
+# fastcgi_params and mime.types it includes.
+sseq_stack_nginx_conf() {
+    local dir=${1:?DIR} port=${2:?PORT} f upstream
+    local conns=${SSEQ_STACK_NGINX_CONNECTIONS:-24576}
+    local snippets=${SSEQ_STACK_NGINX_SNIPPETS:-$SSEQ_TOP/fcgi-conf/nginx}
+    local sockets=${SSEQ_STACK_SOCKETS:-$dir} access="$dir/access.log"
+    local user=${SSEQ_STACK_NGINX_USER-}
+    [ -z "$user" ] && [ "$(id -u)" = 0 ] && user=root
     [ "${SSEQ_STACK_ACCESS_LOG:-on}" = off ] && access=off
     for f in fastcgi_params mime.types; do
         cp "/etc/nginx/$f" "$dir/$f" ||
             { _stack_die "/etc/nginx/$f missing: install nginx"; return 1; }
     done
     mkdir -p "$dir/tmp"
-    # The shipped upstreams (keepalive, the hub's method map) with the
-    # sockets in DIR.
-    sed "s|/run/sseq/|$dir/|g" \
-        "$SSEQ_TOP/fcgi-conf/nginx/sseq-upstream.conf" \
-        >"$dir/sseq-upstream.conf" || { _stack_die "cannot write" \
-        "$dir/sseq-upstream.conf"; return 1; }
+    # The shipped upstreams (keepalive, the hub's method map), with the
+    # sockets in $sockets unless they are where the snippet says.
+    upstream=$snippets/sseq-upstream.conf
+    if [ "$sockets" != /run/sseq ]; then
+        upstream=$dir/sseq-upstream.conf
+        sed "s|/run/sseq/|$sockets/|g" "$snippets/sseq-upstream.conf" \
+            >"$upstream" || { _stack_die "cannot write $upstream"
+                              return 1; }
+    fi
     cat >"$dir/nginx.conf" <<EOF
 # nginx.conf -- written by scripts/stack.sh for the stack in $dir
-daemon on;
+daemon ${SSEQ_STACK_NGINX_DAEMON:-on};
 master_process on;
 worker_processes ${SSEQ_STACK_NGINX_WORKERS:-1};
-$user
+${user:+user $user;}
 pid $dir/nginx.pid;
-error_log $dir/error.log warn;
+error_log $dir/error.log ${SSEQ_STACK_NGINX_LOG_LEVEL:-warn};
 worker_rlimit_nofile $((conns * 2 + 64));
 events { worker_connections $conns; }
 http {
@@ -194,13 +224,13 @@ http {
     proxy_temp_path $dir/tmp/proxy;
     uwsgi_temp_path $dir/tmp/uwsgi;
     scgi_temp_path $dir/tmp/scgi;
-    include $dir/sseq-upstream.conf;
+    include $upstream;
     server {
         listen 127.0.0.1:$port;
         server_name localhost;
         root $SSEQ_TOP/www;
         index index.html;
-        include $SSEQ_TOP/fcgi-conf/nginx/sseq.conf;
+        include $snippets/sseq.conf;
     }
 }
 EOF
@@ -298,9 +328,11 @@ _stack_create() {
           return 1; }
 }
 
-# Records what DIR runs, for stop, status and restart-stream.
+# Records what DIR runs, for stop, status and restart-stream (0600: the
+# token is among it).
 _stack_write_env() {
     local dir=$1
+    _stack_private_file "$dir/stack.env" || return 1
     {
         printf 'STACK_PORT=%q\n' "$2"
         printf 'STACK_BUILDDIR=%q\n' "$3"
@@ -308,7 +340,7 @@ _stack_write_env() {
         printf 'STACK_TOKEN=%q\n' "$5"
         printf 'STACK_STREAM_PROCS=%q\n' "$6"
         printf 'STACK_PUBLISH_PROCS=%q\n' "$7"
-    } >"$dir/stack.env"
+    } >>"$dir/stack.env"
 }
 
 # Loads DIR/stack.env into STACK_* variables; fails when DIR has none.
@@ -335,9 +367,10 @@ sseq_stack_start() {
         "SSEQ_TOKEN: use 16-512 characters of A-Z a-z 0-9 - . _ ~ + /"
         return 1; }
     rm -f "$dir"/*.log "$dir/nginx.out"
-    _stack_write_env "$dir" "$port" "$build" "$queue" "$token" "$ns" "$np"
+    _stack_write_env "$dir" "$port" "$build" "$queue" "$token" "$ns" \
+        "$np" || return 1
     if ! { _stack_write_sseq_conf "$dir" "$queue" "$token" &&
-           _stack_write_nginx_conf "$dir" "$port" &&
+           sseq_stack_nginx_conf "$dir" "$port" &&
            _stack_create "$dir" "$build" &&
            _stack_spawn "$dir" stream "$ns" "$build" &&
            _stack_spawn "$dir" publish "$np" "$build" &&
@@ -451,9 +484,10 @@ _stack_main() {
         restart-stream) sseq_stack_restart_stream "${2:?DIR}" ;;
         stop-stream) sseq_stack_stop_stream "${2:?DIR}" ;;
         start-stream) sseq_stack_start_stream "${2:?DIR}" ;;
+        nginx-conf) sseq_stack_nginx_conf "${2:?DIR}" "${3:?PORT}" ;;
         *) _stack_die "usage: $0 start DIR PORT BUILDDIR | stop DIR |" \
                "status DIR | restart-stream DIR | stop-stream DIR |" \
-               "start-stream DIR" ;;
+               "start-stream DIR | nginx-conf DIR PORT" ;;
     esac
 }
 

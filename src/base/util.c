@@ -1,9 +1,10 @@
 /* util.c -- small helpers shared by the programs: clocks, strict number
- * parsing, URL decoding, UTF-8 validation, the descriptor limit.
+ * parsing, URL decoding, UTF-8 validation, descriptor flags and limit.
  *
  * Every parser here is strict: it accepts the whole input or nothing, and
  * never reads past the length it was given. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -94,8 +95,7 @@ int util_parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
-/* Value of a hex digit, -1 if c is not one. */
-static int util_hex(unsigned char c)
+int util_hex(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -206,6 +206,25 @@ bool util_utf8_valid(const char *s, size_t len)
         i += (size_t)n;
     }
     return true;
+}
+
+int util_fd_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return -errno;
+    return 0;
+}
+
+int util_fd_cloexec(int fd, bool on)
+{
+    int fl = fcntl(fd, F_GETFD);
+
+    if (fl < 0)
+        return -errno;
+    fl = on ? fl | FD_CLOEXEC : fl & ~FD_CLOEXEC;
+    return fcntl(fd, F_SETFD, fl) < 0 ? -errno : 0;
 }
 
 /* Raises the soft RLIMIT_NOFILE to the hard limit (a stream process holds

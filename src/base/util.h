@@ -18,6 +18,9 @@ int util_parse_u64(const char *s, size_t len, uint64_t *out);
 /* Parses a size with an optional K, M or G suffix (powers of 1024). */
 int util_parse_size(const char *s, uint64_t *out);
 
+/* The value of hex digit c (either case), or -1 if c is not one. */
+int util_hex(unsigned char c);
+
 /* Percent-decodes src (and '+' to space when form) into dst (cap >= len).
  * Returns the decoded length or -EINVAL on a bad escape. */
 long util_url_decode(char *dst, const char *src, size_t len, bool form);
@@ -29,6 +32,12 @@ const char *util_quote(char *dst, size_t cap, const char *src, size_t len);
 
 /* true if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool util_utf8_valid(const char *s, size_t len);
+
+/* Sets O_NONBLOCK on fd. 0 or -errno (fcntl's). */
+int util_fd_nonblock(int fd);
+
+/* Sets (on) or clears FD_CLOEXEC on fd. 0 or -errno (fcntl's). */
+int util_fd_cloexec(int fd, bool on);
 
 /* Raises RLIMIT_NOFILE soft limit to the hard limit; returns the new soft
  * limit or -errno. */

@@ -11,7 +11,7 @@
 
 #include "cli/cli.h"
 #include "cluster/cluster_redis.h"
-#include "proto/sse.h"
+#include "queue/queue_msg.h"
 #include "base/util.h"
 
 static const char cmd_publish_help[] =
@@ -35,7 +35,8 @@ static const char cmd_publish_help[] =
     "                    token's mercure.subscribe matches a topic get it\n"
     "  -t, --topic TOPIC an alternate topic (repeatable, up to 32)\n"
     "  -i, --id ID       the update's id as subscribers see it (Mercure\n"
-    "                    publisher id; 1-256 bytes, no CR, LF or NUL)\n"
+    "                    publisher id; 1-128 bytes, no CR, LF or NUL, not\n"
+    "                    starting with '#', not all digits, not earliest)\n"
     "  -R, --retry MS    the SSE retry: field sent with the update\n";
 
 #define CMD_PUBLISH_ALT_MAX QUEUE_TOPICS_MAX
@@ -72,13 +73,6 @@ static bool cmd_publish_topic_ok(const struct config *cfg, const char *t,
            cmd_publish_iri(cfg, t, len);
 }
 
-/* Whether id[0..len) may be a publisher id. */
-static bool cmd_publish_id_ok(const char *id, size_t len)
-{
-    return len > 0 && len <= QUEUE_PUBID_MAX &&
-           strpbrk(id, "\r\n") == NULL && util_utf8_valid(id, len);
-}
-
 /* Reads all of stdin, up to limit+2 bytes, into a malloc'd *out, and
  * drops one final "\n" (or "\r\n"), as echo and here-documents add one. */
 static int cmd_publish_read_stdin(size_t limit, char **out, size_t *len)
@@ -111,10 +105,13 @@ static int cmd_publish_read_stdin(size_t limit, char **out, size_t *len)
     return 0;
 }
 
-/* Checks channel, event and data against the config; prints the culprit. */
+/* Checks the topics against the config, the data's size, then the
+ * queue's rule for a message (queue_msg.h); prints the culprit. */
 static int cmd_publish_validate(const struct cli *cli,
                                 const struct queue_msg *m)
 {
+    struct queue_msg_fault f;
+    char why[400];
     size_t i;
 
     if (!cmd_publish_topic_ok(&cli->cfg, m->channel, m->channel_len))
@@ -125,18 +122,11 @@ static int cmd_publish_validate(const struct cli *cli,
         if (!cmd_publish_topic_ok(&cli->cfg, m->alt[i], m->alt_len[i]))
             return cli_fail("bad topic '%.*s' (a channel name or a Mercure "
                             "topic)", (int)m->alt_len[i], m->alt[i]);
-    if (m->pub_id_len && !cmd_publish_id_ok(m->pub_id, m->pub_id_len))
-        return cli_fail("bad id (1-%u bytes of UTF-8, no CR or LF)",
-                        QUEUE_PUBID_MAX);
-    if (m->event_len && sse_validate_field(m->event, m->event_len) < 0)
-        return cli_fail("bad event name '%.*s' (1-%d bytes of UTF-8, no "
-                        "CR, LF or NUL)", (int)m->event_len, m->event,
-                        SSE_EVENT_MAX);
     if (m->data_len > cli->cfg.max_message_size)
         return cli_fail("data is %zu bytes, over max_message_size %zu",
                         m->data_len, cli->cfg.max_message_size);
-    if (!util_utf8_valid(m->data, m->data_len))
-        return cli_fail("data is not valid UTF-8");
+    if (queue_msg_check(m, &f) < 0)
+        return cli_fail("%s", queue_msg_describe(m, &f, why, sizeof(why)));
     return CLI_OK;
 }
 

@@ -12,6 +12,8 @@
 #include "base/json_out.h"
 #include "proto/sse.h"
 #include "base/util.h"
+#include "runtime/queue_follow.h"
+#include "runtime/signals.h"
 
 static const char cmd_tail_help[] =
     "usage: sseq tail [CHANNEL...] [--from-id ID | --backlog N] [--follow]\n"
@@ -142,35 +144,49 @@ static uint64_t tail_backlog_start(struct tail *t, struct queue *q,
     return id;
 }
 
-/* Prints records from *cursor until the queue is empty (or forever with
- * --follow); returns CLI_OK or CLI_FAIL. */
+static int tail_on_record(void *ctx, const struct queue_record *r)
+{
+    return tail_print(ctx, r);
+}
+
+static int tail_on_overrun(void *ctx, uint64_t requested, uint64_t oldest)
+{
+    (void)ctx;
+    (void)requested;
+    fprintf(stderr, "sseq: overrun: skipped to id %llu\n",
+            (unsigned long long)oldest);
+    return 0;
+}
+
+/* Caught up: flush, then wait (--follow) or end (1). */
+static int tail_on_idle(void *ctx, int *wait_ms)
+{
+    const struct tail *t = ctx;
+
+    (void)wait_ms;
+    fflush(stdout);
+    return t->follow ? 0 : 1;
+}
+
+/* Prints records from cursor until the queue is empty (or forever with
+ * --follow); a damaged record or queue ends it. CLI_OK or CLI_FAIL. */
 static int tail_run(struct tail *t, struct queue *q, uint64_t cursor)
 {
-    struct queue_record r;
+    struct queue_follow f = {
+        .q = q, .cursor = cursor, .buf = t->buf, .cap = t->cap,
+        .skip_bad = false, .stop = &tail_stop, .ctx = t,
+        .on_record = tail_on_record, .on_overrun = tail_on_overrun,
+        .on_idle = tail_on_idle,
+    };
+    int rc = queue_follow_run(&f);
 
-    while (!tail_stop) {
-        uint32_t word = queue_wake_word(q);
-        int rc = queue_read(q, &cursor, &r, t->buf, t->cap);
-
-        if (rc == 0) {
-            if (tail_print(t, &r) < 0)
-                return cli_fail("out of memory");
-        } else if (rc == QUEUE_OVERRUN) {
-            fprintf(stderr, "sseq: overrun: skipped to id %llu\n",
-                    (unsigned long long)cursor);
-        } else if (rc == QUEUE_EMPTY) {
-            fflush(stdout);
-            if (!t->follow)
-                break;
-            queue_wait(q, word, 1000);
-        } else if (rc == QUEUE_DAMAGED || rc == QUEUE_BAD_RECORD) {
-            fflush(stdout);
-            return cli_fail("%s", queue_error());
-        } else {
-            return cli_fail("read %s: %s", "queue", strerror(-rc));
-        }
-    }
     fflush(stdout);
+    if (rc == -ENOMEM)
+        return cli_fail("out of memory");
+    if (rc == QUEUE_DAMAGED || rc == QUEUE_BAD_RECORD)
+        return cli_fail("%s", queue_error());
+    if (rc < 0)
+        return cli_fail("read %s: %s", "queue", strerror(-rc));
     return ferror(stdout) ? CLI_FAIL : CLI_OK;
 }
 
@@ -218,7 +234,6 @@ int cmd_tail(struct cli *cli, int argc, char **argv)
     };
     struct tail t = { 0 };
     const char *from_id = NULL, *backlog = NULL;
-    struct sigaction sa = { .sa_handler = tail_on_signal };
     struct queue *q;
     int c, rc;
 
@@ -252,8 +267,7 @@ int cmd_tail(struct cli *cli, int argc, char **argv)
         queue_close(q);
         return cli_fail("out of memory");
     }
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    signals_on_stop(tail_on_signal);
     rc = tail_run(&t, q, tail_start(&t, q, from_id, backlog));
     free(t.buf);
     free(t.out);

@@ -5,6 +5,7 @@
 #include <sys/random.h>
 
 #include "cli/cli.h"
+#include "conf/config_token.h"
 
 #define CMD_TOKEN_BYTES 32      /* 256 bits from the kernel's CSPRNG */
 

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "ac_config.h"
 #include "base/log.h"
+#include "runtime/conf_load.h"
 
 struct cli_command {
     const char *name;
@@ -100,15 +101,8 @@ static const struct cli_command *cli_find(const char *name)
 /* Loads the config into cli->cfg; exits 1 with FILE:LINE on error. */
 static void cli_load_config(struct cli *cli)
 {
-    char err[512];
-
     log_init("sseq", LOG_LEVEL_WARN);
-    if (config_load(&cli->cfg, config_path(cli->config_file),
-                    cli->config_file != NULL || getenv("SSEQ_CONF"), err,
-                    sizeof(err)) < 0) {
-        cli_fail("%s", err);
-        exit(CLI_FAIL);
-    }
+    conf_load_or_exit("sseq", cli->config_file, false, &cli->cfg);
 }
 
 int main(int argc, char **argv)

@@ -8,9 +8,15 @@
  * the bridge's position: a restarted bridge, even after SIGKILL, resumes
  * from it, with nothing lost or doubled (an entry already there is
  * -EALREADY). An entry past the next id means Redis no longer retains the
- * ones between: the queue jumps and its readers get sseq-gap. An entry it
- * cannot append (not sseq's, too big for this queue) is logged and
- * passed: the bridge reads on from the newest id it has handled.
+ * ones between: the queue jumps and its readers get sseq-gap. Redis is
+ * not trusted: an entry that is not a valid message by queue_msg.h's
+ * rule (a foreign XADD: a forged event type or id, an id outside the
+ * queue's range or not <n>-0) is skipped, with one log line each (at
+ * most BRIDGE_BAD_LOGS a BRIDGE_BAD_WINDOW), as is one this queue cannot
+ * take (too big); the bridge reads on after the newest full entry id
+ * it has handled, so no entry is read twice. An entry past the queue's
+ * id range stays ahead of the read (the next publish deletes it; until
+ * then it is logged once and the bridge polls every BRIDGE_BLOCK_MS).
  *
  * Redis unreachable: the bridge retries (100 ms doubling to 2 s) and logs
  * once per change of state. Its queue slot (role "bridge") carries:
@@ -23,6 +29,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +42,16 @@
 #include "conf/config.h"
 #include "base/log.h"
 #include "queue/queue.h"
+#include "runtime/conf_load.h"
+#include "runtime/queue_lazy.h"
+#include "runtime/signals.h"
 
 #define BRIDGE_BLOCK_MS   500       /* XREAD BLOCK: also the stop latency */
 #define BRIDGE_BATCH      1000      /* entries a read */
 #define BRIDGE_RETRY_MIN  100       /* ms before reconnecting, doubling */
 #define BRIDGE_RETRY_MAX  2000
+#define BRIDGE_BAD_LOGS   10        /* bad-entry lines a window, at most */
+#define BRIDGE_BAD_WINDOW 10000     /* ms of that window */
 
 static const char bridge_help[] =
     "usage: sseq-bridge [-c FILE]\n"
@@ -55,7 +68,16 @@ struct bridge {
     int slot;                       /* queue_proc_claim, -1 */
     struct queue_proc_counters c;   /* see the file comment */
     struct cluster_link *link;      /* NULL while not connected */
-    uint64_t seen;                  /* newest entry id handled, 0 = none */
+    struct cluster_pos seen;        /* newest entry handled, 0-0 = none;
+                                       never past QUEUE_ID_END */
+    struct cluster_pos beyond;      /* the last entry past QUEUE_ID_END
+                                       logged (the publish script deletes
+                                       it, so the read stays before it) */
+    bool progress;                  /* the last read moved seen */
+    uint64_t skipped;               /* bad entries since the last append */
+    uint64_t bad_window_ms;         /* start of the bad-entry log window */
+    unsigned bad_logged;            /* lines logged in that window */
+    uint64_t bad_quiet;             /* bad entries not logged since */
 };
 
 static void bridge_on_signal(int sig)
@@ -73,18 +95,68 @@ static void bridge_sleep(unsigned ms)
         nanosleep(&ts, NULL);
 }
 
-/* Appends one entry with its id; a duplicate is skipped. */
+/* CLOCK_MONOTONIC in milliseconds. */
+static uint64_t bridge_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Logs a bad entry, one line each, at most BRIDGE_BAD_LOGS a window of
+ * BRIDGE_BAD_WINDOW ms (a flood of foreign entries cannot flood the
+ * log); the next window's first line says how many went unlogged. */
+static void bridge_log_bad(struct bridge *b, const struct cluster_entry *e)
+{
+    uint64_t now = bridge_now_ms();
+
+    if (now - b->bad_window_ms >= BRIDGE_BAD_WINDOW) {
+        if (b->bad_quiet > 0)
+            log_error("%llu more bad entries skipped, not logged",
+                      (unsigned long long)b->bad_quiet);
+        b->bad_window_ms = now;
+        b->bad_logged = 0;
+        b->bad_quiet = 0;
+    }
+    if (b->bad_logged == BRIDGE_BAD_LOGS) {
+        b->bad_quiet++;
+        return;
+    }
+    b->bad_logged++;
+    log_error("entry %llu-%llu skipped: %s", (unsigned long long)e->id,
+              (unsigned long long)e->seq, e->why);
+}
+
+/* Whether a is after b in the stream. */
+static bool bridge_after(const struct cluster_pos *a,
+                         const struct cluster_pos *b)
+{
+    return a->id > b->id || (a->id == b->id && a->seq > b->seq);
+}
+
+/* Appends one entry with its id; a duplicate is skipped, a bad entry is
+ * logged and skipped (the read goes on after its full id). */
 static int bridge_append(void *arg, const struct cluster_entry *e)
 {
     struct bridge *b = arg;
+    struct cluster_pos at = { e->id, e->seq };
     struct queue_stats st;
     int rc;
 
-    if (e->id > b->seen)
-        b->seen = e->id;
+    if (e->id >= QUEUE_ID_END) {
+        if (at.id != b->beyond.id || at.seq != b->beyond.seq)
+            bridge_log_bad(b, e);
+        b->beyond = at;
+        return 0;
+    }
+    if (bridge_after(&at, &b->seen)) {
+        b->seen = at;
+        b->progress = true;
+    }
     if (e->bad) {
-        log_error("entry %llu-0 is not an sseq message (fields c, d, t); "
-                  "skipped", (unsigned long long)e->id);
+        bridge_log_bad(b, e);
+        b->skipped++;
         return 0;
     }
     queue_get_stats(b->q, &st);
@@ -95,18 +167,23 @@ static int bridge_append(void *arg, const struct cluster_entry *e)
         log_error("entry %llu (channel %.*s, %zu bytes): queue_append_at: "
                   "%s; not delivered on this host",
                   (unsigned long long)e->id, (int)e->msg.channel_len,
-                  e->msg.channel, e->msg.data_len, strerror(-rc));
+                  e->msg.channel, e->msg.data_len,
+                  rc == QUEUE_DAMAGED || rc == -EINVAL || rc == -ERANGE ||
+                  rc == -ETIMEDOUT ? queue_error() : strerror(-rc));
         return 0;
     }
     if (e->id > st.next_id && st.appends == 0)
         log_info("joined the stream at id %llu", (unsigned long long)e->id);
     else if (e->id > st.next_id) {
         b->c.dropped_slow += e->id - st.next_id;
-        log_warn("ids %llu to %llu are no longer in Redis (cluster."
-                 "retention): streams past them get sseq-gap",
+        log_warn("ids %llu to %llu are not on this host (%llu bad entries "
+                 "skipped, any other no longer in Redis: cluster.retention)"
+                 ": streams past them get sseq-gap",
                  (unsigned long long)st.next_id,
-                 (unsigned long long)e->id - 1);
+                 (unsigned long long)e->id - 1,
+                 (unsigned long long)b->skipped);
     }
+    b->skipped = 0;
     b->c.events++;
     b->c.bytes += e->msg.data_len;
     return 0;
@@ -141,6 +218,7 @@ static int bridge_connect(struct bridge *b)
 static void bridge_run(struct bridge *b)
 {
     unsigned retry = BRIDGE_RETRY_MIN;
+    struct cluster_pos from;
     uint64_t oldest, next;
     int rc;
 
@@ -156,8 +234,15 @@ static void bridge_run(struct bridge *b)
         cluster_note_state(&b->cfg, true);
         retry = BRIDGE_RETRY_MIN;
         queue_bounds(b->q, &oldest, &next);
-        rc = cluster_read(b->link, next - 1 > b->seen ? next - 1 : b->seen,
-                          BRIDGE_BLOCK_MS, BRIDGE_BATCH, bridge_append, b);
+        from = (struct cluster_pos){ next - 1, 0 };
+        if (bridge_after(&b->seen, &from))
+            from = b->seen;
+        b->progress = false;
+        rc = cluster_read(b->link, &from, BRIDGE_BLOCK_MS, BRIDGE_BATCH,
+                          bridge_append, b);
+        if (rc > 0 && !b->progress)
+            bridge_sleep(BRIDGE_BLOCK_MS);  /* only entries past the id
+                                               range: no busy loop */
         if (rc < 0) {
             cluster_note_state(&b->cfg, false);
             cluster_link_close(b->link);
@@ -170,15 +255,15 @@ static void bridge_run(struct bridge *b)
 /* Opens the queue, retrying each second until it exists or a stop. */
 static int bridge_open_queue(struct bridge *b)
 {
-    int rc, logged = 0;
+    int rc, last = 0, told = 0;
 
-    while ((rc = queue_open(b->cfg.queue_path, &b->q)) < 0 && !bridge_stop) {
-        if (!logged++)
-            log_error("queue_open %s: %s; retrying each second",
-                      b->cfg.queue_path, queue_error());
+    while ((rc = queue_lazy_open(b->cfg.queue_path, &b->q, &last)) < 0 &&
+           !bridge_stop) {
+        if (!told++)
+            log_info("queue %s: retrying each second", b->cfg.queue_path);
         bridge_sleep(1000);
     }
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 /* Parses the options; returns the config path (NULL = default). */
@@ -211,14 +296,11 @@ static const char *bridge_args(int argc, char **argv)
 /* Loads the config; exits 1 on a bad one or without cluster.redis. */
 static void bridge_config(struct bridge *b, const char *path)
 {
-    char err[1024], shown[CLUSTER_URL_MAX];
+    char shown[CLUSTER_URL_MAX];
     const char *file = config_path(path);
 
     log_init("sseq-bridge", LOG_LEVEL_INFO);
-    if (config_load(&b->cfg, file, true, err, sizeof(err)) < 0) {
-        fprintf(stderr, "sseq-bridge: %s\n", err);
-        exit(1);
-    }
+    conf_load_or_exit("sseq-bridge", path, true, &b->cfg);
     log_set_level(b->cfg.log_level);
     if (!cluster_enabled(&b->cfg)) {
         fprintf(stderr, "sseq-bridge: %s: cluster.redis is not set: "
@@ -232,13 +314,10 @@ static void bridge_config(struct bridge *b, const char *path)
 
 int main(int argc, char **argv)
 {
-    struct sigaction sa = { .sa_handler = bridge_on_signal };
     struct bridge b = { .slot = -1 };
 
     bridge_config(&b, bridge_args(argc, argv));
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    signals_on_stop(bridge_on_signal);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);        /* nothing to reload: restart it */
     if (bridge_open_queue(&b) < 0) {

@@ -27,34 +27,71 @@
 
 #include "proto/cluster_url.h"
 #include "base/log.h"
+#include "queue/queue_msg.h"
 
 #define CLUSTER_POOL      16        /* idle connections kept for publish */
 #define CLUSTER_REQ_TTL   "86400"   /* seconds a request id is remembered */
 #define CLUSTER_REQ_MAX   200       /* bytes of a request id */
 #define CLUSTER_KEY_MAX   (64 + CLUSTER_REQ_MAX + 16)
 
-/* The newest id handed out: the larger of the counter and the stream's
- * newest entry (the counter may be lost, or an entry added by hand). */
+/* Ids in the scripts are decimal strings, never Lua numbers (doubles,
+ * exact only up to 2^53): num() reads one (anything else is "0"), lt()
+ * compares two, inc() adds one. END is QUEUE_ID_END, 2^63: no host takes
+ * an id at or past it. top() is the newest id handed out: the larger of
+ * the counter and the stream's newest entry (the counter may be lost, or
+ * an entry added by hand); a counter past the range is ignored, and an
+ * entry past it, which no host can take and which would make every XADD
+ * fail, is deleted and the stream's last id set back (at most 8 a call). */
 #define CLUSTER_LUA_TOP \
+    "local END = '9223372036854775808'\n" \
+    "local function num(s)\n" \
+    "  return type(s) == 'string' and string.match(s, '^0*(%d+)$') or '0'\n" \
+    "end\n" \
+    "local function lt(a, b)\n" \
+    "  if #a ~= #b then return #a < #b end\n" \
+    "  return a < b\n" \
+    "end\n" \
+    "local function max(a, b) if lt(a, b) then return b end return a end\n" \
+    "local function inc(s)\n" \
+    "  local i = #s\n" \
+    "  while i > 0 and string.byte(s, i) == 57 do i = i - 1 end\n" \
+    "  if i == 0 then return '1' .. string.rep('0', #s) end\n" \
+    "  return string.sub(s, 1, i - 1) .. string.char(string.byte(s, i) + 1)\n" \
+    "         .. string.rep('0', #s - i)\n" \
+    "end\n" \
     "local function top()\n" \
-    "  local c = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n" \
-    "  local e = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)\n" \
-    "  local t = e[1] and tonumber(string.match(e[1][1], '^%d+')) or 0\n" \
-    "  return math.max(c, t)\n" \
+    "  local c = num(redis.call('GET', KEYS[1]))\n" \
+    "  if not lt(c, END) then c = '0' end\n" \
+    "  local cut = false\n" \
+    "  for _ = 1, 8 do\n" \
+    "    local e = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)\n" \
+    "    if not e[1] then break end\n" \
+    "    local t = num(string.match(e[1][1], '^(%d+)-'))\n" \
+    "    if lt(t, END) then\n" \
+    "      if cut then redis.call('XSETID', KEYS[2], e[1][1]) end\n" \
+    "      return max(c, t)\n" \
+    "    end\n" \
+    "    redis.call('XDEL', KEYS[2], e[1][1])\n" \
+    "    cut = true\n" \
+    "  end\n" \
+    "  if cut then redis.call('XSETID', KEYS[2], '0-1') end\n" \
+    "  return c\n" \
     "end\n"
 
 /* KEYS: seq, stream[, req]; ARGV: floor, maxlen, channel, event, data,
  * time_us, alternates (each followed by a NUL), private ("1" or ""),
  * publisher id, retry (decimal or ""). Empty optional fields are left
  * out of the entry. Returns the id (a string) of the new or remembered
- * entry. */
+ * entry; an error once ids reach END. */
 static const char cluster_lua_publish[] = CLUSTER_LUA_TOP
     "if KEYS[3] then\n"
     "  local done = redis.call('GET', KEYS[3])\n"
     "  if done then return done end\n"
     "end\n"
-    "local n = math.max(top(), tonumber(ARGV[1])) + 1\n"
-    "local id = string.format('%d', n)\n"
+    "local id = inc(max(top(), num(ARGV[1])))\n"
+    "if not lt(id, END) then\n"
+    "  return redis.error_reply('sseq: ids exhausted (2^63)')\n"
+    "end\n"
     "local a = {'XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], id .. '-0',\n"
     "           'c', ARGV[3], 'd', ARGV[5], 't', ARGV[6]}\n"
     "local opt = {[4] = 'e', [7] = 'a', [8] = 'p', [9] = 'i', [10] = 'r'}\n"
@@ -71,8 +108,7 @@ static const char cluster_lua_publish[] = CLUSTER_LUA_TOP
 
 /* KEYS: seq, stream; ARGV: floor. Raises the counter to floor. */
 static const char cluster_lua_join[] = CLUSTER_LUA_TOP
-    "local n = math.max(top(), tonumber(ARGV[1]))\n"
-    "local id = string.format('%d', n)\n"
+    "local id = max(top(), num(ARGV[1]))\n"
     "redis.call('SET', KEYS[1], id)\n"
     "return id\n";
 
@@ -497,22 +533,23 @@ static void cluster_pool_drain(void)
     }
 }
 
-/* -EINVAL / -EMSGSIZE for a message the local queue could never hold
- * (every host's queue is assumed to be alike). */
+/* -EINVAL for a message queue_msg_check refuses or a long request id,
+ * -EMSGSIZE for one the local queue could never hold (every host's queue
+ * is assumed to be alike). */
 static int cluster_msg_check(struct queue *q, const struct queue_msg *m,
                              const char *req)
 {
-    if (m->channel_len == 0 || m->channel_len > QUEUE_TOPIC_MAX ||
-        m->event_len > QUEUE_EVENT_MAX || m->n_alt > QUEUE_TOPICS_MAX ||
-        m->pub_id_len > QUEUE_PUBID_MAX)
-        return cluster_fail(-EINVAL, "bad topic, event, alternates or id "
-                            "length");
-    if (req != NULL && strlen(req) > CLUSTER_REQ_MAX)
-        return cluster_fail(-EINVAL, "request id over %d bytes",
-                            CLUSTER_REQ_MAX);
+    struct queue_msg_fault f;
+    char why[300];
     size_t i, total = m->channel_len + m->event_len + m->data_len +
                       m->pub_id_len;
 
+    if (queue_msg_check(m, &f) < 0)
+        return cluster_fail(-EINVAL, "%s",
+                            queue_msg_describe(m, &f, why, sizeof(why)));
+    if (req != NULL && strlen(req) > CLUSTER_REQ_MAX)
+        return cluster_fail(-EINVAL, "request id over %d bytes",
+                            CLUSTER_REQ_MAX);
     for (i = 0; i < m->n_alt; i++)
         total += m->alt_len[i] + 1;
     if (total > queue_max_payload(q))
@@ -544,107 +581,6 @@ int cluster_publish(const struct config *cfg, struct queue *q,
     return rc < 0 ? rc : 0;
 }
 
-/* Parses "<n>-0" into *id. */
-static int cluster_entry_id(const redisReply *r, uint64_t *id)
-{
-    char *end;
-
-    *id = 0;
-    if (r->type != REDIS_REPLY_STRING)
-        return -EPROTO;
-    errno = 0;
-    *id = strtoull(r->str, &end, 10);
-    if (errno != 0 || end == r->str || *end != '-')
-        *id = 0;
-    return *id != 0 && strcmp(end, "-0") == 0 ? 0 : -EPROTO;
-}
-
-/* Splits the packed alternates v[0..len) (each followed by a NUL) into
- * e's arrays. 0 or -EPROTO. */
-static int cluster_entry_alt(struct cluster_entry *e, const char *v,
-                             size_t len)
-{
-    size_t o = 0;
-
-    if (len == 0 || v[len - 1] != '\0')
-        return -EPROTO;
-    while (o < len) {
-        size_t n = strlen(v + o);
-
-        if (n == 0 || e->msg.n_alt == QUEUE_TOPICS_MAX)
-            return -EPROTO;
-        e->alt[e->msg.n_alt] = v + o;
-        e->alt_len[e->msg.n_alt++] = n;
-        o += n + 1;
-    }
-    e->msg.alt = e->alt;
-    e->msg.alt_len = e->alt_len;
-    return 0;
-}
-
-/* Reads one Mercure field of an entry (a: alternates, p: private, i:
- * publisher id, r: retry). 0 or -EPROTO. */
-static int cluster_entry_mercure(struct cluster_entry *e, char k,
-                                 const redisReply *v)
-{
-    char *end;
-    unsigned long long r;
-
-    switch (k) {
-    case 'a':
-        return cluster_entry_alt(e, v->str, v->len);
-    case 'p':
-        e->msg.flags |= QUEUE_MSG_PRIVATE;
-        return 0;
-    case 'i':
-        e->msg.pub_id = v->str, e->msg.pub_id_len = v->len;
-        return 0;
-    case 'r':
-        errno = 0;
-        r = strtoull(v->str, &end, 10);
-        if (errno != 0 || end == v->str || *end != '\0' || r > UINT32_MAX)
-            return -EPROTO;
-        e->msg.retry_ms = (uint32_t)r;
-        return 0;
-    default:
-        return 0;               /* a field of a later version: ignored */
-    }
-}
-
-/* Fills e from one XREAD entry: [id, [field, value, ...]]. -EPROTO for
- * an entry that is not one (e->id set if its id could be read). */
-static int cluster_entry_parse(const redisReply *r, struct cluster_entry *e)
-{
-    const redisReply *f;
-    size_t i;
-
-    memset(e, 0, sizeof(*e));
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        cluster_entry_id(r->element[0], &e->id) < 0)
-        return -EPROTO;
-    if (r->element[1]->type != REDIS_REPLY_ARRAY)
-        return -EPROTO;
-    f = r->element[1];
-    for (i = 0; i + 1 < f->elements; i += 2) {
-        const redisReply *k = f->element[i], *v = f->element[i + 1];
-
-        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
-            k->len != 1)
-            return -EPROTO;
-        if (k->str[0] == 'c')
-            e->msg.channel = v->str, e->msg.channel_len = v->len;
-        else if (k->str[0] == 'e')
-            e->msg.event = v->str, e->msg.event_len = v->len;
-        else if (k->str[0] == 'd')
-            e->msg.data = v->str, e->msg.data_len = v->len;
-        else if (k->str[0] == 't')
-            e->time_us = strtoull(v->str, NULL, 10);
-        else if (cluster_entry_mercure(e, k->str[0], v) < 0)
-            return -EPROTO;
-    }
-    return e->msg.channel_len > 0 && e->msg.data != NULL ? 0 : -EPROTO;
-}
-
 /* Walks an XREAD reply [[stream, [entry, ...]]] calling fn. */
 static int cluster_read_reply(const redisReply *r, cluster_entry_fn fn,
                               void *arg)
@@ -663,28 +599,26 @@ static int cluster_read_reply(const redisReply *r, cluster_entry_fn fn,
         return cluster_fail(-EPROTO, "XREAD: unexpected reply");
     entries = r->element[0]->element[1];
     for (i = 0; i < entries->elements; i++) {
-        if (cluster_entry_parse(entries->element[i], &e) < 0) {
-            if (e.id == 0)
-                return cluster_fail(-EPROTO, "XREAD: entry %zu has an id "
-                                    "sseq did not write", i);
-            e.bad = true;
-        }
+        if (cluster_entry_parse(entries->element[i], &e) == -EPROTO)
+            return cluster_fail(-EPROTO, "XREAD: entry %zu has no id", i);
         if ((rc = fn(arg, &e)) < 0)
             return rc;
     }
     return (int)entries->elements;
 }
 
-int cluster_read(struct cluster_link *l, uint64_t after, int block_ms,
-                 unsigned count, cluster_entry_fn fn, void *arg)
+int cluster_read(struct cluster_link *l, const struct cluster_pos *after,
+                 int block_ms, unsigned count, cluster_entry_fn fn,
+                 void *arg)
 {
-    char from[32], cnt[16], blk[16];
+    char from[48], cnt[16], blk[16];
     const char *argv[8] = { "XREAD", "COUNT", cnt, "BLOCK", blk, "STREAMS",
                             l->key_stream, from };
     redisReply *r;
     int rc;
 
-    snprintf(from, sizeof(from), "%" PRIu64 "-0", after);
+    snprintf(from, sizeof(from), "%" PRIu64 "-%" PRIu64, after->id,
+             after->seq);
     snprintf(cnt, sizeof(cnt), "%u", count);
     snprintf(blk, sizeof(blk), "%d", block_ms);
     if ((rc = cluster_cmd(l, 8, argv, NULL, &r)) < 0)
@@ -705,7 +639,7 @@ static int cluster_first(const redisReply *r, uint64_t *id, uint64_t *t)
         return cluster_fail(-EPROTO, "XRANGE: unexpected reply");
     if (r->elements == 0)
         return 0;
-    if (cluster_entry_parse(r->element[0], &e) < 0)
+    if (cluster_entry_parse(r->element[0], &e) == -EPROTO)
         return cluster_fail(-EPROTO, "XRANGE: malformed entry");
     *id = e.id;
     *t = e.time_us;

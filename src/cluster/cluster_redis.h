@@ -23,20 +23,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cluster/cluster_entry.h"
 #include "conf/config.h"
 #include "queue/queue.h"
 
 struct cluster_link;            /* one Redis connection; one thread */
 
-/* One stream entry as read by the bridge: pointers into the reply. */
-struct cluster_entry {
-    uint64_t id;                /* <id>-0 */
-    bool bad;                   /* not an sseq entry: only id is set */
-    uint64_t time_us;           /* publish time on the publishing host */
-    struct queue_msg msg;       /* its alt / alt_len point to the arrays
-                                   below (do not copy an entry) */
-    const char *alt[QUEUE_TOPICS_MAX];  /* the alternate topics */
-    size_t alt_len[QUEUE_TOPICS_MAX];
+/* A position in the stream: the full entry id <id>-<seq>. */
+struct cluster_pos {
+    uint64_t id;
+    uint64_t seq;
 };
 
 /* Called for each entry in order; a negative return stops the read. */
@@ -70,12 +66,14 @@ void cluster_link_close(struct cluster_link *l);
  * backwards on a host whose queue already holds floor. */
 int cluster_join(struct cluster_link *l, uint64_t floor);
 
-/* XREAD BLOCK block_ms COUNT count from after the id `after`; calls fn
- * for each entry in order. Returns the number of entries (0 on timeout),
- * fn's negative return, or -errno. An entry with an id but not sseq's
- * fields comes with e->bad; one whose id is not "<n>-0" is -EPROTO. */
-int cluster_read(struct cluster_link *l, uint64_t after, int block_ms,
-                 unsigned count, cluster_entry_fn fn, void *arg);
+/* XREAD BLOCK block_ms COUNT count from after the entry id `after`;
+ * calls fn for each entry in order. Returns the number of entries (0 on
+ * timeout), fn's negative return, or -errno. An entry that is not a
+ * valid sseq message (cluster_entry.h) comes with e->bad and e->why; a
+ * reply entry without an id is -EPROTO. */
+int cluster_read(struct cluster_link *l, const struct cluster_pos *after,
+                 int block_ms, unsigned count, cluster_entry_fn fn,
+                 void *arg);
 
 /* The stream's newest id (*top, 0 if empty) and the publish time of the
  * first entry after `after` (*next_us, 0 if none): for the bridge's lag. */

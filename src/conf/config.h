@@ -1,7 +1,8 @@
 /* config.h -- the one libconfig file read by every sseq program.
  * Path: -c FILE, else $SSEQ_CONF, else SYSCONFDIR "/sseq.conf". Settings are
- * described by a table in config.c (name, type, default, limits); a bad
- * value is reported as "FILE:LINE: setting: reason". */
+ * described by their owners' tables (src/conf/conf_*.c: name, type,
+ * default, limits), read by config.c; a bad value is reported as
+ * "FILE:LINE: setting: reason". Includes no subsystem header. */
 #ifndef SSEQ_CONFIG_H
 #define SSEQ_CONFIG_H
 
@@ -10,8 +11,6 @@
 #include <stdio.h>
 #include <stdbool.h>
 #include <regex.h>
-
-#include "mercure/jwt_auth.h"
 
 struct config_token {
     char *token;                /* bearer token (secret: never logged) */
@@ -24,7 +23,8 @@ struct config_token {
 struct config_jwt_key {
     unsigned char *key;         /* NULL = no key configured */
     size_t len;
-    enum jwt_auth_alg alg;      /* the *_jwt_alg setting */
+    int alg;                    /* the *_jwt_alg setting, as an enum
+                                   jwt_auth_alg (mercure/jwt_auth.h) */
 };
 
 struct config {
@@ -75,6 +75,10 @@ struct config {
     char **mercure_cred_origins;        /* cors_credentials_origins */
     size_t n_mercure_cred_origins;
     bool mercure_static_on_hub; /* publish.tokens accepted on the hub */
+    unsigned mercure_selector_cost_max;     /* one pattern selector */
+    unsigned mercure_stream_pattern_cost;   /* a token holder's stream */
+    unsigned mercure_anon_pattern_cost;     /* an anonymous stream */
+    unsigned mercure_process_pattern_cost;  /* a process's patterns */
     /* derived at load from the settings above (config_free frees them) */
     struct config_jwt_key mercure_pub;  /* publisher key, or key NULL */
     struct config_jwt_key mercure_sub;  /* subscriber key, or key NULL */
@@ -112,13 +116,5 @@ bool config_channel_valid(const struct config *cfg, const char *name,
 /* Whether origin may be answered with CORS headers; returns the value for
  * Access-Control-Allow-Origin ("*" or origin) or NULL. */
 const char *config_cors_allow(const struct config *cfg, const char *origin);
-
-/* Why str cannot be a publish token (too short or long, bad characters,
- * a placeholder word such as "change-me", too few distinct characters),
- * or NULL if it can. The reason never quotes str. */
-const char *config_token_check(const char *str);
-
-/* The placeholder word str contains ("change-me", ...), or NULL. */
-const char *config_token_placeholder(const char *str);
 
 #endif

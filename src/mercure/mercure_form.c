@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "base/query.h"
-#include "proto/sse.h"
+#include "queue/queue_msg.h"
 #include "base/util.h"
 
 static int mercure_form_fail(struct mercure_form *f, const char *fmt, ...)
@@ -69,8 +69,9 @@ static int mercure_form_topic(struct mercure_form *f,
     if (tlen > topic_max)
         return mercure_form_fail(f, "topic of %zu bytes is over "
                                  "mercure.topic_max %zu", tlen, topic_max);
-    if (memchr(t, '\0', tlen) != NULL)
-        return mercure_form_fail(f, "a topic contains a NUL byte");
+    if (queue_msg_topic_check(t, tlen) < 0)
+        return mercure_form_fail(f, "bad topic=: %s",
+                                 queue_msg_rule(QUEUE_MSG_CHANNEL));
     f->topic[f->n_topic] = t;
     f->topic_len[f->n_topic++] = tlen;
     return 0;
@@ -117,21 +118,16 @@ static int mercure_form_retry(struct mercure_form *f,
     return 0;
 }
 
-/* Checks the optional id and type once the body is read. */
+/* Checks the optional id and type once the body is read, by the queue's
+ * rule (queue_msg.h). */
 static int mercure_form_fields(struct mercure_form *f)
 {
-    if (f->id_len > 0 && (f->id_len > QUEUE_PUBID_MAX ||
-                          sse_validate_field(f->id, f->id_len) < 0))
-        return mercure_form_fail(f, "bad id=: 1 to %u bytes of UTF-8 "
-                                 "without CR, LF or NUL",
-                                 (unsigned)(QUEUE_PUBID_MAX < SSE_EVENT_MAX
-                                            ? QUEUE_PUBID_MAX
-                                            : SSE_EVENT_MAX));
-    if (f->id_len > 0 && f->id[0] == '#')
-        return mercure_form_fail(f, "bad id=: it must not start with '#'");
-    if (f->type_len > 0 && sse_validate_field(f->type, f->type_len) < 0)
-        return mercure_form_fail(f, "bad type=: 1 to %d bytes of UTF-8 "
-                                 "without CR, LF or NUL", SSE_EVENT_MAX);
+    if (f->id_len > 0 && queue_msg_pub_id_check(f->id, f->id_len) < 0)
+        return mercure_form_fail(f, "bad id=: %s",
+                                 queue_msg_rule(QUEUE_MSG_PUB_ID));
+    if (f->type_len > 0 && queue_msg_event_check(f->type, f->type_len) < 0)
+        return mercure_form_fail(f, "bad type=: %s",
+                                 queue_msg_rule(QUEUE_MSG_EVENT));
     if (f->n_topic == 0)
         return mercure_form_fail(f, "no topic= field");
     return 0;

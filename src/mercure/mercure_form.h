@@ -3,12 +3,15 @@
  * spec and the Mercure.rocks hub (<= 0.24) read it:
  *   topic    repeated, at least once: the first is the canonical topic,
  *            the others its alternates (at most MERCURE_FORM_TOPICS_MAX
- *            in all, each 1..topic_max bytes of UTF-8 without NUL);
+ *            in all, each 1..topic_max bytes of UTF-8 without CR, LF or
+ *            NUL);
  *   data     the update's data (absent: empty), UTF-8;
  *   id       the update's id (absent or empty: the hub makes one): a
- *            valid SSE field of at most QUEUE_PUBID_MAX bytes, not
- *            starting with '#';
- *   type     the SSE event type (absent or empty: none): a valid SSE field;
+ *            publisher id by queue_msg.h's rule (1..QUEUE_MSG_ID_MAX
+ *            bytes, no CR, LF or NUL, not starting with '#', not all
+ *            digits, not "earliest");
+ *   type     the SSE event type (absent or empty: none): queue_msg.h's
+ *            rule;
  *   retry    the SSE retry in milliseconds: 1 to 10 decimal digits, at
  *            most UINT32_MAX;
  *   private  present (whatever its value): a private update.

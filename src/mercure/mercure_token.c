@@ -5,9 +5,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
-#include <strings.h>
 
 #include "mercure/mercure_token.h"
+#include "base/bearer.h"
 #include "base/query.h"
 #include "base/util.h"
 
@@ -25,23 +25,15 @@ static int mt_copy(const char *src, size_t n, char *buf, size_t cap,
     return 0;
 }
 
-/* The token of "Bearer <token>" (scheme case-insensitive, RFC 9110
- * section 11.1; blanks around the token ignored). */
+/* The token of "Bearer <token>" (bearer.h's rule). */
 static int mt_bearer(const char *v, char *buf, size_t cap, size_t *len)
 {
-    const char *end;
+    const char *tok;
+    size_t n;
 
-    while (*v == ' ' || *v == '\t')
-        v++;
-    if (strncasecmp(v, "Bearer", 6) != 0 || (v[6] != ' ' && v[6] != '\t'))
+    if (!bearer_parse(v, &tok, &n))
         return -EINVAL;
-    v += 6;
-    while (*v == ' ' || *v == '\t')
-        v++;
-    end = v + strlen(v);
-    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-    return mt_copy(v, (size_t)(end - v), buf, cap, len);
+    return mt_copy(tok, n, buf, cap, len);
 }
 
 /* The "authorization" query parameter, percent-decoded: -ENOENT if

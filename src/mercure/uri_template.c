@@ -45,6 +45,8 @@ struct uri_template {
     struct ut_elem *elems; size_t n_elems;
     struct ut_var *vars; size_t n_vars;
     size_t widest;              /* most variables in one expression */
+    size_t tail_from;           /* elements from here on are all
+                                   expressions (each may match "") */
 };
 
 /* RFC 6570 section 3.2.1 table, one row an operator. */
@@ -92,7 +94,14 @@ static bool ut_is_unreserved(unsigned char c)
 
 static bool ut_is_reserved(unsigned char c)
 {
-    return c != '\0' && strchr(":/?#[]@!$&'()*+,;=", c) != NULL;
+    switch (c) {
+    case ':': case '/': case '?': case '#': case '[': case ']': case '@':
+    case '!': case '$': case '&': case '\'': case '(': case ')': case '*':
+    case '+': case ',': case ';': case '=':
+        return true;
+    default:
+        return false;
+    }
 }
 
 /* RFC 6570 "literals" for an ASCII byte: any visible character except
@@ -348,6 +357,9 @@ int uri_template_compile(const char *tpl, size_t tlen,
         uri_template_free(t);
         return rc;
     }
+    t->tail_from = t->n_elems;
+    while (t->tail_from > 0 && t->elems[t->tail_from - 1].kind == UT_EXPR)
+        t->tail_from--;
     *out = t;
     return 0;
 }
@@ -475,6 +487,73 @@ static void ut_match_literal(const struct uri_template *t,
             next[p + e->len] = 1;
 }
 
+/* Whether expression e is one plain variable (no modifier, unnamed):
+ * matched by a run scan instead of the automaton. */
+static bool ut_expr_plain(const struct uri_template *t,
+                          const struct ut_elem *e)
+{
+    const struct ut_var *v = &t->vars[e->var0];
+
+    return e->n_vars == 1 && !v->explode && v->maxlen == 0 && !e->op->named;
+}
+
+/* Runs a plain expression (ut_expr_plain): nothing defined, or the
+ * operator's first string and one value, a run of value characters and
+ * triplets. reach[q]: a value can continue at q; one forward scan. */
+static void ut_match_plain(const struct uri_template *t,
+                           const struct ut_elem *e, const char *s,
+                           size_t slen, const unsigned char *cur,
+                           unsigned char *next, unsigned char *reach)
+{
+    const struct ut_var *v = &t->vars[e->var0];
+    char first = e->op->first[0];       /* plain operators: 0 or 1 byte */
+
+    memcpy(next, cur, slen + 1);
+    memset(reach, 0, slen + 1);
+    for (size_t p = 0; p <= slen; p++) {
+        if (cur[p]) {
+            if (first == '\0')
+                reach[p] = 1;
+            else if (p < slen && s[p] == first)
+                reach[p + 1] = 1;
+        }
+        if (!reach[p])
+            continue;
+        next[p] = 1;
+        if (p == slen)
+            break;
+        if (ut_value_char(e->op, v, (unsigned char)s[p]))
+            reach[p + 1] = 1;
+        else if (ut_is_pct(s, slen, p))
+            reach[p + 3] = 1;
+    }
+}
+
+/* Whether any position of set[0..w) is reachable. */
+static bool ut_any(const unsigned char *set, size_t w)
+{
+    return memchr(set, 1, w) != NULL;
+}
+
+/* Whether s[0..slen) can match t at all as its literal ends say: a
+ * template that starts (ends) with a literal matches only subjects that
+ * start (end) with it. */
+static bool ut_ends_fit(const struct uri_template *t, const char *s,
+                        size_t slen)
+{
+    const struct ut_elem *first = &t->elems[0];
+    const struct ut_elem *last = &t->elems[t->n_elems - 1];
+
+    if (first->kind == UT_LITERAL &&
+        (slen < first->len ||
+         memcmp(s, t->text + first->off, first->len) != 0))
+        return false;
+    return last->kind != UT_LITERAL ||
+           (slen >= last->len &&
+            memcmp(s + slen - last->len, t->text + last->off,
+                   last->len) == 0);
+}
+
 int uri_template_match_compiled(const struct uri_template *t,
                                 const char *s, size_t slen)
 {
@@ -485,6 +564,10 @@ int uri_template_match_compiled(const struct uri_template *t,
 
     if (slen > URI_TEMPLATE_SUBJECT_MAX)
         return 0;
+    if (t->n_elems == 0)
+        return slen == 0;
+    if (!ut_ends_fit(t, s, slen))
+        return 0;
     sets = malloc(2 * w + vars * w * (sizeof(uint16_t) + 1));
     if (sets == NULL)
         return -ENOMEM;
@@ -494,12 +577,17 @@ int uri_template_match_compiled(const struct uri_template *t,
     next = cur + w;
     memset(cur, 0, w);
     cur[0] = 1;
-    for (size_t i = 0; i < t->n_elems; i++) {
+    for (size_t i = 0; i < t->n_elems && ut_any(cur, w); i++) {
         unsigned char *tmp;
+
+        if (i >= t->tail_from && cur[slen])
+            break;                  /* the rest may all match "" */
 
         st.e = &t->elems[i];
         if (st.e->kind == UT_LITERAL)
             ut_match_literal(t, st.e, s, slen, cur, next);
+        else if (ut_expr_plain(t, st.e))
+            ut_match_plain(t, st.e, s, slen, cur, next, st.done);
         else
             ut_match_expr(&st, cur, next);
         tmp = cur;
@@ -509,6 +597,37 @@ int uri_template_match_compiled(const struct uri_template *t,
     rc = cur[slen] ? 1 : 0;
     free(sets);
     return rc;
+}
+
+unsigned long uri_template_cost(const struct uri_template *t)
+{
+    unsigned long cost = 0;
+
+    for (size_t i = 0; i < t->n_elems; i++) {
+        const struct ut_elem *e = &t->elems[i];
+
+        if (e->kind == UT_LITERAL)
+            cost += 1 + e->len / 16;
+        else if (ut_expr_plain(t, e))
+            cost += 1;
+        else
+            cost += 2 + 4 * e->n_vars;
+    }
+    return cost;
+}
+
+size_t uri_template_expressions(const struct uri_template *t)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < t->n_elems; i++)
+        n += t->elems[i].kind == UT_EXPR;
+    return n;
+}
+
+size_t uri_template_variables(const struct uri_template *t)
+{
+    return t->n_vars;
 }
 
 int uri_template_match(const char *tpl, size_t tlen,

@@ -23,7 +23,7 @@
  * as RFC 6570 expansion writes them.
  *
  * Matching is a dynamic program over string positions: time
- * O(len(s) x variables), never backtracking. */
+ * O(len(s) x cost), never backtracking (uri_template_cost). */
 #ifndef SSEQ_URI_TEMPLATE_H
 #define SSEQ_URI_TEMPLATE_H
 
@@ -49,6 +49,21 @@ void uri_template_free(struct uri_template *t);
  * (always 0 past URI_TEMPLATE_SUBJECT_MAX bytes), or -ENOMEM. */
 int uri_template_match_compiled(const struct uri_template *t,
                                 const char *s, size_t slen);
+
+/* What matching the compiled template costs, in work units a subject
+ * byte: each literal 1 + len/16, each expression of one plain variable
+ * ({v}, {+v}, {#v}, {.v}, {/v}: a run scan) 1, any other expression 2
+ * + 4 a variable (the (variable, position) automaton). Matching a
+ * subject of n bytes does at most about cost x (n + 1) units of work; a
+ * subject not starting (ending) with the template's first (last)
+ * literal is refused at once, and the scan stops at the first element
+ * nothing reaches, or when the end is reached and only expressions are
+ * left. */
+unsigned long uri_template_cost(const struct uri_template *t);
+
+/* The template's expressions and variables (for messages). */
+size_t uri_template_expressions(const struct uri_template *t);
+size_t uri_template_variables(const struct uri_template *t);
 
 /* Compiles and matches once: 1 match, 0 no match, -EINVAL bad template,
  * -ENOMEM. */

@@ -81,13 +81,19 @@ static int chan_file_map(const char *path, int flags, struct chan_file_hdr
     return rc;
 }
 
-/* Creates path at the file's size with mode (a file left by a crashed
- * process is kept: a reader may have it mapped); -errno. */
+/* Creates path anew (O_EXCL) at the file's size with mode: a file left
+ * by a crashed process is unlinked first (a reader that has it mapped
+ * keeps the old copy), so a file another user planted there, or a hard
+ * link to someone's file, is never written; -errno (-EPERM when the one
+ * there belongs to another user in a sticky /dev/shm). */
 static int chan_file_make(const char *path, unsigned mode)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    int rc = 0;
+    int fd, rc = 0;
 
+    if (unlink(path) < 0 && errno != ENOENT)
+        return -errno;
+    fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+              0600);
     if (fd < 0)
         return -errno;
     if (ftruncate(fd, (off_t)sizeof(struct chan_file_hdr)) < 0 ||

@@ -6,6 +6,7 @@
 #include "proto/cluster_url.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,31 +35,37 @@ static int cluster_url_num(const char *s, size_t n, unsigned long lo,
     return *v >= lo && *v <= hi ? 0 : -EINVAL;
 }
 
-/* Splits "[USER]:PASSWORD@" off the front of *s (up to the last '@'
- * before end); fills user and password. */
-static int cluster_url_creds(const char **s, const char *end,
+/* The '@' that ends the credentials in rest (what follows "://"), or
+ * NULL: for redis:// the last '@'; for unix:// the last '@' that starts
+ * the socket path ("@/"). The one rule the parser and the redaction
+ * share, so a password is what is hidden, whatever bytes it holds. */
+static const char *cluster_url_creds_end(const char *rest, bool unix_sock)
+{
+    const char *at = NULL, *p;
+
+    for (p = rest; *p != '\0'; p++)
+        if (*p == '@' && (!unix_sock || p[1] == '/'))
+            at = p;
+    return at;
+}
+
+/* Reads "[USER]:PASSWORD" of [s, at) into user and password. */
+static int cluster_url_creds(const char *s, const char *at,
                              struct cluster_url *u, const char **why)
 {
-    const char *at = NULL, *colon, *p;
+    const char *colon = memchr(s, ':', (size_t)(at - s));
 
-    for (p = *s; p < end; p++)
-        if (*p == '@')
-            at = p;
-    if (at == NULL)
-        return 0;
-    colon = memchr(*s, ':', (size_t)(at - *s));
     if (colon == NULL) {
         *why = "credentials must be written USER:PASSWORD@ or :PASSWORD@";
         return -EINVAL;
     }
-    if (cluster_url_copy(u->user, sizeof(u->user), *s,
-                         (size_t)(colon - *s)) < 0 ||
+    if (cluster_url_copy(u->user, sizeof(u->user), s,
+                         (size_t)(colon - s)) < 0 ||
         cluster_url_copy(u->password, sizeof(u->password), colon + 1,
                          (size_t)(at - colon - 1)) < 0) {
         *why = "user or password too long";
         return -EINVAL;
     }
-    *s = at + 1;
     return 0;
 }
 
@@ -67,10 +74,14 @@ static int cluster_url_tcp(const char *s, struct cluster_url *u,
                            const char **why)
 {
     const char *end, *slash, *hend, *port;
+    const char *at = cluster_url_creds_end(s, false);
     unsigned long v;
 
-    if (cluster_url_creds(&s, s + strlen(s), u, why) < 0)
-        return -EINVAL;
+    if (at != NULL) {
+        if (cluster_url_creds(s, at, u, why) < 0)
+            return -EINVAL;
+        s = at + 1;
+    }
     slash = strchr(s, '/');
     end = slash ? slash : s + strlen(s);
     if (*s == '[') {
@@ -123,17 +134,13 @@ fail_host:
 static int cluster_url_unix(const char *s, struct cluster_url *u,
                             const char **why)
 {
-    const char *q = strchr(s, '?'), *end = q ? q : s + strlen(s);
-    const char *path = s;
+    const char *at = cluster_url_creds_end(s, true);
+    const char *path = at ? at + 1 : s, *q = strchr(path, '?');
+    const char *end = q ? q : path + strlen(path);
     unsigned long v;
 
-    for (const char *p = s; p < end; p++)
-        if (*p == '@' && p[1] == '/')
-            path = p + 1;
-    if (path != s) {
-        if (cluster_url_creds(&s, path, u, why) < 0)
-            return -EINVAL;
-    }
+    if (at != NULL && cluster_url_creds(s, at, u, why) < 0)
+        return -EINVAL;
     if (*path != '/' || end - path < 2 ||
         cluster_url_copy(u->path, sizeof(u->path), path,
                          (size_t)(end - path)) < 0) {
@@ -171,20 +178,21 @@ int cluster_url_parse(const char *s, struct cluster_url *u, const char **why)
 
 const char *cluster_url_redact(const char *s, char *out, size_t cap)
 {
-    const char *scheme = strstr(s, "://"), *at, *colon, *stop;
+    const char *scheme = strstr(s, "://"), *rest, *at, *colon, *why;
+    struct cluster_url u;
+    bool parsed = cluster_url_parse(s, &u, &why) == 0;
 
+    explicit_bzero(&u, sizeof(u));
     if (cap == 0)
         return out;
-    at = scheme ? strchr(scheme + 3, '@') : NULL;
-    stop = scheme ? strpbrk(scheme + 3, "?") : NULL;
-    if (at != NULL && stop != NULL && stop < at)
-        at = NULL;
-    while (at != NULL && strchr(at + 1, '@') != NULL &&
-           (stop == NULL || strchr(at + 1, '@') < stop))
-        at = strchr(at + 1, '@');
-    colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
-    if (colon == NULL)
+    rest = scheme ? scheme + 3 : s;
+    at = cluster_url_creds_end(rest, parsed &&
+                               strncmp(s, "unix://", 7) == 0);
+    colon = at ? memchr(rest, ':', (size_t)(at - rest)) : NULL;
+    if (at == NULL)
         snprintf(out, cap, "%s", s);
+    else if (colon == NULL)         /* not a URL: all of it may be secret */
+        snprintf(out, cap, "%.*s***%s", (int)(rest - s), s, at);
     else
         snprintf(out, cap, "%.*s:***%s", (int)(colon - s), s, at);
     return out;

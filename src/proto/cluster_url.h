@@ -24,7 +24,9 @@ struct cluster_url {
 int cluster_url_parse(const char *s, struct cluster_url *u, const char **why);
 
 /* Writes s with its password replaced by "***" into out (cap bytes; cut
- * if longer). Returns out. */
+ * if longer): the password as cluster_url_parse splits it, whatever bytes
+ * it holds ('?', '/', '@'); for a string that does not parse, everything
+ * between "://" and the last '@'. Returns out. */
 const char *cluster_url_redact(const char *s, char *out, size_t cap);
 
 #endif

@@ -110,17 +110,3 @@ int http_status_format(char *buf, size_t cap, int code, const char *extra,
         return -ENOBUFS;
     return n;
 }
-
-int http_status_send(FCGX_Stream *out, int code, const char *extra,
-                     const char *reason)
-{
-    char buf[HTTP_STATUS_RESPONSE_MAX];
-    int n;
-
-    n = http_status_format(buf, sizeof(buf), code, extra, reason);
-    if (n < 0)
-        return n;
-    if (FCGX_PutStr(buf, n, out) != n)
-        return -EIO;
-    return 0;
-}

@@ -4,13 +4,12 @@
  *   "Content-Type: text/plain; charset=utf-8\r\n"
  *   "Content-Length: N\r\n" <extra headers> "\r\n"
  *   "<one-line reason>\n"
- * Shared by sseq-publish and sseq-stream (via FCGX_Stream, or a buffer the
- * caller writes itself, e.g. to stdout in CGI mode). */
+ * Shared by sseq-publish and sseq-stream, which write the buffer
+ * themselves (a FastCGI reply, or stdout in CGI mode). */
 #ifndef SSEQ_HTTP_STATUS_H
 #define SSEQ_HTTP_STATUS_H
 
 #include <stddef.h>
-#include <fcgiapp.h>
 
 /* Longest response http_status_format needs for a reason of up to
  * HTTP_STATUS_REASON_MAX bytes and extra headers of up to
@@ -45,10 +44,5 @@ int http_status_refusal_code(int index);
  * too small (buf then holds nothing useful). */
 int http_status_format(char *buf, size_t cap, int code, const char *extra,
                        const char *reason);
-
-/* http_status_format, then writes the response to out. Returns 0, or
- * -EIO if the stream failed (the peer went away). */
-int http_status_send(FCGX_Stream *out, int code, const char *extra,
-                     const char *reason);
 
 #endif

@@ -2,7 +2,9 @@
  * events", section "Parsing an event stream").
  *
  * Wire format written, field by field:
+ *   "id: <text>\n"              when ev->id_text is a usable line, else
  *   "id: <decimal>\n"           when ev->id != 0
+ *   "retry: <ms>\n"             when ev->retry_ms != 0
  *   "event: <type>\n"           when ev->event_len != 0
  *   "channel: <name>\n"         for ev->channel and each of ev->alt
  *                               (when channel_len != 0; a name
@@ -27,6 +29,7 @@
 #include "base/util.h"
 
 #define SSE_ID_PREFIX    "id: "
+#define SSE_RETRY_PREFIX "retry: "
 #define SSE_EVENT_PREFIX "event: "
 #define SSE_CHANNEL_PREFIX "channel: "
 #define SSE_DATA_PREFIX  "data: "
@@ -129,28 +132,73 @@ int sse_validate_field(const char *s, size_t len)
     return 0;
 }
 
+/* Whether s[0..len) fits on one field line: 1..max bytes, no CR, LF or
+ * NUL (which would end the line early). */
+static bool sse_line_ok(const char *s, size_t len, size_t max)
+{
+    return s != NULL && len > 0 && len <= max &&
+           memchr(s, '\r', len) == NULL && memchr(s, '\n', len) == NULL &&
+           memchr(s, '\0', len) == NULL;
+}
+
 bool sse_channel_ok(const char *name, size_t len)
 {
-    return len > 0 && len <= SSE_CHANNEL_MAX &&
-           memchr(name, '\r', len) == NULL &&
-           memchr(name, '\n', len) == NULL &&
-           memchr(name, '\0', len) == NULL;
+    return sse_line_ok(name, len, SSE_CHANNEL_MAX);
+}
+
+/* Writes (out non-NULL) or counts "prefix<text>\n"; returns the bytes. */
+static size_t sse_put_text_line(char *out, const char *prefix, size_t plen,
+                                const char *text, size_t len)
+{
+    if (out != NULL) {
+        memcpy(out, prefix, plen);
+        memcpy(out + plen, text, len);
+        out[plen + len] = '\n';
+    }
+    return plen + len + 1;
+}
+
+/* Writes (out non-NULL) or counts "prefix<v>\n"; returns the bytes. */
+static size_t sse_put_u64_line(char *out, const char *prefix, size_t plen,
+                               uint64_t v)
+{
+    size_t n = sse_digits(v);
+
+    if (out != NULL) {
+        memcpy(out, prefix, plen);
+        sse_put_u64(out + plen, v);
+        out[plen + n] = '\n';
+    }
+    return plen + n + 1;
+}
+
+/* Writes (out non-NULL) or counts the "id:" and "retry:" lines of ev;
+ * the only place they are written. Returns the bytes. */
+static size_t sse_put_fields(char *out, const struct sse_event *ev)
+{
+    size_t n = 0;
+
+    if (sse_line_ok(ev->id_text, ev->id_text_len, SSE_CHANNEL_MAX))
+        n = sse_put_text_line(out, SSE_ID_PREFIX,
+                              SSE_LIT_LEN(SSE_ID_PREFIX), ev->id_text,
+                              ev->id_text_len);
+    else if (ev->id != 0)
+        n = sse_put_u64_line(out, SSE_ID_PREFIX, SSE_LIT_LEN(SSE_ID_PREFIX),
+                             ev->id);
+    if (ev->retry_ms != 0)
+        n += sse_put_u64_line(out ? out + n : NULL, SSE_RETRY_PREFIX,
+                              SSE_LIT_LEN(SSE_RETRY_PREFIX), ev->retry_ms);
+    return n;
 }
 
 /* Writes (out non-NULL) or counts the "channel:" line of name[0..len);
  * nothing when sse_channel_ok refuses it. Returns the bytes. */
 static size_t sse_put_channel(char *out, const char *name, size_t len)
 {
-    size_t n = SSE_LIT_LEN(SSE_CHANNEL_PREFIX) + len + 1;
-
     if (!sse_channel_ok(name, len))
         return 0;
-    if (out != NULL) {
-        memcpy(out, SSE_CHANNEL_PREFIX, SSE_LIT_LEN(SSE_CHANNEL_PREFIX));
-        memcpy(out + SSE_LIT_LEN(SSE_CHANNEL_PREFIX), name, len);
-        out[n - 1] = '\n';
-    }
-    return n;
+    return sse_put_text_line(out, SSE_CHANNEL_PREFIX,
+                             SSE_LIT_LEN(SSE_CHANNEL_PREFIX), name, len);
 }
 
 /* Writes (out non-NULL) or counts the "channel:" lines of ev: its channel,
@@ -182,8 +230,7 @@ size_t sse_event_size(const struct sse_event *ev)
     const char *line;
     size_t n = 1, len;
 
-    if (ev->id != 0)
-        n += SSE_LIT_LEN(SSE_ID_PREFIX) + sse_digits(ev->id) + 1;
+    n += sse_put_fields(NULL, ev);
     if (ev->event_len != 0)
         n += SSE_LIT_LEN(SSE_EVENT_PREFIX) + ev->event_len + 1;
     n += sse_put_channels(NULL, ev);
@@ -215,11 +262,7 @@ size_t sse_encode_event(char *out, const struct sse_event *ev)
     const char *line;
     size_t n = 0, len;
 
-    if (ev->id != 0) {
-        n += sse_put(out, SSE_ID_PREFIX, SSE_LIT_LEN(SSE_ID_PREFIX));
-        n += sse_put_u64(out + n, ev->id);
-        out[n++] = '\n';
-    }
+    n += sse_put_fields(out, ev);
     if (ev->event_len != 0) {
         n += sse_put(out + n, SSE_EVENT_PREFIX,
                      SSE_LIT_LEN(SSE_EVENT_PREFIX));
@@ -234,33 +277,12 @@ size_t sse_encode_event(char *out, const struct sse_event *ev)
     return n;
 }
 
-/* ": text\n\n", or ":\n\n" for empty text. A CR, LF or NUL in text (which
- * would end the comment early) is written as a space. */
-size_t sse_encode_comment(char *out, const char *text, size_t len)
-{
-    size_t n = 0;
-
-    out[n++] = ':';
-    if (len != 0) {
-        out[n++] = ' ';
-        for (size_t i = 0; i < len; i++) {
-            char c = text[i];
-
-            out[n++] = (c == '\r' || c == '\n' || c == '\0') ? ' ' : c;
-        }
-    }
-    out[n++] = '\n';
-    out[n++] = '\n';
-    return n;
-}
-
 /* "retry: <ms>\n\n": digits only, as the spec requires. */
 size_t sse_encode_retry(char *out, unsigned ms)
 {
-    size_t n = sse_put(out, "retry: ", SSE_LIT_LEN("retry: "));
+    size_t n = sse_put_u64_line(out, SSE_RETRY_PREFIX,
+                                SSE_LIT_LEN(SSE_RETRY_PREFIX), ms);
 
-    n += sse_put_u64(out + n, ms);
-    out[n++] = '\n';
     out[n++] = '\n';
     return n;
 }

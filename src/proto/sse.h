@@ -13,6 +13,10 @@
 
 struct sse_event {
     uint64_t id;                /* sent as "id: <decimal>"; 0 = no id line */
+    const char *id_text; size_t id_text_len;   /* sent as "id: <text>"
+                                           instead of id, when set and
+                                           it holds no CR, LF or NUL */
+    uint32_t retry_ms;          /* "retry: <ms>"; 0 = no retry line */
     const char *event; size_t event_len;   /* 0 = no event line */
     const char *data;  size_t data_len;
     const char *channel; size_t channel_len;   /* 0 = no channel lines */
@@ -31,16 +35,12 @@ size_t sse_event_size(const struct sse_event *ev);
  * bytes, no CR, LF or NUL (which would end the line early). */
 bool sse_channel_ok(const char *name, size_t len);
 
-/* Encodes ev: "id:", "event:", a "channel:" line for channel and each
+/* Encodes ev: "id:" (id_text or id), "retry:", "event:", a "channel:" line for channel and each
  * alternate that sse_channel_ok accepts (others are left out), one
  * "data:" line per line of data (split on LF, CRLF or CR; empty data
  * gives one "data:" line), then a blank line.
  * out must hold sse_event_size(ev) bytes; returns that count. */
 size_t sse_encode_event(char *out, const struct sse_event *ev);
-
-/* ": text\n\n" heartbeat/comment; text must have no CR/LF. Returns bytes
- * written; out needs len + 4. */
-size_t sse_encode_comment(char *out, const char *text, size_t len);
 
 /* "retry: <ms>\n\n"; out needs 32 bytes. Returns bytes written. */
 size_t sse_encode_retry(char *out, unsigned ms);

@@ -4,9 +4,9 @@
 #include <fnmatch.h>
 #include <stdint.h>
 #include <string.h>
-#include <strings.h>
 
 #include "publish/auth.h"
+#include "base/bearer.h"
 #include "mercure/jwt_auth.h"
 #include "mercure/jwt_claims.h"
 #include "mercure/mercure_token.h"
@@ -79,27 +79,6 @@ bool auth_glob_match(char *const *globs, size_t n, const char *channel)
         if (fnmatch(globs[i], channel, 0) == 0)
             return true;
     return false;
-}
-
-bool auth_parse_bearer(const char *value, const char **tok, size_t *len)
-{
-    const char *p = value, *end;
-
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (strncasecmp(p, "Bearer", 6) != 0 || (p[6] != ' ' && p[6] != '\t'))
-        return false;
-    p += 6;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    end = p + strlen(p);
-    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-    if (end == p)
-        return false;
-    *tok = p;
-    *len = (size_t)(end - p);
-    return true;
 }
 
 /* Index of the configured token equal to tok, or -1; compares against
@@ -248,7 +227,7 @@ static int auth_find_credential(const struct config *cfg,
     if (!req->hub) {
         if (req->authorization == NULL || req->authorization[0] == '\0')
             return AUTH_CRED_NONE;
-        return auth_parse_bearer(req->authorization, tok, len)
+        return bearer_parse(req->authorization, tok, len)
                ? -1 : AUTH_CRED_UNUSABLE;
     }
     rc = mercure_token_find(req->authorization, req->query, req->cookie,
@@ -327,17 +306,4 @@ enum auth_result auth_publish(const struct config *cfg,
         f.cred = auth_classify(cfg, key, cache, req, tok, len, now, &f,
                                detail);
     return auth_publish_decide(&f);
-}
-
-enum auth_result auth_check(const struct config *cfg,
-                            const char *authorization, const char *channel)
-{
-    size_t clen = strlen(channel);
-    struct auth_pub_request req = {
-        .authorization = authorization, .topic = &channel,
-        .topic_len = &clen, .n_topic = 1,
-    };
-    const char *detail;
-
-    return auth_publish(cfg, NULL, NULL, &req, time(NULL), &detail);
 }

@@ -26,7 +26,7 @@
 
 #include "conf/config.h"
 
-/* Outcomes of auth_check (domain results, not errors). */
+/* Outcomes of auth_publish (domain results, not errors). */
 enum auth_result {
     AUTH_OK = 0,            /* a configured token, allowed for the channel */
     AUTH_OPEN,              /* open channel: no token presented, or a
@@ -98,12 +98,6 @@ enum auth_result auth_publish(const struct config *cfg,
                               const struct auth_pub_request *req,
                               time_t now, const char **detail);
 
-/* Decides whether a request with the given Authorization header value
- * (NULL if absent) may publish to channel (NUL-terminated, already
- * validated). Every configured token is compared, in constant time. */
-enum auth_result auth_check(const struct config *cfg,
-                            const char *authorization, const char *channel);
-
 /* The HTTP status for an outcome: 0 for AUTH_OK/AUTH_OPEN, else 401/403. */
 int auth_status(enum auth_result r);
 
@@ -116,10 +110,5 @@ bool auth_token_equal(const char *a, size_t alen, const char *b, size_t blen);
 
 /* Whether channel matches one of the n fnmatch globs (n == 0: none). */
 bool auth_glob_match(char *const *globs, size_t n, const char *channel);
-
-/* Extracts the token of a "Bearer <token>" header value (scheme case-
- * insensitive, spaces around the token ignored). true with *tok and *len
- * pointing into value, false if value is not a non-empty Bearer token. */
-bool auth_parse_bearer(const char *value, const char **tok, size_t *len);
 
 #endif

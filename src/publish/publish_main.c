@@ -20,9 +20,11 @@
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "runtime/conf_load.h"
 #include "runtime/fcgi_app.h"
 #include "runtime/fcgi_master.h"
 #include "runtime/fcgi_server.h"
+#include "runtime/signals.h"
 #include "base/log.h"
 #include "publish/publish_req.h"
 #include "queue/queue_access.h"
@@ -66,15 +68,9 @@ static void publish_reload(void)
     const char *path = config_path(publish_opts.config_path);
     struct fcgi_server_limits lim;
     struct config nc;
-    char err[512];
 
-    if (config_load(&nc, path, true, err, sizeof(err)) < 0) {
-        log_error("reload: %s (keeping the running config)", err);
-        config_free(&nc);
+    if (conf_reload(path, &publish.cfg, &nc) < 0)
         return;
-    }
-    if (strcmp(nc.queue_path, publish.cfg.queue_path) != 0)
-        log_warn("reload: queue.path changed: restart to use it");
     publish_app_reload(&publish, &nc);
     log_set_level(publish.cfg.log_level);
     fcgi_app_limits(&publish.cfg, PUBLISH_DRAIN_MAX, &lim);
@@ -108,15 +104,10 @@ static int publish_worker(int listen_fd, void *ctx)
         .on_signal = publish_on_signal, .on_refusal = publish_on_refusal,
     };
     struct fcgi_server_limits lim;
-    sigset_t sigs;
     int rc;
 
     fcgi_app_worker_signals();
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
-    sigprocmask(SIG_BLOCK, &sigs, NULL);
+    signals_control_block();
     fcgi_app_limits(&publish.cfg, PUBLISH_DRAIN_MAX, &lim);
     rc = fcgi_server_create(listen_fd, &lim, &ops, &publish_srv);
     if (rc == 0) {

@@ -16,16 +16,19 @@
 #include "publish/auth.h"
 #include "cluster/cluster_redis.h"
 #include "proto/http_status.h"
+#include "runtime/http_cors.h"
+#include "runtime/queue_lazy.h"
 #include "base/log.h"
 #include "mercure/mercure_form.h"
 #include "mercure/mercure_hub.h"
 #include "publish/publish_body.h"
 #include "base/query.h"
 #include "queue/queue_access.h"
+#include "queue/queue_msg.h"
 #include "proto/sse.h"
 #include "base/util.h"
 
-#define PUBLISH_CHANNEL_MAX   255       /* queue's limit */
+#define PUBLISH_CHANNEL_MAX   QUEUE_MSG_CHANNEL_MAX   /* /events names */
 #define PUBLISH_ALLOW         "Allow: POST, OPTIONS\r\n"
 #define PUBLISH_CHALLENGE     "WWW-Authenticate: Bearer realm=\"sseq\"\r\n"
 #define PUBLISH_SELECTOR_CACHE 1024     /* (selector, topic) results */
@@ -89,20 +92,13 @@ static void publish_refuse(struct publish_req *r, int status,
     publish_app_refused(r->app, status);
 }
 
-/* Sets r->cors from Origin and cors_origins. */
+/* Sets r->cors to the CORS header lines for the request's Origin. */
 static void publish_cors(struct publish_req *r)
 {
-    const char *origin = publish_param(r, "HTTP_ORIGIN");
-    const char *allow;
+    struct http_cors c;
 
-    r->cors[0] = '\0';
-    if (origin == NULL || origin[0] == '\0')
-        return;
-    allow = config_cors_allow(&r->app->cfg, origin);
-    if (allow != NULL && strlen(allow) < 256)
-        snprintf(r->cors, sizeof(r->cors),
-                 "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n",
-                 allow);
+    http_cors_decide(&r->app->cfg, publish_param(r, "HTTP_ORIGIN"), &c);
+    http_cors_format(r->cors, sizeof(r->cors), &c);
 }
 
 /* OPTIONS: the CORS preflight (and a plain Allow answer). */
@@ -251,11 +247,11 @@ static int publish_event(struct publish_req *r, struct publish_body *b,
     }
     if (b->event == NULL || b->event_len == 0)
         return 0;
-    if (sse_validate_field(b->event, b->event_len) < 0) {
-        publish_refuse(r, 400, NULL, "bad event name \"%s\": 1 to %d bytes "
-                       "of UTF-8 without CR, LF or NUL",
+    if (queue_msg_event_check(b->event, b->event_len) < 0) {
+        publish_refuse(r, 400, NULL, "bad event name \"%s\": %s",
                        util_quote(quoted, sizeof(quoted), b->event,
-                                     b->event_len), SSE_EVENT_MAX);
+                                  b->event_len),
+                       queue_msg_rule(QUEUE_MSG_EVENT));
         return -EINVAL;
     }
     return 0;
@@ -265,14 +261,12 @@ static int publish_event(struct publish_req *r, struct publish_body *b,
  * found); NULL with *err set if it cannot be opened. */
 static struct queue *publish_queue(struct publish_app *app, int *err)
 {
-    int rc;
+    int rc = queue_lazy_open(app->cfg.queue_path, &app->q,
+                             &app->q_last_rc);
 
-    if (app->q != NULL)
+    if (rc == 0)
         return app->q;
-    rc = queue_open(app->cfg.queue_path, &app->q);
-    queue_access_log_open(app->cfg.queue_path, rc, &app->q_last_rc);
     if (rc < 0) {
-        app->q = NULL;
         *err = -rc;
         return NULL;
     }
@@ -326,8 +320,23 @@ static void publish_append_failed(struct publish_req *r, int rc)
                    "queue unusable (the server's log says why)");
 }
 
+/* The queue's rule for a message (queue_msg.h), the same for every
+ * writer: 0, or refuses 400 naming the field and returns -1. */
+static int publish_store_valid(struct publish_req *r,
+                               const struct queue_msg *m)
+{
+    struct queue_msg_fault f;
+    char why[400];
+
+    if (queue_msg_check(m, &f) == 0)
+        return 0;
+    publish_refuse(r, 400, NULL, "%s",
+                   queue_msg_describe(m, &f, why, sizeof(why)));
+    return -1;
+}
+
 /* Appends m (to Redis in cluster mode); 0 with *id set, or refuses
- * 413/503 and returns -1. */
+ * 400/413/503 and returns -1. */
 static int publish_store(struct publish_req *r, const struct queue_msg *m,
                          uint64_t *id)
 {
@@ -343,6 +352,8 @@ static int publish_store(struct publish_req *r, const struct queue_msg *m,
                        "server's log says why)");
         return -1;
     }
+    if (publish_store_valid(r, m) < 0)
+        return -1;
     if (cluster_enabled(&r->app->cfg)) {
         rc = cluster_publish(&r->app->cfg, q, m,
                              publish_param(r, "HTTP_IDEMPOTENCY_KEY"), id);

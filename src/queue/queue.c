@@ -43,6 +43,8 @@
  * wakeup is lost. */
 #include "ac_config.h"
 #include "queue/queue.h"
+#include "queue/queue_msg.h"
+#include "queue/queue_access.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -549,6 +551,43 @@ int queue_health(const struct queue *q)
     return rc < 0 ? rc : queue_check_state(q);
 }
 
+static atomic_uint queue_trusted_uid = (unsigned)-1;  /* queue_trust_owner */
+
+void queue_trust_owner(uid_t uid)
+{
+    atomic_store(&queue_trusted_uid, (unsigned)uid);
+}
+
+/* -EPERM with the error set if the file of st (queue path) may not be
+ * trusted (queue_access_owner_check); 0 if it may. */
+static int queue_open_trusted(const struct stat *st, const char *path)
+{
+    uid_t trusted = (uid_t)atomic_load(&queue_trusted_uid);
+    char file[256], owner[64], self[64];
+
+    if (queue_access_file(path, file, sizeof file) < 0)
+        snprintf(file, sizeof file, "%s", path);
+    switch (queue_access_owner_check(st, geteuid(), trusted)) {
+    case QUEUE_ACCESS_OWNER_OK:
+        return 0;
+    case QUEUE_ACCESS_OTHERS_WRITE:
+        queue_set_error("queue %s is writable by every user (mode %04o): "
+                        "anyone could forge messages; chmod o-w %s, or "
+                        "re-create it with `sseq create --force`", file,
+                        (unsigned)(st->st_mode & 07777), file);
+        return -EPERM;
+    default:
+        queue_access_user_name(st->st_uid, owner, sizeof owner);
+        queue_access_user_name(geteuid(), self, sizeof self);
+        queue_set_error("queue %s is owned by %s, not by root, this "
+                        "process's user %s or queue.owner: another user "
+                        "could forge messages; if %s is right, set "
+                        "queue.owner = \"%s\", else remove the file and run "
+                        "`sseq create`", file, owner, self, owner, owner);
+        return -EPERM;
+    }
+}
+
 /* Maps and validates an opened object; the handle on success or -errno. */
 static int queue_open_map(struct queue *q, int fd, const char *path)
 {
@@ -561,6 +600,8 @@ static int queue_open_map(struct queue *q, int fd, const char *path)
         queue_set_error("%s: fstat: %s", path, strerror(-rc));
         return rc;
     }
+    if ((rc = queue_open_trusted(&st, path)) < 0)
+        return rc;
     if ((uint64_t)st.st_size < sizeof(struct queue_hdr)) {
         queue_set_error("%s: truncated: %lld bytes, a queue header needs "
                         "%zu", path, (long long)st.st_size,
@@ -899,23 +940,6 @@ static void queue_wake(struct queue *q)
         syscall(SYS_futex, &q->h->wake, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-/* true if the alternates of m are within their limits. */
-static bool queue_msg_alt_ok(const struct queue_msg *m)
-{
-    size_t i;
-
-    if (m->n_alt > QUEUE_TOPICS_MAX)
-        return false;
-    if (m->n_alt != 0 && (m->alt == NULL || m->alt_len == NULL))
-        return false;
-    for (i = 0; i < m->n_alt; i++)
-        if (m->alt[i] == NULL || m->alt_len[i] == 0 ||
-            m->alt_len[i] > QUEUE_TOPIC_MAX ||
-            memchr(m->alt[i], '\0', m->alt_len[i]) != NULL)
-            return false;
-    return true;
-}
-
 /* Bytes of m's payload: channel, event, pub_id, alternates and data. */
 static size_t queue_msg_payload(const struct queue_msg *m)
 {
@@ -931,67 +955,22 @@ static uint32_t queue_msg_rec_len(const struct queue_msg *m)
                       ~(size_t)7);
 }
 
-/* -EINVAL / -EMSGSIZE for a message that can never be appended. */
-static int queue_msg_check(const struct queue *q, const struct queue_msg *m)
+/* -EINVAL for a message queue_msg_check refuses (queue_error() names the
+ * field), -EMSGSIZE for one that can never fit this queue. */
+static int queue_append_check(const struct queue *q,
+                              const struct queue_msg *m)
 {
-    if (m->channel_len == 0 || m->channel_len > QUEUE_TOPIC_MAX ||
-        m->event_len > QUEUE_EVENT_MAX || m->channel == NULL ||
-        m->pub_id_len > QUEUE_PUBID_MAX ||
-        (m->event_len && m->event == NULL) ||
-        (m->pub_id_len && m->pub_id == NULL) ||
-        (m->data_len && m->data == NULL) ||
-        (m->flags & ~QUEUE_MSG_PRIVATE) != 0 || !queue_msg_alt_ok(m))
+    struct queue_msg_fault f;
+    char why[400];
+
+    if (queue_msg_check(m, &f) < 0) {
+        queue_set_error("queue %s: %s", q->name,
+                        queue_msg_describe(m, &f, why, sizeof(why)));
         return -EINVAL;
+    }
     if (m->data_len > q->max_payload ||
         queue_msg_payload(m) > q->max_payload)
         return -EMSGSIZE;
-    return 0;
-}
-
-/* The append itself, under the lock: checks the writers' state, evicts,
- * writes and publishes record *nid. 0 or QUEUE_DAMAGED (nothing stored). */
-static int queue_append_locked(struct queue *q, const struct queue_msg *m,
-                               uint32_t len, uint64_t *nid)
-{
-    struct queue_hdr *h = q->h;
-    uint64_t head, start, now, pos;
-    int rc;
-
-    if ((rc = queue_check_locked(q)) < 0)
-        return rc;
-    head = LOAD(&h->head, relaxed);
-    pos = head % q->ring_size;
-    start = pos + len > q->ring_size ? head + (q->ring_size - pos) : head;
-    *nid = LOAD(&h->next_id, relaxed);
-    now = queue_now_us();
-    if ((rc = queue_evict(q, *nid, start, start + len, now)) < 0)
-        return rc;
-    queue_write(q, start, len, *nid, now, m);
-    STORE(&q->index[*nid % q->slots], start, release);
-    STORE(&h->head, start + len, release);
-    STORE(&h->next_id, *nid + 1, release);
-    STORE(&h->appends, LOAD(&h->appends, relaxed) + 1, relaxed);
-    return 0;
-}
-
-int queue_append(struct queue *q, const struct queue_msg *m, uint64_t *id)
-{
-    uint64_t nid;
-    uint32_t len;
-    int rc;
-
-    if ((rc = queue_msg_check(q, m)) < 0)
-        return rc;
-    len = queue_msg_rec_len(m);
-    if ((rc = queue_lock(q)) < 0)
-        return rc;
-    rc = queue_append_locked(q, m, len, &nid);
-    pthread_mutex_unlock(&q->h->lock);
-    if (rc < 0)
-        return rc;
-    queue_wake(q);
-    if (id != NULL)
-        *id = nid;
     return 0;
 }
 
@@ -1008,38 +987,79 @@ static void queue_jump(struct queue *q, uint64_t id, uint64_t start)
     STORE(&h->next_id, id, release);
 }
 
-int queue_append_at(struct queue *q, const struct queue_msg *m, uint64_t id)
+/* The append itself, under the lock: checks the writers' state, evicts,
+ * writes and publishes a record with id want (0: the next id), its id
+ * into *nid. want below the next id is -EALREADY; a next id at the end
+ * of the id range is -ERANGE; QUEUE_DAMAGED. Nothing stored on failure.
+ * want past the next id drops every older record first (queue_jump). */
+static int queue_append_locked(struct queue *q, const struct queue_msg *m,
+                               uint32_t len, uint64_t want, uint64_t *nid)
 {
     struct queue_hdr *h = q->h;
-    uint64_t head, start, nid, now, pos;
+    uint64_t head, start, now, pos;
+    int rc;
+
+    if ((rc = queue_check_locked(q)) < 0)
+        return rc;
+    *nid = LOAD(&h->next_id, relaxed);
+    if (want != 0 && want < *nid)
+        return -EALREADY;
+    if (want == 0 && *nid >= QUEUE_ID_END)
+        return -ERANGE;
+    head = LOAD(&h->head, relaxed);
+    pos = head % q->ring_size;
+    start = pos + len > q->ring_size ? head + (q->ring_size - pos) : head;
+    if (want > *nid) {
+        queue_jump(q, want, start);
+        *nid = want;
+    }
+    now = queue_now_us();
+    if ((rc = queue_evict(q, *nid, start, start + len, now)) < 0)
+        return rc;
+    queue_write(q, start, len, *nid, now, m);
+    STORE(&q->index[*nid % q->slots], start, release);
+    STORE(&h->head, start + len, release);
+    STORE(&h->next_id, *nid + 1, release);
+    STORE(&h->appends, LOAD(&h->appends, relaxed) + 1, relaxed);
+    return 0;
+}
+
+/* Checks m, takes the lock and appends with id want (0: the next id). */
+static int queue_append_id(struct queue *q, const struct queue_msg *m,
+                           uint64_t want, uint64_t *id)
+{
+    uint64_t nid;
     uint32_t len;
     int rc;
 
-    if ((rc = queue_msg_check(q, m)) < 0)
+    if ((rc = queue_append_check(q, m)) < 0)
         return rc;
     len = queue_msg_rec_len(m);
     if ((rc = queue_lock(q)) < 0)
         return rc;
-    nid = LOAD(&h->next_id, relaxed);
-    if (id < nid) {
-        pthread_mutex_unlock(&h->lock);
-        return -EALREADY;
-    }
-    head = LOAD(&h->head, relaxed);
-    pos = head % q->ring_size;
-    start = pos + len > q->ring_size ? head + (q->ring_size - pos) : head;
-    if (id > nid)
-        queue_jump(q, id, start);
-    now = queue_now_us();
-    queue_evict(q, id, start, start + len, now);
-    queue_write(q, start, len, id, now, m);
-    STORE(&q->index[id % q->slots], start, release);
-    STORE(&h->head, start + len, release);
-    STORE(&h->next_id, id + 1, release);
-    STORE(&h->appends, LOAD(&h->appends, relaxed) + 1, relaxed);
-    pthread_mutex_unlock(&h->lock);
+    rc = queue_append_locked(q, m, len, want, &nid);
+    pthread_mutex_unlock(&q->h->lock);
+    if (rc < 0)
+        return rc;
     queue_wake(q);
+    if (id != NULL)
+        *id = nid;
     return 0;
+}
+
+int queue_append(struct queue *q, const struct queue_msg *m, uint64_t *id)
+{
+    return queue_append_id(q, m, 0, id);
+}
+
+int queue_append_at(struct queue *q, const struct queue_msg *m, uint64_t id)
+{
+    if (id == 0 || id >= QUEUE_ID_END) {
+        queue_set_error("queue %s: id %llu is outside the queue's id range "
+                        "(1 to 2^63-1)", q->name, (unsigned long long)id);
+        return -ERANGE;
+    }
+    return queue_append_id(q, m, id, NULL);
 }
 
 void queue_bounds(const struct queue *q, uint64_t *oldest, uint64_t *next)

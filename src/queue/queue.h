@@ -43,11 +43,17 @@ struct queue_params {
     uint32_t max_age;           /* seconds a record is retained, 0 = no limit */
 };
 
-/* Limits of a record's fields (queue_append refuses more with -EINVAL). */
+/* Limits of a record's fields in the layout (what a stored record may
+ * hold). What a writer may append is queue_msg.h's rule, stricter for the
+ * event type and the publisher id (128 bytes each). */
 #define QUEUE_TOPIC_MAX   4096u /* bytes of a topic (channel or alternate) */
 #define QUEUE_TOPICS_MAX  32u   /* alternate topics besides the channel */
 #define QUEUE_EVENT_MAX   255u  /* bytes of an event type */
 #define QUEUE_PUBID_MAX   256u  /* bytes of a publisher-supplied id */
+
+/* Ids are below QUEUE_ID_END (2^63): they fit a signed 64-bit integer
+ * (Redis, JSON readers) and id + slots never wraps. */
+#define QUEUE_ID_END      (UINT64_C(1) << 63)
 
 /* Record flags. */
 #define QUEUE_MSG_PRIVATE 1u    /* a Mercure private update */
@@ -142,7 +148,15 @@ struct queue_stats {
 int queue_create(const char *path, const struct queue_params *p, int force,
                  struct queue **out);
 
-/* Opens an existing queue. -ENOENT if missing; -EPROTO for a file that is
+/* The owner queue_open trusts besides root and this process's user
+ * (queue.owner, or the user `sseq create` gives the queue to as root;
+ * set by config_load). (uid_t)-1 = none. Process-wide. */
+void queue_trust_owner(uid_t uid);
+
+/* Opens an existing queue. -ENOENT if missing; -EPERM for a file writable
+ * by every user, or owned by someone but root, this process's user and
+ * the trusted owner (another user could forge messages: queue_error()
+ * names the owner found and the fix); -EPROTO for a file that is
  * not a queue (bad magic) or of another layout version / size;
  * QUEUE_DAMAGED for a header whose geometry, offsets or id bounds are
  * inconsistent. The error text for any failure is left in queue_error(). */
@@ -164,9 +178,9 @@ const char *queue_error(void);
 size_t queue_max_payload(const struct queue *q);
 
 /* Appends a message; stores its id in *id. -EMSGSIZE if it can never fit
- * (see queue_max_payload); -EINVAL for a field out of its limits (empty or
- * oversize channel, event, alternate or pub_id; too many alternates; a NUL
- * in an alternate; unknown flags); QUEUE_DAMAGED if the header, the index
+ * (see queue_max_payload); -EINVAL for a message queue_msg_check refuses
+ * (queue_error() names the field); -ERANGE once the next id reaches
+ * QUEUE_ID_END; QUEUE_DAMAGED if the header, the index
  * entries or the records it must evict are inconsistent (checked under the
  * lock before anything is stored; the lock stays usable); -ETIMEDOUT if
  * the writers' lock stays held QUEUE_LOCK_TIMEOUT_S seconds (a hung writer
@@ -178,7 +192,8 @@ int queue_append(struct queue *q, const struct queue_msg *m, uint64_t *id);
  * id == next id: a plain append. id > next id: a jump; every older id,
  * skipped or retained, is gone (readers get QUEUE_OVERRUN and move to id,
  * as on a lapped queue). id < next id: -EALREADY (a duplicate), nothing
- * written. Otherwise as queue_append. */
+ * written. id 0 or at or past QUEUE_ID_END: -ERANGE, nothing written.
+ * Otherwise as queue_append. */
 int queue_append_at(struct queue *q, const struct queue_msg *m, uint64_t id);
 
 /* Id bounds right now: the oldest retained id and the next id to be

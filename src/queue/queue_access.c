@@ -159,6 +159,29 @@ int queue_access_target(const char *owner, const char *group, uid_t euid,
     return *uid != (uid_t)-1 || *gid != (gid_t)-1;
 }
 
+enum queue_access_owner queue_access_owner_check(const struct stat *st,
+                                                 uid_t euid, uid_t trusted)
+{
+    if (st->st_mode & S_IWOTH)
+        return QUEUE_ACCESS_OTHERS_WRITE;
+    if (st->st_uid == 0 || st->st_uid == euid ||
+        (trusted != (uid_t)-1 && st->st_uid == trusted))
+        return QUEUE_ACCESS_OWNER_OK;
+    return QUEUE_ACCESS_FOREIGN;
+}
+
+const char *queue_access_user_name(uid_t uid, char *buf, size_t len)
+{
+    struct passwd pw, *res = NULL;
+    char tmp[1024];
+
+    if (getpwuid_r(uid, &pw, tmp, sizeof tmp, &res) == 0 && res != NULL)
+        snprintf(buf, len, "%s", res->pw_name);
+    else
+        snprintf(buf, len, "%lu", (unsigned long)uid);
+    return buf;
+}
+
 int queue_access_chown(const char *path, uid_t uid, gid_t gid)
 {
     char file[4096];
@@ -173,18 +196,6 @@ int queue_access_chown(const char *path, uid_t uid, gid_t gid)
         rc = -errno;
     close(fd);
     return rc;
-}
-
-/* "name" of uid (or the number) into buf. */
-static const char *queue_access_user_name(uid_t uid, char *buf, size_t len)
-{
-    struct passwd *pw = getpwuid(uid);
-
-    if (pw != NULL)
-        snprintf(buf, len, "%s", pw->pw_name);
-    else
-        snprintf(buf, len, "%lu", (unsigned long)uid);
-    return buf;
 }
 
 static const char *queue_access_group_name(gid_t gid, char *buf, size_t len)
@@ -251,7 +262,8 @@ void queue_access_log_open(const char *path, int rc, int *last)
         return;
     }
     log_error("%s", queue_error());
-    if (rc == -EACCES || rc == -EPERM || rc == -ENOENT)
+    if (rc == -EACCES || rc == -ENOENT)     /* -EPERM: an untrusted owner
+                                               or mode, queue_error() says */
         log_error("%s", queue_access_explain_self(path, -rc, why,
                                                   sizeof(why)));
 }

@@ -56,6 +56,23 @@ int queue_access_target(const char *owner, const char *group, uid_t euid,
  * descriptor). -errno on failure. */
 int queue_access_chown(const char *path, uid_t uid, gid_t gid);
 
+/* What queue_access_owner_check found of a queue file. */
+enum queue_access_owner {
+    QUEUE_ACCESS_OWNER_OK = 0,
+    QUEUE_ACCESS_OTHERS_WRITE,  /* writable by every user */
+    QUEUE_ACCESS_FOREIGN,       /* owned by someone not trusted */
+};
+
+/* Whether a queue file of st's owner and mode may be trusted by a
+ * process of effective uid euid: not writable by others, and owned by
+ * root, euid or trusted (queue.owner; (uid_t)-1 = none). Pure. */
+enum queue_access_owner queue_access_owner_check(const struct stat *st,
+                                                 uid_t euid, uid_t trusted);
+
+/* The name of user uid into buf (its number when it has none). Returns
+ * buf. Thread-safe. */
+const char *queue_access_user_name(uid_t uid, char *buf, size_t len);
+
 /* Writes into buf one line saying why who cannot use the queue at path
  * after open failed with err (errno, either sign): for EACCES/EPERM the
  * file's owner, group and mode, the user, and the fix; for ENOENT that it

@@ -16,8 +16,10 @@
 #include <fcgiapp.h>
 
 #include "ac_config.h"
+#include "runtime/conf_load.h"
 #include "runtime/fcgi_master.h"
 #include "base/log.h"
+#include "base/util.h"
 
 #define FCGI_APP_PARAMS_MAX (64 * 1024)  /* bytes of a request's params */
 
@@ -116,15 +118,9 @@ void fcgi_app_load_config(const char *ident,
                           struct config *cfg)
 {
     const char *path = opts->config_path;
-    char err[512];
 
     log_init(ident, LOG_LEVEL_INFO);
-    if (config_load(cfg, config_path(path),
-                    path != NULL || getenv("SSEQ_CONF") != NULL, err,
-                    sizeof(err)) < 0) {
-        fprintf(stderr, "%s: %s\n", ident, err);
-        exit(1);
-    }
+    conf_load_or_exit(ident, path, false, cfg);
     log_set_level(cfg->log_level);
     if (opts->test) {
         printf("%s: config %s ok\n", ident, config_path(path));
@@ -182,7 +178,7 @@ static int fcgi_app_open(const struct fcgi_app_opts *o, const char **created)
 {
     const char *spec = o->listen;
     bool is_unix = strncmp(spec, "unix:", 5) == 0 || spec[0] == '/';
-    int fd;
+    int fd, rc;
 
     if (strncmp(spec, "unix:", 5) == 0)
         spec += 5;
@@ -202,7 +198,13 @@ static int fcgi_app_open(const struct fcgi_app_opts *o, const char **created)
         log_error("cannot listen on '%s': %s", spec, strerror(e));
         return -e;
     }
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    rc = util_fd_cloexec(fd, true);
+    if (rc < 0) {
+        log_error("fcntl FD_CLOEXEC on '%s' (fd %d): %s", spec, fd,
+                  strerror(-rc));
+        close(fd);
+        return rc;
+    }
     if (is_unix) {
         if (chmod(spec, o->socket_mode) < 0)
             log_warn("chmod %s %o: %s", spec, o->socket_mode,

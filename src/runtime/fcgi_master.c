@@ -27,6 +27,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
+#include "runtime/signals.h"
 
 #define FM_MAX          600         /* workers, old and new */
 #define FM_READY_US     10000000    /* new workers must accept within */
@@ -257,12 +258,19 @@ static void fm_restart(void)
     snprintf(fd, sizeof(fd), "%d", fm.listen_fd);
     setenv(FCGI_MASTER_ENV_FD, fd, 1);
     setenv(FCGI_MASTER_ENV_OLD, old, 1);
-    fcntl(fm.listen_fd, F_SETFD, 0);
+    if (util_fd_cloexec(fm.listen_fd, false) < 0) {
+        log_error("restart: fcntl F_SETFD on the listening socket (fd %d): "
+                  "%s; the running workers stay", fm.listen_fd,
+                  strerror(errno));
+        goto fail_env;
+    }
     log_info("restarting: executing %s (%d worker(s) keep serving until "
              "the new ones accept)", fm.self, fm.n);
     execv(fm.self, fm.conf->argv);
     log_error("restart: execv %s: %s; the running workers stay", fm.self,
               strerror(errno));
+    (void)util_fd_cloexec(fm.listen_fd, true);
+fail_env:
     unsetenv(FCGI_MASTER_ENV_FD);
     unsetenv(FCGI_MASTER_ENV_OLD);
 }
@@ -379,10 +387,7 @@ int fcgi_master_run(int listen_fd, const struct fcgi_master_conf *conf,
         snprintf(fm.self, sizeof(fm.self), "%s", conf->argv[0]);
     else
         fm.self[n] = '\0';
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
+    signals_control_set(&sigs);
     sigaddset(&sigs, SIGUSR1);
     sigaddset(&sigs, SIGUSR2);
     sigaddset(&sigs, SIGCHLD);

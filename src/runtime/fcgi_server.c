@@ -35,6 +35,7 @@
 #include "proto/http_status.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "runtime/signals.h"
 
 #define FCGI_SERVER_EVENTS     256
 #define FCGI_SERVER_ACCEPTS    64      /* accepts per listen event */
@@ -651,10 +652,17 @@ int fcgi_server_create(int listen_fd, const struct fcgi_server_limits *lim,
                        const struct fcgi_server_ops *ops,
                        struct fcgi_server **out)
 {
-    struct fcgi_server *s = calloc(1, sizeof(*s));
+    struct fcgi_server *s;
     sigset_t sigs;
     int rc;
 
+    rc = util_fd_nonblock(listen_fd);
+    if (rc < 0) {
+        log_error("fcntl O_NONBLOCK on the listening socket (fd %d): %s",
+                  listen_fd, strerror(-rc));
+        return rc;
+    }
+    s = calloc(1, sizeof(*s));
     if (s == NULL)
         return -ENOMEM;
     s->listen_fd = listen_fd;
@@ -662,16 +670,12 @@ int fcgi_server_create(int listen_fd, const struct fcgi_server_limits *lim,
     s->ops = *ops;
     s->sfd = -1;
     pthread_mutex_init(&s->mu, NULL);
-    fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (s->epfd < 0 || s->efd < 0)
         goto fail;
     if (ops->on_signal != NULL) {
-        sigemptyset(&sigs);
-        sigaddset(&sigs, SIGTERM);
-        sigaddset(&sigs, SIGINT);
-        sigaddset(&sigs, SIGHUP);
+        signals_control_set(&sigs);
         s->sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
         if (s->sfd < 0 || fcgi_server_watch(s, &s->sfd) < 0)
             goto fail;

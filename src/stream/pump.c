@@ -32,6 +32,7 @@
 #include "base/log.h"
 #include "stream/pump_int.h"
 #include "base/util.h"
+#include "runtime/signals.h"
 
 #define PUMP_EVENTS       256       /* epoll events per wait */
 #define PUMP_TICK_MS      250       /* timer: heartbeats, counters */
@@ -100,8 +101,7 @@ void pump_kill(struct pump *p, struct stream *s)
     for (i = 0; i < s->nsubs; i++) {
         stream_chan_unlink(&s->subs[i]);
         if (s->subs[i].chan)
-            stream_chan_unref(&p->maps[s->subs[i].chan->tag],
-                              s->subs[i].chan);
+            pump_chan_unref(p, s->subs[i].chan);
         s->subs[i].chan = NULL;
     }
     if (s->state == PUMP_REPLAY)
@@ -345,6 +345,8 @@ static bool pump_open_subs(struct pump *p, struct stream *s,
             return false;
         ch->tag = (uint8_t)m;
         s->subs[i].chan = ch;
+        if (m == PUMP_MAP_PATTERN && pump_pattern_attach(p, ch) < 0)
+            return false;
     }
     return true;
 }
@@ -373,14 +375,19 @@ static void pump_open(struct pump *p, struct pump_conn *c)
     struct stream *s = calloc(1, sizeof(*s) + n * sizeof(s->subs[0]));
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
     bool ok;
+    int rc;
 
     if (s == NULL)
         goto fail_close;
     s->fd = c->fd;
     s->nsubs = n;
     s->flavor = (uint8_t)stream_feed_flavor(&c->req);
-    stream_out_init(&s->out, c->request_id, false);
-    fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
+    stream_out_init(&s->out, c->request_id);
+    rc = util_fd_nonblock(s->fd);
+    if (rc < 0) {
+        log_error("fcntl O_NONBLOCK fd %d: %s", s->fd, strerror(-rc));
+        goto fail_free;
+    }
     ev.data.ptr = s;
     if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
         log_error("epoll_ctl ADD fd %d: %s", s->fd, strerror(errno));
@@ -429,6 +436,7 @@ static void pump_take(struct pump *p)
     while ((c = rev) != NULL) {
         rev = c->next;
         pump_open(p, c);
+        pump_pattern_release(p, c);
         stream_out_buf_put(c->head);
         jwt_claims_free(&c->auth.claims);
         free(c);
@@ -636,10 +644,7 @@ static int pump_open_fds(struct pump *p)
     sigset_t sigs;
     int rc;
 
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
+    signals_control_set(&sigs);
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     p->sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -781,6 +786,7 @@ void pump_destroy(struct pump *p)
         if (p->maps[i].b != NULL)
             stream_chan_map_free(&p->maps[i]);
     topic_selector_cache_free(&p->cache);
+    pump_topics_free(p);
     free(p->rbuf);
     pump_pass_free(&p->pass);
     if (p->epfd >= 0) close(p->epfd);

@@ -50,6 +50,7 @@ struct pump_conn {
     struct stream_buf *head;    /* CGI head + "retry:" (one reference) */
     struct stream_feed_plan plan;
     struct stream_auth auth;    /* its claims move to the stream */
+    unsigned long pattern_reserved; /* pump_admit's, until it opens */
     struct stream_req req;
 };
 
@@ -74,6 +75,20 @@ void pump_set_queue(struct pump *p, struct queue *q);
 /* Hands a stream to the pump (any thread). Never fails: on ENOMEM the
  * connection is closed. */
 void pump_submit(struct pump *p, struct pump_conn *c);
+
+/* Checks the pattern budgets of c's selectors (stream_match.h; the
+ * runtime's thread, before the head is written): 0, 400 (over its
+ * stream's budget) or 503 (the process's is full) with *reason in
+ * c->req.why. A GET reserves their cost from the process's budget until
+ * the stream opens in the pump; pump_admit_cancel gives it back for a
+ * connection that will not be submitted. */
+int pump_admit(struct pump *p, const struct config *cfg,
+               struct pump_conn *c, const char **reason);
+void pump_admit_cancel(struct pump *p, struct pump_conn *c);
+
+/* The cost of the distinct pattern selectors the pump holds (any
+ * thread). */
+unsigned long pump_pattern_cost(const struct pump *p);
 
 /* Streams open or submitted now (any thread). */
 unsigned pump_streams(const struct pump *p);

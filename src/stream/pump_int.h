@@ -7,7 +7,10 @@
  *                    subscribers of their topics (exact maps) and of
  *                    the pattern
  *                    selectors matching them (each evaluated once);
- *   pump_replay.c    a new stream's replay up to the live cursor;
+ *   pump_replay.c    a new stream's replay up to the live cursor,
+ *                    a turn bounded by time;
+ *   pump_pattern.c   pattern selectors compiled once, their results
+ *                    remembered by topic, the process's budget;
  *   pump_tail.c      the tail thread that wakes a sleeping pump;
  *   pump_coalesce.c  when the pass runs: observes the web server's
  *                    sockets and asks the policy (pump_hold.c, pure). */
@@ -27,6 +30,7 @@
 
 #define PUMP_PASS_MAX     1024      /* records fanned out per pass */
 #define PUMP_PASS_BYTES   (256 * 1024)  /* encoded bytes per pass (about) */
+#define PUMP_PASS_US      5000      /* reading and matching, per pass */
 #define PUMP_PROBES       4         /* streams written last, watched */
 
 #define PUMP_CACHE_ENTRIES 4096    /* (selector, topic) results kept */
@@ -140,15 +144,19 @@ struct pump {
     _Atomic(struct queue *) q_new;
     atomic_uint nstreams;
     _Atomic uint64_t skipped;       /* unreadable records skipped */
+    atomic_ulong pattern_cost;      /* distinct patterns compiled */
+    atomic_ulong pattern_pending;   /* reserved by pump_admit, not open */
     struct pump_tail tail;
     /* pump thread only */
     struct queue *q;
     int slot;
     struct stream_chan_map maps[PUMP_NMAPS];    /* enum pump_map */
-    struct topic_selector_cache cache;          /* pattern results */
+    struct topic_selector_cache cache;          /* claims' results */
+    struct pump_topics *topics;     /* pump_pattern.c; NULL until used */
     struct stream *expiring;        /* streams with end_us */
     struct stream *all_head, *all_tail;
     struct stream *replaying, *touched, *grave;
+    struct stream *replay_next;     /* the next replay turn starts here */
     uint64_t next_live;
     char *rbuf;
     size_t rcap;
@@ -185,6 +193,17 @@ bool pump_pass_run(struct pump *p);
 void pump_replay_add(struct pump *p, struct stream *s);
 void pump_replay_unlink(struct pump *p, struct stream *s);
 bool pump_replay_run(struct pump *p);
+
+/* pump_pattern.c: a pattern channel's compiled selector (its
+ * owner_data), made when its first stream opens, freed with the
+ * channel; their costs in pattern_cost. Topics seen lately get ids
+ * (pump_topics), so each pattern remembers its last results by id. */
+int pump_pattern_attach(struct pump *p, struct stream_chan *c);
+void pump_pattern_release(struct pump *p, struct pump_conn *c);
+void pump_chan_unref(struct pump *p, struct stream_chan *c);
+bool pump_pattern_any(struct pump *p, struct stream_chan *c,
+                      const struct queue_record *rec);
+void pump_topics_free(struct pump *p);
 
 /* pump_tail.c */
 int pump_tail_start(struct pump *p);

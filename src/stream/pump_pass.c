@@ -1,15 +1,17 @@
 /* pump_pass.c -- the pump's fan-out pass (see pump_int.h for the parts).
  *
  * One pass: the new records (at most PUMP_PASS_MAX, about PUMP_PASS_BYTES
- * of events) are read; each is routed to the channels (stream_chan) that
+ * of events, as many as PUMP_PASS_US of reading and matching allow, at
+ * least one) are read; each is routed to the channels (stream_chan) that
  * want it:
  *   - for each of its topics (canonical, alternates), the /events channel
  *     (plain and tag=channel) and the hub exact topic of that name (hash
  *     lookups);
  *   - every hub pattern selector ("*", a template) with subscribers,
- *     matched against its topics through the pump's (selector, topic)
- *     cache: one evaluation per distinct selector and topic, whatever the
- *     number of subscribers sharing the selector.
+ *     compiled once (pump_pattern.c), matched against its topics: one
+ *     evaluation per distinct selector and record, whatever the number
+ *     of subscribers sharing the selector; their costs in all are
+ *     bounded by mercure.process_pattern_cost.
  * A routed record is encoded once per flavor into a scratch buffer
  * (stream_feed_event: publisher ids on the hub, "channel:" lines for
  * tag=channel streams), then copied into one
@@ -32,6 +34,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/util.h"
 #include "stream/pump_int.h"
 #include "stream/stream_match.h"
 
@@ -217,9 +220,7 @@ static void pump_pass_collect(struct pump *p, const struct queue_record *rec)
         }
     }
     for (c = p->maps[PUMP_MAP_PATTERN].all; c != NULL; c = c->anext)
-        if (c->nsubs > 0 &&
-            stream_match_any_topic(c->name, c->len, STREAM_REQ_PATTERN, rec,
-                                   &p->cache))
+        if (c->nsubs > 0 && pump_pattern_any(p, c, rec))
             pump_pass_route(p, &pr, c);
 }
 
@@ -310,7 +311,7 @@ static void pump_pass_flush(struct pump *p)
 
         stream_out_buf_put(pc->buf);
         pc->chan->pass_slot = 0;
-        stream_chan_unref(&p->maps[pc->chan->tag], pc->chan);
+        pump_chan_unref(p, pc->chan);
     }
     pass->nused = 0;
     pass->records += pass->n;
@@ -345,14 +346,15 @@ static void pump_pass_skip(struct pump *p, uint64_t id, int rc)
 }
 
 /* One pass: reads up to PUMP_PASS_MAX new records (about PUMP_PASS_BYTES
- * of events) and fans them out; true if it stopped at that limit (more
- * may be waiting). */
+ * of events, at most PUMP_PASS_US of reading and matching) and fans them
+ * out; true if it stopped at a limit (more may be waiting). */
 bool pump_pass_run(struct pump *p)
 {
     struct pump_pass *pass = &p->pass;
     struct queue_record rec;
+    uint64_t end_us = util_mono_us() + PUMP_PASS_US;
     unsigned n;
-    bool full;
+    bool full, late = false;
 
     pass->sends = 0;
     pass->streams = 0;
@@ -362,7 +364,13 @@ bool pump_pass_run(struct pump *p)
         return false;
     for (n = 0; n < PUMP_PASS_MAX && pass->eused < PUMP_PASS_BYTES; n++) {
         uint64_t before = p->next_live;
-        int rc = pump_read(p, &p->next_live, &rec);
+        int rc;
+
+        if (n > 0 && util_mono_us() >= end_us) {
+            late = true;            /* costly patterns: send what we have */
+            break;
+        }
+        rc = pump_read(p, &p->next_live, &rec);
 
         if (rc == QUEUE_EMPTY)
             break;
@@ -385,7 +393,7 @@ bool pump_pass_run(struct pump *p)
         }
         pump_pass_collect(p, &rec);
     }
-    full = n == PUMP_PASS_MAX || pass->eused >= PUMP_PASS_BYTES;
+    full = late || n == PUMP_PASS_MAX || pass->eused >= PUMP_PASS_BYTES;
     pump_pass_flush(p);
     return full;
 }

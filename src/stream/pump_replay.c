@@ -1,11 +1,17 @@
 /* pump_replay.c -- a new stream's replay (Last-Event-ID, backlog=N,
  * lastEventID=, earliest): records [start, next_live) it receives
- * (stream_match.h), read and encoded for it
- * alone, PUMP_REPLAY_STEP records a turn and only while its output stays
- * under PUMP_REPLAY_HIGH; then it joins its channels' subscriber lists
- * and gets every later record from the fan-out pass exactly once (only
- * the pass advances next_live). A record the queue cannot read is
- * skipped (the pass logs and counts it). */
+ * (stream_match.h), read and encoded for it alone, only while its output
+ * stays under PUMP_REPLAY_HIGH; then it joins its channels' subscriber
+ * lists and gets every later record from the fan-out pass exactly once
+ * (only the pass advances next_live). A record the queue cannot read is
+ * skipped (the pass logs and counts it).
+ *
+ * A turn (one a pump iteration, between live passes) lasts at most
+ * PUMP_REPLAY_TURN_US, however costly the streams' patterns: each
+ * stream replays at most PUMP_REPLAY_STEP records, and at least one,
+ * and the turn stops when its time is spent; the next turn starts with
+ * the stream after the last one served (replay_next), so every
+ * replaying stream advances and live passes wait at most one turn. */
 #include "ac_config.h"
 
 #include <errno.h>
@@ -13,8 +19,10 @@
 
 #include "stream/pump_int.h"
 #include "stream/stream_match.h"
+#include "base/util.h"
 
 #define PUMP_REPLAY_STEP  256       /* records one stream replays a turn */
+#define PUMP_REPLAY_TURN_US 2000    /* a turn's time, all streams */
 #define PUMP_REPLAY_HIGH  (64 * 1024)   /* replay pauses above this queue */
 
 /* Puts s on the list of replaying streams. */
@@ -31,6 +39,8 @@ void pump_replay_add(struct pump *p, struct stream *s)
 /* Takes s off the list of replaying streams. */
 void pump_replay_unlink(struct pump *p, struct stream *s)
 {
+    if (p->replay_next == s)
+        p->replay_next = s->rnext;
     if (s->rprev) s->rprev->rnext = s->rnext; else p->replaying = s->rnext;
     if (s->rnext) s->rnext->rprev = s->rprev;
     s->rprev = s->rnext = NULL;
@@ -51,18 +61,19 @@ static struct stream_buf *pump_replay_encode(const struct stream *s,
 
 /* Whether s receives rec (stream_match.h: one of its selectors matches
  * one of rec's topics, and rec is public or its claims allow it). */
-static bool pump_replay_wants(struct pump *p, const struct stream *s,
+static bool pump_replay_wants(struct pump *p, struct stream *s,
                               const struct queue_record *rec)
 {
     uint32_t i;
 
     for (i = 0; i < s->nsubs; i++) {
-        const struct stream_chan *c = s->subs[i].chan;
+        struct stream_chan *c = s->subs[i].chan;
 
-        if (stream_match_any_topic(c->name, c->len,
-                                   c->tag == PUMP_MAP_PATTERN ?
-                                   STREAM_REQ_PATTERN : STREAM_REQ_EXACT,
-                                   rec, &p->cache))
+        bool hit = c->tag == PUMP_MAP_PATTERN ? pump_pattern_any(p, c, rec) :
+                   stream_match_any_topic(c->name, c->len, STREAM_REQ_EXACT,
+                                          rec, NULL);
+
+        if (hit)
             return stream_match_allowed(s->authed ? &s->claims : NULL,
                                         rec, &p->cache);
     }
@@ -98,9 +109,10 @@ static bool pump_replay_send(struct pump *p, struct stream *s,
     return true;
 }
 
-/* Replays up to PUMP_REPLAY_STEP records into s; true if s has more to
- * replay and room for it. */
-static bool pump_replay_one(struct pump *p, struct stream *s)
+/* Replays up to PUMP_REPLAY_STEP records into s, at least one and then
+ * only until end_us; true if s has more to replay and room for it. */
+static bool pump_replay_one(struct pump *p, struct stream *s,
+                            uint64_t end_us)
 {
     struct queue_record rec;
     unsigned n;
@@ -117,6 +129,8 @@ static bool pump_replay_one(struct pump *p, struct stream *s)
             pump_replay_join(p, s);
             return false;
         }
+        if (n > 0 && util_mono_us() >= end_us)
+            return true;
         rc = pump_read(p, &s->cursor, &rec);
         if (rc == QUEUE_OVERRUN) {
             pump_send_gap(p, s, before - 1, s->cursor);
@@ -137,17 +151,32 @@ static bool pump_replay_one(struct pump *p, struct stream *s)
     return true;
 }
 
-/* One replay turn for every replaying stream; true if any has more. */
+/* One replay turn, at most PUMP_REPLAY_TURN_US, serving each replaying
+ * stream at most once, starting with the stream after the last one
+ * served; true if any stream has more (or was not served). */
 bool pump_replay_run(struct pump *p)
 {
+    uint64_t end_us = util_mono_us() + PUMP_REPLAY_TURN_US;
     struct stream *s, *ns;
+    unsigned n = 0, i;
     bool more = false;
 
     if (p->q == NULL)
         return false;
-    for (s = p->replaying; s != NULL; s = ns) {
-        ns = s->rnext;
-        more |= pump_replay_one(p, s);
+    for (s = p->replaying; s != NULL; s = s->rnext)
+        n++;
+    s = p->replay_next != NULL ? p->replay_next : p->replaying;
+    for (i = 0; i < n && s != NULL; i++) {
+        ns = s->rnext != NULL ? s->rnext : p->replaying;
+        more |= pump_replay_one(p, s, end_us);
+        if (p->replaying == NULL || atomic_load(&p->damaged)) {
+            p->replay_next = NULL;
+            return false;
+        }
+        p->replay_next = ns;
+        s = ns;
+        if (i + 1 < n && util_mono_us() >= end_us)
+            return true;
     }
     return more;
 }

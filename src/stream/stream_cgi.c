@@ -19,12 +19,16 @@
 #include "queue/queue_access.h"
 #include <time.h>
 
+#include "proto/http_status.h"
 #include "proto/sse.h"
 #include "stream/stream_auth.h"
 #include "stream/stream_feed.h"
 #include "stream/stream_match.h"
 #include "stream/stream_req.h"
 #include "base/util.h"
+#include "runtime/queue_follow.h"
+#include "runtime/queue_lazy.h"
+#include "runtime/signals.h"
 
 /* What the loop needs besides the queue. */
 struct stream_cgi {
@@ -32,6 +36,7 @@ struct stream_cgi {
     const struct jwt_claims *claims;    /* NULL: anonymous */
     time_t exp;                         /* 0: none */
     unsigned heartbeat;
+    uint64_t last_us;                   /* last write (monotonic) */
 };
 
 static volatile sig_atomic_t stream_cgi_stop;
@@ -89,66 +94,94 @@ static int stream_cgi_gap(uint64_t requested, uint64_t oldest)
     return stream_cgi_write(out, stream_feed_gap(out, requested, oldest));
 }
 
-/* Waits (at most a second, so a token's exp is seen) for the queue to
- * grow past *cursor, or writes a heartbeat when the stream was silent
- * for `heartbeat` seconds. */
-static int stream_cgi_idle(struct queue *q, uint64_t cursor,
-                           unsigned heartbeat, uint64_t *last_us)
+/* Whether the subscriber's token has expired. */
+static bool stream_cgi_expired(const struct stream_cgi *sc)
 {
-    uint64_t oldest, next, now = util_mono_us(), wait_ms;
-    uint64_t due = *last_us + (uint64_t)heartbeat * 1000000;
-    uint32_t w = queue_wake_word(q);
+    return sc->exp != 0 && time(NULL) >= sc->exp;
+}
 
-    queue_bounds(q, &oldest, &next);
-    if (next > cursor)
+/* A record: written when it is the subscriber's; an expired token ends
+ * the stream (1). */
+static int stream_cgi_on_record(void *ctx, const struct queue_record *rec)
+{
+    struct stream_cgi *sc = ctx;
+    int rc;
+
+    if (stream_cgi_expired(sc))
+        return 1;
+    if (!stream_match_record(sc->r, sc->claims, rec, NULL))
         return 0;
-    if (heartbeat > 0 && now >= due) {
-        *last_us = now;
-        return stream_cgi_write(SSE_HEARTBEAT, sizeof(SSE_HEARTBEAT) - 1);
+    rc = stream_cgi_event(sc->r, rec);
+    sc->last_us = util_mono_us();
+    return rc;
+}
+
+/* Lapped: the sseq-gap event from the last id the client had. */
+static int stream_cgi_on_overrun(void *ctx, uint64_t requested,
+                                 uint64_t oldest)
+{
+    (void)ctx;
+    return stream_cgi_gap(requested - 1, oldest);
+}
+
+/* Nothing to read: ends on expiry (1), writes a heartbeat when the
+ * stream was silent for `heartbeat` seconds, and wakes for the next. */
+static int stream_cgi_on_idle(void *ctx, int *wait_ms)
+{
+    struct stream_cgi *sc = ctx;
+    uint64_t now = util_mono_us(), period, due, ms;
+
+    if (stream_cgi_expired(sc))
+        return 1;
+    if (sc->heartbeat == 0)
+        return 0;
+    period = (uint64_t)sc->heartbeat * 1000000;
+    due = sc->last_us + period;
+    if (now >= due) {
+        sc->last_us = now;
+        due = now + period;
+        if (stream_cgi_write(SSE_HEARTBEAT, sizeof(SSE_HEARTBEAT) - 1) < 0)
+            return -EPIPE;
     }
-    wait_ms = heartbeat > 0 ? (due - now) / 1000 + 1 : 1000;
-    queue_wait(q, w, wait_ms < 1000 ? (int)wait_ms : 1000);
+    ms = (due - now) / 1000 + 1;
+    if (ms < (uint64_t)*wait_ms)
+        *wait_ms = (int)ms;
     return 0;
 }
 
 /* Streams what the subscriber receives from plan until stdout fails,
  * SIGTERM, or its token expires. */
-static int stream_cgi_loop(struct queue *q, const struct stream_cgi *sc,
-                           const struct stream_feed_plan *plan,
-                           char *buf, size_t cap)
+static void stream_cgi_loop(struct queue *q, struct stream_cgi *sc,
+                            const struct stream_feed_plan *plan,
+                            char *buf, size_t cap)
 {
-    struct queue_record rec;
-    uint64_t cursor = plan->start, last_us = util_mono_us();
-    int rc = 0;
+    struct queue_follow f = {
+        .q = q, .cursor = plan->start, .buf = buf, .cap = cap,
+        .skip_bad = true, .stop = &stream_cgi_stop, .ctx = sc,
+        .on_record = stream_cgi_on_record,
+        .on_overrun = stream_cgi_on_overrun,
+        .on_idle = stream_cgi_on_idle,
+    };
 
-    if (plan->gap)
-        rc = stream_cgi_gap(plan->gap_requested, plan->gap_oldest);
-    while (rc == 0 && !stream_cgi_stop &&
-           (sc->exp == 0 || time(NULL) < sc->exp)) {
-        uint64_t before = cursor;
-
-        rc = queue_read(q, &cursor, &rec, buf, cap);
-        if (rc == QUEUE_EMPTY) {
-            rc = stream_cgi_idle(q, cursor, sc->heartbeat, &last_us);
-        } else if (rc == QUEUE_OVERRUN) {
-            rc = stream_cgi_gap(before - 1, cursor);
-        } else if (rc == 0 &&
-                   stream_match_record(sc->r, sc->claims, &rec, NULL)) {
-            rc = stream_cgi_event(sc->r, &rec);
-            last_us = util_mono_us();
-        } else if (rc < 0) {
-            rc = 0;                     /* a bad record: skipped */
-        }
-    }
-    return rc;
+    sc->last_us = util_mono_us();
+    if (plan->gap &&
+        stream_cgi_gap(plan->gap_requested, plan->gap_oldest) < 0)
+        return;
+    (void)queue_follow_run(&f);
 }
 
-/* Writes an error response to stdout. */
-static int stream_cgi_error(int status, const char *reason, unsigned retry_s)
+/* Writes an error response to stdout, with the CORS headers the
+ * request's Origin gets (as in FastCGI mode). */
+static int stream_cgi_error(const struct config *cfg, int status,
+                            const char *reason)
 {
-    char out[512];
-    size_t n = stream_req_error(out, sizeof(out), status, reason, retry_s,
-                                NULL);
+    struct stream_req_resp resp = { 0 };
+    char out[HTTP_STATUS_RESPONSE_MAX];
+    size_t n;
+
+    http_cors_decide(cfg, getenv("HTTP_ORIGIN"), &resp.cors);
+    n = stream_req_error(out, sizeof(out), status, reason,
+                         (cfg->retry_ms + 999) / 1000, &resp);
 
     if (status >= 500)
         log_warn("%d: %s", status, reason);
@@ -178,7 +211,7 @@ static void stream_cgi_serve(const struct config *cfg, struct queue *q,
     /* The start is fixed before the head goes out: a client that sees
      * the head and then publishes must get what it published. */
     stream_feed_plan(q, r, sc.claims, buf, cap, &plan);
-    stream_req_cors(cfg, getenv("HTTP_ORIGIN"), &resp);
+    http_cors_decide(cfg, getenv("HTTP_ORIGIN"), &resp.cors);
     resp.last_event_id = plan.has_hdr ? plan.hdr : NULL;
     resp.cache_private = auth->source == MERCURE_TOKEN_QUERY;
     n = stream_req_head(head, sizeof(head) - 32, &resp);
@@ -191,35 +224,30 @@ static void stream_cgi_serve(const struct config *cfg, struct queue *q,
 
 int stream_cgi_run(const struct config *cfg, const struct jwt_auth_key *key)
 {
-    struct sigaction sa = { .sa_handler = stream_cgi_on_term };
     struct stream_req *r = malloc(sizeof(*r));
     struct stream_auth auth = { 0 };
     struct queue *q = NULL;
-    unsigned retry_s = (cfg->retry_ms + 999) / 1000;
     const char *reason;
     int status;
 
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    signals_on_stop(stream_cgi_on_term);
     signal(SIGPIPE, SIG_IGN);
     if (r == NULL)
-        return stream_cgi_error(503, "out of memory", retry_s);
+        return stream_cgi_error(cfg, 503, "out of memory");
     status = stream_req_parse(r, cfg, stream_cgi_getenv, NULL, &reason);
     if (status == 0)
         status = stream_auth_check(cfg, key, stream_cgi_getenv, NULL,
                                    time(NULL), &auth, &reason);
     if (status == 0) {
-        int rc = queue_open(cfg->queue_path, &q), last = 0;
+        int last = 0;
 
-        queue_access_log_open(cfg->queue_path, rc, &last);
-        if (rc < 0) {
+        if (queue_lazy_open(cfg->queue_path, &q, &last) < 0) {
             status = 503;
             reason = "queue unavailable";
         }
     }
     if (status != 0)
-        stream_cgi_error(status, reason, retry_s);
+        stream_cgi_error(cfg, status, reason);
     else
         stream_cgi_serve(cfg, q, r, &auth);
     jwt_claims_free(&auth.claims);

@@ -30,6 +30,8 @@ struct stream_chan {
     uint32_t pass_slot;         /* the owner's scratch (the pump's pass:
                                    its slot + 1, 0 = none) */
     uint8_t tag;                /* the owner's: which of its maps */
+    void *owner_data;           /* the owner's (the pump's compiled
+                                   pattern); NULL until it sets it */
     uint32_t hash;
     uint32_t refs;              /* streams referring to it */
     uint32_t nsubs;             /* linked subscribers */

@@ -181,17 +181,12 @@ enum stream_feed_flavor stream_feed_flavor(const struct stream_req *r)
     return r->tag ? STREAM_FEED_TAGGED : STREAM_FEED_EVENTS;
 }
 
-/* The "id:" and "retry:" lines of rec in flavor f (the rest is
- * sse_encode_event's, with ev.id 0 when the id line is written here)
- * into out if non-NULL; returns their length. */
-static size_t stream_feed_fields(char *out, const struct queue_record *rec,
-                                 enum stream_feed_flavor f,
-                                 struct sse_event *ev)
+/* The SSE event of rec in flavor f: the queue id, or on the hub the
+ * publisher's id when usable; the record's retry; channel lines when
+ * tagged. */
+static void stream_feed_sse(const struct queue_record *rec,
+                            enum stream_feed_flavor f, struct sse_event *ev)
 {
-    char tmp[32];
-    size_t n = 0;
-    int k;
-
     memset(ev, 0, sizeof(*ev));
     ev->id = rec->id;
     ev->event = rec->event;
@@ -205,40 +200,28 @@ static size_t stream_feed_fields(char *out, const struct queue_record *rec,
         ev->alt_len = rec->alt_len;
     }
     if (f == STREAM_FEED_HUB && stream_feed_pub_id_ok(rec)) {
-        ev->id = 0;
-        if (out != NULL) {
-            memcpy(out, "id: ", 4);
-            memcpy(out + 4, rec->pub_id, rec->pub_id_len);
-            out[4 + rec->pub_id_len] = '\n';
-        }
-        n = 4 + rec->pub_id_len + 1;
+        ev->id_text = rec->pub_id;
+        ev->id_text_len = rec->pub_id_len;
     }
-    if (rec->retry_ms > 0) {
-        k = snprintf(tmp, sizeof(tmp), "retry: %" PRIu32 "\n",
-                     rec->retry_ms);
-        if (out != NULL)
-            memcpy(out + n, tmp, (size_t)k);
-        n += (size_t)k;
-    }
-    return n;
+    ev->retry_ms = rec->retry_ms;
 }
 
 size_t stream_feed_event_size(const struct queue_record *rec,
                               enum stream_feed_flavor f)
 {
     struct sse_event ev;
-    size_t n = stream_feed_fields(NULL, rec, f, &ev);
 
-    return n + sse_event_size(&ev);
+    stream_feed_sse(rec, f, &ev);
+    return sse_event_size(&ev);
 }
 
 size_t stream_feed_event(char *out, const struct queue_record *rec,
                          enum stream_feed_flavor f)
 {
     struct sse_event ev;
-    size_t n = stream_feed_fields(out, rec, f, &ev);
 
-    return n + sse_encode_event(out + n, &ev);
+    stream_feed_sse(rec, f, &ev);
+    return sse_encode_event(out, &ev);
 }
 
 size_t stream_feed_gap(char *out, uint64_t requested, uint64_t oldest)

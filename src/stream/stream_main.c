@@ -25,9 +25,12 @@
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "runtime/conf_load.h"
 #include "runtime/fcgi_app.h"
 #include "runtime/fcgi_master.h"
 #include "runtime/fcgi_server.h"
+#include "runtime/queue_lazy.h"
+#include "runtime/signals.h"
 #include "metrics/http_refusals.h"
 #include "base/log.h"
 #include "stream/pump.h"
@@ -81,14 +84,9 @@ static struct queue *stream_queue(struct stream_app *a)
     now = util_mono_us();
     if (q == NULL && now >= a->q_retry_us) {
         a->q_retry_us = now + STREAM_QUEUE_RETRY_US;
-        int rc = queue_open(a->cfg.queue_path, &q);
-
-        queue_access_log_open(a->cfg.queue_path, rc, &a->q_last_rc);
-        if (rc == 0) {
+        if (queue_lazy_open(a->cfg.queue_path, &q, &a->q_last_rc) == 1) {
             atomic_store(&a->q, q);
             pump_set_queue(a->pump, q);
-        } else {
-            q = NULL;
         }
     }
     pthread_mutex_unlock(&a->q_mu);
@@ -143,6 +141,8 @@ static int stream_prepare(struct stream_app *a, struct fcgi_request *r,
                                    reason);
     if (status == 0)
         status = stream_admit(a, &q, reason);
+    if (status == 0)
+        status = pump_admit(a->pump, &a->cfg, c, reason);
     if (status != 0)
         return status;
     stream_feed_plan(q, &c->req, c->auth.token ? &c->auth.claims : NULL,
@@ -157,6 +157,7 @@ static int stream_prepare(struct stream_app *a, struct fcgi_request *r,
     n += sse_encode_retry(head + n, a->cfg.retry_ms);
     c->head = stream_out_buf_copy(head, n);
     if (c->head == NULL) {
+        pump_admit_cancel(a->pump, c);
         *reason = "out of memory";
         return 503;
     }
@@ -236,7 +237,8 @@ static void stream_on_request(struct fcgi_request *r, void *ctx)
     }
     c = calloc(1, sizeof(*c));
     pthread_rwlock_rdlock(&a->cfg_lock);
-    stream_req_cors(&a->cfg, fcgi_request_param(r, "HTTP_ORIGIN"), &resp);
+    http_cors_decide(&a->cfg, fcgi_request_param(r, "HTTP_ORIGIN"),
+                     &resp.cors);
     if (c != NULL)
         status = stream_prepare(a, r, c, &resp, out, &n, &reason);
     if (status != 0) {
@@ -288,21 +290,15 @@ static void stream_on_hup(void *ctx, struct pump *p)
     bool have;
     struct pump_settings set;
     struct fcgi_server_limits lim;
-    char err[512];
 
-    if (config_load(&nc, path, true, err, sizeof(err)) < 0) {
-        log_error("reload: %s (keeping the running config)", err);
-        config_free(&nc);
+    if (conf_reload(path, &a->cfg, &nc) < 0)
         return;
-    }
     if (stream_auth_key_load(&nc, &key, &have, &why) < 0) {
         log_error("reload: subscriber key: %s (keeping the running "
                   "config)", why);
         config_free(&nc);
         return;
     }
-    if (strcmp(nc.queue_path, a->cfg.queue_path) != 0)
-        log_warn("reload: queue.path changed: restart to use it");
     pthread_rwlock_wrlock(&a->cfg_lock);
     old = a->cfg;
     a->cfg = nc;
@@ -330,18 +326,6 @@ static void *stream_server_main(void *arg)
     return NULL;
 }
 
-/* Blocks the signals the pump reads, in every thread to come. */
-static void stream_block_signals(void)
-{
-    sigset_t set;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-}
-
 /* A worker: the runtime in its thread, the pump in this one. */
 static int stream_worker(int listen_fd, void *ctx)
 {
@@ -360,7 +344,7 @@ static int stream_worker(int listen_fd, void *ctx)
     int rc;
 
     fcgi_app_worker_signals();
-    stream_block_signals();
+    signals_control_block();
     stream_settings(&a->cfg, &set);
     fcgi_app_limits(&a->cfg, STREAM_BODY_DRAIN, &lim);
     if (pump_create(&set, &a->pump) < 0)

@@ -3,22 +3,127 @@
 
 #include "stream/stream_match.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mercure/uri_template.h"
 
 enum stream_req_kind stream_match_kind(const char *sel, size_t len)
 {
-    struct uri_template *t;
+    return stream_match_cost(sel, len, NULL, NULL) > 0 ? STREAM_REQ_PATTERN
+                                                       : STREAM_REQ_EXACT;
+}
 
+unsigned long stream_match_cost(const char *sel, size_t len, size_t *exprs,
+                                size_t *vars)
+{
+    struct uri_template *t;
+    unsigned long cost;
+
+    if (exprs != NULL)
+        *exprs = 0;
+    if (vars != NULL)
+        *vars = 0;
     if (len == 1 && sel[0] == '*')
-        return STREAM_REQ_PATTERN;
+        return 1;
     if (memchr(sel, '{', len) == NULL)
-        return STREAM_REQ_EXACT;
+        return 0;
     if (uri_template_compile(sel, len, &t) < 0)
-        return STREAM_REQ_EXACT;
+        return 0;
+    cost = uri_template_cost(t);
+    if (exprs != NULL)
+        *exprs = uri_template_expressions(t);
+    if (vars != NULL)
+        *vars = uri_template_variables(t);
     uri_template_free(t);
-    return STREAM_REQ_PATTERN;
+    return cost > 0 ? cost : 1;
+}
+
+int stream_match_pattern_init(struct stream_match_pattern *m,
+                              const char *sel, size_t len)
+{
+    int rc;
+
+    m->tpl = NULL;
+    m->cost = 1;
+    if (len == 1 && sel[0] == '*')
+        return 0;
+    if (memchr(sel, '{', len) == NULL)
+        return -EINVAL;
+    rc = uri_template_compile(sel, len, &m->tpl);
+    if (rc < 0)
+        return rc;
+    m->cost = uri_template_cost(m->tpl);
+    if (m->cost == 0)
+        m->cost = 1;
+    return 0;
+}
+
+void stream_match_pattern_free(struct stream_match_pattern *m)
+{
+    uri_template_free(m->tpl);
+    m->tpl = NULL;
+}
+
+bool stream_match_pattern_topic(const struct stream_match_pattern *m,
+                                const char *t, size_t len)
+{
+    return m->tpl == NULL || uri_template_match_compiled(m->tpl, t, len) == 1;
+}
+
+bool stream_match_pattern_any(const struct stream_match_pattern *m,
+                              const struct queue_record *rec)
+{
+    const char *t;
+    size_t pos = 0, tlen;
+
+    while (queue_record_next_topic(rec, &pos, &t, &tlen))
+        if (stream_match_pattern_topic(m, t, tlen))
+            return true;
+    return false;
+}
+
+void stream_match_budget_of(const struct config *cfg, bool anonymous,
+                            unsigned long process_used,
+                            struct stream_match_budget *b)
+{
+    b->stream_max = anonymous ? cfg->mercure_anon_pattern_cost
+                              : cfg->mercure_stream_pattern_cost;
+    b->stream_setting = anonymous ? "mercure.anonymous_pattern_cost"
+                                  : "mercure.stream_pattern_cost";
+    b->process_max = cfg->mercure_process_pattern_cost;
+    b->process_used = process_used;
+}
+
+unsigned long stream_match_req_cost(const struct stream_req *r)
+{
+    unsigned long cost = 0;
+
+    for (unsigned i = 0; i < r->n_channels; i++)
+        cost += r->cost[i];
+    return cost;
+}
+
+int stream_match_budget_check(unsigned long cost,
+                              const struct stream_match_budget *b,
+                              char *why, size_t cap)
+{
+    if (cost > b->stream_max) {
+        snprintf(why, cap, "topic selectors too costly: their patterns "
+                 "cost %lu in all, at most %lu a stream (%s)", cost,
+                 b->stream_max, b->stream_setting);
+        return 400;
+    }
+    if (cost > 0 && (b->process_used > b->process_max ||
+                     cost > b->process_max - b->process_used)) {
+        snprintf(why, cap, "pattern budget of this process full: %lu of "
+                 "%lu used, this stream's patterns cost %lu "
+                 "(mercure.process_pattern_cost)", b->process_used,
+                 b->process_max, cost);
+        return 503;
+    }
+    return 0;
 }
 
 bool stream_match_any_topic(const char *sel, size_t len,

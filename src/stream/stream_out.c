@@ -4,6 +4,7 @@
 
 #include "stream/stream_out.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +43,10 @@ void stream_out_buf_put(struct stream_buf *b)
         free(b);
 }
 
-void stream_out_init(struct stream_out *o, unsigned request_id, bool raw)
+void stream_out_init(struct stream_out *o, unsigned request_id)
 {
     memset(o, 0, sizeof(*o));
     o->request_id = (uint16_t)request_id;
-    o->raw = raw;
 }
 
 /* Gives the ring back: the built-in one again, a heap one freed. */
@@ -88,17 +88,21 @@ static struct stream_out_seg *stream_out_push(struct stream_out *o)
 
     if (o->count == o->cap && stream_out_grow(o) < 0)
         return NULL;
+    assert(o->count < o->cap && (o->cap & (o->cap - 1)) == 0);
     sg = &o->segs[(o->head + o->count) & (o->cap - 1)];
     o->count++;
     memset(sg, 0, sizeof(*sg));
     return sg;
 }
 
-/* Fills in the open record's header. */
+/* Fills in the open record's header. A record longer than FastCGI's
+ * 65535 content bytes would desynchronise nginx's framing of every byte
+ * after it: never written. */
 static void stream_out_seal(struct stream_out *o)
 {
     if (!o->open)
         return;
+    assert(o->open_len <= FCGI_REC_CONTENT_MAX);
     fcgi_rec_header(o->segs[o->open_idx].inl, FCGI_REC_STDOUT,
                     o->request_id, o->open_len);
     o->open = false;
@@ -111,9 +115,6 @@ static long stream_out_room(struct stream_out *o, size_t want)
     struct stream_out_seg *sg;
     size_t room;
 
-    if (o->raw)
-        return (long)(want > FCGI_REC_CONTENT_MAX ?
-                      FCGI_REC_CONTENT_MAX : want);
     if (o->open && o->open_len == FCGI_REC_CONTENT_MAX)
         stream_out_seal(o);
     if (!o->open) {
@@ -133,8 +134,7 @@ static long stream_out_room(struct stream_out *o, size_t want)
 /* Accounts n content bytes just queued. */
 static void stream_out_took(struct stream_out *o, size_t n)
 {
-    if (!o->raw)
-        o->open_len += (uint32_t)n;
+    o->open_len += (uint32_t)n;
     o->queued += n;
 }
 
@@ -144,15 +144,13 @@ static bool stream_out_extend(struct stream_out *o, struct stream_buf *b,
                               size_t off, size_t len)
 {
     struct stream_out_seg *sg;
-    size_t used;
 
-    if (o->count == 0 || (!o->raw && !o->open))
+    if (o->count == 0 || !o->open)
         return false;
     sg = &o->segs[(o->head + o->count - 1) & (o->cap - 1)];
     if (sg->buf != b || sg->off + sg->len != off)
         return false;
-    used = o->raw ? sg->len : o->open_len;
-    if (used + len > FCGI_REC_CONTENT_MAX)
+    if (o->open_len + len > FCGI_REC_CONTENT_MAX)
         return false;
     sg->len += (uint32_t)len;
     stream_out_took(o, len);
@@ -212,8 +210,6 @@ int stream_out_end(struct stream_out *o)
     struct stream_out_seg *sg;
 
     stream_out_seal(o);
-    if (o->raw)
-        return 0;
     sg = stream_out_push(o);
     if (sg == NULL)
         return -ENOMEM;

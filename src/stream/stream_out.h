@@ -44,7 +44,6 @@ struct stream_out {
     uint32_t open_idx;          /* ring index of the open record's header */
     uint32_t open_len;          /* content bytes in the open record */
     bool open;                  /* a record header waits to be sealed */
-    bool raw;                   /* no FastCGI framing (plain CGI output) */
     uint16_t request_id;
     size_t queued;              /* unwritten bytes, headers included */
     struct stream_out_seg small[STREAM_OUT_SMALL];  /* the built-in ring */
@@ -57,7 +56,8 @@ struct stream_buf *stream_out_buf_copy(const void *s, size_t len);
 /* Drops one reference. */
 void stream_out_buf_put(struct stream_buf *b);
 
-void stream_out_init(struct stream_out *o, unsigned request_id, bool raw);
+/* An empty queue for the FastCGI request request_id. */
+void stream_out_init(struct stream_out *o, unsigned request_id);
 
 /* Queues b->data[off..off+len) as STDOUT content (takes its own
  * reference, or extends the last segment when it ends at b->data + off).

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "proto/http_status.h"
+#include "runtime/http_cors.h"
 #include "mercure/mercure_hub.h"
 #include "base/query.h"
 #include "stream/stream_match.h"
@@ -57,6 +58,27 @@ static int stream_req_bad(struct stream_req *r, const char **reason,
     va_end(ap);
     *reason = r->why;
     return 400;
+}
+
+/* Sets the kind and cost of hub selector n_channels (ch[0..len)); 400
+ * with *reason for one costing more than mercure.selector_cost_max. */
+static int stream_req_cost(struct stream_req *r, const struct config *cfg,
+                           const char *ch, size_t len, const char **reason)
+{
+    size_t exprs, vars;
+    unsigned long cost = stream_match_cost(ch, len, &exprs, &vars);
+    char q[300];
+
+    if (cost > cfg->mercure_selector_cost_max)
+        return stream_req_bad(r, reason, "topic selector \"%s\" too "
+                              "costly: %zu expressions, %zu variables, %zu "
+                              "bytes cost %lu, at most %u a selector "
+                              "(mercure.selector_cost_max)",
+                              util_quote(q, sizeof(q), ch, len), exprs, vars,
+                              len, cost, cfg->mercure_selector_cost_max);
+    r->cost[r->n_channels] = (uint32_t)cost;
+    r->kind[r->n_channels] = cost > 0 ? STREAM_REQ_PATTERN : STREAM_REQ_EXACT;
+    return 0;
 }
 
 /* Adds one channel name or hub selector (not decoded further): checked
@@ -97,8 +119,14 @@ static int stream_req_add_channel(struct stream_req *r,
     r->names[used + len] = '\0';
     r->off[r->n_channels] = (uint16_t)used;
     r->len[r->n_channels] = (uint16_t)len;
-    r->kind[r->n_channels] = r->hub ? (uint8_t)stream_match_kind(ch, len)
-                                    : STREAM_REQ_EXACT;
+    r->cost[r->n_channels] = 0;
+    r->kind[r->n_channels] = STREAM_REQ_EXACT;
+    if (r->hub) {
+        int rc = stream_req_cost(r, cfg, ch, len, reason);
+
+        if (rc != 0)
+            return rc;
+    }
     r->n_channels++;
     return 0;
 }
@@ -122,7 +150,8 @@ static int stream_req_topic(struct stream_req *r, const struct config *cfg,
 }
 
 /* Keeps a hub resume id (raw: header; else a query value to decode);
- * one too long to be any id is kept as unknown (length 0). */
+ * one too long to be any id, or with a CR, LF or NUL (it would be echoed
+ * in the Last-Event-ID header), is kept as unknown (length 0). */
 static void stream_req_resume(struct stream_req *r, const char *s,
                               size_t len, bool decode)
 {
@@ -143,6 +172,11 @@ static void stream_req_resume(struct stream_req *r, const char *s,
         if (len > STREAM_REQ_RESUME_MAX)
             return;
         memcpy(r->resume, s, len);
+    }
+    if (memchr(r->resume, '\r', (size_t)n) || memchr(r->resume, '\n',
+        (size_t)n) || memchr(r->resume, '\0', (size_t)n)) {
+        r->resume[0] = '\0';
+        return;
     }
     r->resume[n] = '\0';
     r->resume_len = (uint16_t)n;
@@ -312,70 +346,60 @@ int stream_req_parse(struct stream_req *r, const struct config *cfg,
     return 0;
 }
 
-void stream_req_cors(const struct config *cfg, const char *origin,
-                     struct stream_req_resp *resp)
-{
-    resp->cors_credentials = false;
-    for (size_t i = 0; origin != NULL &&
-         i < cfg->n_mercure_cred_origins; i++) {
-        if (strcmp(cfg->mercure_cred_origins[i], origin) == 0) {
-            resp->cors = origin;
-            resp->cors_credentials = true;
-            return;
-        }
-    }
-    resp->cors = config_cors_allow(cfg, origin);
-}
+/* Appends one formatted header line at out[*n] when it fits whole in
+ * cap (NUL-terminated); a line that does not fit is left out. */
+static void stream_req_line(char *out, size_t cap, size_t *n,
+                            const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-/* Appends the headers resp asks for at out+n (resp may be NULL). */
-static size_t stream_req_extra(char *out, size_t cap, size_t n,
-                               const struct stream_req_resp *resp)
+static void stream_req_line(char *out, size_t cap, size_t *n,
+                            const char *fmt, ...)
 {
+    va_list ap;
     int k;
 
-    if (resp == NULL || n >= cap)
-        return n;
-    if (resp->cors != NULL) {
-        k = snprintf(out + n, cap - n,
-                     "Access-Control-Allow-Origin: %s\r\n%s%s", resp->cors,
-                     resp->cors_credentials ?
-                     "Access-Control-Allow-Credentials: true\r\n" : "",
-                     strcmp(resp->cors, "*") == 0 ? "" : "Vary: Origin\r\n");
-        n += k < 0 ? 0 : (size_t)k;
-    }
-    if (resp->last_event_id != NULL && n < cap) {
-        k = snprintf(out + n, cap - n, "Last-Event-ID: %s\r\n",
-                     resp->last_event_id);
-        n += k < 0 ? 0 : (size_t)k;
-    }
-    return n < cap ? n : cap;
+    if (*n >= cap)
+        return;
+    va_start(ap, fmt);
+    k = vsnprintf(out + *n, cap - *n, fmt, ap);
+    va_end(ap);
+    if (k >= 0 && (size_t)k < cap - *n)
+        *n += (size_t)k;
+    else
+        out[*n] = '\0';
+}
+
+/* Appends the headers resp asks for at out[*n] (resp may be NULL). */
+static void stream_req_extra(char *out, size_t cap, size_t *n,
+                             const struct stream_req_resp *resp)
+{
+    if (resp == NULL || *n >= cap)
+        return;
+    *n += http_cors_format(out + *n, cap - *n, &resp->cors);
+    if (resp->last_event_id != NULL)
+        stream_req_line(out, cap, n, "Last-Event-ID: %s\r\n",
+                        resp->last_event_id);
 }
 
 size_t stream_req_error(char *out, size_t cap, int status,
                         const char *reason, unsigned retry_after,
                         const struct stream_req_resp *resp)
 {
-    size_t n;
+    char extra[HTTP_STATUS_EXTRA_MAX] = "";
+    size_t n = 0;
     int k;
 
-    k = snprintf(out, cap, "Status: %d %s\r\n"
-                 "Content-Type: text/plain; charset=utf-8\r\n"
-                 "Cache-Control: no-cache\r\n%s%s",
-                 status, http_status_reason(status),
-                 status == 405 ? "Allow: GET, HEAD\r\n" : "",
-                 status == 401 ? "WWW-Authenticate: Bearer\r\n" : "");
-    n = k < 0 ? 0 : (size_t)k;
-    if (status == 503 && n < cap) {
-        k = snprintf(out + n, cap - n, "Retry-After: %u\r\n",
-                     retry_after ? retry_after : 1);
-        n += k < 0 ? 0 : (size_t)k;
-    }
-    n = stream_req_extra(out, cap, n, resp);
-    if (n < cap) {
-        k = snprintf(out + n, cap - n, "\r\n%s\n", reason);
-        n += k < 0 ? 0 : (size_t)k;
-    }
-    return n < cap ? n : cap - 1;
+    if (status == 405)
+        stream_req_line(extra, sizeof(extra), &n, "Allow: GET, HEAD\r\n");
+    if (status == 401)
+        stream_req_line(extra, sizeof(extra), &n,
+                        "WWW-Authenticate: Bearer\r\n");
+    if (status == 503)
+        stream_req_line(extra, sizeof(extra), &n, "Retry-After: %u\r\n",
+                        retry_after ? retry_after : 1);
+    stream_req_extra(extra, sizeof(extra), &n, resp);
+    k = http_status_format(out, cap, status, extra, reason);
+    return k < 0 ? 0 : (size_t)k;
 }
 
 size_t stream_req_head(char *out, size_t cap,
@@ -391,7 +415,8 @@ size_t stream_req_head(char *out, size_t cap,
                  resp != NULL && resp->cache_private ? "private, " : "");
     if (k < 0 || (size_t)k >= cap)
         return 0;
-    n = stream_req_extra(out, cap, (size_t)k, resp);
+    n = (size_t)k;
+    stream_req_extra(out, cap, &n, resp);
     if (n + 3 > cap)
         return 0;
     memcpy(out + n, "\r\n", 3);

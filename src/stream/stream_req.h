@@ -13,11 +13,13 @@
 
 #include "conf/config.h"
 #include "queue/queue.h"
+#include "queue/queue_msg.h"
+#include "runtime/http_cors.h"
 
 #define STREAM_REQ_CHANNELS_MAX 64      /* channels / selectors a stream */
 #define STREAM_REQ_NAMES_MAX    16384   /* their bytes in total (nginx's
                                            request line is 8 KiB) */
-#define STREAM_REQ_CHANNEL_MAX  255     /* longest /events channel name */
+#define STREAM_REQ_CHANNEL_MAX  QUEUE_MSG_CHANNEL_MAX   /* /events name */
 #define STREAM_REQ_RESUME_MAX   QUEUE_PUBID_MAX /* longest hub resume id */
 #define STREAM_REQ_WHY_MAX      512     /* a refusal's reason */
 
@@ -44,6 +46,7 @@ struct stream_req {
     uint16_t off[STREAM_REQ_CHANNELS_MAX];
     uint16_t len[STREAM_REQ_CHANNELS_MAX];
     uint8_t kind[STREAM_REQ_CHANNELS_MAX];      /* enum stream_req_kind */
+    uint32_t cost[STREAM_REQ_CHANNELS_MAX];     /* stream_match_cost */
     char resume[STREAM_REQ_RESUME_MAX + 1];     /* hub resume id, or
                                                    "earliest" */
     char names[STREAM_REQ_NAMES_MAX];
@@ -65,23 +68,17 @@ bool stream_req_has_channel(const struct stream_req *r, const char *ch,
 
 /* What a response head carries besides the status. */
 struct stream_req_resp {
-    const char *cors;           /* Access-Control-Allow-Origin or NULL */
-    bool cors_credentials;      /* + Access-Control-Allow-Credentials */
+    struct http_cors cors;      /* http_cors_decide's answer */
     const char *last_event_id;  /* Last-Event-ID header value, or NULL */
     bool cache_private;         /* Cache-Control: private, no-cache */
 };
 
-/* The CORS answer for origin (may be NULL): an origin listed in
- * mercure.cors_credentials_origins gets itself with credentials, else
- * config_cors_allow's answer. */
-void stream_req_cors(const struct config *cfg, const char *origin,
-                     struct stream_req_resp *resp);
-
-/* Writes a complete CGI error response (head and the reason line) into
- * out: Status, text/plain, Allow for 405, Retry-After for 503 (seconds),
- * WWW-Authenticate: Bearer for 401, the CORS headers of resp (may be
- * NULL). Returns its length (truncated to cap - 1, always
- * NUL-terminated). */
+/* Writes a complete CGI error response into out: http_status_format's
+ * (status, text/plain, Content-Length, no-store, the one-line reason)
+ * with Allow for 405, WWW-Authenticate: Bearer for 401, Retry-After for
+ * 503 (seconds) and the CORS headers of resp (may be NULL). Returns its
+ * length, or 0 when cap is below HTTP_STATUS_RESPONSE_MAX and it does
+ * not fit. */
 size_t stream_req_error(char *out, size_t cap, int status,
                         const char *reason, unsigned retry_after,
                         const struct stream_req_resp *resp);

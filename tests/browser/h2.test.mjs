@@ -160,7 +160,9 @@ test(`HTTP/2: ${TABS} tabs with plain EventSource all receive a message ` +
             'to all tabs', `tab ${i}`);
 });
 
-test('HTTP/2: an event arrives unbuffered (within 100 ms of publish)',
+// A buffered stream would hold an event until the next heartbeat (15 s)
+// or a full buffer; 1 s leaves room for a machine busy with other tests.
+test('HTTP/2: an event arrives unbuffered (within 1 s of publish)',
     async () => {
         const page = tabs[0];
         const lat = [];
@@ -176,7 +178,7 @@ test('HTTP/2: an event arrives unbuffered (within 100 ms of publish)',
             await new Promise((r) => setTimeout(r, 100));
         }
         console.log(`# HTTP/2 publish-to-browser latency (ms): ${lat}`);
-        assert.ok(Math.min(...lat) < 100, `latencies ${lat} ms: the ` +
+        assert.ok(Math.min(...lat) < 1000, `latencies ${lat} ms: the ` +
             'stream is buffered somewhere');
     });
 

@@ -56,21 +56,25 @@ async function publish(topic, data, opts = []) {
          data]);
 }
 
-// A page of the stack in a fresh context, with the cookie token if given;
+// A page of the stack in a fresh context, with the cookie token if given
+// (a function: called once the page is loaded, just before it connects,
+// so that a short-lived token's time is not spent loading the page);
 // it subscribes with EventSource and logs what happens in window.log.
 // When the stream is refused for good (an expired cookie), it asks the
 // test for a new token (window.newToken), sets the cookie and connects
 // again.
 async function openPage(token) {
     const context = await browser.newContext();
-    if (token)
-        await context.addCookies([{ name: 'mercureAuthorization',
-            value: token, url: base }]);
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT);
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
     await page.exposeFunction('newToken', () => mint([TOPIC_A]));
     await page.goto(`${base}/`);
+    if (typeof token === 'function')
+        token = await token();
+    if (token)
+        await context.addCookies([{ name: 'mercureAuthorization',
+            value: token, url: base }]);
     await page.evaluate((hub) => {
         const log = window.log = { data: [], opens: 0, errors: 0,
                                    refused: 0 };
@@ -134,7 +138,9 @@ test('a cookie for topic A gets A\'s private update, never B\'s; an ' +
 
 test('an expiring token cuts the stream; the page reconnects with a new ' +
     'cookie', async () => {
-    const page = await openPage(await mint([TOPIC_A], 2));
+    const page = await openPage(() => mint([TOPIC_A], 6));
+    assert.equal(await page.evaluate(() => window.log.refused), 0,
+        'the first stream opened before its token expired');
     await publish(TOPIC_A, 'before', ['--private']);
     await page.waitForFunction(() => window.log.data.includes('before'));
     // sseq-stream ends the stream at exp; the browser's own reconnect

@@ -11,6 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import net from 'node:net';
+import http from 'node:http';
 import { BASE, BUILD, OUT, WAIT, launch, stack, cliPublish, openStreams,
     until, waitState, texts, waitText, send } from './lib.mjs';
 
@@ -262,6 +263,21 @@ test('no page error', () => {
     assert.deepEqual(errors, []);
 });
 
+// Opens a stream of url on its own connection (no keep-alive pool) and
+// resolves to { status, headers, close } once the head arrived; close()
+// destroys the socket, so nginx sees the client leave and frees the
+// stream. (An aborted fetch() left undici's connection open.)
+function openHeld(url) {
+    return new Promise((resolve, reject) => {
+        const req = http.get(url, { agent: false }, (res) => {
+            res.resume();
+            resolve({ status: res.statusCode, headers: res.headers,
+                      close: () => req.destroy() });
+        });
+        req.on('error', reject);
+    });
+}
+
 // A TCP port on 127.0.0.1 that nothing listens on right now.
 function freePort() {
     return new Promise((resolve, reject) => {
@@ -285,12 +301,13 @@ test('a 503 with Retry-After: 2 is honoured (sseq-classic.js in a plain ' +
         SSEQ_STACK_STREAM_PROCS: '1', SSEQ_STACK_MAX_SUBSCRIBERS: '1',
         SSEQ_STACK_RETRY: '2000', SSEQ_STACK_OPEN_CHANNELS: '' });
     t.after(() => stack('stop', dir));
-    const hold = new AbortController();
-    const holder = await fetch(base + url, { signal: hold.signal });
+    const holder = await openHeld(base + url);
+    t.after(() => holder.close());
     assert.equal(holder.status, 200, 'the one stream is taken');
-    const full = await fetch(base + url);
+    const full = await openHeld(base + url);
+    full.close();
     assert.equal(full.status, 503, 'a second stream is refused');
-    assert.equal(full.headers.get('Retry-After'), '2', 'with Retry-After');
+    assert.equal(full.headers['retry-after'], '2', 'with Retry-After');
 
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT);
@@ -313,7 +330,9 @@ test('a 503 with Retry-After: 2 is honoured (sseq-classic.js in a plain ' +
         es.onmessage = (e) => log.data.push(e.data);
     }, url);
     await page.waitForFunction(() => window.log.fetches.length >= 3);
-    hold.abort();
+    // The slot is free once nginx saw the client leave: the page's next
+    // attempt (Retry-After later) opens.
+    holder.close();
     await page.waitForFunction(() => window.es.state === 'open');
     await cliPublish('hold.test', 'after the 503s', dir);
     await page.waitForFunction(() => window.log.data.length === 1);

@@ -1,7 +1,7 @@
 """cluster_util.py -- helpers for the cluster tests: a private
-redis-server (free loopback port, its own directory, append-only file
-fsynced on every write), and a Stack that joins it through sseq-bridge
-started with the shipped fcgi-conf/spawn-fcgi/sseq-bridge-start."""
+redis-server (a held loopback port, its own directory, an append-only
+file), and a Stack that joins it through sseq-bridge started with the
+shipped fcgi-conf/spawn-fcgi/sseq-bridge-start."""
 import os
 import shutil
 import signal
@@ -15,19 +15,25 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
 class Redis:
-    """redis-server on 127.0.0.1:<free port>; stop() and start() keep the
-    port and the data (appendonly, appendfsync always)."""
+    """redis-server on 127.0.0.1:<port>; stop() and start() keep the
+    port (held by harness.hold_port() from first start to close(), so
+    nothing else takes it while Redis is down) and the data: the
+    append-only file gets every write before Redis replies, which is all
+    a process restart needs (appendfsync no: an fsync guards against a
+    power loss, and on a loaded disk it stalls Redis until it looks
+    down)."""
 
     def __init__(self, password=None, node_entries=16):
         self.password = password
         self.node_entries = node_entries
         self.proc = None
         self.port = None
+        self.port_hold = None
         self.dir = None
 
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix="sseq-redis-")
-        self.port = harness.free_port()
+        self.port_hold, self.port = harness.hold_port()
         try:
             self.start()
         except BaseException:
@@ -47,7 +53,7 @@ class Redis:
     def start(self):
         args = [REDIS_SERVER, "--port", str(self.port), "--bind",
                 "127.0.0.1", "--dir", self.dir, "--save", "",
-                "--appendonly", "yes", "--appendfsync", "always",
+                "--appendonly", "yes", "--appendfsync", "no",
                 "--stream-node-max-entries", str(self.node_entries),
                 "--logfile", os.path.join(self.dir, "redis.log")]
         if self.password:
@@ -78,6 +84,9 @@ class Redis:
 
     def close(self):
         self.stop()
+        if self.port_hold:
+            self.port_hold.close()
+        self.port_hold = None
         if self.dir and not os.environ.get("SSEQ_KEEP_TMP"):
             shutil.rmtree(self.dir, ignore_errors=True)
         self.dir = None
@@ -102,8 +111,11 @@ class ClusterStack(harness.Stack):
     """A Stack in cluster mode with its sseq-bridge running."""
 
     def __init__(self, redis_url, prefix, settings=None, **kw):
+        # No test waits for a Redis timeout (a stopped Redis refuses at
+        # once), so it is long: on a loaded machine a short one turns a
+        # slow reply into "unreachable" and a refused publish.
         s = {"cluster.redis": redis_url, "cluster.prefix": prefix,
-             "cluster.timeout_ms": 1000}
+             "cluster.timeout_ms": 10000}
         s.update(settings or {})
         super().__init__(settings=s, **kw)
 

@@ -44,6 +44,29 @@ def free_port():
         return s.getsockname()[1]
 
 
+def hold_port():
+    """A free 127.0.0.1 port, held for a server: returns (socket, port),
+    the socket bound with SO_REUSEADDR and not listening. While it is
+    open no other bind and no outgoing connection of a test running
+    alongside takes the port, yet nginx and redis-server (which set
+    SO_REUSEADDR too) can listen on it, also again after a restart."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    return s, s.getsockname()[1]
+
+
+def wait_until(cond, timeout=10, step=0.02):
+    """Polls cond() until it holds or timeout seconds pass; returns
+    whether it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return bool(cond())
+
+
 def become_subreaper():
     """Orphaned spawn-fcgi children become ours, so we can reap them and
     read their exit status (PR_SET_CHILD_SUBREAPER)."""
@@ -147,37 +170,23 @@ def apply_settings(conf, overrides):
             node[parts[-1]] = value
 
 
-NGINX_CONF = """\
-daemon off;
-master_process on;
-worker_processes {workers};
-{user}
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log info;
-worker_rlimit_nofile 65536;
-events {{ worker_connections 16384; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    fastcgi_temp_path {tmp}/fastcgi;
-    proxy_temp_path {tmp}/proxy;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    default_type application/octet-stream;
-    include {tmp}/sseq-upstream.conf;
-    server {{
-        listen 127.0.0.1:{port};
-        root {srcdir}/www;
-        include {srcdir}/fcgi-conf/nginx/sseq.conf;
-    }}
-}}
-"""
+STACK_SH = os.path.join(SRCDIR, "scripts", "stack.sh")
 
-def upstream_conf(tmp):
-    """The shipped sseq-upstream.conf with its sockets in tmp."""
-    with open(os.path.join(SRCDIR, "fcgi-conf", "nginx",
-                           "sseq-upstream.conf")) as f:
-        return f.read().replace("/run/sseq/", tmp + "/")
+
+def write_nginx_conf(directory, port, **settings):
+    """directory/nginx.conf for nginx on 127.0.0.1:port, written by
+    scripts/stack.sh (the one nginx.conf of the tests and scripts/demo):
+    www/ and the shipped snippets, the sockets in directory. settings
+    are its SSEQ_STACK_* variables. Returns the file's path."""
+    env = dict(os.environ, SSEQ_TOP=SRCDIR, **settings)
+    r = subprocess.run(["bash", STACK_SH, "nginx-conf", directory,
+                        str(port)], env=env, capture_output=True,
+                       text=True, timeout=30)
+    if r.returncode != 0:
+        raise RuntimeError("scripts/stack.sh nginx-conf: exit %d: %s" % (
+            r.returncode, r.stderr))
+    return os.path.join(directory, "nginx.conf")
+
 
 _counter = [0]
 
@@ -187,7 +196,7 @@ class Stack:
 
     def __init__(self, settings=None, stream_procs=2, publish_procs=1,
                  nginx_workers=1, create_queue=True, queue_size=None,
-                 programs=None):
+                 programs=None, nginx_settings=None):
         _counter[0] += 1
         self.programs = programs or {}
         self.queue = "/sseq-it-%d-%d" % (os.getpid(), _counter[0])
@@ -198,9 +207,11 @@ class Stack:
         self.stream_procs = stream_procs
         self.publish_procs = publish_procs
         self.nginx_workers = nginx_workers
+        self.nginx_settings = nginx_settings or {}  # more SSEQ_STACK_*
         self.create_queue = create_queue
         self.token = TOKEN
         self.port = None
+        self.port_hold = None   # hold_port()'s socket while we run
         self.nginx = None
         self.spawners = []
         self.tmpdir = None
@@ -278,21 +289,17 @@ class Stack:
             timeout=30)
 
     def start_nginx(self):
-        for name in ("fastcgi_params",):
-            shutil.copy(os.path.join("/etc/nginx", name), self.tmpdir)
-        with open(os.path.join(self.tmpdir, "sseq-upstream.conf"), "w") as f:
-            f.write(upstream_conf(self.tmpdir))
         for attempt in range(5):
-            self.port = free_port()
-            conf = os.path.join(self.tmpdir, "nginx.conf")
-            with open(conf, "w") as f:
-                f.write(NGINX_CONF.format(
-                    tmp=self.tmpdir, port=self.port, srcdir=SRCDIR,
-                    workers=self.nginx_workers,
-                    user="user root;" if os.geteuid() == 0 else ""))
+            self.close_port_hold()
+            self.port_hold, self.port = hold_port()
+            conf = write_nginx_conf(
+                self.tmpdir, self.port, SSEQ_STACK_NGINX_DAEMON="off",
+                SSEQ_STACK_NGINX_WORKERS=str(self.nginx_workers),
+                SSEQ_STACK_ACCESS_LOG="off",
+                SSEQ_STACK_NGINX_LOG_LEVEL="info", **self.nginx_settings)
             self.nginx = subprocess.Popen(
                 [NGINX, "-p", self.tmpdir, "-c", conf, "-e",
-                 os.path.join(self.tmpdir, "nginx-error.log")],
+                 os.path.join(self.tmpdir, "error.log")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if self.wait_for(self.port_open, "nginx", fail=False):
                 self.base_url = "http://127.0.0.1:%d" % self.port
@@ -300,7 +307,7 @@ class Stack:
             self.nginx.kill()
             self.nginx.wait()
         raise RuntimeError("nginx did not start:\n" +
-                           self.log("nginx-error.log")[-2000:])
+                           self.log("error.log")[-2000:])
 
     def port_open(self):
         if self.nginx.poll() is not None:
@@ -312,14 +319,16 @@ class Stack:
             return False
 
     def wait_for(self, cond, what, timeout=10, fail=True):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if cond():
-                return True
-            time.sleep(0.02)
+        if wait_until(cond, timeout):
+            return True
         if fail:
             raise RuntimeError("timed out waiting for " + what)
         return False
+
+    def close_port_hold(self):
+        if self.port_hold:
+            self.port_hold.close()
+        self.port_hold = None
 
     def master_pids(self, role):
         """The master processes spawn-fcgi started (its pid file)."""
@@ -376,6 +385,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 self.nginx.kill()
                 self.nginx.wait()
+        self.close_port_hold()
         if self.tmpdir:
             for role in ("stream", "publish", "bridge"):
                 self.stop_role(role, timeout=3)
@@ -626,6 +636,17 @@ class SSEClient:
         out, self.pending = self.pending[:n], self.pending[n:]
         return out
 
+    def wait(self, cond, timeout=10):
+        """Reads until cond() holds (e.g. a heartbeat comment came), the
+        response ends or timeout seconds pass; returns cond()."""
+        deadline = time.monotonic() + timeout
+        while not cond() and not self.eof:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self.pump(left)
+        return bool(cond())
+
     def body(self):
         return self.raw.decode("utf-8", "replace")
 
@@ -645,6 +666,19 @@ class SSEClient:
 
 class TestCase(unittest.TestCase):
     maxDiff = None
+
+    def assertNothingPending(self, st, clients, channel, why="nothing else"):
+        """Publishes a marker into channel (one that each of clients, an
+        SSEClient or a list, subscribes to) and checks that it is the
+        next event each gets: whatever it should not get (a duplicate,
+        another channel's message) would have come before it. Waits for
+        the marker, not for a silence. Returns the marker's id."""
+        mid = st.publish_cli(channel, "-- marker --")
+        for c in clients if isinstance(clients, list) else [clients]:
+            got = c.events(1, timeout=10)
+            self.assertEqual([(e.id, e.data) for e in got],
+                             [(str(mid), "-- marker --")], why)
+        return mid
 
 
 class _Result(unittest.TextTestResult):

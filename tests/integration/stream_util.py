@@ -197,3 +197,16 @@ def wait_streams(st, want, timeout=10):
             return True
         time.sleep(0.05)
     return total_streams(st) == want
+
+
+def open_when_ready(st, path, timeout=10):
+    """Opens the stream of path again while it is refused (503, e.g. the
+    queue is not there yet) until it opens or timeout seconds pass;
+    returns the last client (its status says which)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        c = st.sse(path)
+        if c.status != 503 or time.monotonic() > deadline:
+            return c
+        c.close()
+        time.sleep(0.05)

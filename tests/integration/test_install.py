@@ -29,29 +29,6 @@ RUNDIR = "/run/sseq"
 LOCK = "/tmp/sseq-test-install.lock"
 USER = "www-data"
 
-NGINX_CONF = """\
-user {user};
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log info;
-events {{ worker_connections 256; }}
-http {{
-    access_log {tmp}/access.log;
-    client_body_temp_path {tmp}/body;
-    fastcgi_temp_path {tmp}/fastcgi;
-    proxy_temp_path {tmp}/proxy;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    include {share}/fcgi-conf/nginx/sseq-upstream.conf;
-    server {{
-        listen 127.0.0.1:{port};
-        # ... your site ...
-        include {share}/fcgi-conf/nginx/sseq.conf;
-    }}
-}}
-"""
-
-
 def run(*args, env=None, input=None, timeout=600, check=True):
     r = subprocess.run([str(a) for a in args], env=env, input=input,
                        capture_output=True, text=True, timeout=timeout)
@@ -262,20 +239,21 @@ class Install(harness.TestCase):
     def step4_nginx(self):
         """README step 4: nginx includes the installed snippets."""
         nginx = harness.NGINX
-        # The snippet's `include fastcgi_params` is relative to the main
-        # config's directory (/etc/nginx on Debian): this one's is tmp.
-        shutil.copy("/etc/nginx/fastcgi_params", self.tmp)
         for attempt in range(5):
             self.port = harness.free_port()
-            conf = os.path.join(self.tmp, "nginx.conf")
-            with open(conf, "w") as f:
-                f.write(NGINX_CONF.format(tmp=self.tmp, port=self.port,
-                                          share=self.share, user=USER))
+            # The installed snippets, included as they are (their
+            # sockets in /run/sseq); workers as www-data.
+            conf = harness.write_nginx_conf(
+                self.tmp, self.port, SSEQ_STACK_NGINX_DAEMON="off",
+                SSEQ_STACK_NGINX_USER=USER, SSEQ_STACK_SOCKETS=RUNDIR,
+                SSEQ_STACK_NGINX_CONNECTIONS="256",
+                SSEQ_STACK_NGINX_LOG_LEVEL="info",
+                SSEQ_STACK_NGINX_SNIPPETS=os.path.join(
+                    self.share, "fcgi-conf", "nginx"))
             type(self).nginx = subprocess.Popen(
                 [nginx, "-c", conf, "-e",
-                 os.path.join(self.tmp, "nginx-error.log"), "-g",
-                 "daemon off;"], stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL)
+                 os.path.join(self.tmp, "error.log")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and self.nginx.poll() is None:
                 try:
@@ -287,14 +265,14 @@ class Install(harness.TestCase):
             self.nginx.kill()
             self.nginx.wait()
             type(self).nginx = None
-        self.fail("nginx did not start: " + self.log("nginx-error.log"))
+        self.fail("nginx did not start: " + self.log("error.log"))
 
     def step5_events(self):
         """README step 5: curl -N /events?channel=chat in one shell,
         `sseq publish chat hello` in the other; then POST /publish."""
         c = harness.SSEClient(self.port, "/events?channel=chat")
         self.assertEqual(c.status, 200, self.log("log/stream.log") +
-                         self.log("nginx-error.log"))
+                         self.log("error.log"))
         r = self.sseq("publish", "chat", "hello")
         first = r.stdout.strip()
         got = c.events(1, timeout=10)

@@ -126,12 +126,18 @@ class Endpoint(harness.TestCase):
             self.assertEqual([e.data for e in subs[0].events(4)],
                              ["m0", "m1", "m2", "m3"])
 
+            # The top channels come from a file each sseq-stream
+            # refreshes every second: wait for it too, else the CLI read
+            # later lists sseq_channel_streams and this scrape did not.
             def settled():
                 v = self.scraped(st)[0]
                 return (v.get(("sseq_streams_open", frozenset())) == 2 and
-                        v.get(("sseq_delivered_total", frozenset()), 0) >= 4)
-            st.wait_for(settled, "2 streams open and 4 delivered in "
-                        "/sseq/metrics")
+                        v.get(("sseq_delivered_total", frozenset()), 0) >= 4
+                        and all(v.get(("sseq_channel_streams", frozenset(
+                            {("channel", ch)}))) == 1
+                            for ch in ("metrics", "other")))
+            st.wait_for(settled, "2 streams open, 4 delivered and the 2 "
+                        "channels listed in /sseq/metrics")
             v, types, body = self.scraped(st)
 
             def one(name, **labels):

@@ -163,6 +163,14 @@ class Publisher(threading.Thread):
                 time.sleep(delay)
 
 
+def exe_of(pid):
+    """The binary pid runs (None when it is gone)."""
+    try:
+        return os.readlink("/proc/%d/exe" % pid)
+    except OSError:
+        return None
+
+
 def install_copy(src, dst):
     """Replaces dst with a copy of src the way `make install` does: a new
     file renamed over the old one (running processes keep the old)."""
@@ -186,8 +194,12 @@ class RestartTest(harness.TestCase):
                              "subscriber %d: out of order" % k)
             got = set(b.ids)
             lost = [i for i in acked if i not in got]
-            self.assertEqual(lost, [], "subscriber %d lost %d of %d" % (
-                k, len(lost), len(acked)))
+            self.assertEqual(lost, [], "subscriber %d lost %d of %d (the "
+                             "%s acknowledged; it got up to %s, %d "
+                             "reconnects)" % (
+                                 k, len(lost), len(acked),
+                                 [acked.index(i) + 1 for i in lost[:5]],
+                                 b.ids[-1:], b.reconnects))
 
     def run_browsers(self, st, action):
         """SUBSCRIBERS browsers and the publisher around action(); then
@@ -261,11 +273,12 @@ class RestartTest(harness.TestCase):
             self.assertEqual(st.master_pids("stream") +
                              st.master_pids("publish"), masters,
                              "the masters (pid files) stay")
+            # The old workers end after their drain; then every worker
+            # runs the new binary (an old one's exe reads "... (deleted)").
             for role in ("stream", "publish"):
-                for p in st.pids(role):
-                    exe = os.readlink("/proc/%d/exe" % p)
-                    self.assertEqual(exe, progs[role],
-                                     "worker %d runs the new binary" % p)
+                st.wait_for(lambda: len(st.pids(role)) == 2 and all(
+                    exe_of(p) == progs[role] for p in st.pids(role)),
+                    "two sseq-%s workers on the new binary" % role)
             self.assertNotIn("ERROR: AddressSanitizer", st.log("stream.log"))
 
     def test_bad_binary_keeps_running(self):

@@ -13,6 +13,14 @@ import unittest
 import harness
 
 
+def stderr_of(pid):
+    """The file pid's stderr points at (None when it is gone)."""
+    try:
+        return os.readlink("/proc/%d/fd/2" % pid)
+    except OSError:
+        return None
+
+
 class RuntimeCliTest(harness.TestCase):
 
     def setUp(self):
@@ -67,14 +75,21 @@ class RuntimeCliTest(harness.TestCase):
 
     def test_log_reopened_after_rotation(self):
         """logrotate's postrotate (sseq-spawn reopen ROLE): the master and
-        its workers write to the new file, none to the moved one."""
+        its workers write to the new file, none to the moved one; both
+        files are 0640."""
         with harness.Stack(stream_procs=2, publish_procs=1) as st:
             for role in ("stream", "publish"):
                 log = os.path.join(st.tmpdir, role + ".log")
+                self.assertEqual(stat.S_IMODE(os.stat(log).st_mode), 0o640,
+                                 "sseq-spawn creates its log 0640")
                 os.rename(log, log + ".1")
                 r = st.spawn("reopen", role)
                 self.assertEqual(r.returncode, 0, r.stderr)
-                time.sleep(0.3)
+                procs = st.master_pids(role) + st.pids(role)
+                st.wait_for(lambda: all(stderr_of(p) == log for p in procs),
+                            "every sseq-%s writing to the new log" % role)
+                self.assertEqual(stat.S_IMODE(os.stat(log).st_mode), 0o640,
+                                 "the reopened log is not world-readable")
                 r = st.spawn("reload", role)
                 self.assertEqual(r.returncode, 0, r.stderr)
                 nworkers = len(st.pids(role))

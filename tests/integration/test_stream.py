@@ -2,6 +2,10 @@
 """test_stream.py -- sseq-stream through real nginx + spawn-fcgi -F 2:
 framing, channels, resume (header, query, across a restart), backlog, the
 gap event, disconnects, SIGTERM, heartbeats, error statuses, CGI mode."""
+import os
+import re
+import shutil
+import tempfile
 import threading
 import time
 
@@ -23,7 +27,7 @@ class StreamTest(harness.TestCase):
                              "text/event-stream; charset=utf-8")
             self.assertEqual(c.headers["cache-control"], "no-cache")
             i = st.publish_cli("chat", "line one\nline two", event="msg")
-            ev = c.events(1, timeout=1)
+            ev = c.events(1, timeout=10)
             self.assertEqual(ev, [harness.Event(str(i), "msg",
                                                 "line one\nline two")])
             self.assertTrue(c.body().startswith("retry: 1000\n\n"),
@@ -41,11 +45,12 @@ class StreamTest(harness.TestCase):
                 sent.append((ch, st.publish_cli(ch, "to " + ch)))
             want = [(str(i), "to " + ch) for ch, i in sent if ch != "c"]
             for c in (ab, ab2):
-                got = [(e.id, e.data) for e in c.events(3, timeout=5)]
+                got = [(e.id, e.data) for e in c.events(3, timeout=10)]
                 self.assertEqual(got, want)
-                self.assertEqual(c.events(1, timeout=0.3), [],
-                                 "channel c must never arrive")
-                c.close()
+            self.assertNothingPending(st, [ab, ab2], "a",
+                                      "channel c must never arrive")
+            ab.close()
+            ab2.close()
 
     def check_resume(self, st, make_path, restart=False):
         c = st.sse(make_path(None))
@@ -64,7 +69,7 @@ class StreamTest(harness.TestCase):
         self.assertEqual(ids(got), sent)
         self.assertEqual([e.data for e in got],
                          ["m%d" % k for k in range(5)])
-        self.assertEqual(c.events(1, timeout=0.3), [], "no duplicates")
+        self.assertNothingPending(st, c, "r", "no duplicates")
         live = st.publish_cli("r", "live")
         self.assertEqual(ids(c.events(1)), [live])
         c.close()
@@ -120,11 +125,13 @@ class StreamTest(harness.TestCase):
             st.publish_cli("other", "x")
             c = st.sse("/events?channel=h&backlog=2")
             self.assertEqual(ids(c.events(2)), sent[3:])
-            self.assertEqual(c.events(1, timeout=0.3), [])
+            marker = self.assertNothingPending(st, c, "h", "only the last 2")
             c.close()
             c = st.sse("/events?channel=h&backlog=100")
-            self.assertEqual(ids(c.events(5, timeout=1)), sent[2:],
-                             "backlog is capped by backlog_max")
+            self.assertEqual(ids(c.events(3, timeout=10)), sent[3:] +
+                             [marker])
+            self.assertNothingPending(st, c, "h",
+                                      "backlog is capped by backlog_max")
             c.close()
 
     def test_gap(self):
@@ -139,7 +146,7 @@ class StreamTest(harness.TestCase):
             self.assertGreater(oldest, first + 1, "the ring must wrap")
             c = st.sse("/events?channel=g",
                        headers={"Last-Event-ID": str(first)})
-            got = c.events(1 + stats["newest_id"] - oldest + 1, timeout=5)
+            got = c.events(1 + stats["newest_id"] - oldest + 1, timeout=10)
             self.assertEqual(got[0].event, "sseq-gap")
             self.assertEqual(got[0].data, '{"requested":"%d","oldest":"%d"}'
                              % (first, oldest))
@@ -169,7 +176,7 @@ class StreamTest(harness.TestCase):
             self.assertEqual(sorted(status), sorted(pids))
             self.assertTrue(all(v == 0 for v in status.values()), status)
             for c in cs:
-                self.assertTrue(c.closed(2), "response must end")
+                self.assertTrue(c.closed(10), "response must end")
                 self.assertTrue(c.clean_end, "with the last chunk")
                 c.close()
 
@@ -177,9 +184,8 @@ class StreamTest(harness.TestCase):
         with harness.Stack(settings={"stream.heartbeat": 1},
                            stream_procs=1, publish_procs=0) as st:
             c = st.sse("/events?channel=hb")
-            c.events(1, timeout=2.5)
-            self.assertGreaterEqual(len(c.comments), 1,
-                                    "an idle stream gets ':' lines")
+            self.assertTrue(c.wait(lambda: c.comments, timeout=10),
+                            "an idle stream gets ':' lines")
             c.close()
 
     def test_errors(self):
@@ -218,6 +224,36 @@ class StreamTest(harness.TestCase):
             self.assertIn("retry-after", hdr)
             c.close()
 
+    def test_limit_conn_per_client(self):
+        """The shipped snippets' commented limit_conn lines, uncommented:
+        a client's 21st stream is refused by nginx (503), and a slot
+        frees when one of its streams ends."""
+        snippets = tempfile.mkdtemp(prefix="sseq-snip-")
+        try:
+            for name in ("sseq.conf", "sseq-upstream.conf"):
+                with open(os.path.join(harness.SRCDIR, "fcgi-conf", "nginx",
+                                       name)) as f:
+                    text = f.read()
+                text, n = re.subn(r"^(\s*)#(limit_conn)", r"\1\2", text,
+                                  flags=re.M)
+                self.assertGreater(n, 0, name + " has a limit_conn line")
+                with open(os.path.join(snippets, name), "w") as f:
+                    f.write(text)
+            with harness.Stack(stream_procs=1, publish_procs=0,
+                               nginx_settings={"SSEQ_STACK_NGINX_SNIPPETS":
+                                               snippets}) as st:
+                cs = [st.sse("/events?channel=lim") for _ in range(20)]
+                self.assertEqual({c.status for c in cs}, {200})
+                status, _, _ = st.http("GET", "/events?channel=lim")
+                self.assertEqual(status, 503, "the 21st stream")
+                cs.pop().close()
+                c = stream_util.open_when_ready(st, "/events?channel=lim")
+                self.assertEqual(c.status, 200, "a freed slot is taken")
+                for c in cs + [c]:
+                    c.close()
+        finally:
+            shutil.rmtree(snippets, ignore_errors=True)
+
     def test_queue_missing(self):
         with harness.Stack(stream_procs=1, publish_procs=0,
                            create_queue=False) as st:
@@ -225,8 +261,7 @@ class StreamTest(harness.TestCase):
             self.assertEqual(status, 503)
             self.assertIn("retry-after", hdr)
             st.sseq_ok("create", "--force")
-            time.sleep(1.1)
-            c = st.sse("/events?channel=a")
+            c = stream_util.open_when_ready(st, "/events?channel=a")
             self.assertEqual(c.status, 200, "the queue is opened later")
             i = st.publish_cli("a", "late")
             self.assertEqual(ids(c.events(1)), [i])

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "metrics/chan_file.h"
@@ -65,6 +66,36 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* A file already at the path (a crash's leftover, or a hard link to
+ * someone's file) is replaced, never written through. */
+START_TEST(test_create_never_reuses)
+{
+    char path[128], victim[160], buf[16];
+    struct chan_file *f;
+    struct stat st;
+    int fd;
+
+    ck_assert_int_eq(chan_file_path(path, sizeof(path), qpath, 5), 0);
+    snprintf(victim, sizeof(victim), "%s.victim", qpath);
+    fd = open(victim, O_RDWR | O_CREAT | O_TRUNC, 0666);
+    ck_assert_msg(fd >= 0 && write(fd, "victim", 6) == 6, "victim file");
+    close(fd);
+    unlink(path);
+    ck_assert_int_eq(link(victim, path), 0);
+    ck_assert_int_eq(chan_file_create(qpath, 5, 0640, 1, &f), 0);
+    fd = open(victim, O_RDONLY);
+    ck_assert_msg(fd >= 0 && read(fd, buf, sizeof(buf)) == 6 &&
+                  memcmp(buf, "victim", 6) == 0,
+                  "the hard-linked file should be left as it was");
+    close(fd);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_msg((st.st_mode & 0777) == 0640 && st.st_nlink == 1,
+                  "a new file with the asked mode");
+    chan_file_remove(f);
+    unlink(victim);
+}
+END_TEST
+
 START_TEST(test_not_a_file)
 {
     struct chan_file_entry e[2];
@@ -92,6 +123,7 @@ static Suite *chan_file_suite(void)
     tcase_add_checked_fixture(errors, setup, NULL);
     tcase_add_test(core, test_round_trip);
     tcase_add_test(errors, test_not_a_file);
+    tcase_add_test(errors, test_create_never_reuses);
     suite_add_tcase(s, core);
     suite_add_tcase(s, errors);
     return s;

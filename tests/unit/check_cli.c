@@ -177,11 +177,13 @@ static const struct {
     const char *args, *input; int status; const char *says;
 } cli_bad[] = {
     { "publish 'bad name' x", NULL, 1, "bad channel name 'bad name'" },
-    { "publish --event 'a\nb' chat x", NULL, 1, "bad event name" },
+    { "publish --event 'a\nb' chat x", NULL, 1,
+      "bad event type \"a\\x0ab\"" },
     { "publish chat", "0123456789012345678901234567890123456789012345678901"
       "2345678901234567890123456789012345678901234567890123", 1,
       "over max_message_size" },
-    { "publish chat \"$(printf '\\377')\"", NULL, 1, "not valid UTF-8" },
+    { "publish chat \"$(printf '\\377')\"", NULL, 1,
+      "bad data: must be valid UTF-8" },
     { "create", NULL, 1, "exists; use --force" },
     { "tail chat --backlog x", NULL, 2, "--backlog wants a number" },
     { "frobnicate", NULL, 2, "unknown command 'frobnicate'" },
@@ -189,6 +191,9 @@ static const struct {
     { "publish 'urn:a b' x", NULL, 1, "bad channel name 'urn:a b'" },
     { "publish --topic 'a b' chat x", NULL, 1, "bad topic 'a b'" },
     { "publish --id \"$(printf 'a\\nb')\" chat x", NULL, 1, "bad id" },
+    { "publish --id 123 chat x", NULL, 1, "bad id \"123\"" },
+    { "publish --id '#x' chat x", NULL, 1, "must not start with '#'" },
+    { "publish --id earliest chat x", NULL, 1, "bad id \"earliest\"" },
     { "publish --retry 0 chat x", NULL, 2, "bad --retry '0'" },
     { "publish --retry x chat x", NULL, 2, "bad --retry 'x'" },
 };
@@ -201,6 +206,22 @@ START_TEST(test_bad_input)
     ck_assert_msg(strstr(out, cli_bad[_i].says) != NULL,
                   "sseq %s should say '%s', said '%s'", cli_bad[_i].args,
                   cli_bad[_i].says, out);
+    free(out);
+}
+END_TEST
+
+/* A bad event type or id never reaches the queue (queue_msg.h). */
+START_TEST(test_bad_never_queued)
+{
+    char *out;
+
+    free(cli_expect("publish --event 'a\nb' chat x", NULL, 1));
+    free(cli_expect("publish --id 42 chat x", NULL, 1));
+    free(cli_expect("publish --id \"$(printf 'a\\r\\nb')\" chat x", NULL,
+                    1));
+    out = cli_expect("stats --json", NULL, 0);
+    ck_assert_msg(strstr(out, "\"records\":0,") != NULL,
+                  "refused publishes should append nothing: %s", out);
     free(out);
 }
 END_TEST
@@ -440,6 +461,7 @@ static Suite *cli_suite(void)
     tcase_add_checked_fixture(errors, cli_setup, cli_teardown);
     tcase_add_loop_test(errors, test_bad_input, 0,
                         sizeof(cli_bad) / sizeof(cli_bad[0]));
+    tcase_add_test(errors, test_bad_never_queued);
     tcase_add_test(errors, test_missing_queue);
     tcase_add_test(errors, test_bad_config_names_file_line_setting);
     tcase_add_test(errors, test_placeholder_token_refused);

@@ -25,6 +25,11 @@ static const struct url_ok {
       6379, 0 },
     { "unix://:pw@/tmp/r.sock?db=3", "", "/tmp/r.sock", "", "pw", 6379, 3 },
     { "unix://u:pw@/tmp/r.sock", "", "/tmp/r.sock", "u", "pw", 6379, 0 },
+    { "redis://:pa?ss@h", "h", "", "", "pa?ss", 6379, 0 },
+    { "redis://u:a?b=c#d@h:2/1", "h", "", "u", "a?b=c#d", 2, 1 },
+    { "unix://:se?cret@/tmp/r.sock?db=1", "", "/tmp/r.sock", "", "se?cret",
+      6379, 1 },
+    { "unix://:a@b@/tmp/r.sock", "", "/tmp/r.sock", "", "a@b", 6379, 0 },
 };
 
 static const char *const url_bads[] = {
@@ -42,6 +47,11 @@ static const struct url_red {
     { "redis://:s3cret@h:1", "redis://:***@h:1" },
     { "redis://app:p@ss@h", "redis://app:***@h" },
     { "unix://:pw@/tmp/r.sock?db=3", "unix://:***@/tmp/r.sock?db=3" },
+    { "redis://:pa?ss@h", "redis://:***@h" },
+    { "redis://u:x?y@h:1/2", "redis://u:***@h:1/2" },
+    { "unix://:se?cret@/tmp/r.sock?db=1", "unix://:***@/tmp/r.sock?db=1" },
+    { "redis://hunter2@h", "redis://***@h" },
+    { "redis://:pw@h:99999", "redis://:***@h:99999" },
 };
 
 START_TEST(test_url_ok)
@@ -83,6 +93,23 @@ START_TEST(test_url_bad_hides_password)
 }
 END_TEST
 
+/* Every password the parser reads is absent from the redacted form. */
+START_TEST(test_url_redact_hides_parsed)
+{
+    const struct url_ok *t = &url_oks[_i];
+    char out[256];
+
+    cluster_url_redact(t->url, out, sizeof(out));
+    if (t->password[0] != '\0')
+        ck_assert_msg(strstr(out, t->password) == NULL &&
+                      strstr(out, ":***@") != NULL,
+                      "%s: password \"%s\" shown in \"%s\"", t->url,
+                      t->password, out);
+    else
+        ck_assert_str_eq(out, t->url);
+}
+END_TEST
+
 START_TEST(test_url_redact)
 {
     char out[256];
@@ -98,6 +125,8 @@ static Suite *cluster_url_suite(void)
     TCase *core = tcase_create("core"), *errors = tcase_create("errors");
 
     tcase_add_loop_test(core, test_url_ok, 0,
+                        (int)(sizeof(url_oks) / sizeof(url_oks[0])));
+    tcase_add_loop_test(core, test_url_redact_hides_parsed, 0,
                         (int)(sizeof(url_oks) / sizeof(url_oks[0])));
     tcase_add_loop_test(core, test_url_redact, 0,
                         (int)(sizeof(url_reds) / sizeof(url_reds[0])));

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "conf/config_token.h"
+#include "mercure/jwt_auth.h"
 #include "base/log.h"
 #include "unit_run.h"
 
@@ -169,8 +171,8 @@ START_TEST(test_every_setting)
             "stream: { heartbeat = 30; retry = 500; max_subscribers = 5;\n"
             "  client_buffer = 1048576; backlog_max = 0; coalesce_us = 0;\n"
             "};\n"
-            "publish: { tokens = ( { token = \"abcdefgh-ijklmnop\"; },\n"
-            "  { token = \"0123456789abcdef==\";\n"
+            "publish: { tokens = ( { token = \"k7Qm-2xVw9pLr4tZn\"; },\n"
+            "  { token = \"9f2c4e7a1b8d3c6e==\";\n"
             "    channels = [\"a.*\", \"b\"]; } );\n"
             "  open_channels = [ \"chat.*\" ]; };\n"
             "channel_pattern = \"[a-z.]+\";\n"
@@ -335,7 +337,7 @@ START_TEST(test_print_masks_tokens)
 }
 END_TEST
 
-#define SECRET40 "0123456789abcdef0123456789abcdef-40bytes"
+#define SECRET40 "7f3a9c21e4b85d60a1c9f2e7b3d84a56-40bytes"
 #define FAKE_PEM "-----BEGIN PUBLIC KEY-----\n" \
                  "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQg\n" \
                  "-----END PUBLIC KEY-----\n"
@@ -553,12 +555,16 @@ START_TEST(test_token_limits)
     struct config cfg;
     char text[1024], tok[514];
 
-    conf_ok("publish: { tokens = ( { token = \"0123456789abcdef\"; } ); "
+    unsigned x = 12345;
+
+    conf_ok("publish: { tokens = ( { token = \"26d1a4bee9e4057e\"; } ); "
             "};\n", &cfg);
     ck_assert_msg(cfg.n_tokens == 1, "a 16-character token must be valid");
     config_free(&cfg);
-    for (int i = 0; i < 513; i++)
-        tok[i] = "abcdefgh"[i % 8];
+    for (int i = 0; i < 513; i++) {             /* a fixed random draw */
+        x = x * 1103515245u + 12345u;
+        tok[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[(x >> 16) % 36];
+    }
     tok[512] = '\0';
     snprintf(text, sizeof text,
              "publish: { tokens = ( { token = \"%s\"; } ); };\n", tok);
@@ -569,6 +575,87 @@ START_TEST(test_token_limits)
     snprintf(text, sizeof text,
              "publish: { tokens = ( { token = \"%s\"; } ); };\n", tok);
     conf_bad(text, 1, "publish.tokens[0].token", "must be 16 to 512");
+}
+END_TEST
+
+/* Tokens and HMAC keys: strong random ones (openssl rand -hex 16,
+ * -base64 24, -base64 32) pass; runs, sequences, common words and
+ * placeholders fail. */
+static const struct {
+    const char *secret;
+    bool token_ok, key_ok;
+} token_strength[] = {
+    { "d82bbf479a9b4b973850669eded1fa9c", true, true },
+    { "4a3070e3ec6ef0a567035b8da0ab4951", true, true },
+    { "6ba450b905cab3a423bab053fca2ddb5", true, true },
+    { "yQMOajt3rD0xqMRSjW3y9YIp5dB/3xm0", true, true },
+    { "/DG99YCnmXz7Nufco3PxjE4qGtVUceCJ", true, true },
+    { "JfsO6pZ+30xy7uoEtFZHKhy2OBOHuWW1", true, true },
+    { "xEKP5VDd0SE8Dxi7m39+FiqzeMUKr7fRBabqQe+e0A8=", true, true },
+    { "26d1a4bee9e4057e", true, true },         /* 64 random bits */
+    { "1234567890123456", false, false },
+    { "password1234567890", false, false },
+    { "0123456789abcdef", false, false },
+    { "abcdefgh-ijklmnop", false, false },
+    { "qwertyuiopasdfghjkl", false, false },
+    { "SecretSecretSecretSecret", false, false },
+    { "aBcDeFgHiJkLmNoPqRsT", false, false },
+    { "9876543210fedcba9876", false, false },
+    { "deadbeefdeadbeefdeadbeef", false, false },
+    { "Password1234567890!", false, false },
+    { "P@ssw0rd-2024-P@ssw0rd", false, false },
+    { "correcthorsebatterystaple", true, true },
+    { "!ChangeThisMercureHubJWTSecretKey!", false, false },
+    { "change-me: paste `openssl rand -base64 32`", false, false },
+    { "another-secret-0c4e8a2f6b1d9e3c7a5f", false, true },
+};
+
+START_TEST(test_token_strength)
+{
+    for (size_t i = 0; i < sizeof token_strength / sizeof token_strength[0];
+         i++) {
+        const char *sec = token_strength[i].secret;
+        const char *tw = config_token_check(sec);
+        const char *kw = config_token_key_check(sec, strlen(sec));
+
+        ck_assert_msg((tw == NULL) == token_strength[i].token_ok,
+                      "token \"%s\" (%u bits) must be %s: %s", sec,
+                      config_token_bits(sec, strlen(sec)),
+                      token_strength[i].token_ok ? "accepted" : "refused",
+                      tw ? tw : "accepted");
+        ck_assert_msg((kw == NULL) == token_strength[i].key_ok,
+                      "key \"%s\" must be %s", sec,
+                      token_strength[i].key_ok ? "accepted" : "refused");
+        ck_assert_msg(tw == NULL || strstr(tw, "sseq token") != NULL,
+                      "a refused token must say how to make one: %s", tw);
+        ck_assert_msg(kw == NULL || strstr(kw, "openssl rand") != NULL,
+                      "a refused key must say how to make one: %s", kw);
+    }
+}
+END_TEST
+
+/* Uncommenting the example's publisher_jwt_key must not give a working
+ * key: every program refuses it and says how to make one. */
+START_TEST(test_example_key_refused)
+{
+    char text[16384], *line;
+    FILE *fp = fopen(EXAMPLE, "r");
+    size_t n;
+
+    ck_assert_ptr_nonnull(fp);
+    n = fread(text, 1, sizeof text - 1, fp);
+    fclose(fp);
+    text[n] = '\0';
+    line = strstr(text, "    publisher_jwt_key = \"\";\n");
+    ck_assert_msg(line != NULL, "the example must set publisher_jwt_key");
+    memmove(line, line + 27, strlen(line + 27) + 1);    /* drop it */
+    line = strstr(text, "# publisher_jwt_key = \"");
+    ck_assert_msg(line != NULL, "the example must show a publisher key");
+    line[0] = ' ';                                      /* uncomment it */
+    n = 1;
+    for (const char *p = text; p < line; p++)
+        n += *p == '\n';
+    conf_bad(text, (int)n, "mercure.publisher_jwt_key", "openssl rand");
 }
 END_TEST
 
@@ -652,7 +739,7 @@ static const struct {
     { "queue: {\n  sise = 1;\n};\n", 2, "queue.sise", "unknown setting" },
     { "\n\nheartbeat = 15;\n", 3, "heartbeat", "unknown setting" },
     { "streams: { heartbeat = 15; };\n", 1, "streams", "unknown setting" },
-    { "publish: { tokens = ( { token = \"abcdefgh-ijklmnop\";\n"
+    { "publish: { tokens = ( { token = \"k7Qm-2xVw9pLr4tZn\";\n"
       " chanels = [ \"a\" ];"
       " } ); };\n", 2, "publish.tokens[0].chanels", "unknown setting" },
     /* the queue */
@@ -691,7 +778,7 @@ static const struct {
       "publish.tokens[0].token", "A-Z" },
     { "publish: { tokens = ( { channels = [ \"a\" ]; } ); };\n", 1,
       "publish.tokens[0]", "no \"token\"" },
-    { "publish: { tokens = ( { token = \"abcdefgh-ijklmnop\"; "
+    { "publish: { tokens = ( { token = \"k7Qm-2xVw9pLr4tZn\"; "
       "channels = [ ]; } ); "
       "};\n", 1, "publish.tokens[0].channels", "at least one" },
     { "publish: { open_channels = [ \"\" ]; };\n", 1,
@@ -747,6 +834,25 @@ static const struct {
       "mercure.cors_credentials_origins[0]", "no path" },
     { "mercure: { jwt_key = \"x\"; };\n", 1, "mercure.jwt_key",
       "unknown setting" },
+    /* a setting or group given twice is named (libconfig names none) */
+    { "queue: { size = \"1M\"; };\n\nqueue: {\n path = \"/x\"; };\n", 3,
+      "queue", "is set twice (duplicate setting name): set it once" },
+    { "queue: { path = \"/a\";\n  size = \"1M\"; path = \"/b\"; };\n", 2,
+      "queue.path", "set it once" },
+    { "log_level = \"info\"; log_level = \"debug\";\n", 1, "log_level",
+      "set twice" },
+    { "stream: {\n heartbeat = 5;\n heartbeat\n = 6; };\n", 3,
+      "stream.heartbeat", "set twice" },
+    { "publish: { tokens = ( { token = \"d82bbf479a9b4b973850669eded1fa9c\";"
+      " },\n { channels = [ \"a\", \"b\" ]; token = \"x\";\n token = "
+      "\"y\"; } ); };\n", 3, "publish.tokens[1].token", "set twice" },
+    /* a wrapped literal is reported against the setting it is the value
+     * of, not another on its line */
+    { "stream: { heartbeat = 5; retry = 99999999999; };\n", 1,
+      "stream.retry", "too large for 32 bits" },
+    /* a syntax error names the setting, or the group, on its line */
+    { "queue: {\n  path = ;\n};\n", 2, "queue.path", "syntax error" },
+    { "stream: {\n heartbeat = 5;\n\n}}\n", 4, "stream", "syntax error" },
 };
 
 START_TEST(test_bad_values)
@@ -819,6 +925,8 @@ static Suite *config_suite(void)
     tcase_add_test(limits, test_numeric_limits);
     tcase_add_test(limits, test_sizes);
     tcase_add_test(limits, test_token_limits);
+    tcase_add_test(limits, test_token_strength);
+    tcase_add_test(limits, test_example_key_refused);
     tcase_add_test(limits, test_channel_limits);
     suite_add_tcase(s, limits);
     tcase_add_test(errors, test_bad_values);

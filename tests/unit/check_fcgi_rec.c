@@ -106,7 +106,7 @@ START_TEST(test_out_batch_one_record)
     uint8_t out[128];
     size_t n;
 
-    stream_out_init(&o, 7, false);
+    stream_out_init(&o, 7);
     ck_assert_int_eq(stream_out_data(&o, a, 0, a->len), 0);
     ck_assert_int_eq(stream_out_data(&o, b, 0, b->len), 0);
     ck_assert_int_eq(stream_out_bytes(&o, ":\n\n", 3), 0);
@@ -134,7 +134,7 @@ START_TEST(test_out_big_split)
     uint8_t *out = malloc(big + 64);
 
     memset(b->data, 'z', big);
-    stream_out_init(&o, 1, false);
+    stream_out_init(&o, 1);
     ck_assert_int_eq(stream_out_data(&o, b, 0, big), 0);
     n = drain(&o, out, big + 64);
     ck_assert_uint_eq(n, big + 16);

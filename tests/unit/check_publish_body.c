@@ -328,6 +328,8 @@ START_TEST(test_json_errors)
         "event is not valid UTF-8");
     BAD(JSON, "{\"data\":\"x\",\"event\":5}", "\"event\" is not a string");
     BAD(JSON, "{\"data\":\"x\",\"other\":\"\\q\"}", "bad escape");
+    BAD(JSON, "{\"data\":\"x\",\"other\":\"\xff\"}",
+        "JSON body is not valid UTF-8");
 }
 END_TEST
 

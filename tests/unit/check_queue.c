@@ -6,6 +6,8 @@
  * data (FNV-1a in the first 4 bytes), so any torn or garbage record a read
  * returns fails the test. Each test uses its own queue name and unlinks it. */
 #include "queue/queue.h"
+#include "queue/queue_msg.h"
+#include "proto/sse.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -100,29 +102,37 @@ static uint32_t fnv1a(const char *p, size_t n)
     return h;
 }
 
-/* Fills buf[0..n) (n >= 4) with a payload: checksum, then bytes from seed. */
+/* The low 16 bits of h as 4 letters 'a'..'p' (data must be UTF-8). */
+static void sum_text(char *out, uint32_t h)
+{
+    int i;
+
+    for (i = 0; i < 4; i++)
+        out[i] = (char)('a' + ((h >> (4 * i)) & 15));
+}
+
+/* Fills buf[0..n) (n >= 4) with a payload of printable ASCII: checksum,
+ * then bytes from seed. */
 static void payload_make(char *buf, size_t n, uint32_t seed)
 {
-    uint32_t h;
     size_t i;
 
     for (i = 4; i < n; i++) {
         seed = seed * 1103515245u + 12345u;
-        buf[i] = (char)(seed >> 16);
+        buf[i] = (char)(' ' + (seed >> 16) % 95);
     }
-    h = fnv1a(buf + 4, n - 4);
-    memcpy(buf, &h, 4);
+    sum_text(buf, fnv1a(buf + 4, n - 4));
 }
 
 /* 1 if the payload's checksum matches. */
 static int payload_ok(const char *buf, size_t n)
 {
-    uint32_t h;
+    char sum[4];
 
     if (n < 4)
         return 0;
-    memcpy(&h, buf, 4);
-    return h == fnv1a(buf + 4, n - 4);
+    sum_text(sum, fnv1a(buf + 4, n - 4));
+    return memcmp(sum, buf, 4) == 0;
 }
 
 /* Appends a checksummed record of n data bytes on channel "c". */
@@ -283,7 +293,7 @@ START_TEST(test_mercure_max)
     const char *alt[QUEUE_TOPICS_MAX];
     size_t alt_len[QUEUE_TOPICS_MAX], tlen[QUEUE_TOPICS_MAX + 2];
     const char *t[QUEUE_TOPICS_MAX + 2];
-    char ev[QUEUE_EVENT_MAX], pub[QUEUE_PUBID_MAX];
+    char ev[SSE_EVENT_MAX], pub[QUEUE_MSG_ID_MAX];
     struct queue_msg m = { .channel = topic[0],
                            .channel_len = QUEUE_TOPIC_MAX,
                            .event = ev, .event_len = sizeof(ev),
@@ -316,9 +326,9 @@ START_TEST(test_mercure_max)
         ck_assert_msg(tlen[i] == QUEUE_TOPIC_MAX &&
                       !memcmp(t[i], topic[i], QUEUE_TOPIC_MAX),
                       "topic %zu should round-trip", i);
-    ck_assert_msg(r.pub_id_len == QUEUE_PUBID_MAX &&
+    ck_assert_msg(r.pub_id_len == sizeof(pub) &&
                   !memcmp(r.pub_id, pub, sizeof(pub)) &&
-                  r.event_len == QUEUE_EVENT_MAX &&
+                  r.event_len == sizeof(ev) &&
                   r.retry_ms == UINT32_MAX && r.data_len == 1 &&
                   r.data[0] == 'd', "pub id, event, retry and data too");
 }
@@ -340,7 +350,7 @@ START_TEST(test_mercure_refused)
     static char topic[QUEUE_TOPIC_MAX + 1];
     const char *alt[QUEUE_TOPICS_MAX + 1];
     size_t alt_len[QUEUE_TOPICS_MAX + 1], i;
-    char pub[QUEUE_PUBID_MAX + 1];
+    char pub[QUEUE_MSG_ID_MAX + 1];
     struct queue_msg m = { .channel = "c", .channel_len = 1,
                            .alt = alt, .alt_len = alt_len };
     struct queue_stats st;
@@ -368,8 +378,8 @@ START_TEST(test_mercure_refused)
     expect_einval(q, &m, "a 4097-byte channel");
     m.channel_len = QUEUE_TOPIC_MAX;
     m.pub_id = pub;
-    m.pub_id_len = QUEUE_PUBID_MAX + 1;
-    expect_einval(q, &m, "a 257-byte publisher id");
+    m.pub_id_len = QUEUE_MSG_ID_MAX + 1;
+    expect_einval(q, &m, "a 129-byte publisher id");
     m.pub_id_len = 0;
     m.flags = 2;
     expect_einval(q, &m, "an unknown flag");
@@ -807,6 +817,44 @@ static unsigned mode_of_created(const char *path, unsigned mode)
     return st.st_mode & 07777;
 }
 
+/* A queue file another user could write, or owned by someone but root,
+ * this user and the trusted owner, is refused with the owner and the fix
+ * named; trusting that owner lets it open. */
+START_TEST(test_untrusted_owner)
+{
+    char file[96];
+    struct queue *q;
+    uid_t other = geteuid() == 65534 ? 65533 : 65534;
+    int rc;
+
+    test_create(MIB, 0);
+    queue_close(test_q);
+    test_q = NULL;
+    snprintf(file, sizeof(file), "/dev/shm%s", test_name);
+    ck_assert_int_eq(chmod(file, 0606), 0);
+    rc = queue_open(test_name, &q);
+    ck_assert_msg(rc == -EPERM && strstr(queue_error(), "writable by every "
+                  "user (mode 0606)") && strstr(queue_error(), "chmod o-w"),
+                  "o+w should be refused naming the mode and the fix, got "
+                  "%d: %s", rc, queue_error());
+    ck_assert_int_eq(chmod(file, 0600), 0);
+    if (geteuid() != 0)
+        return;                 /* only root can give the file away */
+    ck_assert_int_eq(chown(file, other, (gid_t)-1), 0);
+    queue_trust_owner((uid_t)-1);
+    rc = queue_open(test_name, &q);
+    ck_assert_msg(rc == -EPERM && strstr(queue_error(), "is owned by ") &&
+                  strstr(queue_error(), "queue.owner = "),
+                  "a foreign owner should be refused naming it and the fix, "
+                  "got %d: %s", rc, queue_error());
+    queue_trust_owner(other);
+    ck_assert_msg(queue_open(test_name, &q) == 0, "the trusted owner's "
+                  "queue should open: %s", queue_error());
+    queue_close(q);
+    queue_trust_owner((uid_t)-1);
+}
+END_TEST
+
 START_TEST(test_mode)
 {
     ck_assert_msg(mode_of_created(test_name_make(), 0) == 0600,
@@ -921,7 +969,7 @@ static void mp_writer(const char *name, uint32_t k)
     char buf[64];
     struct queue_msg m = { .channel = "mp", .channel_len = 2,
                            .event = "w", .event_len = 1, .data = buf };
-    uint32_t i, h;
+    uint32_t i;
     uint64_t id;
 
     if (queue_open(name, &q) < 0)
@@ -933,8 +981,7 @@ static void mp_writer(const char *name, uint32_t k)
         m.data_len = 4 + (size_t)n + (i % 17);
         memset(buf + 4, '.', m.data_len - 4);
         memcpy(buf + 4, body, (size_t)n);
-        h = fnv1a(buf + 4, m.data_len - 4);
-        memcpy(buf, &h, 4);
+        sum_text(buf, fnv1a(buf + 4, m.data_len - 4));
         if (queue_append(q, &m, &id) < 0)
             _exit(3);
     }
@@ -1567,6 +1614,7 @@ static Suite *queue_suite(void)
     tcase_add_test(errors, test_missing_and_bad_path);
     tcase_add_test(errors, test_no_clobber);
     tcase_add_test(errors, test_mode);
+    tcase_add_test(errors, test_untrusted_owner);
     tcase_add_test(errors, test_proc_slots);
     tcase_add_test(errors, test_proc_refused);
     tcase_add_loop_test(errors, test_damage_header, 0, 10);

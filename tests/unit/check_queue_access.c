@@ -51,6 +51,33 @@ START_TEST(test_allows_table)
 }
 END_TEST
 
+/* Whose queue file a process trusts (queue_open's check). */
+static const struct {
+    uid_t file_uid; unsigned mode; uid_t euid, trusted;
+    enum queue_access_owner want;
+} owner_cases[] = {
+    { 0, 0600, 33, (uid_t)-1, QUEUE_ACCESS_OWNER_OK },        /* root's */
+    { 33, 0600, 33, (uid_t)-1, QUEUE_ACCESS_OWNER_OK },       /* its own */
+    { 33, 0660, 0, 33, QUEUE_ACCESS_OWNER_OK },               /* queue.owner */
+    { 1000, 0660, 33, (uid_t)-1, QUEUE_ACCESS_FOREIGN },      /* a user's */
+    { 1000, 0660, 0, 33, QUEUE_ACCESS_FOREIGN },              /* not owner */
+    { 0, 0666, 33, (uid_t)-1, QUEUE_ACCESS_OTHERS_WRITE },    /* o+w */
+    { 33, 0602, 33, 33, QUEUE_ACCESS_OTHERS_WRITE },          /* o+w only */
+    { 33, 0604, 33, (uid_t)-1, QUEUE_ACCESS_OWNER_OK },       /* o+r is ok */
+};
+
+START_TEST(test_owner_table)
+{
+    struct stat st = { .st_uid = owner_cases[_i].file_uid,
+                       .st_mode = S_IFREG | owner_cases[_i].mode };
+
+    ck_assert_msg(queue_access_owner_check(&st, owner_cases[_i].euid,
+                                           owner_cases[_i].trusted) ==
+                  owner_cases[_i].want, "case %d: want %d", _i,
+                  (int)owner_cases[_i].want);
+}
+END_TEST
+
 /* Read access alone (the config file, 0640 root:www-data). */
 START_TEST(test_allows_read)
 {
@@ -154,6 +181,8 @@ static Suite *queue_access_suite(void)
     tcase_add_loop_test(core, test_allows_table, 0,
                         sizeof access_cases / sizeof access_cases[0]);
     tcase_add_test(core, test_allows_read);
+    tcase_add_loop_test(core, test_owner_table, 0,
+                        (int)(sizeof(owner_cases) / sizeof(owner_cases[0])));
     tcase_add_test(core, test_file);
     tcase_add_test(core, test_target);
     suite_add_tcase(s, core);

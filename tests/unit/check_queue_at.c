@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <signal.h>
 #include <string.h>
@@ -227,6 +228,50 @@ START_TEST(test_at_bad_message)
 }
 END_TEST
 
+/* A forged event type (what a foreign XADD once carried) or publisher
+ * id cannot enter through queue_append_at, and nothing moves. */
+START_TEST(test_at_forged_fields)
+{
+    struct queue_msg m = at_msg("x");
+    uint64_t next = at_next();
+
+    m.event = "message\ndata: {\"forged\":1}\nid: 1\n\nevent: message";
+    m.event_len = strlen(m.event);
+    ck_assert_msg(queue_append_at(at_q, &m, next) == -EINVAL,
+                  "an event type with LF should be refused");
+    ck_assert_msg(strstr(queue_error(), "bad event type") != NULL,
+                  "queue_error() should name the event type: %s",
+                  queue_error());
+    m.event_len = 0;
+    m.pub_id = "a\r\nSet-Cookie: x=1";
+    m.pub_id_len = strlen(m.pub_id);
+    ck_assert_msg(queue_append_at(at_q, &m, next) == -EINVAL,
+                  "a publisher id with CR LF should be refused");
+    ck_assert_msg(at_next() == next, "nothing should have been appended");
+}
+END_TEST
+
+/* Ids at or past QUEUE_ID_END (2^64-1 from a foreign XADD) are refused
+ * before anything moves; the last id of the range is taken, after which
+ * a plain append is -ERANGE and the queue stays healthy. */
+START_TEST(test_at_id_range)
+{
+    struct queue_msg m = at_msg("x");
+    uint64_t next = at_next(), cur;
+
+    ck_assert_int_eq(queue_append_at(at_q, &m, UINT64_MAX), -ERANGE);
+    ck_assert_int_eq(queue_append_at(at_q, &m, QUEUE_ID_END), -ERANGE);
+    ck_assert_int_eq(queue_append_at(at_q, &m, 0), -ERANGE);
+    ck_assert_msg(at_next() == next, "a refused id must not move next id");
+    ck_assert_int_eq(queue_append_at(at_q, &m, QUEUE_ID_END - 1), 0);
+    ck_assert_msg(at_next() == QUEUE_ID_END, "next id should be the end");
+    ck_assert_int_eq(queue_append(at_q, &m, &cur), -ERANGE);
+    ck_assert_int_eq(queue_health(at_q), 0);
+    cur = QUEUE_ID_END - 1;
+    at_expect(&cur, QUEUE_ID_END - 1, "x");
+}
+END_TEST
+
 static int at_pipe[2];
 
 /* Test hook: tells the parent it is inside the lock, then waits. */
@@ -309,6 +354,8 @@ static Suite *queue_at_suite(void)
     tcase_add_checked_fixture(errors, at_setup, at_teardown);
     tcase_add_test(errors, test_at_duplicate);
     tcase_add_test(errors, test_at_bad_message);
+    tcase_add_test(errors, test_at_forged_fields);
+    tcase_add_test(errors, test_at_id_range);
     tcase_add_test(errors, test_at_crash_in_jump);
     suite_add_tcase(s, errors);
     return s;

@@ -8,6 +8,7 @@
  * file-backed queue in it, writes records through the queue API and runs
  * the built src/sseq on them (popen, under timeout(1) so a hang fails). */
 #include "queue/queue.h"
+#include "conf/config.h"
 
 #include <check.h>
 #include <errno.h>
@@ -76,7 +77,8 @@ static char *qc_expect(const char *args, int status)
 
 static void qc_setup(void)
 {
-    char path[128];
+    char path[128], err[512];
+    struct config cfg;
     FILE *f;
 
     snprintf(qc_dir, sizeof(qc_dir), "/tmp/sseq-qcli-XXXXXX");
@@ -88,6 +90,11 @@ static void qc_setup(void)
     fprintf(f, "queue: { path = \"%s\"; size = \"1M\"; };\n", qc_path);
     fclose(f);
     free(qc_expect("create", 0));
+    /* This process opens the queue too: it trusts its owner as the
+     * programs do, by loading the config (queue_trust_owner). */
+    ck_assert_msg(config_load(&cfg, path, true, err, sizeof(err)) == 0,
+                  "config: %s", err);
+    config_free(&cfg);
 }
 
 static void qc_teardown(void)

@@ -4,6 +4,7 @@
  * records against anonymous subscribers and token claims; the hub and
  * /events encodings of a record (publisher id, retry). */
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,7 +169,7 @@ static const struct enc_case encs[] = {
     { NULL, 0, "id: 42\ndata: d\n\n", "id: 42\ndata: d\n\n" },
     { "urn:uuid:1", 0, "id: urn:uuid:1\ndata: d\n\n", "id: 42\ndata: d\n\n" },
     { "p", 5000, "id: p\nretry: 5000\ndata: d\n\n",
-      "retry: 5000\nid: 42\ndata: d\n\n" },
+      "id: 42\nretry: 5000\ndata: d\n\n" },
     { "bad\nid", 0, "id: 42\ndata: d\n\n", "id: 42\ndata: d\n\n" },
 };
 
@@ -219,6 +220,98 @@ START_TEST(test_encode_tagged)
 }
 END_TEST
 
+struct cost_case {
+    const char *sel;
+    unsigned long cost;         /* stream_match_cost */
+};
+
+static const struct cost_case costs[] = {
+    { "*", 1 },
+    { "chat.lobby", 0 },                        /* exact: a hash lookup */
+    { "https://example.com/{bad", 0 },          /* a plain string */
+    { "https://example.com/books/{id}", 3 },
+    { "{+a}{+b}{+c}{+d}", 4 },
+    { "{a,b,c,d}", 18 },
+};
+
+START_TEST(test_cost)
+{
+    const struct cost_case *k = &costs[_i];
+
+    ck_assert_msg(stream_match_cost(k->sel, strlen(k->sel), NULL, NULL) ==
+                  k->cost, "selector '%s' should cost %lu", k->sel, k->cost);
+}
+END_TEST
+
+/* One row: a stream's pattern cost against its budgets. */
+struct budget_case {
+    unsigned long cost;
+    bool anonymous;
+    unsigned long used;         /* the process's now */
+    int want;                   /* 0, 400, 503 */
+    const char *names;          /* the setting the reason names */
+};
+
+/* Budgets: token 512, anonymous 64, process 1000. */
+static const struct budget_case budgets[] = {
+    { 0, true, 5000, 0, NULL },         /* exact selectors: free */
+    { 64, true, 0, 0, NULL },
+    { 65, true, 0, 400, "mercure.anonymous_pattern_cost" },
+    { 65, false, 0, 0, NULL },
+    { 512, false, 488, 0, NULL },
+    { 513, false, 0, 400, "mercure.stream_pattern_cost" },
+    { 64, true, 936, 0, NULL },          /* exactly full */
+    { 64, true, 937, 503, "mercure.process_pattern_cost" },
+    { 1, true, 1000, 503, "mercure.process_pattern_cost" },
+    { 1, true, 2000, 503, "mercure.process_pattern_cost" },  /* lowered */
+    { 600, false, 999, 400, "mercure.stream_pattern_cost" }, /* 400 first */
+};
+
+START_TEST(test_budget)
+{
+    const struct budget_case *k = &budgets[_i];
+    struct config cfg = {
+        .mercure_stream_pattern_cost = 512,
+        .mercure_anon_pattern_cost = 64,
+        .mercure_process_pattern_cost = 1000,
+    };
+    struct stream_match_budget b;
+    char why[512] = "";
+    int rc;
+
+    stream_match_budget_of(&cfg, k->anonymous, k->used, &b);
+    rc = stream_match_budget_check(k->cost, &b, why, sizeof(why));
+    ck_assert_msg(rc == k->want, "cost %lu (%s, process at %lu): %d, not %d",
+                  k->cost, k->anonymous ? "anonymous" : "token", k->used,
+                  k->want, rc);
+    if (k->names != NULL)
+        ck_assert_msg(strstr(why, k->names) != NULL, "reason \"%s\" names "
+                      "%s", why, k->names);
+}
+END_TEST
+
+/* A compiled pattern matches as the uncompiled policy does. */
+START_TEST(test_pattern_compiled)
+{
+    struct stream_match_pattern m;
+    struct queue_record rec = { 0 };
+    const char *sel = "https://example.com/books/{id}";
+
+    ck_assert_int_eq(stream_match_pattern_init(&m, "exact", 5), -EINVAL);
+    ck_assert_int_eq(stream_match_pattern_init(&m, sel, strlen(sel)), 0);
+    ck_assert_uint_eq(m.cost, 3);
+    rec.channel = "https://example.com/books/7";
+    rec.channel_len = strlen(rec.channel);
+    ck_assert(stream_match_pattern_any(&m, &rec));
+    rec.channel = "https://example.com/users/7";
+    ck_assert(!stream_match_pattern_any(&m, &rec));
+    stream_match_pattern_free(&m);
+    ck_assert_int_eq(stream_match_pattern_init(&m, "*", 1), 0);
+    ck_assert(stream_match_pattern_any(&m, &rec));
+    stream_match_pattern_free(&m);
+}
+END_TEST
+
 static Suite *stream_match_suite(void)
 {
     Suite *s = suite_create("stream_match");
@@ -231,6 +324,11 @@ static Suite *stream_match_suite(void)
     tcase_add_loop_test(core, test_encode, 0,
                         (int)(sizeof(encs) / sizeof(encs[0])));
     tcase_add_test(core, test_encode_tagged);
+    tcase_add_loop_test(core, test_cost, 0,
+                        (int)(sizeof(costs) / sizeof(costs[0])));
+    tcase_add_loop_test(core, test_budget, 0,
+                        (int)(sizeof(budgets) / sizeof(budgets[0])));
+    tcase_add_test(core, test_pattern_compiled);
     suite_add_tcase(s, core);
     return s;
 }

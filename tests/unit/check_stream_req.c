@@ -114,6 +114,31 @@ START_TEST(test_hub_limits)
 }
 END_TEST
 
+/* A hub selector costing more than mercure.selector_cost_max (64 by
+ * default) is refused with a reason naming the setting and its cost;
+ * one at the limit is read, its cost kept. */
+START_TEST(test_hub_selector_cost)
+{
+    static struct stream_req r;
+    static char qs[4096];
+    size_t n = 0;
+    const char *why;
+
+    n += (size_t)snprintf(qs + n, sizeof(qs) - n, "topic=");
+    for (int i = 0; i < 64; i++)
+        n += (size_t)snprintf(qs + n, sizeof(qs) - n, "%%7Ba%d%%7D", i);
+    ck_assert_int_eq(hub(&r, qs, NULL, &why), 0);
+    ck_assert_uint_eq(r.cost[0], 64);
+    ck_assert_int_eq(r.kind[0], STREAM_REQ_PATTERN);
+    snprintf(qs + n, sizeof(qs) - n, "%%7Bz%%7D");
+    ck_assert_int_eq(hub(&r, qs, NULL, &why), 400);
+    ck_assert_msg(strstr(why, "mercure.selector_cost_max") != NULL &&
+                  strstr(why, "cost 65") != NULL &&
+                  strstr(why, "65 expressions") != NULL,
+                  "the reason names the setting and the cost: %s", why);
+}
+END_TEST
+
 static void setup(void)
 {
     char err[256];
@@ -231,15 +256,16 @@ START_TEST(test_heads)
     ck_assert_uint_eq(n, strlen(out));
     ck_assert_str_eq(out, "Status: 405 Method Not Allowed\r\n"
                      "Content-Type: text/plain; charset=utf-8\r\n"
-                     "Cache-Control: no-cache\r\n"
+                     "Content-Length: 8\r\n"
+                     "Cache-Control: no-store\r\n"
                      "Allow: GET, HEAD\r\n\r\nuse GET\n");
     stream_req_error(out, sizeof(out), 503, "busy", 3,
-                     &(struct stream_req_resp){ .cors = "*" });
+                     &(struct stream_req_resp){ .cors = { "*", false } });
     ck_assert_ptr_nonnull(strstr(out, "Retry-After: 3\r\n"));
     ck_assert_ptr_nonnull(strstr(out, "Access-Control-Allow-Origin: *\r\n"));
     n = stream_req_head(out, sizeof(out),
                         &(struct stream_req_resp){
-                            .cors = "https://a.example" });
+                            .cors = { "https://a.example", false } });
     ck_assert_uint_eq(n, strlen(out));
     ck_assert_str_eq(out, "Status: 200 OK\r\n"
                      "Content-Type: text/event-stream; charset=utf-8\r\n"
@@ -249,7 +275,7 @@ START_TEST(test_heads)
                      "Vary: Origin\r\n\r\n");
     ck_assert_uint_eq(stream_req_head(out, 40, NULL), 0);
     n = stream_req_head(out, sizeof(out), &(struct stream_req_resp){
-        .cors = "https://app.example", .cors_credentials = true,
+        .cors = { "https://app.example", true },
         .last_event_id = "earliest", .cache_private = true });
     ck_assert_str_eq(out, "Status: 200 OK\r\n"
                      "Content-Type: text/event-stream; charset=utf-8\r\n"
@@ -278,6 +304,7 @@ static Suite *stream_req_suite(void)
     tcase_add_loop_test(core, test_hub, 0,
                         (int)(sizeof(hubs) / sizeof(hubs[0])));
     tcase_add_test(errors, test_hub_limits);
+    tcase_add_test(errors, test_hub_selector_cost);
     tcase_add_loop_test(errors, test_errors, 0,
                         (int)(sizeof(error_cases) / sizeof(error_cases[0])));
     tcase_add_test(core, test_head);

@@ -34,6 +34,18 @@ static const struct match_case match_cases[] = {
       "https://example.com/users/foo/?other=bar", 0 },
     { "https://example.com/users/foo/{?topic}",
       "https://example.com/users/foo/?topic=a&topic=b", 0 },
+    /* the shortcuts: first and last literals, an all-expression tail */
+    { "{+a}!", "x!", 1 },
+    { "{+a}!", "x", 0 },
+    { "{+a}!", "!", 1 },
+    { "ab{x}", "a", 0 },
+    { "ab{x}ab", "ab", 0 },                 /* the ends overlap */
+    { "ab{x}ab", "abab", 1 },
+    { "{a}{b}{c}", "", 1 },
+    { "{a}{b}{c}", "x", 1 },
+    { "x{a}{b}", "x", 1 },
+    { "{a}/{b}{c}", "p/q", 1 },
+    { "{a}/{b}{c}", "p/q/", 0 },
     /* literals only */
     { "https://example.com/x", "https://example.com/x", 1 },
     { "https://example.com/x", "https://example.com/x/", 0 },
@@ -246,6 +258,114 @@ START_TEST(test_no_backtracking_blowup)
 }
 END_TEST
 
+struct cost_case {
+    const char *tpl;
+    unsigned long cost;         /* uri_template_cost */
+    size_t exprs, vars;
+};
+
+/* Each literal 1 + len/16, a plain one-variable expression 1, any other
+ * expression 2 + 4 a variable. */
+static const struct cost_case cost_cases[] = {
+    { "https://example.com/books/1", 2, 0, 0 },           /* 26 bytes */
+    { "https://example.com/books/{id}", 3, 1, 1 },
+    { "{id}", 1, 1, 1 },
+    { "{+path}", 1, 1, 1 },
+    { "{#frag}", 1, 1, 1 },
+    { "{.dom}", 1, 1, 1 },
+    { "{/seg}", 1, 1, 1 },
+    { "{?q}", 6, 1, 1 },                                  /* named */
+    { "{;p}", 6, 1, 1 },
+    { "{v*}", 6, 1, 1 },                                  /* explode */
+    { "{v:3}", 6, 1, 1 },                                 /* prefix */
+    { "{x,y}", 10, 1, 2 },
+    { "{+a}{+b}{+c}", 3, 3, 3 },
+    { "a{x}b", 3, 1, 1 },
+    { "https://example.com/users/{u}/books/{id}{?format}", 11, 3, 3 },
+    { "{a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p}", 66, 1, 16 },
+};
+
+START_TEST(test_cost_table)
+{
+    const struct cost_case *c = &cost_cases[_i];
+    struct uri_template *t;
+
+    ck_assert_msg(uri_template_compile(c->tpl, strlen(c->tpl), &t) == 0,
+                  "\"%s\" compiles", c->tpl);
+    ck_assert_msg(uri_template_cost(t) == c->cost,
+                  "\"%s\" costs %lu, not %lu", c->tpl, c->cost,
+                  uri_template_cost(t));
+    ck_assert_msg(uri_template_expressions(t) == c->exprs &&
+                  uri_template_variables(t) == c->vars,
+                  "\"%s\": %zu expressions, %zu variables", c->tpl,
+                  c->exprs, c->vars);
+    uri_template_free(t);
+}
+END_TEST
+
+/* A template of n copies of unit, each '#' of copy i replaced by i. */
+static char *repeat_template(const char *unit, int n)
+{
+    size_t cap = (strlen(unit) * 8 + 1) * (size_t)n + 1, used = 0;
+    char *tpl = malloc(cap);
+
+    ck_assert(tpl != NULL);
+    for (int i = 0; i < n; i++) {
+        for (const char *u = unit; *u != '\0'; u++) {
+            if (*u == '#')
+                used += (size_t)snprintf(tpl + used, cap - used, "%d", i);
+            else
+                tpl[used++] = *u;
+        }
+    }
+    tpl[used] = '\0';
+    return tpl;
+}
+
+struct patho_case {
+    const char *unit;           /* repeated, '#' numbered */
+    int copies;
+    char fill;                  /* the subject: 64 KiB of it ... */
+    char last;                  /* ... ending in this byte */
+    int want;
+};
+
+/* Shapes that make a backtracking matcher exponential, decided by the
+ * dynamic program on the longest subject it reads (the suite's timeout
+ * is the guard: no timing is asserted). */
+static const struct patho_case patho_cases[] = {
+    { "{+a#}", 1000, 'a', 'a', 1 },
+    { "{+a#}", 1000, 'a', ' ', 0 },           /* ' ' no value holds */
+    { "{a#}", 1000, 'a', '/', 0 },
+    { "{+a#}x", 200, 'x', 'x', 1 },
+    { "{+a#}x", 200, 'x', 'y', 0 },
+    { "{a#,b#,c#}", 100, ',', ',', 1 },
+    { "{a#*}", 200, 'a', '!', 0 },
+    { "{?a#}", 200, 'a', 'a', 0 },            /* no "?a0=" */
+    { "{/a#*}", 200, '/', '/', 1 },
+    { "{+a#:9}", 200, 'a', 'a', 0 },          /* 200 x 9 < 64 KiB */
+};
+
+START_TEST(test_pathological)
+{
+    const struct patho_case *c = &patho_cases[_i];
+    size_t len = URI_TEMPLATE_SUBJECT_MAX;
+    char *tpl = repeat_template(c->unit, c->copies);
+    char *s = malloc(len);
+    int rc;
+
+    ck_assert(s != NULL);
+    memset(s, c->fill, len);
+    s[len - 1] = c->last;
+    rc = uri_template_match(tpl, strlen(tpl), s, len);
+    ck_assert_msg(rc == c->want, "%d x \"%s\" against %zu x '%c' then "
+                  "'%c': %d, not %d", c->copies, c->unit, len - 1, c->fill,
+                  c->last, c->want, rc);
+    free(s);
+    free(tpl);
+}
+END_TEST
+
 START_TEST(test_compiled_reuse)
 {
     struct uri_template *t;
@@ -411,6 +531,10 @@ static Suite *uri_template_suite(void)
     tcase_add_test(limits, test_var_limit);
     tcase_add_test(limits, test_length_limits);
     tcase_add_test(limits, test_no_backtracking_blowup);
+    tcase_add_loop_test(limits, test_pathological, 0,
+                        sizeof(patho_cases) / sizeof(patho_cases[0]));
+    tcase_add_loop_test(core, test_cost_table, 0,
+                        sizeof(cost_cases) / sizeof(cost_cases[0]));
     tcase_set_timeout(limits, 60);
     tcase_add_test(cache, test_cache_lookup_insert);
     tcase_add_test(cache, test_cache_key_max);

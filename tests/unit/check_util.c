@@ -303,24 +303,93 @@ START_TEST(test_utf8_errors)
 }
 END_TEST
 
-/* Random bytes never crash the validators or decoders, and whatever
- * utf8_valid accepts round-trips through a strict re-check. */
+/* The well-formed UTF-8 table of RFC 3629 section 4, written out as a
+ * second, independent validator: the length of the sequence at s[0..n),
+ * or 0 if none starts there. */
+static size_t ref_utf8_seq(const unsigned char *s, size_t n)
+{
+    static const struct { unsigned char lo0, hi0, lo1, hi1; size_t len; }
+    rows[] = {
+        { 0x00, 0x7f, 0, 0, 1 },       { 0xc2, 0xdf, 0x80, 0xbf, 2 },
+        { 0xe0, 0xe0, 0xa0, 0xbf, 3 }, { 0xe1, 0xec, 0x80, 0xbf, 3 },
+        { 0xed, 0xed, 0x80, 0x9f, 3 }, { 0xee, 0xef, 0x80, 0xbf, 3 },
+        { 0xf0, 0xf0, 0x90, 0xbf, 4 }, { 0xf1, 0xf3, 0x80, 0xbf, 4 },
+        { 0xf4, 0xf4, 0x80, 0x8f, 4 },
+    };
+
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        size_t len = rows[r].len, k;
+
+        if (s[0] < rows[r].lo0 || s[0] > rows[r].hi0)
+            continue;
+        if (len > n)
+            return 0;
+        if (len > 1 && (s[1] < rows[r].lo1 || s[1] > rows[r].hi1))
+            return 0;
+        for (k = 2; k < len; k++)
+            if (s[k] < 0x80 || s[k] > 0xbf)
+                return 0;
+        return len;
+    }
+    return 0;
+}
+
+static bool ref_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, k;
+
+    while (i < n) {
+        k = ref_utf8_seq(p + i, n - i);
+        if (k == 0)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* Random bytes drawn mostly from lead, continuation and boundary values
+ * (so that valid multi-byte text is common): util_utf8_valid agrees with
+ * the RFC 3629 table on every input, decoding never lengthens, and a
+ * u64 parse succeeds only on 1..20 digits. */
 START_TEST(test_hostile_random)
 {
+    static const unsigned char pick[] = {
+        'a', '0', '%', '+', 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf,
+        0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef,
+        0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff,
+    };
     char in[64], out[64];
     uint64_t v;
+    int valid = 0;
 
     srand(12345);
     for (int iter = 0; iter < 20000; iter++) {
-        size_t n = (size_t)rand() % sizeof in;
+        size_t n = (size_t)rand() % 8;
 
         for (size_t i = 0; i < n; i++)
-            in[i] = (char)(rand() & 0xff);
-        (void)util_utf8_valid(in, n);
+            in[i] = rand() % 4 == 0 ? (char)(rand() & 0xff)
+                    : (char)pick[(size_t)rand() % sizeof pick];
+        REQUIRE(util_utf8_valid(in, n) == ref_utf8_valid(in, n),
+                "utf8_valid must agree with RFC 3629 on %zu bytes "
+                "starting %02x", n, n ? (unsigned char)in[0] : 0u);
+        valid += n > 1 && ref_utf8_valid(in, n);
         REQUIRE(util_url_decode(out, in, n, true) <= (long)n,
-                      "decoded output must never be longer than input");
-        (void)util_parse_u64(in, n, &v);
+                "decoded output must never be longer than input");
+        if (util_parse_u64(in, n, &v) == 0)
+            REQUIRE(n >= 1 && n <= 20 && all_digits(in, n),
+                    "only digits may parse as a u64");
     }
+    ck_assert_msg(valid > 100, "the inputs must include valid multi-byte "
+                  "text (got %d)", valid);
 }
 END_TEST
 
