@@ -85,9 +85,12 @@ static void buf_free(struct buf *b)
 }
 
 /* Closes c (a subscriber leaves the list) and moves it to the graveyard:
- * an event of this epoll batch may still name it. */
+ * an event of this epoll batch may still name it. Closing twice is a
+ * no-op. */
 static void conn_close(struct conn *c)
 {
+    if (c->dead)
+        return;
     if (c->kind == CONN_SUB) {
         if (c->prev)
             c->prev->next = c->next;
