@@ -21,6 +21,12 @@ SSEQ_TEST_PKGS="apache2 lighttpd python3-prometheus-client logrotate
     php-symfony-mercure"
 # clang and libFuzzer for the fuzz targets (fuzz/fuzz.am).
 SSEQ_TEST_PKGS="$SSEQ_TEST_PKGS clang libclang-rt-14-dev"
+# Building and checking the Debian package (scripts/deb-test); its chroot
+# test (--chroot) also needs debootstrap.
+SSEQ_DEB_PKGS="debhelper lintian fakeroot dpkg-dev debootstrap"
+# scripts/test installs them with the rest, before its lanes run side by
+# side (two apt-get at once would fight over dpkg's lock).
+SSEQ_TEST_PKGS="$SSEQ_TEST_PKGS $SSEQ_DEB_PKGS"
 
 # Prints the packages of "$@" that are not installed.
 sseq_missing_pkgs() {

@@ -102,6 +102,8 @@ static const struct config_item conf_mercure_items[] = {
                 conf_mercure_cred_origin_check),
     CONFIG_NUM("mercure.static_tokens_on_hub", config_type_bool,
                mercure_static_on_hub, 0, 1, 0),
+    CONFIG_NUM("mercure.protocol_v0", config_type_bool, mercure_protocol_v0,
+               0, 1, 1),
     CONFIG_NUM("mercure.selector_cost_max", config_type_uint,
                mercure_selector_cost_max, 1, 1000000, 64),
     CONFIG_NUM("mercure.stream_pattern_cost", config_type_uint,

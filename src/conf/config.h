@@ -75,6 +75,7 @@ struct config {
     char **mercure_cred_origins;        /* cors_credentials_origins */
     size_t n_mercure_cred_origins;
     bool mercure_static_on_hub; /* publish.tokens accepted on the hub */
+    bool mercure_protocol_v0;   /* the hub takes topic= and lastEventID= */
     unsigned mercure_selector_cost_max;     /* one pattern selector */
     unsigned mercure_stream_pattern_cost;   /* a token holder's stream */
     unsigned mercure_anon_pattern_cost;     /* an anonymous stream */

@@ -213,6 +213,7 @@ static void stream_cgi_serve(const struct config *cfg, struct queue *q,
     stream_feed_plan(q, r, sc.claims, buf, cap, &plan);
     http_cors_decide(cfg, getenv("HTTP_ORIGIN"), &resp.cors);
     resp.last_event_id = plan.has_hdr ? plan.hdr : NULL;
+    resp.hub = r->hub;
     resp.cache_private = auth->source == MERCURE_TOKEN_QUERY;
     n = stream_req_head(head, sizeof(head) - 32, &resp);
     if (!r->head)

@@ -148,6 +148,7 @@ static int stream_prepare(struct stream_app *a, struct fcgi_request *r,
     stream_feed_plan(q, &c->req, c->auth.token ? &c->auth.claims : NULL,
                      a->rbuf, a->rcap, &c->plan);
     resp->last_event_id = c->plan.has_hdr ? c->plan.hdr : NULL;
+    resp->hub = c->req.hub;
     resp->cache_private = c->auth.source == MERCURE_TOKEN_QUERY;
     n = stream_req_head(head, *head_len - 32, resp);
     if (c->req.head) {

@@ -6,10 +6,16 @@
  *     channel_pattern; last_event_id= and backlog=; a resume id is a
  *     number (else 400); tag=channel adds a "channel:" line to each
  *     event (other tag= values: 400).
- *   the hub: topic= selectors, each one value (percent-decoded, 1 to
- *     mercure.topic_max bytes, no NUL), "*" and templates matched as
- *     patterns (stream_match_kind); lastEventID= any text (resolved
- *     against the queue by stream_feed_plan: a hub id, a publisher id or
+ *   the hub, in both Mercure dialects at once: v0.x's topic= selectors,
+ *     each one value (percent-decoded, 1 to mercure.topic_max bytes, no
+ *     NUL), "*" and templates matched as patterns (stream_match_kind),
+ *     and lastEventID=; 1.0's match= / match_exact= topics, compared
+ *     byte for byte ("*" is every topic), UTF-8 without control
+ *     characters, and last_event_id=; another name in 1.0's reserved
+ *     match namespace is a 400 naming it (match_urlpattern= among them:
+ *     URL patterns are not implemented yet); mercure.protocol_v0 = false
+ *     refuses v0.x's names. A resume id is any text (resolved against
+ *     the queue by stream_feed_plan: a hub id, a publisher id or
  *     "earliest"); the authorization= parameter is read by stream_auth.
  * Precedence: the Last-Event-ID header (HTTP_LAST_EVENT_ID, what a browser
  * sends when it reconnects) wins over the query parameter (the id the
@@ -23,6 +29,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proto/http_status.h"
 #include "runtime/http_cors.h"
@@ -94,9 +101,11 @@ static int stream_req_add_channel(struct stream_req *r,
     if (len == 0 && !r->hub)
         return 0;
     if (r->hub && (len == 0 || len > cfg->mercure_topic_max ||
-                   memchr(ch, '\0', len) != NULL))
+                   memchr(ch, '\0', len) || memchr(ch, '\r', len) ||
+                   memchr(ch, '\n', len)))
         return stream_req_bad(r, reason, "bad topic selector \"%s\": must "
-                              "be 1 to %u bytes (mercure.topic_max), no NUL",
+                              "be 1 to %u bytes (mercure.topic_max), no CR, "
+                              "LF or NUL",
                               util_quote(q, sizeof(q), ch, len),
                               cfg->mercure_topic_max);
     if (!r->hub && (len > STREAM_REQ_CHANNEL_MAX ||
@@ -225,29 +234,119 @@ static int stream_req_u64(const struct query_pair *pr, uint64_t *out)
     return util_parse_u64(buf, (size_t)n, out);
 }
 
-/* Walks a hub query string: topic selectors, lastEventID. */
+enum stream_req_hub_key stream_req_hub_key(const char *key, size_t len)
+{
+    static const struct {
+        const char *name;
+        enum stream_req_hub_key kind;
+    } keys[] = {
+        { "topic", STREAM_REQ_KEY_TOPIC },
+        { "lastEventID", STREAM_REQ_KEY_LAST_V0 },
+        { "match", STREAM_REQ_KEY_MATCH_EXACT },
+        { "match_exact", STREAM_REQ_KEY_MATCH_EXACT },
+        { "last_event_id", STREAM_REQ_KEY_LAST_V1 },
+    };
+
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strlen(keys[i].name) == len &&
+            memcmp(keys[i].name, key, len) == 0)
+            return keys[i].kind;
+    if (len >= 5 && strncasecmp(key, "match", 5) == 0)
+        return STREAM_REQ_KEY_MATCH_UNSUPPORTED;
+    return STREAM_REQ_KEY_OTHER;
+}
+
+/* Whether s[0..len) is UTF-8 without C0, C1 or DEL controls (what 1.0
+ * allows in a matcher; format characters are not checked). */
+static bool stream_req_matcher_text(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x20 || c == 0x7f ||
+            (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] < 0xa0))
+            return false;
+    }
+    return util_utf8_valid(s, len);
+}
+
+/* Adds one 1.0 exact matcher (a match= or match_exact= value): compared
+ * byte for byte, never as a template; "*" is every topic. */
+static int stream_req_match(struct stream_req *r, const struct config *cfg,
+                            const struct query_pair *pr, const char **reason)
+{
+    char buf[STREAM_REQ_NAMES_MAX], q[300];
+    long n = -1;
+    unsigned i = r->n_channels;
+    int rc;
+
+    if (pr->val_len <= sizeof(buf))
+        n = util_url_decode(buf, pr->val, pr->val_len, true);
+    if (n < 0 || !stream_req_matcher_text(buf, (size_t)n))
+        return stream_req_bad(r, reason, "bad %.*s= value \"%s\": must be "
+                              "UTF-8 without control characters, at most %d "
+                              "bytes", (int)pr->key_len, pr->key,
+                              util_quote(q, sizeof(q), pr->val, pr->val_len),
+                              STREAM_REQ_NAMES_MAX);
+    rc = stream_req_add_channel(r, cfg, buf, (size_t)n, reason);
+    if (rc == 0 && r->n_channels > i && !(n == 1 && buf[0] == '*')) {
+        r->kind[i] = STREAM_REQ_EXACT;
+        r->cost[i] = 0;
+    }
+    return rc;
+}
+
+/* The 400 for a hub key the hub does not take (kind says why). */
+static int stream_req_hub_refuse(struct stream_req *r,
+                                 const struct query_pair *pr,
+                                 enum stream_req_hub_key kind,
+                                 const char **reason)
+{
+    char q[300];
+
+    util_quote(q, sizeof(q), pr->key, pr->key_len);
+    if (kind == STREAM_REQ_KEY_MATCH_UNSUPPORTED)
+        return stream_req_bad(r, reason, "unsupported topic matcher \"%s\":"
+                              " this hub takes match= and match_exact= (URL"
+                              " patterns are not implemented yet)", q);
+    return stream_req_bad(r, reason, "\"%s\" is Mercure v0.x, turned off on"
+                          " this hub (mercure.protocol_v0 = false): use "
+                          "match= and last_event_id=", q);
+}
+
+/* Walks a hub query string: topic selectors and matchers, the resume id
+ * of either dialect. */
 static int stream_req_hub_query(struct stream_req *r,
                                 const struct config *cfg, const char *qs,
                                 const char **reason)
 {
     struct query_pair pr;
     size_t pos = 0, len = strlen(qs);
-    int rc;
+    int rc = 0;
 
-    while (query_next(qs, len, &pos, &pr)) {
-        if (query_key_is(&pr, "topic")) {
+    while (rc == 0 && query_next(qs, len, &pos, &pr)) {
+        enum stream_req_hub_key kind = stream_req_hub_key(pr.key,
+                                                          pr.key_len);
+
+        if (!cfg->mercure_protocol_v0 && (kind == STREAM_REQ_KEY_TOPIC ||
+                                          kind == STREAM_REQ_KEY_LAST_V0))
+            rc = stream_req_hub_refuse(r, &pr, kind, reason);
+        else if (kind == STREAM_REQ_KEY_TOPIC)
             rc = stream_req_topic(r, cfg, &pr, reason);
-            if (rc != 0)
-                return rc;
-        } else if (query_key_is(&pr, "lastEventID") && pr.val_len > 0) {
+        else if (kind == STREAM_REQ_KEY_MATCH_EXACT)
+            rc = stream_req_match(r, cfg, &pr, reason);
+        else if (kind == STREAM_REQ_KEY_MATCH_UNSUPPORTED)
+            rc = stream_req_hub_refuse(r, &pr, kind, reason);
+        else if ((kind == STREAM_REQ_KEY_LAST_V0 ||
+                  kind == STREAM_REQ_KEY_LAST_V1) && pr.val_len > 0)
             stream_req_resume(r, pr.val, pr.val_len, true);
-        }
     }
-    if (r->n_channels == 0) {
-        *reason = "no topic: use ?topic=SELECTOR";
+    if (rc == 0 && r->n_channels == 0) {
+        *reason = "no topic: use ?match=TOPIC (Mercure 1.0) or "
+                  "?topic=SELECTOR (v0.x)";
         return 400;
     }
-    return 0;
+    return rc;
 }
 
 /* Walks the query string: channels, last_event_id, backlog, tag. */
@@ -378,6 +477,9 @@ static void stream_req_extra(char *out, size_t cap, size_t *n,
     *n += http_cors_format(out + *n, cap - *n, &resp->cors);
     if (resp->last_event_id != NULL)
         stream_req_line(out, cap, n, "Last-Event-ID: %s\r\n",
+                        resp->last_event_id);
+    if (resp->last_event_id != NULL && resp->hub)
+        stream_req_line(out, cap, n, "Mercure-Last-Event-ID: %s\r\n",
                         resp->last_event_id);
 }
 

@@ -70,8 +70,26 @@ bool stream_req_has_channel(const struct stream_req *r, const char *ch,
 struct stream_req_resp {
     struct http_cors cors;      /* http_cors_decide's answer */
     const char *last_event_id;  /* Last-Event-ID header value, or NULL */
+    bool hub;                   /* the hub: Mercure-Last-Event-ID (1.0)
+                                   beside Last-Event-ID (v0.x) */
     bool cache_private;         /* Cache-Control: private, no-cache */
 };
+
+/* What a hub query parameter is: v0.x's topic= and lastEventID=; 1.0's
+ * exact matchers (match=, match_exact=) and last_event_id=; a name in
+ * 1.0's reserved match namespace (any case) this hub does not support,
+ * match_urlpattern= among them; anything else (ignored). */
+enum stream_req_hub_key {
+    STREAM_REQ_KEY_OTHER = 0,
+    STREAM_REQ_KEY_TOPIC,
+    STREAM_REQ_KEY_LAST_V0,
+    STREAM_REQ_KEY_MATCH_EXACT,
+    STREAM_REQ_KEY_LAST_V1,
+    STREAM_REQ_KEY_MATCH_UNSUPPORTED,
+};
+
+/* The kind of hub query key key[0..len). Pure. */
+enum stream_req_hub_key stream_req_hub_key(const char *key, size_t len);
 
 /* Writes a complete CGI error response into out: http_status_format's
  * (status, text/plain, Content-Length, no-store, the one-line reason)

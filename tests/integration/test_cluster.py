@@ -22,7 +22,7 @@ import stream_util  # noqa: E402
 from cluster_util import ClusterStack, Redis  # noqa: E402
 import hub_util  # noqa: E402
 
-PASSWORD = "redis-secret-Xy7"
+PASSWORD = "redis-secret?Xy7"  # a "?" was once shown in clear
 
 
 def data_events(events):

@@ -114,6 +114,46 @@ class Subscribe(harness.TestCase):
             self.assertEqual(self.datas(several, "mark2"),
                              ["b2", "r9", "mark2"])
 
+    def test_v1_dialect(self):
+        """Mercure 1.0 on the same hub URL as v0.x: match= is byte-exact
+        (a template is a plain topic), "*" is every topic, last_event_id=
+        resumes and Mercure-Last-Event-ID answers; match_urlpattern= and
+        other match* names are a 400 naming the parameter."""
+        def v1(*pairs):
+            return HUB + "?" + urllib.parse.urlencode(pairs)
+
+        with stack() as st:
+            exact = st.sse(v1(("match", BOOK % 1),
+                              ("match", "https://example.com/books/{id}")))
+            every = st.sse(v1(("match_exact", "*")))
+            mixed = st.sse(v1(("topic", "https://example.com/books/{id}"),
+                              ("match", "urn:end")))
+            a = publish(st, BOOK % 1, "b1", pub_id="urn:b1")
+            publish(st, BOOK % 2, "b2")
+            publish(st, "https://example.com/books/{id}", "literal")
+            publish(st, "urn:end", "end")
+            self.assertEqual(self.datas(exact, "literal"), ["b1", "literal"])
+            self.assertEqual(self.datas(every, "end"),
+                             ["b1", "b2", "literal", "end"])
+            self.assertEqual(self.datas(mixed, "end"), ["b1", "b2", "end"],
+                             "topic= is still a v0.x template ({id} does "
+                             "not expand to a brace)")
+            back = st.sse(v1(("match", "*"), ("last_event_id", "urn:b1")))
+            self.assertEqual(back.headers.get("mercure-last-event-id"),
+                             "urn:b1")
+            self.assertEqual(self.datas(back, "end"),
+                             ["b2", "literal", "end"])
+            for path, culprit in (
+                    (v1(("match_urlpattern", "https://e/:id")),
+                     "match_urlpattern"),
+                    (v1(("match", "a"), ("Match", "b")), "Match")):
+                status, _, body = st.http("GET", path)
+                self.assertEqual(status, 400, body)
+                self.assertIn(culprit.encode(), body)
+            self.assertTrue(a > 0)
+            for c in (exact, every, mixed, back):
+                c.close()
+
     def test_once_and_alternates(self):
         with stack() as st:
             many = st.sse(hub_path("*", BOOK % 1,
@@ -377,31 +417,45 @@ class Subscribe(harness.TestCase):
             out = bad.communicate(timeout=10)[0]
             self.assertTrue(out.startswith(b"Status: 401"), out)
             self.assertIn(b"WWW-Authenticate: Bearer", out)
-            tok = mint(["https://e/c/1"], exp=time.time() + 3)
-            p = self.cgi(st, q, HTTP_AUTHORIZATION="Bearer " + tok)
+            p = self.cgi(st, q, HTTP_AUTHORIZATION="Bearer " + mint(
+                ["https://e/c/1"]))
             try:
-                head = b""
-                while b"retry:" not in head:
-                    head += os.read(p.stdout.fileno(), 4096)
-                self.assertTrue(head.startswith(b"Status: 200"))
+                body = self.cgi_read(p, b"retry:")
+                self.assertTrue(body.startswith(b"Status: 200"))
                 publish(st, "https://e/c/2", "two", private=True)
                 publish(st, "https://e/c/1", "one", private=True,
                         pub_id="urn:one")
-                body = head
-                while b"data: one" not in body:
-                    chunk = os.read(p.stdout.fileno(), 4096)
-                    self.assertTrue(chunk, "stdout ended early")
-                    body += chunk
+                body = self.cgi_read(p, b"data: one", body)
                 self.assertIn(b"id: urn:one\ndata: one\n\n", body)
                 self.assertNotIn(b"data: two", body)
-                self.assertEqual(p.wait(10), 0,
+            finally:
+                self.cgi_close(p)
+            # A token's exp ends the stream: nothing is published, so
+            # only the clock can end it (exp leaves room for a slow start).
+            tok = mint(["https://e/c/1"], exp=time.time() + 6)
+            p = self.cgi(st, q, HTTP_AUTHORIZATION="Bearer " + tok)
+            try:
+                self.assertTrue(self.cgi_read(p, b"retry:").startswith(
+                    b"Status: 200"))
+                self.assertEqual(p.wait(30), 0,
                                  "the CGI ends when the token expires")
             finally:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-                p.stdout.close()
+                self.cgi_close(p)
 
+    def cgi_read(self, p, want, got=b""):
+        """Reads p's stdout until it holds want; fails if it ends first."""
+        while want not in got:
+            chunk = os.read(p.stdout.fileno(), 4096)
+            self.assertTrue(chunk, "stdout ended early")
+            got += chunk
+        return got
+
+    def cgi_close(self, p):
+        """Ends the CGI p (if it still runs) and closes its stdout."""
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
 
 if __name__ == "__main__":
     harness.main()

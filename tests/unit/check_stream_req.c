@@ -72,7 +72,74 @@ static const struct hub_case hubs[] = {
     { "topic=", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
     { "topic=a%00b", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
     { "topic=%zz", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    /* Mercure 1.0: exact matchers never patterns, "*" still all */
+    { "match=https://example.com/books/%7Bid%7D", NULL, 0, 1,
+      "https://example.com/books/{id}", STREAM_REQ_EXACT, NULL },
+    { "match_exact=a&match=*", NULL, 0, 2, "a", STREAM_REQ_EXACT, NULL },
+    { "match=*", NULL, 0, 1, "*", STREAM_REQ_PATTERN, NULL },
+    { "match=a&last_event_id=urn%3Ax", NULL, 0, 1, "a", STREAM_REQ_EXACT,
+      "urn:x" },
+    { "match=a&last_event_id=urn%3Ax", "earliest", 0, 1, "a",
+      STREAM_REQ_EXACT, "earliest" },
+    { "topic=t&match=m", NULL, 0, 2, "t", STREAM_REQ_EXACT, NULL },
+    { "match=caf%C3%A9", NULL, 0, 1, "caf\xc3\xa9", STREAM_REQ_EXACT, NULL },
+    { "match_urlpattern=https://e/:id", NULL, 400, 0, NULL,
+      STREAM_REQ_EXACT, NULL },
+    { "match=a&MATCH=b", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    { "match=a%01b", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    { "match=a%C2%85b", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    { "match=a%7Fb", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    { "match=caf%E9", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    { "match=", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
 };
+
+/* Hub query keys: each dialect's names exactly, the reserved match
+ * namespace in any case. */
+static const struct {
+    const char *key;
+    enum stream_req_hub_key kind;
+} hub_keys[] = {
+    { "topic", STREAM_REQ_KEY_TOPIC },
+    { "lastEventID", STREAM_REQ_KEY_LAST_V0 },
+    { "match", STREAM_REQ_KEY_MATCH_EXACT },
+    { "match_exact", STREAM_REQ_KEY_MATCH_EXACT },
+    { "last_event_id", STREAM_REQ_KEY_LAST_V1 },
+    { "match_urlpattern", STREAM_REQ_KEY_MATCH_UNSUPPORTED },
+    { "Match", STREAM_REQ_KEY_MATCH_UNSUPPORTED },
+    { "MATCH_EXACT", STREAM_REQ_KEY_MATCH_UNSUPPORTED },
+    { "matches", STREAM_REQ_KEY_MATCH_UNSUPPORTED },
+    { "matc", STREAM_REQ_KEY_OTHER },
+    { "Topic", STREAM_REQ_KEY_OTHER },
+    { "lasteventid", STREAM_REQ_KEY_OTHER },
+    { "authorization", STREAM_REQ_KEY_OTHER },
+    { "", STREAM_REQ_KEY_OTHER },
+};
+
+START_TEST(test_hub_key)
+{
+    const char *k = hub_keys[_i].key;
+
+    ck_assert_msg(stream_req_hub_key(k, strlen(k)) == hub_keys[_i].kind,
+                  "key \"%s\"", k);
+}
+END_TEST
+
+/* mercure.protocol_v0 = false refuses v0.x's names, naming the setting;
+ * 1.0's still work. */
+START_TEST(test_hub_v0_off)
+{
+    static struct stream_req r;
+    const char *why;
+
+    cfg.mercure_protocol_v0 = false;
+    ck_assert_int_eq(hub(&r, "topic=a", NULL, &why), 400);
+    ck_assert_ptr_nonnull(strstr(why, "mercure.protocol_v0"));
+    ck_assert_int_eq(hub(&r, "match=a&lastEventID=x", NULL, &why), 400);
+    ck_assert_int_eq(hub(&r, "match=a&last_event_id=x", NULL, &why), 0);
+    ck_assert_str_eq(r.resume, "x");
+    cfg.mercure_protocol_v0 = true;
+}
+END_TEST
 
 START_TEST(test_hub)
 {
@@ -111,6 +178,16 @@ START_TEST(test_hub_limits)
     ck_assert_int_eq(hub(&r, qs, NULL, &why), 0);
     ck_assert_msg(r.has_resume && r.resume_len == 0,
                   "an id longer than any id is kept as unknown");
+    ck_assert_int_eq(hub(&r, "topic=a&lastEventID=a%0D%0ASet-Cookie:%20x",
+                         NULL, &why), 0);
+    ck_assert_msg(r.has_resume && r.resume_len == 0 && r.resume[0] == '\0',
+                  "an id with CR LF is unknown, never echoed");
+    ck_assert_int_eq(hub(&r, "topic=a%0D%0Ab", NULL, &why), 400);
+    ck_assert_msg(strstr(why, "no CR, LF or NUL") != NULL,
+                  "a selector with CR LF is refused: %s", why);
+    ck_assert_int_eq(hub(&r, "topic=a", "a\nb", &why), 0);
+    ck_assert_msg(r.has_resume && r.resume_len == 0,
+                  "a Last-Event-ID with LF is unknown");
 }
 END_TEST
 
@@ -285,6 +362,10 @@ START_TEST(test_heads)
                      "Access-Control-Allow-Credentials: true\r\n"
                      "Vary: Origin\r\n"
                      "Last-Event-ID: earliest\r\n\r\n");
+    stream_req_head(out, sizeof(out), &(struct stream_req_resp){
+        .last_event_id = "urn:a", .hub = true });
+    ck_assert_ptr_nonnull(strstr(out, "\r\nLast-Event-ID: urn:a\r\n"
+                                 "Mercure-Last-Event-ID: urn:a\r\n\r\n"));
     stream_req_error(out, sizeof(out), 401, "no", 3, NULL);
     ck_assert_ptr_nonnull(strstr(out, "WWW-Authenticate: Bearer\r\n"));
 }
@@ -304,6 +385,9 @@ static Suite *stream_req_suite(void)
     tcase_add_loop_test(core, test_hub, 0,
                         (int)(sizeof(hubs) / sizeof(hubs[0])));
     tcase_add_test(errors, test_hub_limits);
+    tcase_add_loop_test(core, test_hub_key, 0,
+                        sizeof hub_keys / sizeof hub_keys[0]);
+    tcase_add_test(errors, test_hub_v0_off);
     tcase_add_test(errors, test_hub_selector_cost);
     tcase_add_loop_test(errors, test_errors, 0,
                         (int)(sizeof(error_cases) / sizeof(error_cases[0])));
