@@ -140,21 +140,35 @@ static int stream_req_add_channel(struct stream_req *r,
     return 0;
 }
 
+/* Percent-decodes query value pr into buf (STREAM_REQ_NAMES_MAX bytes):
+ * its length, or -400 with *reason naming what (e.g. "topic selector")
+ * when it is too long or holds a bad escape. */
+static long stream_req_decode(struct stream_req *r, const struct query_pair *pr,
+                              const char *what, char *buf,
+                              const char **reason)
+{
+    char q[300];
+    long n = -1;
+
+    if (pr->val_len <= STREAM_REQ_NAMES_MAX)
+        n = util_url_decode(buf, pr->val, pr->val_len, true);
+    if (n >= 0)
+        return n;
+    return -stream_req_bad(r, reason, "bad %s \"%s\": a bad percent escape,"
+                           " or over %d bytes", what,
+                           util_quote(q, sizeof(q), pr->val, pr->val_len),
+                           STREAM_REQ_NAMES_MAX);
+}
+
 /* Decodes a topic= value (one selector). */
 static int stream_req_topic(struct stream_req *r, const struct config *cfg,
                             const struct query_pair *pr, const char **reason)
 {
-    char buf[STREAM_REQ_NAMES_MAX], q[300];
-    long n;
+    char buf[STREAM_REQ_NAMES_MAX];
+    long n = stream_req_decode(r, pr, "topic selector", buf, reason);
 
-    if (pr->val_len > sizeof(buf))
-        return stream_req_bad(r, reason, "too many topics: at most %d bytes "
-                              "in all", STREAM_REQ_NAMES_MAX);
-    n = util_url_decode(buf, pr->val, pr->val_len, true);
     if (n < 0)
-        return stream_req_bad(r, reason, "bad topic selector \"%s\": bad "
-                              "percent escape",
-                              util_quote(q, sizeof(q), pr->val, pr->val_len));
+        return (int)-n;
     return stream_req_add_channel(r, cfg, buf, (size_t)n, reason);
 }
 
@@ -196,19 +210,13 @@ static int stream_req_channels(struct stream_req *r, const struct config *cfg,
                                const struct query_pair *pr,
                                const char **reason)
 {
-    char buf[STREAM_REQ_NAMES_MAX], q[300];
-    long n;
+    char buf[STREAM_REQ_NAMES_MAX];
+    long n = stream_req_decode(r, pr, "channel= value", buf, reason);
     size_t start = 0, i;
     int rc;
 
-    if (pr->val_len > sizeof(buf))
-        return stream_req_bad(r, reason, "too many channels: at most %d "
-                              "bytes in all", STREAM_REQ_NAMES_MAX);
-    n = util_url_decode(buf, pr->val, pr->val_len, true);
     if (n < 0)
-        return stream_req_bad(r, reason, "bad channel= value \"%s\": bad "
-                              "percent escape",
-                              util_quote(q, sizeof(q), pr->val, pr->val_len));
+        return (int)-n;
     for (i = 0; i <= (size_t)n; i++) {
         if (i < (size_t)n && buf[i] != ',')
             continue;
@@ -276,18 +284,17 @@ static int stream_req_match(struct stream_req *r, const struct config *cfg,
                             const struct query_pair *pr, const char **reason)
 {
     char buf[STREAM_REQ_NAMES_MAX], q[300];
-    long n = -1;
+    long n = stream_req_decode(r, pr, "topic matcher", buf, reason);
     unsigned i = r->n_channels;
     int rc;
 
-    if (pr->val_len <= sizeof(buf))
-        n = util_url_decode(buf, pr->val, pr->val_len, true);
-    if (n < 0 || !stream_req_matcher_text(buf, (size_t)n))
+    if (n < 0)
+        return (int)-n;
+    if (!stream_req_matcher_text(buf, (size_t)n))
         return stream_req_bad(r, reason, "bad %.*s= value \"%s\": must be "
-                              "UTF-8 without control characters, at most %d "
-                              "bytes", (int)pr->key_len, pr->key,
-                              util_quote(q, sizeof(q), pr->val, pr->val_len),
-                              STREAM_REQ_NAMES_MAX);
+                              "UTF-8 without control characters",
+                              (int)pr->key_len, pr->key,
+                              util_quote(q, sizeof(q), pr->val, pr->val_len));
     rc = stream_req_add_channel(r, cfg, buf, (size_t)n, reason);
     if (rc == 0 && r->n_channels > i && !(n == 1 && buf[0] == '*')) {
         r->kind[i] = STREAM_REQ_EXACT;
