@@ -192,7 +192,9 @@ _counter = [0]
 
 
 class Stack:
-    """nginx + spawn-fcgi -F N sseq-stream + sseq-publish, private queue."""
+    """nginx + spawn-fcgi -F N sseq-stream + sseq-publish, private queue.
+    create_queue: True (the test creates it first), False (missing), or
+    "spawn" (missing: the shipped sseq-spawn creates it, as root)."""
 
     def __init__(self, settings=None, stream_procs=2, publish_procs=1,
                  nginx_workers=1, create_queue=True, queue_size=None,
@@ -224,7 +226,7 @@ class Stack:
         self.conf_path = os.path.join(self.tmpdir, "sseq.conf")
         self.write_conf()
         try:
-            if self.create_queue:
+            if self.create_queue is True:
                 self.sseq_ok("create", "--force")
             self.start_fcgi("stream", self.stream_procs)
             if self.publish_procs:
@@ -262,7 +264,9 @@ class Stack:
         env = dict(os.environ, RUNDIR=self.tmpdir, CONF=self.conf_path,
                    PROCS=str(count), PROGRAM=self.program(role),
                    LOG=os.path.join(self.tmpdir, role + ".log"),
-                   SSEQ_SPAWN_KEEP_USER="1")
+                   SSEQ_SPAWN_KEEP_USER="1", SSEQ_CLI=binary("sseq"),
+                   SSEQ_SPAWN_CREATE_QUEUE="1" if self.create_queue == "spawn"
+                   else "0")
         r = subprocess.run(
             [os.path.join(BUILDDIR, "fcgi-conf", "spawn-fcgi", "sseq-spawn"),
              role], env=env, capture_output=True, text=True, timeout=10)
@@ -282,7 +286,8 @@ class Stack:
         env = dict(os.environ, RUNDIR=self.tmpdir, CONF=self.conf_path,
                    PROGRAM=self.program(args[-1]),
                    LOG=os.path.join(self.tmpdir, args[-1] + ".log"),
-                   SSEQ_SPAWN_KEEP_USER="1")
+                   SSEQ_SPAWN_KEEP_USER="1", SSEQ_CLI=binary("sseq"),
+                   SSEQ_SPAWN_CREATE_QUEUE="0")
         return subprocess.run(
             [os.path.join(BUILDDIR, "fcgi-conf", "spawn-fcgi", "sseq-spawn")]
             + list(args), env=env, capture_output=True, text=True,

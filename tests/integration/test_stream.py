@@ -267,6 +267,27 @@ class StreamTest(harness.TestCase):
             self.assertEqual(ids(c.events(1)), [i])
             c.close()
 
+    def test_spawn_creates_missing_queue(self):
+        """As root, the shipped sseq-spawn creates a missing queue before
+        the programs start (a /dev/shm queue is gone after every reboot,
+        and a local user must not get to make it first): no 503."""
+        with harness.Stack(stream_procs=1, publish_procs=1,
+                           create_queue="spawn") as st:
+            c = st.sse("/events?channel=a")
+            self.assertEqual(c.status, 200, "the queue was there at start")
+            mode = os.stat("/dev/shm" + st.queue).st_mode
+            self.assertEqual(mode & 0o022, 0, "not writable by others")
+            i = st.publish_cli("a", "first")
+            self.assertEqual(ids(c.events(1)), [i])
+            c.close()
+            r = st.spawn("restart", "stream")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            again = stream_util.open_when_ready(
+                st, "/events?channel=a&last_event_id=%d" % (i - 1))
+            self.assertEqual(ids(again.events(1)), [i],
+                             "a restart keeps the queue it found")
+            again.close()
+
     def test_streams_spread_over_workers(self):
         """Browsers that arrive one at a time are shared by the workers:
         one worker must not hold every stream (and alone meet
