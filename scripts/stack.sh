@@ -278,7 +278,7 @@ _stack_spawn() {
     local dir=$1 role=$2 n=$3 bin="$4/src/sseq-$2"
     rm -f "$dir/$role.pid"
     RUNDIR=$dir CONF=$dir/sseq.conf PROCS=$n PROGRAM=$bin \
-        LOG=$dir/$role.log SSEQ_SPAWN_KEEP_USER=1 \
+        LOG=$dir/$role.log SSEQ_SPAWN_KEEP_USER=1 SSEQ_CLI=$4/src/sseq \
         "$4/fcgi-conf/spawn-fcgi/sseq-spawn" "$role" >>"$dir/$role.log" 2>&1 ||
         { _stack_die "spawn-fcgi $bin failed:" \
           "$(_stack_last_line "$dir/$role.log") ($dir/$role.log)"; return 1; }
@@ -433,6 +433,7 @@ sseq_stack_restart_stream() {
     _stack_find "${1:?DIR}" || return 1
     RUNDIR=$dir CONF=$dir/sseq.conf PROGRAM=$STACK_BUILDDIR/src/sseq-stream \
         LOG=$dir/stream.log SSEQ_SPAWN_KEEP_USER=1 \
+        SSEQ_CLI=$STACK_BUILDDIR/src/sseq \
         "$STACK_BUILDDIR/fcgi-conf/spawn-fcgi/sseq-spawn" restart stream
 }
 
