@@ -23,7 +23,7 @@ SSEQ_TEST_PKGS="apache2 lighttpd python3-prometheus-client logrotate
 SSEQ_TEST_PKGS="$SSEQ_TEST_PKGS clang libclang-rt-14-dev"
 # Building and checking the Debian package (scripts/deb-test); its chroot
 # test (--chroot) also needs debootstrap.
-SSEQ_DEB_PKGS="debhelper lintian fakeroot dpkg-dev debootstrap"
+SSEQ_DEB_PKGS="debhelper lintian fakeroot dpkg-dev debootstrap build-essential"
 # scripts/test installs them with the rest, before its lanes run side by
 # side (two apt-get at once would fight over dpkg's lock).
 SSEQ_TEST_PKGS="$SSEQ_TEST_PKGS $SSEQ_DEB_PKGS"
