@@ -90,10 +90,12 @@ static int stream_req_cost(struct stream_req *r, const struct config *cfg,
 
 /* Adds one channel name or hub selector (not decoded further): checked
  * against channel_pattern on /events, against mercure.topic_max on the
- * hub. 0, or 400 with *reason. */
+ * hub. exact: a 1.0 exact matcher, never a template (no template cost;
+ * "*" is still every topic). 0, or 400 with *reason. */
 static int stream_req_add_channel(struct stream_req *r,
                                   const struct config *cfg, const char *ch,
-                                  size_t len, const char **reason)
+                                  size_t len, bool exact,
+                                  const char **reason)
 {
     char q[300];
     size_t used;
@@ -130,11 +132,14 @@ static int stream_req_add_channel(struct stream_req *r,
     r->len[r->n_channels] = (uint16_t)len;
     r->cost[r->n_channels] = 0;
     r->kind[r->n_channels] = STREAM_REQ_EXACT;
-    if (r->hub) {
+    if (r->hub && !exact) {
         int rc = stream_req_cost(r, cfg, ch, len, reason);
 
         if (rc != 0)
             return rc;
+    } else if (exact && len == 1 && ch[0] == '*') {
+        r->cost[r->n_channels] = 1;
+        r->kind[r->n_channels] = STREAM_REQ_PATTERN;
     }
     r->n_channels++;
     return 0;
@@ -169,7 +174,7 @@ static int stream_req_topic(struct stream_req *r, const struct config *cfg,
 
     if (n < 0)
         return (int)-n;
-    return stream_req_add_channel(r, cfg, buf, (size_t)n, reason);
+    return stream_req_add_channel(r, cfg, buf, (size_t)n, false, reason);
 }
 
 /* Keeps a hub resume id (raw: header; else a query value to decode);
@@ -220,7 +225,8 @@ static int stream_req_channels(struct stream_req *r, const struct config *cfg,
     for (i = 0; i <= (size_t)n; i++) {
         if (i < (size_t)n && buf[i] != ',')
             continue;
-        rc = stream_req_add_channel(r, cfg, buf + start, i - start, reason);
+        rc = stream_req_add_channel(r, cfg, buf + start, i - start, false,
+                                    reason);
         if (rc != 0)
             return rc;
         start = i + 1;
@@ -285,8 +291,6 @@ static int stream_req_match(struct stream_req *r, const struct config *cfg,
 {
     char buf[STREAM_REQ_NAMES_MAX], q[300];
     long n = stream_req_decode(r, pr, "topic matcher", buf, reason);
-    unsigned i = r->n_channels;
-    int rc;
 
     if (n < 0)
         return (int)-n;
@@ -295,12 +299,7 @@ static int stream_req_match(struct stream_req *r, const struct config *cfg,
                               "UTF-8 without control characters",
                               (int)pr->key_len, pr->key,
                               util_quote(q, sizeof(q), pr->val, pr->val_len));
-    rc = stream_req_add_channel(r, cfg, buf, (size_t)n, reason);
-    if (rc == 0 && r->n_channels > i && !(n == 1 && buf[0] == '*')) {
-        r->kind[i] = STREAM_REQ_EXACT;
-        r->cost[i] = 0;
-    }
-    return rc;
+    return stream_req_add_channel(r, cfg, buf, (size_t)n, true, reason);
 }
 
 /* The 400 for a hub key the hub does not take (kind says why). */

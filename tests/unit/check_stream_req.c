@@ -77,6 +77,16 @@ static const struct hub_case hubs[] = {
       "https://example.com/books/{id}", STREAM_REQ_EXACT, NULL },
     { "match_exact=a&match=*", NULL, 0, 2, "a", STREAM_REQ_EXACT, NULL },
     { "match=*", NULL, 0, 1, "*", STREAM_REQ_PATTERN, NULL },
+    /* an exact matcher costs no template work: never "too costly" */
+    { "match=%7Ba%7D%7Bb%7D%7Bc%7D%7Bd%7D%7Be%7D%7Bf%7D%7Bg%7D%7Bh%7D"
+      "%7Bi%7D%7Bj%7D%7Bk%7D%7Bl%7D%7Bm%7D%7Bn%7D%7Bo%7D%7Bp%7D%7Bq%7D"
+      "%7B%2Ba,b,c,d,e,f,g,h%7D%7B%2Bi,j,k,l,m,n,o,p%7D", NULL, 0, 1,
+      "{a}{b}{c}{d}{e}{f}{g}{h}{i}{j}{k}{l}{m}{n}{o}{p}{q}{+a,b,c,d,e,f,g,h}"
+      "{+i,j,k,l,m,n,o,p}", STREAM_REQ_EXACT, NULL },
+    { "topic=%7Ba%7D%7Bb%7D%7Bc%7D%7Bd%7D%7Be%7D%7Bf%7D%7Bg%7D%7Bh%7D"
+      "%7Bi%7D%7Bj%7D%7Bk%7D%7Bl%7D%7Bm%7D%7Bn%7D%7Bo%7D%7Bp%7D%7Bq%7D"
+      "%7B%2Ba,b,c,d,e,f,g,h%7D%7B%2Bi,j,k,l,m,n,o,p%7D", NULL, 400, 0,
+      NULL, STREAM_REQ_EXACT, NULL },       /* the same as a template is */
     { "match=a&last_event_id=urn%3Ax", NULL, 0, 1, "a", STREAM_REQ_EXACT,
       "urn:x" },
     { "match=a&last_event_id=urn%3Ax", "earliest", 0, 1, "a",
