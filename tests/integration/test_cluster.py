@@ -67,19 +67,26 @@ def join_hosts(redis, prefix, n, settings=None):
     return es, hosts
 
 
+def open_cluster(cls, prefix, n, settings=None, **redis_kw):
+    """Starts a Redis (redis_kw) and n hosts joined on it into the test
+    class cls (cls.es, cls.redis, cls.hosts); what started is stopped if a
+    host fails to. tearDownClass closes cls.es."""
+    stream_util.raise_nofile()
+    cls.es = contextlib.ExitStack()
+    cls.redis = cls.es.enter_context(Redis(**redis_kw))
+    try:
+        es, cls.hosts = join_hosts(cls.redis, prefix, n, settings=settings)
+    except BaseException:
+        cls.es.close()
+        raise
+    cls.es.enter_context(es)
+
+
 class ClusterThreeHosts(harness.TestCase):
     @classmethod
     def setUpClass(cls):
-        stream_util.raise_nofile()
-        cls.es = contextlib.ExitStack()
-        cls.redis = cls.es.enter_context(Redis(password=PASSWORD))
-        try:
-            es, cls.hosts = join_hosts(cls.redis, "t3", 3, settings={
-                "mercure.publisher_jwt_key": hub_util.KEY})
-        except BaseException:
-            cls.es.close()
-            raise
-        cls.es.enter_context(es)
+        open_cluster(cls, "t3", 3, settings={
+            "mercure.publisher_jwt_key": hub_util.KEY}, password=PASSWORD)
 
     @classmethod
     def tearDownClass(cls):

@@ -8,7 +8,6 @@ tight loop), an id 2^64-1 (once wrapped every host's queue and made every
 publish fail) and an id past 2^53 (once garbage through the Lua script's
 doubles). Every host's queue stays healthy, no subscriber gets a forged
 event, each bad entry is logged once, and publishing keeps working."""
-import contextlib
 import os
 import sys
 import time
@@ -16,9 +15,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-import stream_util  # noqa: E402
-from cluster_util import Redis  # noqa: E402
-from test_cluster import join_hosts, read_until, wait_newest  # noqa: E402
+from test_cluster import open_cluster, read_until, wait_newest  # noqa: E402
 
 STREAM = "{hx}:stream"
 FORGED_EVENT = 'message\ndata: {"forged":1}\nid: 1\n\nevent: message'
@@ -28,15 +25,7 @@ FORGED_ID = "a\r\nSet-Cookie: forged=1"
 class ClusterHostile(harness.TestCase):
     @classmethod
     def setUpClass(cls):
-        stream_util.raise_nofile()
-        cls.es = contextlib.ExitStack()
-        cls.redis = cls.es.enter_context(Redis())
-        try:
-            es, cls.hosts = join_hosts(cls.redis, "hx", 2)
-        except BaseException:
-            cls.es.close()
-            raise
-        cls.es.enter_context(es)
+        open_cluster(cls, "hx", 2)
 
     @classmethod
     def tearDownClass(cls):
