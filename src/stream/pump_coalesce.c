@@ -40,13 +40,14 @@ void pump_coalesce_wrote(struct pump *p, struct stream *s)
     co->next_probe = (co->next_probe + 1) % PUMP_PROBES;
 }
 
-/* Forgets s (it dies). */
-void pump_coalesce_forget(struct pump *p, struct stream *s)
+/* Forgets the probes that died in this iteration (before they are
+ * freed at its end). */
+void pump_coalesce_prune(struct pump *p)
 {
     unsigned i;
 
     for (i = 0; i < PUMP_PROBES; i++)
-        if (p->co.probe[i] == s)
+        if (p->co.probe[i] != NULL && p->co.probe[i]->state == PUMP_DEAD)
             p->co.probe[i] = NULL;
 }
 
@@ -61,7 +62,8 @@ static uint64_t pump_coalesce_unread(const struct pump *p)
         const struct stream *s = p->co.probe[i];
         int n = 0;
 
-        if (s == NULL || ioctl(s->fd, SIOCOUTQ, &n) < 0)
+        if (s == NULL || s->state == PUMP_DEAD ||  /* its fd is closed */
+            ioctl(s->fd, SIOCOUTQ, &n) < 0)
             continue;
         if ((uint64_t)n < least)
             least = (uint64_t)n;
@@ -122,6 +124,7 @@ static void pump_coalesce_observe(struct pump *p, struct pump_hold_obs *o)
 static bool pump_coalesce_pass(struct pump *p)
 {
     struct pump_coalesce *co = &p->co;
+    const struct pump_pass *pass;
     uint64_t t0 = util_mono_us();
 
     if (co->hold_start_us != p->now_us)
@@ -129,11 +132,13 @@ static bool pump_coalesce_pass(struct pump *p)
     co->hold_start_us = 0;
     co->behind = pump_pass_run(p);
     co->pass_us += util_mono_us() - t0;
-    if (p->pass.sends > 0) {
+    pass = pump_pass_last(p);
+    co->sent = pass->sends > 0;
+    if (co->sent) {
         co->n_passes++;
-        co->streams = p->pass.streams;
-        if (p->pass.records > 0)
-            co->rec_bytes = p->pass.bytes / p->pass.records;
+        co->streams = pass->streams;
+        if (pass->records > 0)
+            co->rec_bytes = pass->bytes / pass->records;
         co->read_us = 0;
         co->pass_end_us = p->now_us;  /* till written: see _flushed */
         co->written = false;
@@ -158,7 +163,7 @@ static void pump_coalesce_trace(const struct pump_hold_obs *o,
  * pump_hold.h), unless the pass wrote to too few streams to watch. */
 static void pump_coalesce_watch(struct pump *p)
 {
-    if (p->pass.sends > 0 && p->co.streams >= PUMP_HOLD_MIN_STREAMS &&
+    if (p->co.sent && p->co.streams >= PUMP_HOLD_MIN_STREAMS &&
         p->set.coalesce_us > 0)
         pump_coalesce_timer(p, PUMP_HOLD_POLL_MIN_US);
 }
@@ -211,7 +216,8 @@ bool pump_coalesce_holding(const struct pump *p)
 }
 
 /* Logs what the coalescing did, for the exit line. */
-void pump_coalesce_log(const struct pump *p)
+void pump_coalesce_log(const struct pump *p, uint64_t writes,
+                       uint64_t flush_us)
 {
     const struct pump_coalesce *co = &p->co;
 
@@ -227,5 +233,5 @@ void pump_coalesce_log(const struct pump *p)
     log_info("pump: %" PRIu64 " events in %" PRIu64 " passes (%" PRIu64
              " held), %" PRIu64 " writes; %" PRIu64 " us in passes, %"
              PRIu64 " us writing; looks:%s", p->c.events, co->n_passes,
-             co->n_holds, p->n_writes, co->pass_us, p->flush_us, why);
+             co->n_holds, writes, co->pass_us, flush_us, why);
 }

@@ -1,7 +1,7 @@
 /* pump_int.h -- what the parts of sseq-stream's pump share (pump thread
  * only unless a field says otherwise):
- *   pump.c           the loop and the stream lifecycle (open, send,
- *                    write, end, kill), signals, heartbeats, counters;
+ *   pump.c           the loop: epoll events, signals, the timer tick,
+ *                    draining, counters; calls every part below;
  *   pump_pass.c      the fan-out pass: new records read once, encoded
  *                    once a flavor (stream_feed.h), queued to the
  *                    subscribers of their topics (exact maps) and of
@@ -13,7 +13,16 @@
  *                    remembered by topic, the process's budget;
  *   pump_tail.c      the tail thread that wakes a sleeping pump;
  *   pump_coalesce.c  when the pass runs: observes the web server's
- *                    sockets and asks the policy (pump_hold.c, pure). */
+ *                    sockets and asks the policy (pump_hold.c, pure);
+ *   pump_read.c      the record buffer the pass and the replay read into;
+ *   pump_stream.c    the stream lifecycle (open, send, write, end, kill,
+ *                    heartbeats, expiry, the graveyard and the lists a
+ *                    stream is on; pump_stream.h), below the pass, the
+ *                    replay and the loop, calling none of them.
+ * Each part's state (pass, co, tail, streams, topics, top) is its own
+ * file's; the others call its functions. The settings, the queue and
+ * its cursor next_live, the subscription maps, the claims cache and the
+ * counters c are the shared ground every part reads. */
 #ifndef SSEQ_PUMP_INT_H
 #define SSEQ_PUMP_INT_H
 
@@ -27,6 +36,7 @@
 #include "metrics/chan_file.h"
 #include "stream/stream_chan.h"
 #include "mercure/topic_selector.h"
+#include "stream/pump_stream.h"
 
 #define PUMP_PASS_MAX     1024      /* records fanned out per pass */
 #define PUMP_PASS_BYTES   (256 * 1024)  /* encoded bytes per pass (about) */
@@ -34,8 +44,6 @@
 #define PUMP_PROBES       4         /* streams written last, watched */
 
 #define PUMP_CACHE_ENTRIES 4096    /* (selector, topic) results kept */
-
-enum pump_state { PUMP_REPLAY, PUMP_LIVE, PUMP_ENDING, PUMP_DEAD };
 
 /* The pump's subscription maps (stream_chan tag): /events channels, hub
  * exact topics, hub pattern selectors ("*", templates), /events channels
@@ -46,29 +54,6 @@ enum pump_map { PUMP_MAP_EVENTS, PUMP_MAP_HUB, PUMP_MAP_PATTERN,
  * whatever looks a name up in each: routing, the metrics' top channels. */
 #define PUMP_EXACT_MAPS { PUMP_MAP_EVENTS, PUMP_MAP_TAGGED, PUMP_MAP_HUB }
 #define PUMP_NEXACT       3
-
-struct stream {
-    struct stream *prev, *next;     /* all streams, oldest output first */
-    struct stream *rprev, *rnext;   /* streams replaying */
-    struct stream *tnext;           /* touched this iteration */
-    struct stream *gnext;           /* graveyard */
-    uint64_t last_us;               /* last output queued (monotonic) */
-    uint64_t cursor;                /* replay: next id to read */
-    uint64_t min_id;                /* never deliver ids below this */
-    struct stream_out out;
-    struct fcgi_rec_parser in;
-    int fd;
-    uint8_t state;                  /* enum pump_state */
-    bool touched, epout;
-    uint8_t flavor;                 /* enum stream_feed_flavor */
-    bool authed;                    /* claims hold a valid token's */
-    uint64_t sent_id;               /* last record queued live (once) */
-    uint64_t end_us;                /* token exp (monotonic); 0: none */
-    struct stream *xprev, *xnext;   /* streams with end_us */
-    struct jwt_claims claims;
-    uint32_t nsubs;
-    struct stream_sub subs[];
-};
 
 /* One (record, channel or selector) of the pass being fanned out. */
 struct pump_ev {
@@ -130,6 +115,7 @@ struct pump_coalesce {
     unsigned streams;               /* streams the last pass wrote */
     size_t rec_bytes;               /* its mean event size */
     bool behind;                    /* the last pass hit its limit */
+    bool sent;                      /* ... and queued events */
     uint64_t n_passes, n_holds;     /* for the exit log line */
     uint64_t n_why[PUMP_HOLD_NWHY]; /* decisions by pump_hold_why */
     uint64_t pass_us;               /* time in passes (reading, queuing) */
@@ -153,16 +139,13 @@ struct pump {
     struct stream_chan_map maps[PUMP_NMAPS];    /* enum pump_map */
     struct topic_selector_cache cache;          /* claims' results */
     struct pump_topics *topics;     /* pump_pattern.c; NULL until used */
-    struct stream *expiring;        /* streams with end_us */
-    struct stream *all_head, *all_tail;
-    struct stream *replaying, *touched, *grave;
-    struct stream *replay_next;     /* the next replay turn starts here */
+    struct pump_streams streams;    /* pump_stream.c */
     uint64_t next_live;
     char *rbuf;
     size_t rcap;
     struct pump_pass pass;
     struct pump_coalesce co;
-    uint64_t n_writes, flush_us;    /* for the exit log line */
+    uint64_t flush_us;              /* for the exit log line */
     uint64_t now_us;
     bool stopping;
     atomic_bool damaged;            /* the queue read QUEUE_DAMAGED */
@@ -176,22 +159,20 @@ struct pump {
     uint64_t top_us;                /* ... last written (monotonic) */
 };
 
-/* pump.c: the stream lifecycle. */
-void pump_send(struct pump *p, struct stream *s, struct stream_buf *b,
-               size_t off, size_t len, unsigned events);
-void pump_send_gap(struct pump *p, struct stream *s, uint64_t requested,
-                   uint64_t oldest);
-void pump_kill(struct pump *p, struct stream *s);
+/* pump_read.c: the buffer for q's records (-ENOMEM); a record read into
+ * it at *cursor (queue_read's result); the buffer freed. */
+int pump_read_init(struct pump *p, struct queue *q);
 int pump_read(struct pump *p, uint64_t *cursor, struct queue_record *rec);
+void pump_read_free(struct pump *p);
 
-/* pump_pass.c */
+/* pump_pass.c; pump_pass_last: what the last pass did (sends, streams,
+ * records, bytes; for the coalescing). */
 int pump_pass_init(struct pump_pass *pass);
 void pump_pass_free(struct pump_pass *pass);
 bool pump_pass_run(struct pump *p);
+const struct pump_pass *pump_pass_last(const struct pump *p);
 
 /* pump_replay.c */
-void pump_replay_add(struct pump *p, struct stream *s);
-void pump_replay_unlink(struct pump *p, struct stream *s);
 bool pump_replay_run(struct pump *p);
 
 /* pump_pattern.c: a pattern channel's compiled selector (its
@@ -222,11 +203,12 @@ bool pump_coalesce_run(struct pump *p);
 bool pump_coalesce_holding(const struct pump *p);
 void pump_coalesce_wrote(struct pump *p, struct stream *s);
 void pump_coalesce_flushed(struct pump *p, uint64_t t);
-void pump_coalesce_forget(struct pump *p, struct stream *s);
-void pump_coalesce_log(const struct pump *p);
+void pump_coalesce_prune(struct pump *p);
+void pump_coalesce_log(const struct pump *p, uint64_t writes,
+                       uint64_t flush_us);
 
-/* The queue read QUEUE_DAMAGED: logs queue_error() once, ends every
- * stream; later reads stop (pump thread). */
+/* pump_stream.c: the queue read QUEUE_DAMAGED: logs queue_error() once,
+ * ends every stream; later reads stop (pump thread). */
 void pump_mark_damaged(struct pump *p);
 
 #endif

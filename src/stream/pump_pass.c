@@ -286,7 +286,7 @@ static void pump_pass_fanout(struct pump *p, const struct pump_ev *e)
         if (e->priv != 0 && !pump_pass_allowed(p, s, e->priv))
             continue;
         s->sent_id = e->id;
-        p->pass.streams += !s->touched;
+        p->pass.streams += !pump_stream_touched(s);
         pump_send(p, s, b, e->off, e->len, 1);
         p->pass.sends++;
     }
@@ -325,15 +325,9 @@ static void pump_pass_flush(struct pump *p)
  * the ring by more than its size). */
 static void pump_pass_gap(struct pump *p, uint64_t requested, uint64_t oldest)
 {
-    struct stream *s, *ns;
-
     log_warn("fell behind the queue: ids %" PRIu64 "..%" PRIu64 " lost",
              requested + 1, oldest - 1);
-    for (s = p->all_head; s != NULL; s = ns) {
-        ns = s->next;
-        if (s->state == PUMP_LIVE)
-            pump_send_gap(p, s, requested, oldest);
-    }
+    pump_stream_gap_live(p, requested, oldest);
 }
 
 /* Skips the record at id, which the queue cannot read (rc). */
@@ -396,4 +390,9 @@ bool pump_pass_run(struct pump *p)
     full = late || n == PUMP_PASS_MAX || pass->eused >= PUMP_PASS_BYTES;
     pump_pass_flush(p);
     return full;
+}
+
+const struct pump_pass *pump_pass_last(const struct pump *p)
+{
+    return &p->pass;
 }

@@ -25,27 +25,6 @@
 #define PUMP_REPLAY_TURN_US 2000    /* a turn's time, all streams */
 #define PUMP_REPLAY_HIGH  (64 * 1024)   /* replay pauses above this queue */
 
-/* Puts s on the list of replaying streams. */
-void pump_replay_add(struct pump *p, struct stream *s)
-{
-    s->state = PUMP_REPLAY;
-    s->rprev = NULL;
-    s->rnext = p->replaying;
-    if (p->replaying)
-        p->replaying->rprev = s;
-    p->replaying = s;
-}
-
-/* Takes s off the list of replaying streams. */
-void pump_replay_unlink(struct pump *p, struct stream *s)
-{
-    if (p->replay_next == s)
-        p->replay_next = s->rnext;
-    if (s->rprev) s->rprev->rnext = s->rnext; else p->replaying = s->rnext;
-    if (s->rnext) s->rnext->rprev = s->rprev;
-    s->rprev = s->rnext = NULL;
-}
-
 /* Encodes rec as one SSE event of s's flavor in a new buffer; NULL on
  * ENOMEM. */
 static struct stream_buf *pump_replay_encode(const struct stream *s,
@@ -80,17 +59,6 @@ static bool pump_replay_wants(struct pump *p, struct stream *s,
     return false;
 }
 
-/* A replaying stream has caught up with next_live: it goes live. */
-static void pump_replay_join(struct pump *p, struct stream *s)
-{
-    uint32_t i;
-
-    pump_replay_unlink(p, s);
-    for (i = 0; i < s->nsubs; i++)
-        stream_chan_link(&s->subs[i]);
-    s->state = PUMP_LIVE;
-}
-
 /* Queues rec on s if s wants it; false if s was dropped (ENOMEM). */
 static bool pump_replay_send(struct pump *p, struct stream *s,
                              const struct queue_record *rec)
@@ -123,10 +91,10 @@ static bool pump_replay_one(struct pump *p, struct stream *s,
 
         if (s->state != PUMP_REPLAY)
             return false;
-        if (s->out.queued >= PUMP_REPLAY_HIGH)
+        if (pump_stream_queued(s) >= PUMP_REPLAY_HIGH)
             return false;
         if (s->cursor >= p->next_live) {
-            pump_replay_join(p, s);
+            pump_stream_go_live(p, s);
             return false;
         }
         if (n > 0 && util_mono_us() >= end_us)
@@ -163,17 +131,17 @@ bool pump_replay_run(struct pump *p)
 
     if (p->q == NULL)
         return false;
-    for (s = p->replaying; s != NULL; s = s->rnext)
-        n++;
-    s = p->replay_next != NULL ? p->replay_next : p->replaying;
+    n = pump_stream_replaying(p);
+    s = pump_stream_replay_first(p);
     for (i = 0; i < n && s != NULL; i++) {
-        ns = s->rnext != NULL ? s->rnext : p->replaying;
+        ns = pump_stream_replay_after(p, s);
         more |= pump_replay_one(p, s, end_us);
-        if (p->replaying == NULL || atomic_load(&p->damaged)) {
-            p->replay_next = NULL;
+        if (pump_stream_replay_first(p) == NULL ||
+            atomic_load(&p->damaged)) {
+            pump_stream_replay_resume(p, NULL);
             return false;
         }
-        p->replay_next = ns;
+        pump_stream_replay_resume(p, ns);
         s = ns;
         if (i + 1 < n && util_mono_us() >= end_us)
             return true;
