@@ -181,7 +181,7 @@ static int stream_cgi_error(const struct config *cfg, int status,
 
     http_cors_decide(cfg, getenv("HTTP_ORIGIN"), &resp.cors);
     n = stream_req_error(out, sizeof(out), status, reason,
-                         (cfg->retry_ms + 999) / 1000, &resp);
+                         cfg->retry_ms, &resp);
 
     if (status >= 500)
         log_warn("%d: %s", status, reason);

@@ -247,7 +247,7 @@ static void stream_on_request(struct fcgi_request *r, void *ctx)
         stream_refused(a, status);
         resp.last_event_id = NULL;
         n = stream_req_error(out, sizeof(out), status, reason,
-                             (a->cfg.retry_ms + 999) / 1000, &resp);
+                             a->cfg.retry_ms, &resp);
     }
     pthread_rwlock_unlock(&a->cfg_lock);
     if (status != 0 || c->head == NULL) {

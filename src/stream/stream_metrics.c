@@ -92,7 +92,8 @@ int stream_metrics_respond(struct queue *q, const char *path,
 
     s = stream_metrics_check(q, get, ctx, &reason);
     if (s != 0) {
-        hlen = stream_req_error(head, sizeof(head), s, reason, 1, NULL);
+        hlen = stream_req_error(head, sizeof(head), s, reason, 1000,
+                                NULL);
         rc = stream_metrics_join(head, hlen, "", 0, out, len);
         *status = rc == 0 ? s : 0;
         return rc;

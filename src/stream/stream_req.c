@@ -490,9 +490,11 @@ static void stream_req_extra(char *out, size_t cap, size_t *n,
 }
 
 size_t stream_req_error(char *out, size_t cap, int status,
-                        const char *reason, unsigned retry_after,
+                        const char *reason, unsigned retry_ms,
                         const struct stream_req_resp *resp)
 {
+    unsigned retry_after = (unsigned)(((uint64_t)retry_ms + 999) / 1000);
+
     char extra[HTTP_STATUS_EXTRA_MAX] = "";
     size_t n = 0;
     int k;

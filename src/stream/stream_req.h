@@ -94,11 +94,12 @@ enum stream_req_hub_key stream_req_hub_key(const char *key, size_t len);
 /* Writes a complete CGI error response into out: http_status_format's
  * (status, text/plain, Content-Length, no-store, the one-line reason)
  * with Allow for 405, WWW-Authenticate: Bearer for 401, Retry-After for
- * 503 (seconds) and the CORS headers of resp (may be NULL). Returns its
+ * 503 (retry_ms rounded up to whole seconds, at least 1) and the CORS
+ * headers of resp (may be NULL). Returns its
  * length, or 0 when cap is below HTTP_STATUS_RESPONSE_MAX and it does
  * not fit. */
 size_t stream_req_error(char *out, size_t cap, int status,
-                        const char *reason, unsigned retry_after,
+                        const char *reason, unsigned retry_ms,
                         const struct stream_req_resp *resp);
 
 /* Writes the 200 event-stream CGI head (ending in the blank line) into

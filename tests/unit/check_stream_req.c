@@ -339,16 +339,16 @@ START_TEST(test_heads)
     char out[512];
     size_t n;
 
-    n = stream_req_error(out, sizeof(out), 405, "use GET", 3, NULL);
+    n = stream_req_error(out, sizeof(out), 405, "use GET", 3000, NULL);
     ck_assert_uint_eq(n, strlen(out));
     ck_assert_str_eq(out, "Status: 405 Method Not Allowed\r\n"
                      "Content-Type: text/plain; charset=utf-8\r\n"
                      "Content-Length: 8\r\n"
                      "Cache-Control: no-store\r\n"
                      "Allow: GET, HEAD\r\n\r\nuse GET\n");
-    stream_req_error(out, sizeof(out), 503, "busy", 3,
+    stream_req_error(out, sizeof(out), 503, "busy", 2001,
                      &(struct stream_req_resp){ .cors = { "*", false } });
-    ck_assert_ptr_nonnull(strstr(out, "Retry-After: 3\r\n"));
+    ck_assert_ptr_nonnull(strstr(out, "Retry-After: 3\r\n"));  /* up */
     ck_assert_ptr_nonnull(strstr(out, "Access-Control-Allow-Origin: *\r\n"));
     n = stream_req_head(out, sizeof(out),
                         &(struct stream_req_resp){
@@ -376,7 +376,7 @@ START_TEST(test_heads)
         .last_event_id = "urn:a", .hub = true });
     ck_assert_ptr_nonnull(strstr(out, "\r\nLast-Event-ID: urn:a\r\n"
                                  "Mercure-Last-Event-ID: urn:a\r\n\r\n"));
-    stream_req_error(out, sizeof(out), 401, "no", 3, NULL);
+    stream_req_error(out, sizeof(out), 401, "no", 3000, NULL);
     ck_assert_ptr_nonnull(strstr(out, "WWW-Authenticate: Bearer\r\n"));
 }
 END_TEST
