@@ -148,11 +148,20 @@ class Many:
             self.sel.register(s.sock, selectors.EVENT_READ, s)
             self.streams.append(s)
 
-    def run_until(self, cond, timeout):
-        """Reads until cond() or timeout; returns cond()."""
-        deadline = time.monotonic() + timeout
-        while not cond() and time.monotonic() < deadline:
+    def run_until(self, cond, timeout, stall=None):
+        """Reads until cond() or timeout; returns cond(). With stall, the
+        wait goes on past timeout while bytes keep coming (it ends once
+        none came for stall seconds, or at 10 x timeout): a slow machine
+        is waited for, a stream that stopped is not."""
+        start = last = time.monotonic()
+        while not cond():
+            now = time.monotonic()
+            if now >= start + timeout and (
+                    stall is None or now >= last + stall or
+                    now >= start + 10 * timeout):
+                break
             for key, _ in self.sel.select(0.2):
+                last = time.monotonic()
                 key.data.readable()
                 if key.data.eof:
                     self.sel.unregister(key.fileobj)

@@ -216,6 +216,9 @@ class RestartTest(harness.TestCase):
         while worker.is_alive():
             loop.run_for(0.2)
         loop.run_for(1.0)
+        deadline = time.monotonic() + 60   # a loaded machine publishes slower
+        while len(pub.acked) <= RATE and time.monotonic() < deadline:
+            loop.run_for(0.2)
         pub.stop.set()
         pub.join()
         last = pub.acked[-1] if pub.acked else 0

@@ -34,10 +34,14 @@ class StreamCoalesceTest(harness.TestCase):
                 want[1] = want[0] + ["m%d" % m for m in range(1, nmsg, 2)]
                 done = lambda: all(len(s.events) >= len(want[k % 2])
                                    for k, s in enumerate(many.streams))
-                ok = many.run_until(done, 120)
+                ok = many.run_until(done, 120, stall=30)
                 pub.join()
                 self.assertEqual(res, [nmsg])
-                self.assertTrue(ok, "every stream must get the burst")
+                short = [(k, len(s.events), s.eof)
+                         for k, s in enumerate(many.streams)
+                         if len(s.events) < len(want[k % 2])]
+                self.assertTrue(ok, "every stream must get the burst; short "
+                                "(stream, events, closed): %s" % short[:5])
                 # A lone message after the burst reaches every stream
                 # (the even ones take co0 only: idle since co0's last),
                 # and nothing came between: no extra event.
