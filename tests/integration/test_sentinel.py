@@ -29,7 +29,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import stream_util  # noqa: E402
-from cluster_util import Front, Net, NetnsHost, SentinelSet  # noqa: E402
+from cluster_util import ClusterStack, Front, Net, NetnsHost, SentinelSet  # noqa: E402
 
 CHANNEL = "ha"
 SUBSCRIBERS = 9
@@ -146,6 +146,17 @@ def http_post(port, token, data):
                 r.read())
     finally:
         conn.close()
+
+
+def read_until_data(c, data, timeout):
+    """c's events until one carries data (or the stream ends or timeout
+    seconds pass)."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not c.eof and \
+            not any(e.data == data for e in got):
+        got += c.events(1, timeout=0.2)
+    return got
 
 
 def delivered_at(subs, mid):
@@ -295,6 +306,61 @@ class SentinelFailover(harness.TestCase):
         figures["reconnects"] = sum(len(s.connects) - 1 for s in subs)
         figures["gap_events"] = sum(1 for s in subs for e in s.events
                                     if e[2] == "sseq-gap")
+
+
+class UnreplicatedEntry(harness.TestCase):
+    """A write the replicas never got (WAIT timed out: 503) is on the old
+    master only; the master dies and a replica without it is promoted,
+    so the new master hands its id to the next message. No host may have
+    delivered the 503'd entry (hosts deliver only acknowledged writes),
+    else it would keep it under that id and skip the acknowledged
+    message silently."""
+
+    def test_promoted_replica_lacks_an_unacknowledged_write(self):
+        stream_util.raise_nofile()
+        with SentinelSet("127.0.0.1") as red, \
+                ClusterStack(red.url, "ur", settings={
+                    "cluster.wait_ms": 300}) as a, \
+                ClusterStack(red.url, "ur", settings={
+                    "cluster.wait_ms": 300}) as b:
+            first = a.publish_cli("warm-up", "x")
+            self.assertTrue(harness.wait_until(
+                lambda: a.newest() >= first and b.newest() >= first, 20))
+            subs = [h.sse("/events?channel=u") for h in (a, b)]
+            status, id1, body = a.publish_http("u", "m1")
+            self.assertEqual(status, 202, body)
+            for port in red.replica_ports:      # cut the replicas off
+                red.cli(port, "CONFIG", "SET", "masterauth", "wrong")
+                red.cli(port, "CLIENT", "KILL", "TYPE", "master")
+            self.assertTrue(harness.wait_until(
+                lambda: red.replicas_of(red.master_port) == 0, 10))
+            status, _, body = a.publish_http("u", "m2")
+            self.assertEqual(status, 503, "WAIT found no replica: %r" % body)
+            self.assertIn(b"replicas", body)
+            old = red.kill_master()
+            for port in red.replica_ports:
+                red.cli(port, "CONFIG", "SET", "masterauth", red.PASSWORD)
+            self.assertTrue(harness.wait_until(
+                lambda: red.master() not in (None, old), 30),
+                "Sentinel promotes a replica")
+            id3 = None
+            deadline = time.monotonic() + 30
+            while id3 is None and time.monotonic() < deadline:
+                status, id3, body = b.publish_http("u", "m3", key="m3")
+                if status != 202:
+                    self.assertEqual(status, 503, body)
+                    id3 = None
+                    time.sleep(0.1)     # the client's retry, not a wait
+            self.assertIsNotNone(id3, "publishing resumes")
+            for h, c in zip((a, b), subs):
+                got = read_until_data(c, "m3", 15)
+                self.assertEqual([(int(e.id), e.event, e.data)
+                                  for e in got],
+                                 [(id1, "message", "m1"),
+                                  (id3, "message", "m3")],
+                                 "the acknowledged messages, once, and "
+                                 "not the 503'd one")
+                c.close()
 
 
 if __name__ == "__main__":
