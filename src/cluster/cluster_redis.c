@@ -152,6 +152,12 @@ static struct {
     unsigned n_idle;
 } cluster_pool = { PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
 
+/* Sentinel mode: the master this process last connected to. */
+static struct {
+    pthread_mutex_t lock;
+    char addr[300];
+} cluster_master = { PTHREAD_MUTEX_INITIALIZER, "" };
+
 /* Last state logged by this process: 0 none yet, 1 up, 2 down. */
 static atomic_int cluster_logged;
 
@@ -300,7 +306,28 @@ static int cluster_find_master(const struct config *cfg,
     return 0;
 }
 
-/* Sentinel mode: ROLE must say master (a failover may be under way). */
+/* Sentinel mode: logs the master's address when it is not the one this
+ * process connected to last (a failover followed), once a change. */
+static void cluster_note_master(const struct cluster_url *u)
+{
+    char now[sizeof(cluster_master.addr)];
+    bool changed;
+
+    if (u->n_sentinels == 0)
+        return;
+    snprintf(now, sizeof(now), "%s:%d", u->host, u->port);
+    pthread_mutex_lock(&cluster_master.lock);
+    changed = strcmp(now, cluster_master.addr) != 0;
+    if (changed)
+        memcpy(cluster_master.addr, now, sizeof(now));
+    pthread_mutex_unlock(&cluster_master.lock);
+    if (changed)
+        log_info("redis master %s is %s (as the sentinels say; ROLE "
+                 "master)", u->master, now);
+}
+
+/* Sentinel mode: ROLE must say master (a failover may be under way);
+ * a new master is logged. */
 static int cluster_check_role(struct cluster_link *l,
                               const struct cluster_url *u)
 {
@@ -315,8 +342,10 @@ static int cluster_check_role(struct cluster_link *l,
         return rc;
     master = cluster_sentinel_is_master(r);
     freeReplyObject(r);
-    if (master)
+    if (master) {
+        cluster_note_master(u);
         return 0;
+    }
     redisFree(l->ctx);
     l->ctx = NULL;
     return cluster_fail(-EROFS, "%s:%d, which the sentinels name master "

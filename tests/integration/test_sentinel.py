@@ -17,6 +17,7 @@ strictly increasing across both faults; publishes refused meanwhile are
 from each fault to the first message delivered after it is printed (not
 asserted). Needs root (ip netns): without it the test fails, never
 skips."""
+import collections
 import http.client
 import json
 import socket
@@ -281,6 +282,8 @@ class SentinelFailover(harness.TestCase):
         figures["acknowledged"] = len(pub.acked)
         figures["refused"] = len(refused)
         figures["refused_statuses"] = sorted({r[1] for r in refused})
+        figures["refusal_reasons"] = dict(collections.Counter(
+            r[3].decode("utf-8", "replace").strip()[:60] for r in refused))
         # The one POST in flight on the host killed may end in the front's
         # 502 (nginx passes no POST it has sent to another host).
         lost_in_flight = [r for r in refused if r[1] == 502 and
