@@ -7,7 +7,8 @@ root namespace, the test's own 10.X.Y.0/24 addresses) with its own nginx,
 sseq-stream, sseq-publish, sseq-bridge and queue; a Redis master, two
 replicas and three sentinels in the root namespace; a front nginx on
 127.0.0.1 balancing every path over the three hosts. Subscribers (SSE
-clients that reconnect with Last-Event-ID, as a browser does) and one
+clients that reconnect with Last-Event-ID, as a browser does; on /events
+and on the Mercure hub) and one
 publisher at a steady rate all go through the front. Faults, in order:
 one host SIGKILLed (all its processes), the Redis master SIGKILLed
 (Sentinel promotes a replica), the dead host started again. Asserted per
@@ -33,7 +34,9 @@ import stream_util  # noqa: E402
 from cluster_util import ClusterStack, Front, Net, NetnsHost, SentinelSet  # noqa: E402
 
 CHANNEL = "ha"
-SUBSCRIBERS = 9
+SUBSCRIBERS = 9         # on /events
+HUB_SUBSCRIBERS = 3     # on the Mercure hub, same channel as topic
+HUB = "/.well-known/mercure"
 RATE = 40               # publishes a second through the front
 
 
@@ -192,7 +195,9 @@ class SentinelFailover(harness.TestCase):
         stop = threading.Event()
         with Front(net.addrs) as front:
             subs = [Subscriber(front.port, "/events?channel=" + CHANNEL,
-                               stop) for _ in range(SUBSCRIBERS)]
+                               stop) for _ in range(SUBSCRIBERS)] + \
+                [Subscriber(front.port, HUB + "?topic=" + CHANNEL, stop)
+                 for _ in range(HUB_SUBSCRIBERS)]
             for s in subs:
                 s.start()
             self.assertTrue(harness.wait_until(
@@ -319,19 +324,28 @@ class UnreplicatedEntry(harness.TestCase):
     else it would keep it under that id and skip the acknowledged
     message silently."""
 
+    def publish_acked(self, host, data, timeout=30):
+        """POSTs data to channel u as a client does: after a 503, again
+        with the same Idempotency-Key, until a 202; returns its id."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, mid, body = host.publish_http("u", data, key=data)
+            if status == 202:
+                return mid
+            self.assertEqual(status, 503, body)
+            time.sleep(0.1)             # the client's retry, not a wait
+        self.fail("%s: no 202 within %d s" % (data, timeout))
+
     def test_promoted_replica_lacks_an_unacknowledged_write(self):
         stream_util.raise_nofile()
         with SentinelSet("127.0.0.1") as red, \
-                ClusterStack(red.url, "ur", settings={
-                    "cluster.wait_ms": 300}) as a, \
-                ClusterStack(red.url, "ur", settings={
-                    "cluster.wait_ms": 300}) as b:
+                ClusterStack(red.url, "ur") as a, \
+                ClusterStack(red.url, "ur") as b:
             first = a.publish_cli("warm-up", "x")
             self.assertTrue(harness.wait_until(
                 lambda: a.newest() >= first and b.newest() >= first, 20))
             subs = [h.sse("/events?channel=u") for h in (a, b)]
-            status, id1, body = a.publish_http("u", "m1")
-            self.assertEqual(status, 202, body)
+            id1 = self.publish_acked(a, "m1")
             for port in red.replica_ports:      # cut the replicas off
                 red.cli(port, "CONFIG", "SET", "masterauth", "wrong")
                 red.cli(port, "CLIENT", "KILL", "TYPE", "master")
@@ -346,16 +360,8 @@ class UnreplicatedEntry(harness.TestCase):
             self.assertTrue(harness.wait_until(
                 lambda: red.master() not in (None, old), 30),
                 "Sentinel promotes a replica")
-            id3 = None
-            deadline = time.monotonic() + 30
-            while id3 is None and time.monotonic() < deadline:
-                status, id3, body = b.publish_http("u", "m3", key="m3")
-                if status != 202:
-                    self.assertEqual(status, 503, body)
-                    id3 = None
-                    time.sleep(0.1)     # the client's retry, not a wait
-            self.assertIsNotNone(id3, "publishing resumes")
-            for h, c in zip((a, b), subs):
+            id3 = self.publish_acked(b, "m3")
+            for c in subs:
                 got = read_until_data(c, "m3", 15)
                 self.assertEqual([(int(e.id), e.event, e.data)
                                   for e in got],
