@@ -543,7 +543,9 @@ static int cluster_pack_alt(const struct queue_msg *m, char **out,
 }
 
 /* WAIT until this link's writes reached l->wait_replicas replicas;
- * -ETIMEDOUT when fewer did within l->wait_ms. */
+ * -ETIMEDOUT when fewer did within l->wait_ms, and the link is dropped
+ * (after a failover the old master may still take writes for a while,
+ * with no replica: the next link asks the sentinels again). */
 static int cluster_wait(struct cluster_link *l)
 {
     char n[16], ms[16];
@@ -560,11 +562,13 @@ static int cluster_wait(struct cluster_link *l)
     freeReplyObject(r);
     if (got < 0)
         return cluster_fail(-EPROTO, "WAIT: unexpected reply");
-    if (got < (long long)l->wait_replicas)
-        return cluster_fail(-ETIMEDOUT, "WAIT: the message reached %lld of "
-                            "%u replicas within %u ms (it may still be "
-                            "delivered)", got, l->wait_replicas, l->wait_ms);
-    return 0;
+    if (got >= (long long)l->wait_replicas)
+        return 0;
+    redisFree(l->ctx);              /* maybe a master the sentinels have */
+    l->ctx = NULL;                  /* left: the next link asks them */
+    return cluster_fail(-ETIMEDOUT, "WAIT: the message reached %lld of %u "
+                        "replicas within %u ms (it may still be delivered)",
+                        got, l->wait_replicas, l->wait_ms);
 }
 
 /* Marks id acknowledged ({prefix}:ack): bridges deliver up to it. Redis
