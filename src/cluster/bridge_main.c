@@ -20,7 +20,7 @@
  *
  * In Sentinel mode (cluster_redis.h) each connection asks the sentinels
  * for the master, so a failover is followed by reconnecting; with
- * cluster.wait_replicas the bridge appends only entries a replica has
+ * cluster.wait_replicas the bridge appends only entries the replicas have
  * (up to the newest acknowledged mark), so the new master has every
  * entry this host holds and hands out no id it already has.
  *

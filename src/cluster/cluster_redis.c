@@ -19,12 +19,14 @@
  *
  * Key invariant (acknowledged writes, Sentinel mode with
  * cluster.wait_replicas > 0): a publish answers with its id only after
- * WAIT said the write reached that many replicas, and then marks its id
- * in {prefix}:ack (XADD <id>-0; a smaller id than the newest mark is
- * refused by Redis and covered by it). Bridges read the stream only up to
- * the newest mark, so a host holds only entries a replica has: after a
- * failover to the most advanced replica the new master has every entry
- * any host holds, its counter is past them, and no id is reused. The
+ * WAIT said the write reached that many replicas, or every replica the
+ * master had when the link connected if more (one gone: WAIT times out,
+ * 503, the link is dropped and the next one counts again), and then
+ * marks its id in {prefix}:ack (XADD <id>-0; a smaller id than the
+ * newest mark is refused by Redis and covered by it). Bridges read the
+ * stream only up to the newest mark, so a host holds only entries the
+ * replicas have: after a failover the new master has every entry any
+ * host holds, its counter is past them, and no id is reused. The
  * replication stream is ordered, so a mark n covers every entry <= n. */
 #include "ac_config.h"
 #include "cluster/cluster_redis.h"
@@ -138,7 +140,9 @@ struct cluster_link {
     char key_ack[80];           /* {prefix}:ack, the acknowledged marks */
     char prefix[72];            /* {prefix} */
     char maxlen[24];            /* cluster.retention as text */
-    unsigned wait_replicas;     /* 0: no WAIT and no ack marks */
+    unsigned wait_replicas;     /* 0: no WAIT and no ack marks; else the
+                                   larger of cluster.wait_replicas and
+                                   the replicas at connect (ROLE) */
     unsigned wait_ms;           /* WAIT's timeout */
     struct cluster_link *next;  /* in the pool's idle list */
 };
@@ -327,22 +331,26 @@ static void cluster_note_master(const struct cluster_url *u)
 }
 
 /* Sentinel mode: ROLE must say master (a failover may be under way);
- * a new master is logged. */
+ * a new master is logged. With WAIT on, the link waits for every
+ * replica the master lists now, if more than cluster.wait_replicas: a
+ * write acknowledged by only some replicas would be lost if Sentinel
+ * promoted another (it ranks them by an offset up to a second old). */
 static int cluster_check_role(struct cluster_link *l,
                               const struct cluster_url *u)
 {
     const char *argv[1] = { "ROLE" };
     redisReply *r;
-    bool master;
-    int rc;
+    int rc, replicas;
 
     if (u->n_sentinels == 0)
         return 0;
     if ((rc = cluster_cmd(l, 1, argv, NULL, &r)) < 0)
         return rc;
-    master = cluster_sentinel_is_master(r);
+    replicas = cluster_sentinel_master_replicas(r);
     freeReplyObject(r);
-    if (master) {
+    if (replicas >= 0) {
+        if (l->wait_replicas > 0 && (unsigned)replicas > l->wait_replicas)
+            l->wait_replicas = (unsigned)replicas;
         cluster_note_master(u);
         return 0;
     }

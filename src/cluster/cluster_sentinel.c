@@ -47,11 +47,15 @@ int cluster_sentinel_addr(const redisReply *r, struct cluster_addr *a,
     return 0;
 }
 
-bool cluster_sentinel_is_master(const redisReply *r)
+int cluster_sentinel_master_replicas(const redisReply *r)
 {
-    return r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
-           r->element[0]->type == REDIS_REPLY_STRING &&
-           strcmp(r->element[0]->str, "master") == 0;
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+        r->element[0]->type != REDIS_REPLY_STRING ||
+        strcmp(r->element[0]->str, "master") != 0 ||
+        r->element[2]->type != REDIS_REPLY_ARRAY ||
+        r->element[2]->elements > 1024)
+        return -1;
+    return (int)r->element[2]->elements;
 }
 
 /* Asks one sentinel s; 0 with *a, or -errno with the reason in why. */

@@ -21,8 +21,10 @@ struct redisReply;              /* hiredis */
 int cluster_sentinel_addr(const struct redisReply *r, struct cluster_addr *a,
                           const char **why);
 
-/* Whether a ROLE reply says "master". */
-bool cluster_sentinel_is_master(const struct redisReply *r);
+/* The number of replicas a ROLE reply lists if it is a master's
+ * (["master", offset, [[host, port, offset], ...]]), or -1 if it is not
+ * a master's or is malformed. */
+int cluster_sentinel_master_replicas(const struct redisReply *r);
 
 /* Asks u's sentinels, in order, for u->master's address; the first
  * valid answer wins. Each sentinel gets timeout_ms to connect and

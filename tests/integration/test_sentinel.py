@@ -112,6 +112,7 @@ class Publisher(threading.Thread):
         self.acked = {}
         self.sent_at = {}
         self.refused = []       # (time, status, retry-after, body)
+        self.reused = []        # (id, first data, second data): never
         self.n = 0
 
     def run(self):
@@ -126,6 +127,8 @@ class Publisher(threading.Thread):
                 status, hdr, body = 0, {}, str(exc).encode()
             if status == 202:
                 mid = int(json.loads(body)["id"])
+                if mid in self.acked:
+                    self.reused.append((mid, self.acked[mid], data))
                 self.acked[mid] = data
                 self.sent_at[mid] = t0
             else:
@@ -192,7 +195,7 @@ class SentinelFailover(harness.TestCase):
         self.assertTrue(harness.wait_until(
             lambda: all(h.newest() >= first for h in hosts), 20),
             "the first message reaches every host")
-        stop = threading.Event()
+        stop, pub_stop = threading.Event(), threading.Event()
         with Front(net.addrs) as front:
             subs = [Subscriber(front.port, "/events?channel=" + CHANNEL,
                                stop) for _ in range(SUBSCRIBERS)] + \
@@ -203,11 +206,17 @@ class SentinelFailover(harness.TestCase):
             self.assertTrue(harness.wait_until(
                 lambda: all(s.connects for s in subs), 20),
                 "every subscriber connects through the front")
-            pub = Publisher(front.port, hosts[0].token, stop)
+            pub = Publisher(front.port, hosts[0].token, pub_stop)
             pub.start()
             try:
                 self.faults(net, red, hosts, subs, pub, figures)
+                pub_stop.set()
+                pub.join(15)
+                top = max(pub.acked)
+                harness.wait_until(
+                    lambda: all(s.newest() >= top for s in subs), 20)
             finally:
+                pub_stop.set()
                 stop.set()
                 pub.join(15)
                 for s in subs:
@@ -279,9 +288,22 @@ class SentinelFailover(harness.TestCase):
             lambda: len(pub.acked) >= acked_before + 2 * RATE, 30),
             "publishing goes on after the failover")
 
+    def explain(self, sub, pub, lost):
+        """What the subscriber got around each lost id, and when that id
+        was published and the subscriber (re)connected, relative to the
+        host kill (for the failure message)."""
+        t0 = self.host_killed
+        got = sub.data()
+        out = []
+        for i in lost[:3]:
+            near = [(j, d, round(t - t0, 3)) for j, d, t in got
+                    if abs(j - i) <= 2]
+            out.append("id %d (%r sent at %+.3f s): got %r" % (
+                i, pub.acked[i], pub.sent_at[i] - t0, near))
+        return "; ".join(out) + "; connects at %r, newest %d" % (
+            [round(c - t0, 3) for c in sub.connects], sub.newest())
+
     def check(self, subs, pub, figures):
-        top = max(pub.acked)
-        harness.wait_until(lambda: all(s.newest() >= top for s in subs), 20)
         refused = [r for r in pub.refused]
         figures["published"] = pub.n
         figures["acknowledged"] = len(pub.acked)
@@ -302,6 +324,7 @@ class SentinelFailover(harness.TestCase):
                              % (r,))
             self.assertEqual(r[2], "1", "a 503 has Retry-After: 1: %r"
                              % (r,))
+        self.assertEqual(pub.reused, [], "no id acknowledged twice")
         for k, s in enumerate(subs):
             got = s.data()
             ids = [i for i, d, t in got]
@@ -310,7 +333,8 @@ class SentinelFailover(harness.TestCase):
             have = {i: d for i, d, t in got}
             lost = [i for i in pub.acked if have.get(i) != pub.acked[i]]
             self.assertEqual(lost, [], "subscriber %d: every acknowledged "
-                             "message, with its own data" % k)
+                             "message, with its own data; %s; %s" % (
+                                 k, self.explain(s, pub, lost), figures))
         figures["reconnects"] = sum(len(s.connects) - 1 for s in subs)
         figures["gap_events"] = sum(1 for s in subs for e in s.events
                                     if e[2] == "sseq-gap")
@@ -380,7 +404,7 @@ class GracefulFailover(harness.TestCase):
 
     def test_manual_failover(self):
         stream_util.raise_nofile()
-        stop = threading.Event()
+        stop, pub_stop = threading.Event(), threading.Event()
         with SentinelSet("127.0.0.1") as red, \
                 ClusterStack(red.url, "gf") as a, \
                 ClusterStack(red.url, "gf") as b:
@@ -393,7 +417,7 @@ class GracefulFailover(harness.TestCase):
                 sub.start()
             self.assertTrue(harness.wait_until(
                 lambda: all(sub.connects for sub in subs), 20))
-            pub = Publisher(a.port, a.token, stop)
+            pub = Publisher(a.port, a.token, pub_stop)
             pub.start()
             try:
                 self.assertTrue(harness.wait_until(
@@ -408,14 +432,17 @@ class GracefulFailover(harness.TestCase):
                 self.assertTrue(harness.wait_until(
                     lambda: pub.first_acked_after(t + 1) is not None, 30),
                     "publishing resumes after the failover")
+                pub_stop.set()
+                pub.join(15)
+                top = max(pub.acked)
+                harness.wait_until(lambda: all(sub.newest() >= top
+                                               for sub in subs), 20)
             finally:
+                pub_stop.set()
                 stop.set()
                 pub.join(15)
-            top = max(pub.acked)
-            harness.wait_until(lambda: all(sub.newest() >= top
-                                           for sub in subs), 20)
-            for sub in subs:
-                sub.join(5)
+                for sub in subs:
+                    sub.join(5)
             self.assertTrue(harness.wait_until(
                 lambda: "role:slave" in red.cli(old, "INFO", "replication"),
                 30), "the old master lives on as a replica")

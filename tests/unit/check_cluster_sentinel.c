@@ -1,7 +1,8 @@
 /* check_cluster_sentinel.c -- Check suite "cluster_sentinel": what a
  * sentinel answers to get-master-addr-by-name and what a node answers to
  * ROLE, as RESP text read by hiredis, against what sseq takes from them
- * (Redis is not trusted). Table-driven. */
+ * (Redis is not trusted), and the replicas a master's ROLE lists.
+ * Table-driven. */
 #include "cluster/cluster_sentinel.h"
 
 #include <check.h>
@@ -36,18 +37,24 @@ static const struct addr_row {
     { "+OK\r\n", -EPROTO, NULL, 0 },
 };
 
-/* A ROLE reply and whether it is a master's. */
+/* A ROLE reply and the replicas it lists if a master's (-1: not). */
 static const struct role_row {
     const char *resp;
-    bool master;
+    int replicas;
 } role_rows[] = {
-    { "*3\r\n$6\r\nmaster\r\n:3129659\r\n*0\r\n", true },
+    { "*3\r\n$6\r\nmaster\r\n:3129659\r\n*0\r\n", 0 },
+    { "*3\r\n$6\r\nmaster\r\n:3129659\r\n*2\r\n"
+      "*3\r\n$9\r\n127.0.0.1\r\n$4\r\n9001\r\n$7\r\n3129242\r\n"
+      "*3\r\n$9\r\n127.0.0.1\r\n$4\r\n9002\r\n$7\r\n3129543\r\n",
+      2 },
     { "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:9839\r\n"
-      "$9\r\nconnected\r\n:3167038\r\n", false },
-    { "*2\r\n$8\r\nsentinel\r\n*0\r\n", false },
-    { "*0\r\n", false },
-    { "$6\r\nmaster\r\n", false },
-    { "*1\r\n:1\r\n", false },
+      "$9\r\nconnected\r\n:3167038\r\n", -1 },
+    { "*2\r\n$8\r\nsentinel\r\n*0\r\n", -1 },
+    { "*0\r\n", -1 },
+    { "$6\r\nmaster\r\n", -1 },
+    { "*1\r\n:1\r\n", -1 },
+    { "*2\r\n$6\r\nmaster\r\n:1\r\n", -1 },
+    { "*3\r\n$6\r\nmaster\r\n:1\r\n:2\r\n", -1 },
 };
 
 static redisReader *rd;
@@ -101,8 +108,9 @@ START_TEST(test_role)
     const struct role_row *t = &role_rows[_i];
     redisReply *r = resp_read(t->resp, strlen(t->resp));
 
-    ck_assert_msg(cluster_sentinel_is_master(r) == t->master,
-                  "row %d: master should be %d", _i, t->master);
+    ck_assert_msg(cluster_sentinel_master_replicas(r) == t->replicas,
+                  "row %d: %d replicas, want %d", _i,
+                  cluster_sentinel_master_replicas(r), t->replicas);
     freeReplyObject(r);
     redisReaderFree(rd);
 }
