@@ -19,6 +19,8 @@ SSEQ_BUILD_PKGS="gcc make autoconf automake libtool pkg-config
 SSEQ_TEST_PKGS="apache2 lighttpd python3-prometheus-client logrotate
     python3-jwt python3-cryptography redis-server php-cli
     php-symfony-mercure"
+# tests/integration/test_sentinel.py: Redis Sentinel, ip netns and veths.
+SSEQ_TEST_PKGS="$SSEQ_TEST_PKGS redis-sentinel iproute2"
 # clang and libFuzzer for the fuzz targets (fuzz/fuzz.am).
 SSEQ_TEST_PKGS="$SSEQ_TEST_PKGS clang libclang-rt-14-dev"
 # Building and checking the Debian package (scripts/deb-test); its chroot

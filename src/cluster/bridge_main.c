@@ -18,6 +18,12 @@
  * id range stays ahead of the read (the next publish deletes it; until
  * then it is logged once and the bridge polls every BRIDGE_BLOCK_MS).
  *
+ * In Sentinel mode (cluster_redis.h) each connection asks the sentinels
+ * for the master, so a failover is followed by reconnecting; with
+ * cluster.wait_replicas the bridge appends only entries the replicas have
+ * (up to the newest acknowledged mark), so the new master has every
+ * entry this host holds and hands out no id it already has.
+ *
  * Redis unreachable: the bridge retries (100 ms doubling to 2 s) and logs
  * once per change of state. Its queue slot (role "bridge") carries:
  * streams = 1 while connected, streams_total = connections made,
@@ -218,7 +224,7 @@ static int bridge_connect(struct bridge *b)
 static void bridge_run(struct bridge *b)
 {
     unsigned retry = BRIDGE_RETRY_MIN;
-    struct cluster_pos from;
+    struct cluster_pos from, start;
     uint64_t oldest, next;
     int rc;
 
@@ -238,8 +244,13 @@ static void bridge_run(struct bridge *b)
         if (bridge_after(&b->seen, &from))
             from = b->seen;
         b->progress = false;
+        start = from;
         rc = cluster_read(b->link, &from, BRIDGE_BLOCK_MS, BRIDGE_BATCH,
                           bridge_append, b);
+        if (bridge_after(&from, &start)) {      /* past trimmed entries */
+            b->seen = from;
+            b->progress = true;
+        }
         if (rc > 0 && !b->progress)
             bridge_sleep(BRIDGE_BLOCK_MS);  /* only entries past the id
                                                range: no busy loop */

@@ -9,7 +9,25 @@
  * are dense except where a host's floor raised them (a join).
  *
  * Key invariant (secrets): the password goes to Redis in AUTH and nowhere
- * else; every text this file logs or returns shows the URL redacted. */
+ * else; every text this file logs or returns shows the URL redacted.
+ *
+ * Sentinel mode (a redis+sentinel:// URL): every new connection asks the
+ * sentinels for the master (cluster_sentinel.c) and checks with ROLE that
+ * it is one; a READONLY reply (a demoted master) breaks the link like a
+ * lost connection, so the next one asks again: nothing is ever written
+ * to a replica.
+ *
+ * Key invariant (acknowledged writes, Sentinel mode with
+ * cluster.wait_replicas > 0): a publish answers with its id only after
+ * WAIT said the write reached that many replicas, or every replica the
+ * master had when the link connected if more (one gone: WAIT times out,
+ * 503, the link is dropped and the next one counts again), and then
+ * marks its id in {prefix}:ack (XADD <id>-0; a smaller id than the
+ * newest mark is refused by Redis and covered by it). Bridges read the
+ * stream only up to the newest mark, so a host holds only entries the
+ * replicas have: after a failover the new master has every entry any
+ * host holds, its counter is past them, and no id is reused. The
+ * replication stream is ordered, so a mark n covers every entry <= n. */
 #include "ac_config.h"
 #include "cluster/cluster_redis.h"
 
@@ -25,6 +43,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "cluster/cluster_sentinel.h"
 #include "proto/cluster_url.h"
 #include "base/log.h"
 #include "queue/queue_msg.h"
@@ -118,8 +137,13 @@ struct cluster_link {
     char sha_join[41];
     char key_seq[80];           /* {prefix}:seq */
     char key_stream[80];        /* {prefix}:stream */
+    char key_ack[80];           /* {prefix}:ack, the acknowledged marks */
     char prefix[72];            /* {prefix} */
     char maxlen[24];            /* cluster.retention as text */
+    unsigned wait_replicas;     /* 0: no WAIT and no ack marks; else the
+                                   larger of cluster.wait_replicas and
+                                   the replicas at connect (ROLE) */
+    unsigned wait_ms;           /* WAIT's timeout */
     struct cluster_link *next;  /* in the pool's idle list */
 };
 
@@ -131,6 +155,12 @@ static struct {
     struct cluster_link *idle;
     unsigned n_idle;
 } cluster_pool = { PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
+
+/* Sentinel mode: the master this process last connected to. */
+static struct {
+    pthread_mutex_t lock;
+    char addr[300];
+} cluster_master = { PTHREAD_MUTEX_INITIALIZER, "" };
 
 /* Last state logged by this process: 0 none yet, 1 up, 2 down. */
 static atomic_int cluster_logged;
@@ -207,10 +237,15 @@ static int cluster_cmd(struct cluster_link *l, int argc, const char **argv,
         int rc = strncmp(r->str, "NOSCRIPT", 8) == 0 ? -ENOSYS :
                  strncmp(r->str, "WRONGPASS", 9) == 0 ||
                  strncmp(r->str, "NOAUTH", 6) == 0 ||
-                 strncmp(r->str, "NOPERM", 6) == 0 ? -EACCES : -EIO;
+                 strncmp(r->str, "NOPERM", 6) == 0 ? -EACCES :
+                 strncmp(r->str, "READONLY", 8) == 0 ? -EROFS : -EIO;
 
         cluster_fail(rc, "%s: %.200s", argv[0], r->str);
         freeReplyObject(r);
+        if (rc == -EROFS) {         /* a replica now: ask for the master */
+            redisFree(l->ctx);
+            l->ctx = NULL;
+        }
         return rc;
     }
     *out = r;
@@ -255,6 +290,75 @@ static int cluster_connect(struct cluster_link *l, const struct config *cfg,
     if (redisSetTimeout(l->ctx, rw) != REDIS_OK)
         return cluster_ctx_fail(l, "setsockopt");
     return 0;
+}
+
+/* Sentinel mode: asks the sentinels for the master and points u's host
+ * and port at it. */
+static int cluster_find_master(const struct config *cfg,
+                               struct cluster_url *u)
+{
+    struct cluster_addr a;
+    char why[sizeof(cluster_err) - 64];
+
+    if (u->n_sentinels == 0)
+        return 0;
+    if (cluster_sentinel_ask(u, cfg->cluster_timeout_ms, &a, why,
+                             sizeof(why)) < 0)
+        return cluster_fail(-ENOTCONN, "no master %s: %s", u->master, why);
+    memcpy(u->host, a.host, sizeof(u->host));
+    u->port = a.port;
+    return 0;
+}
+
+/* Sentinel mode: logs the master's address when it is not the one this
+ * process connected to last (a failover followed), once a change. */
+static void cluster_note_master(const struct cluster_url *u)
+{
+    char now[sizeof(cluster_master.addr)];
+    bool changed;
+
+    if (u->n_sentinels == 0)
+        return;
+    snprintf(now, sizeof(now), "%s:%d", u->host, u->port);
+    pthread_mutex_lock(&cluster_master.lock);
+    changed = strcmp(now, cluster_master.addr) != 0;
+    if (changed)
+        memcpy(cluster_master.addr, now, sizeof(now));
+    pthread_mutex_unlock(&cluster_master.lock);
+    if (changed)
+        log_info("redis master %s is %s (as the sentinels say; ROLE "
+                 "master)", u->master, now);
+}
+
+/* Sentinel mode: ROLE must say master (a failover may be under way);
+ * a new master is logged. With WAIT on, the link waits for every
+ * replica the master lists now, if more than cluster.wait_replicas: a
+ * write acknowledged by only some replicas would be lost if Sentinel
+ * promoted another (it ranks them by an offset up to a second old). */
+static int cluster_check_role(struct cluster_link *l,
+                              const struct cluster_url *u)
+{
+    const char *argv[1] = { "ROLE" };
+    redisReply *r;
+    int rc, replicas;
+
+    if (u->n_sentinels == 0)
+        return 0;
+    if ((rc = cluster_cmd(l, 1, argv, NULL, &r)) < 0)
+        return rc;
+    replicas = cluster_sentinel_master_replicas(r);
+    freeReplyObject(r);
+    if (replicas >= 0) {
+        if (l->wait_replicas > 0 && (unsigned)replicas > l->wait_replicas)
+            l->wait_replicas = (unsigned)replicas;
+        cluster_note_master(u);
+        return 0;
+    }
+    redisFree(l->ctx);
+    l->ctx = NULL;
+    return cluster_fail(-EROFS, "%s:%d, which the sentinels name master "
+                        "%s, is not a master (a failover under way)",
+                        u->host, u->port, u->master);
 }
 
 /* AUTH (with the ACL user if any) and SELECT. */
@@ -311,6 +415,7 @@ static void cluster_keys(struct cluster_link *l, const struct config *cfg)
     snprintf(l->prefix, sizeof(l->prefix), "{%s}", cfg->cluster_prefix);
     snprintf(l->key_seq, sizeof(l->key_seq), "%s:seq", l->prefix);
     snprintf(l->key_stream, sizeof(l->key_stream), "%s:stream", l->prefix);
+    snprintf(l->key_ack, sizeof(l->key_ack), "%s:ack", l->prefix);
     snprintf(l->maxlen, sizeof(l->maxlen), "%" PRIu64,
              cfg->cluster_retention);
 }
@@ -330,8 +435,14 @@ int cluster_link_open(const struct config *cfg, int block_ms,
         goto fail_wipe;
     }
     cluster_keys(l, cfg);
-    if ((rc = cluster_connect(l, cfg, &u, block_ms)) < 0 ||
+    if (u.n_sentinels > 0) {
+        l->wait_replicas = cfg->cluster_wait_replicas;
+        l->wait_ms = cfg->cluster_wait_ms;
+    }
+    if ((rc = cluster_find_master(cfg, &u)) < 0 ||
+        (rc = cluster_connect(l, cfg, &u, block_ms)) < 0 ||
         (rc = cluster_login(l, &u)) < 0 ||
+        (rc = cluster_check_role(l, &u)) < 0 ||
         (rc = cluster_load(l, cluster_lua_publish, l->sha_publish)) < 0 ||
         (rc = cluster_load(l, cluster_lua_join, l->sha_join)) < 0)
         goto fail_link;
@@ -439,6 +550,54 @@ static int cluster_pack_alt(const struct queue_msg *m, char **out,
     return 0;
 }
 
+/* WAIT until this link's writes reached l->wait_replicas replicas;
+ * -ETIMEDOUT when fewer did within l->wait_ms, and the link is dropped
+ * (after a failover the old master may still take writes for a while,
+ * with no replica: the next link asks the sentinels again). */
+static int cluster_wait(struct cluster_link *l)
+{
+    char n[16], ms[16];
+    const char *argv[3] = { "WAIT", n, ms };
+    redisReply *r;
+    long long got;
+    int rc;
+
+    snprintf(n, sizeof(n), "%u", l->wait_replicas);
+    snprintf(ms, sizeof(ms), "%u", l->wait_ms);
+    if ((rc = cluster_cmd(l, 3, argv, NULL, &r)) < 0)
+        return rc;
+    got = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    if (got < 0)
+        return cluster_fail(-EPROTO, "WAIT: unexpected reply");
+    if (got >= (long long)l->wait_replicas)
+        return 0;
+    redisFree(l->ctx);              /* maybe a master the sentinels have */
+    l->ctx = NULL;                  /* left: the next link asks them */
+    return cluster_fail(-ETIMEDOUT, "WAIT: the message reached %lld of %u "
+                        "replicas within %u ms (it may still be delivered)",
+                        got, l->wait_replicas, l->wait_ms);
+}
+
+/* Marks id acknowledged ({prefix}:ack): bridges deliver up to it. Redis
+ * refusing an id at or below the newest mark is no failure: that mark
+ * covers it. */
+static int cluster_ack(struct cluster_link *l, uint64_t id)
+{
+    char at[32];
+    const char *argv[8] = { "XADD", l->key_ack, "MAXLEN", "~", "1000", at,
+                            "n", "1" };
+    redisReply *r;
+    int rc;
+
+    snprintf(at, sizeof(at), "%" PRIu64 "-0", id);
+    rc = cluster_cmd(l, 8, argv, NULL, &r);
+    if (rc == -EIO && strstr(cluster_err, "equal or smaller") != NULL)
+        return 0;                   /* a newer mark covers it */
+    freeReplyObject(r);
+    return rc;
+}
+
 /* Runs the publish script on l. */
 static int cluster_publish_on(struct cluster_link *l,
                               const struct queue_msg *m, const char *req,
@@ -477,7 +636,11 @@ static int cluster_publish_on(struct cluster_link *l,
     argv[n] = m->retry_ms ? r : "", lens[n] = strlen(argv[n]), n++;
     rc = cluster_eval(l, n, argv, lens, id);
     free(alt);
-    return rc;
+    if (rc < 0 || l->wait_replicas == 0)
+        return rc;
+    if ((rc = cluster_wait(l)) < 0)
+        return rc;
+    return cluster_ack(l, *id);
 }
 
 /* An idle pool link, or a new one; NULL with the reason set. */
@@ -581,49 +744,149 @@ int cluster_publish(const struct config *cfg, struct queue *q,
     return rc < 0 ? rc : 0;
 }
 
-/* Walks an XREAD reply [[stream, [entry, ...]]] calling fn. */
-static int cluster_read_reply(const redisReply *r, cluster_entry_fn fn,
-                              void *arg)
+/* Calls fn for each entry of an array of entries [[id, fields], ...];
+ * the number of entries, fn's negative return or -EPROTO. */
+static int cluster_walk(const redisReply *entries, cluster_entry_fn fn,
+                        void *arg)
 {
-    const redisReply *entries;
     struct cluster_entry e;
     size_t i;
     int rc;
 
-    if (r->type == REDIS_REPLY_NIL)
-        return 0;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
-        r->element[0]->type != REDIS_REPLY_ARRAY ||
-        r->element[0]->elements != 2 ||
-        r->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
-        return cluster_fail(-EPROTO, "XREAD: unexpected reply");
-    entries = r->element[0]->element[1];
     for (i = 0; i < entries->elements; i++) {
         if (cluster_entry_parse(entries->element[i], &e) == -EPROTO)
-            return cluster_fail(-EPROTO, "XREAD: entry %zu has no id", i);
-        if ((rc = fn(arg, &e)) < 0)
+            return cluster_fail(-EPROTO, "stream entry %zu has no id", i);
+        if (fn != NULL && (rc = fn(arg, &e)) < 0)
             return rc;
     }
     return (int)entries->elements;
 }
 
-int cluster_read(struct cluster_link *l, const struct cluster_pos *after,
-                 int block_ms, unsigned count, cluster_entry_fn fn,
-                 void *arg)
+/* XREAD COUNT count BLOCK block_ms of key from `after`; *out is the
+ * array of entries (NULL on timeout) inside *r (the caller frees *r). */
+static int cluster_xread(struct cluster_link *l, const char *key,
+                         const struct cluster_pos *after, int block_ms,
+                         unsigned count, redisReply **r,
+                         const redisReply **out)
 {
     char from[48], cnt[16], blk[16];
     const char *argv[8] = { "XREAD", "COUNT", cnt, "BLOCK", blk, "STREAMS",
-                            l->key_stream, from };
-    redisReply *r;
+                            key, from };
     int rc;
 
+    *out = NULL;
     snprintf(from, sizeof(from), "%" PRIu64 "-%" PRIu64, after->id,
              after->seq);
     snprintf(cnt, sizeof(cnt), "%u", count);
     snprintf(blk, sizeof(blk), "%d", block_ms);
-    if ((rc = cluster_cmd(l, 8, argv, NULL, &r)) < 0)
+    if ((rc = cluster_cmd(l, 8, argv, NULL, r)) < 0)
         return rc;
-    rc = cluster_read_reply(r, fn, arg);
+    if ((*r)->type == REDIS_REPLY_NIL)
+        return 0;
+    if ((*r)->type != REDIS_REPLY_ARRAY || (*r)->elements != 1 ||
+        (*r)->element[0]->type != REDIS_REPLY_ARRAY ||
+        (*r)->element[0]->elements != 2 ||
+        (*r)->element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(*r);
+        *r = NULL;
+        return cluster_fail(-EPROTO, "XREAD: unexpected reply");
+    }
+    *out = (*r)->element[0]->element[1];
+    return 0;
+}
+
+/* The newest acknowledged mark past `after` into *upto (0: none within
+ * block_ms). A mark that is not "<n>-0" is -EPROTO. */
+static int cluster_ack_mark(struct cluster_link *l,
+                            const struct cluster_pos *after, int block_ms,
+                            uint64_t *upto)
+{
+    const redisReply *marks;
+    struct cluster_entry e;
+    redisReply *r = NULL;
+    int rc;
+
+    *upto = 0;
+    rc = cluster_xread(l, l->key_ack, after, block_ms, 1000, &r, &marks);
+    if (rc == 0 && marks != NULL && marks->elements > 0) {
+        rc = cluster_entry_parse(marks->element[marks->elements - 1], &e);
+        if (rc == -EPROTO || e.seq != 0)
+            rc = cluster_fail(-EPROTO, "%s: a mark is not <id>-0",
+                              l->key_ack);
+        else
+            *upto = e.id, rc = 0;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+/* XRANGE of the stream in (after, upto-0], count at most, through fn. */
+static int cluster_range(struct cluster_link *l,
+                         const struct cluster_pos *after, uint64_t upto,
+                         unsigned count, cluster_entry_fn fn, void *arg)
+{
+    char from[48], to[32], cnt[16];
+    const char *argv[6] = { "XRANGE", l->key_stream, from, to, "COUNT",
+                            cnt };
+    redisReply *r;
+    int rc;
+
+    snprintf(from, sizeof(from), "(%" PRIu64 "-%" PRIu64, after->id,
+             after->seq);
+    snprintf(to, sizeof(to), "%" PRIu64 "-0", upto);
+    snprintf(cnt, sizeof(cnt), "%u", count);
+    if ((rc = cluster_cmd(l, 6, argv, NULL, &r)) < 0)
+        return rc;
+    rc = r->type == REDIS_REPLY_ARRAY
+         ? cluster_walk(r, fn, arg)
+         : cluster_fail(-EPROTO, "XRANGE: unexpected reply");
+    freeReplyObject(r);
+    return rc;
+}
+
+/* The gated read (Sentinel mode with WAIT): entries up to the newest
+ * acknowledged mark. Marks past every entry in (after, mark] (the
+ * entries trimmed, or a mark written by hand) wait for the next entry;
+ * once one exists past the mark, *after skips to the mark. */
+static int cluster_read_acked(struct cluster_link *l,
+                              struct cluster_pos *after, int block_ms,
+                              unsigned count, cluster_entry_fn fn,
+                              void *arg)
+{
+    const redisReply *next;
+    struct cluster_entry e;
+    redisReply *r = NULL;
+    uint64_t upto;
+    int rc;
+
+    if ((rc = cluster_ack_mark(l, after, block_ms, &upto)) < 0 ||
+        upto == 0)
+        return rc;
+    if ((rc = cluster_range(l, after, upto, count, fn, arg)) != 0)
+        return rc;
+    rc = cluster_xread(l, l->key_stream, after, block_ms, 1, &r, &next);
+    if (rc == 0 && next != NULL && next->elements == 1 &&
+        cluster_entry_parse(next->element[0], &e) != -EPROTO &&
+        e.id > upto)
+        *after = (struct cluster_pos){ upto, 0 };
+    freeReplyObject(r);
+    return rc;
+}
+
+int cluster_read(struct cluster_link *l, struct cluster_pos *after,
+                 int block_ms, unsigned count, cluster_entry_fn fn,
+                 void *arg)
+{
+    const redisReply *entries;
+    redisReply *r = NULL;
+    int rc;
+
+    if (l->wait_replicas > 0)
+        return cluster_read_acked(l, after, block_ms, count, fn, arg);
+    rc = cluster_xread(l, l->key_stream, after, block_ms, count, &r,
+                       &entries);
+    if (rc == 0 && entries != NULL)
+        rc = cluster_walk(entries, fn, arg);
     freeReplyObject(r);
     return rc;
 }

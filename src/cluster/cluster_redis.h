@@ -13,6 +13,8 @@
  *                       d (data), t (publish time, microseconds)
  *   {PREFIX}:seq        the newest id handed out
  *   {PREFIX}:req:KEY    the id a request id was published as (1 day)
+ *   {PREFIX}:ack        Sentinel mode with WAIT: entries <id>-0 marking
+ *                       the ids whose write reached the replicas
  *
  * Return convention: >= 0 success, -errno failure, with a one-line reason
  * in cluster_error() that never holds a secret. Redis unreachable, timed
@@ -70,8 +72,11 @@ int cluster_join(struct cluster_link *l, uint64_t floor);
  * calls fn for each entry in order. Returns the number of entries (0 on
  * timeout), fn's negative return, or -errno. An entry that is not a
  * valid sseq message (cluster_entry.h) comes with e->bad and e->why; a
- * reply entry without an id is -EPROTO. */
-int cluster_read(struct cluster_link *l, const struct cluster_pos *after,
+ * reply entry without an id is -EPROTO. In Sentinel mode with
+ * cluster.wait_replicas, only entries up to the newest acknowledged mark
+ * ({prefix}:ack) are read, and *after may move to a mark past which the
+ * stream has no entry (they were trimmed). */
+int cluster_read(struct cluster_link *l, struct cluster_pos *after,
                  int block_ms, unsigned count, cluster_entry_fn fn,
                  void *arg);
 

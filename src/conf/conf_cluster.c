@@ -1,6 +1,8 @@
 /* conf_cluster.c -- the cluster's settings (cluster.*): the Redis URL
  * hosts join through (its password a secret: printed as "***", wiped,
- * never quoted), the key prefix, the stream's length, the timeout. */
+ * never quoted; plain, unix socket or Sentinel), the key prefix, the
+ * stream's length, the timeout, and in Sentinel mode how many replicas a
+ * publish must reach before it is acknowledged (WAIT) and for how long. */
 #include "ac_config.h"
 
 #include <string.h>
@@ -26,8 +28,8 @@ static const char *conf_cluster_url_check(const char *str, char *buf,
     if (rc == 0)
         return NULL;
     snprintf(buf, len, "%s (a URL such as \"redis://127.0.0.1:6379/0\", "
-             "\"redis://:PASSWORD@host\" or \"unix:///run/redis/redis.sock"
-             "\")", why);
+             "\"redis://:PASSWORD@host\", \"unix:///run/redis/redis.sock\" or "
+             "\"redis+sentinel://h1:26379,h2:26379/mymaster\")", why);
     return buf;
 }
 
@@ -69,6 +71,10 @@ static const struct config_item conf_cluster_items[] = {
                1000000000, 1000000),
     CONFIG_NUM("cluster.timeout_ms", config_type_uint, cluster_timeout_ms,
                10, 60000, 2000),
+    CONFIG_NUM("cluster.wait_replicas", config_type_uint,
+               cluster_wait_replicas, 0, 16, 1),
+    CONFIG_NUM("cluster.wait_ms", config_type_uint, cluster_wait_ms, 10,
+               60000, 1000),
 };
 
 const struct config_module conf_cluster_module =

@@ -88,6 +88,9 @@ struct config {
     char *cluster_prefix;       /* Redis key prefix, default "sseq" */
     uint64_t cluster_retention; /* stream entries kept (MAXLEN ~) */
     unsigned cluster_timeout_ms; /* connect and command timeout */
+    unsigned cluster_wait_replicas; /* Sentinel mode: replicas a publish
+                                       must reach before its 202 (WAIT) */
+    unsigned cluster_wait_ms;   /* WAIT's timeout, then 503 */
 };
 
 /* Fills cfg with every default (never fails short of ENOMEM). */

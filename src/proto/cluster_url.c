@@ -69,28 +69,18 @@ static int cluster_url_creds(const char *s, const char *at,
     return 0;
 }
 
-/* Parses HOST[:PORT][/DB] of a redis:// URL. */
-static int cluster_url_tcp(const char *s, struct cluster_url *u,
-                           const char **why)
+/* Parses HOST[:PORT] of [s, end) into *a; a->port is left as it is
+ * when no port is written. */
+static int cluster_url_hostport(const char *s, const char *end,
+                                struct cluster_addr *a, const char **why)
 {
-    const char *end, *slash, *hend, *port;
-    const char *at = cluster_url_creds_end(s, false);
+    const char *hend, *port;
     unsigned long v;
 
-    if (at != NULL) {
-        if (cluster_url_creds(s, at, u, why) < 0)
-            return -EINVAL;
-        s = at + 1;
-    }
-    slash = strchr(s, '/');
-    end = slash ? slash : s + strlen(s);
     if (*s == '[') {
         hend = memchr(s, ']', (size_t)(end - s));
-        if (hend == NULL || hend == s + 1) {
-            *why = "an IPv6 host must be written [ADDRESS]";
-            return -EINVAL;
-        }
-        if (cluster_url_copy(u->host, sizeof(u->host), s + 1,
+        if (hend == NULL || hend == s + 1 ||
+            cluster_url_copy(a->host, sizeof(a->host), s + 1,
                              (size_t)(hend - s - 1)) < 0)
             goto fail_host;
         port = hend + 1 < end && hend[1] == ':' ? hend + 2 : NULL;
@@ -99,11 +89,11 @@ static int cluster_url_tcp(const char *s, struct cluster_url *u,
     } else {
         port = memchr(s, ':', (size_t)(end - s));
         hend = port ? port : end;
-        if (hend == s || cluster_url_copy(u->host, sizeof(u->host), s,
+        if (hend == s || cluster_url_copy(a->host, sizeof(a->host), s,
                                           (size_t)(hend - s)) < 0 ||
-            strspn(u->host, "abcdefghijklmnopqrstuvwxyz"
+            strspn(a->host, "abcdefghijklmnopqrstuvwxyz"
                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
-            strlen(u->host))
+            strlen(a->host))
             goto fail_host;
         if (port)
             port++;
@@ -113,21 +103,115 @@ static int cluster_url_tcp(const char *s, struct cluster_url *u,
             *why = "the port must be a number from 1 to 65535";
             return -EINVAL;
         }
-        u->port = (int)v;
-    }
-    if (slash != NULL && slash[1] != '\0') {
-        if (cluster_url_num(slash + 1, strlen(slash + 1), 0, 65535,
-                            &v) < 0) {
-            *why = "the database after '/' must be a number";
-            return -EINVAL;
-        }
-        u->db = (unsigned)v;
+        a->port = (int)v;
     }
     return 0;
 
 fail_host:
     *why = "the host must be a name, an IPv4 address or [IPv6]";
     return -EINVAL;
+}
+
+/* Reads the credentials ending at the last '@' of s, if any; returns
+ * what follows them. NULL with *why on bad credentials. */
+static const char *cluster_url_skip_creds(const char *s,
+                                          struct cluster_url *u,
+                                          const char **why)
+{
+    const char *at = cluster_url_creds_end(s, false);
+
+    if (at == NULL)
+        return s;
+    return cluster_url_creds(s, at, u, why) < 0 ? NULL : at + 1;
+}
+
+/* Reads a "/DB" tail (s at the '/', or at the end) into u->db. */
+static int cluster_url_db(const char *s, struct cluster_url *u,
+                          const char **why)
+{
+    unsigned long v;
+
+    if (*s == '\0' || s[1] == '\0')
+        return 0;
+    if (cluster_url_num(s + 1, strlen(s + 1), 0, 65535, &v) < 0) {
+        *why = "the database after '/' must be a number";
+        return -EINVAL;
+    }
+    u->db = (unsigned)v;
+    return 0;
+}
+
+/* Parses HOST[:PORT][/DB] of a redis:// URL. */
+static int cluster_url_tcp(const char *s, struct cluster_url *u,
+                           const char **why)
+{
+    struct cluster_addr a = { .port = 6379 };
+    const char *slash, *end;
+
+    if ((s = cluster_url_skip_creds(s, u, why)) == NULL)
+        return -EINVAL;
+    slash = strchr(s, '/');
+    end = slash ? slash : s + strlen(s);
+    if (cluster_url_hostport(s, end, &a, why) < 0)
+        return -EINVAL;
+    memcpy(u->host, a.host, sizeof(u->host));
+    u->port = a.port;
+    return cluster_url_db(end, u, why);
+}
+
+/* Parses the NAME[/DB] after a Sentinel URL's list: 1 to
+ * CLUSTER_URL_NAME_MAX of A-Z a-z 0-9 _ . - */
+static int cluster_url_master(const char *s, struct cluster_url *u,
+                              const char **why)
+{
+    size_t n = strcspn(s, "/");
+
+    if (n == 0 || n > CLUSTER_URL_NAME_MAX ||
+        strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+               "0123456789_.-") < n) {
+        *why = "a Sentinel URL ends with /MASTERNAME (1 to 64 of A-Z a-z "
+               "0-9 _ . -)";
+        return -EINVAL;
+    }
+    memcpy(u->master, s, n);
+    u->master[n] = '\0';
+    return cluster_url_db(s + n, u, why);
+}
+
+/* Parses HOST[:PORT][,HOST[:PORT]...]/NAME[/DB] of a redis+sentinel://
+ * URL: the sentinels (port 26379 by default), then the master's name. */
+static int cluster_url_sentinels(const char *s, struct cluster_url *u,
+                                 const char **why)
+{
+    const char *slash, *comma;
+
+    if ((s = cluster_url_skip_creds(s, u, why)) == NULL)
+        return -EINVAL;
+    if ((slash = strchr(s, '/')) == NULL) {
+        *why = "a Sentinel URL ends with /MASTERNAME";
+        return -EINVAL;
+    }
+    while (s < slash) {
+        struct cluster_addr *a = &u->sentinel[u->n_sentinels];
+
+        if (u->n_sentinels == CLUSTER_URL_SENTINELS) {
+            *why = "at most 8 sentinels";
+            return -EINVAL;
+        }
+        comma = memchr(s, ',', (size_t)(slash - s));
+        a->port = 26379;
+        if (cluster_url_hostport(s, comma ? comma : slash, a, why) < 0)
+            return -EINVAL;
+        u->n_sentinels++;
+        s = comma ? comma + 1 : slash;
+        if (comma && s == slash)
+            break;
+    }
+    if (u->n_sentinels == 0 || s[-1] == ',') {
+        *why = "a Sentinel URL lists HOST[:PORT] sentinels separated by ','";
+        return -EINVAL;
+    }
+    return cluster_url_master(slash + 1, u, why);
 }
 
 /* Parses [CREDS@]/PATH[?db=DB] of a unix:// URL. */
@@ -172,7 +256,9 @@ int cluster_url_parse(const char *s, struct cluster_url *u, const char **why)
         return cluster_url_tcp(s + 8, u, why);
     if (strncmp(s, "unix://", 7) == 0)
         return cluster_url_unix(s + 7, u, why);
-    *why = "must start with redis:// or unix://";
+    if (strncmp(s, "redis+sentinel://", 17) == 0)
+        return cluster_url_sentinels(s + 17, u, why);
+    *why = "must start with redis://, unix:// or redis+sentinel://";
     return -EINVAL;
 }
 

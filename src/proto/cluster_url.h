@@ -1,7 +1,11 @@
 /* cluster_url.h -- the Redis address of the cluster mode (cluster.redis):
  *   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]
  *   unix://[[USER]:PASSWORD@]/PATH/TO/SOCKET[?db=DB]
- * HOST may be a name, an IPv4 address or [an IPv6 address]. The password
+ *   redis+sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]...]/NAME[/DB]
+ * HOST may be a name, an IPv4 address or [an IPv6 address]. A Sentinel
+ * URL lists up to CLUSTER_URL_SENTINELS sentinels (port 26379 by default)
+ * and the name of the master they watch; the credentials and the DB are
+ * the master's (the sentinels are asked without AUTH). The password
  * is a secret: only cluster_url_redact's form may be shown or logged. */
 #ifndef SSEQ_CLUSTER_URL_H
 #define SSEQ_CLUSTER_URL_H
@@ -9,6 +13,13 @@
 #include <stddef.h>
 
 #define CLUSTER_URL_MAX 1024    /* bytes of a whole URL */
+#define CLUSTER_URL_SENTINELS 8 /* sentinels a URL may list */
+#define CLUSTER_URL_NAME_MAX 64 /* bytes of a Sentinel master name */
+
+struct cluster_addr {
+    char host[256];             /* name, IPv4 or IPv6 (no brackets) */
+    int port;
+};
 
 struct cluster_url {
     char host[256];             /* TCP host, "" for a unix socket */
@@ -17,6 +28,9 @@ struct cluster_url {
     char user[128];             /* ACL user, "" = default user */
     char password[256];         /* "" = no AUTH (secret) */
     unsigned db;                /* SELECT db, default 0 */
+    unsigned n_sentinels;       /* 0: not a Sentinel URL */
+    struct cluster_addr sentinel[CLUSTER_URL_SENTINELS];
+    char master[CLUSTER_URL_NAME_MAX + 1];  /* the name Sentinel knows */
 };
 
 /* Parses s into *u. 0, or -EINVAL with *why set to a reason that never

@@ -3,6 +3,7 @@ redis-server (a held loopback port, its own directory, an append-only
 file), and a Stack that joins it through sseq-bridge started with the
 shipped fcgi-conf/spawn-fcgi/sseq-bridge-start."""
 import os
+import socket
 import shutil
 import signal
 import subprocess
@@ -167,3 +168,413 @@ class ClusterStack(harness.Stack):
             import json
             return status, int(json.loads(body)["id"]), body
         return status, None, body
+
+
+# -- Sentinel, network namespaces and a front load balancer ---------------
+# (test_sentinel.py). Everything here needs root (ip netns) and cleans up
+# what it made even when a start fails half-way.
+
+REDIS_SENTINEL = shutil.which("redis-sentinel") or "/usr/bin/redis-sentinel"
+IP = shutil.which("ip") or "/usr/sbin/ip"
+
+
+def run_ip(*args):
+    """ip ARGS; raises with ip's message when it fails."""
+    r = subprocess.run([IP] + [str(a) for a in args], capture_output=True,
+                       text=True, timeout=10)
+    if r.returncode != 0:
+        raise RuntimeError("ip %s: %s" % (" ".join(map(str, args)),
+                                          r.stderr.strip()))
+    return r.stdout
+
+
+class Net:
+    """A bridge in the root namespace with ADDR.1/24 and one namespace a
+    host, each joined by a veth: the test's own addresses (10.X.Y.0/24,
+    X and Y from the pid, so two runs side by side do not meet)."""
+
+    def __init__(self, hosts):
+        pid = os.getpid()
+        self.tag = "%05d" % (pid % 100000)
+        self.prefix = "10.%d.%d" % (200 + pid % 50, (pid // 50) % 250)
+        self.bridge = "sqb" + self.tag
+        self.gateway = self.prefix + ".1"
+        self.names = ["sqn%s-%d" % (self.tag, k) for k in range(hosts)]
+        self.addrs = ["%s.%d" % (self.prefix, 11 + k) for k in range(hosts)]
+        self.made = []          # ("link", name) / ("netns", name)
+
+    def __enter__(self):
+        try:
+            run_ip("link", "add", self.bridge, "type", "bridge")
+            self.made.append(("link", self.bridge))
+            run_ip("addr", "add", self.gateway + "/24", "dev", self.bridge)
+            run_ip("link", "set", self.bridge, "up")
+            for k, ns in enumerate(self.names):
+                veth = "sqv%s%d" % (self.tag, k)
+                run_ip("netns", "add", ns)
+                self.made.append(("netns", ns))
+                run_ip("link", "add", veth, "type", "veth", "peer", "name",
+                       "eth0", "netns", ns)
+                self.made.append(("link", veth))
+                run_ip("link", "set", veth, "master", self.bridge, "up")
+                run_ip("-n", ns, "addr", "add", self.addrs[k] + "/24",
+                       "dev", "eth0")
+                run_ip("-n", ns, "link", "set", "eth0", "up")
+                run_ip("-n", ns, "link", "set", "lo", "up")
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def kill_all(self, ns):
+        """SIGKILLs every process in namespace ns and waits for them."""
+        pids = [int(p) for p in run_ip("netns", "pids", ns).split()]
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for p in pids:
+            harness.wait_exit(p, 5)
+        return pids
+
+    def close(self):
+        for kind, name in reversed(self.made):
+            if kind == "netns":
+                try:
+                    self.kill_all(name)
+                except RuntimeError:
+                    pass
+                subprocess.run([IP, "netns", "del", name],
+                               capture_output=True)
+            else:
+                subprocess.run([IP, "link", "del", name],
+                               capture_output=True)
+        self.made = []
+
+
+class SentinelSet:
+    """A Redis master, two replicas and three sentinels, all on addr (in
+    the root namespace), each with its own port and directory; a master
+    judged down after down_ms and a failover bounded by failover_ms."""
+
+    NAME = "sseqm"
+    PASSWORD = "sentinel-test-pw?1"   # the master's and replicas' AUTH
+
+    def __init__(self, addr, down_ms=1000, failover_ms=3000):
+        self.addr = addr
+        self.down_ms = down_ms
+        self.failover_ms = failover_ms
+        self.dir = None
+        self.redis = {}         # port: Popen
+        self.sentinels = {}     # port: Popen
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix="sseq-sentinel-")
+        try:
+            ports = [harness.free_port() for _ in range(6)]
+            self.master_port = ports[0]
+            self.replica_ports = ports[1:3]
+            self.sentinel_ports = ports[3:]
+            self.start_redis(self.master_port)
+            for p in self.replica_ports:
+                self.start_redis(p, replica_of=self.master_port)
+            harness.wait_until(lambda: self.replicas_of(self.master_port)
+                               == 2, 20)
+            for p in self.sentinel_ports:
+                self.start_sentinel(p)
+            if not harness.wait_until(self.sentinels_agree, 20):
+                raise RuntimeError("the sentinels did not see the replicas")
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    @property
+    def url(self):
+        return "redis+sentinel://:%s@%s/%s" % (self.PASSWORD, ",".join(
+            "%s:%d" % (self.addr, p) for p in self.sentinel_ports),
+            self.NAME)
+
+    def start_redis(self, port, replica_of=None):
+        d = os.path.join(self.dir, "r%d" % port)
+        os.makedirs(d, exist_ok=True)
+        args = [REDIS_SERVER, "--port", str(port), "--bind", self.addr,
+                "--dir", d, "--save", "", "--appendonly", "yes",
+                "--appendfsync", "no", "--repl-diskless-sync", "yes",
+                "--requirepass", self.PASSWORD, "--masterauth", self.PASSWORD,
+                "--repl-diskless-sync-delay", "0",
+                "--logfile", os.path.join(d, "redis.log")]
+        if replica_of:
+            args += ["--replicaof", self.addr, str(replica_of)]
+        self.redis[port] = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)
+        if not harness.wait_until(lambda: "PONG" in self.cli(port, "PING"),
+                                  10):
+            raise RuntimeError("redis-server on %d did not start" % port)
+
+    def start_sentinel(self, port):
+        d = os.path.join(self.dir, "s%d" % port)
+        os.makedirs(d, exist_ok=True)
+        conf = os.path.join(d, "sentinel.conf")
+        with open(conf, "w") as f:
+            f.write("port %d\nbind %s\ndir %s\nlogfile %s\n"
+                    "protected-mode no\n"
+                    "sentinel monitor %s %s %d 2\n"
+                    "sentinel auth-pass %s %s\n"
+                    "sentinel down-after-milliseconds %s %d\n"
+                    "sentinel failover-timeout %s %d\n"
+                    "sentinel parallel-syncs %s 2\n" % (
+                        port, self.addr, d, os.path.join(d, "sentinel.log"),
+                        self.NAME, self.addr, self.master_port,
+                        self.NAME, self.PASSWORD, self.NAME, self.down_ms, self.NAME,
+                        self.failover_ms, self.NAME))
+        self.sentinels[port] = None
+        self.sentinels[port] = subprocess.Popen(
+            [REDIS_SENTINEL, conf], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        if not harness.wait_until(lambda: "PONG" in self.cli(port, "PING"),
+                                  10):
+            raise RuntimeError("redis-sentinel on %d did not start" % port)
+
+    def cli(self, port, *args):
+        auth = [] if port in self.sentinels else [
+            "--no-auth-warning", "-a", self.PASSWORD]
+        try:
+            return subprocess.run(
+                ["redis-cli", "-h", self.addr, "-p", str(port)] + auth +
+                [str(a) for a in args], capture_output=True, text=True,
+                timeout=5).stdout
+        except subprocess.SubprocessError:
+            return ""
+
+    def replicas_of(self, port):
+        info = self.cli(port, "INFO", "replication")
+        for line in info.splitlines():
+            if line.startswith("connected_slaves:"):
+                return int(line.split(":")[1])
+        return -1
+
+    def sentinels_agree(self):
+        """Every sentinel knows both replicas and the other sentinels."""
+        for p in self.sentinel_ports:
+            out = self.cli(p, "SENTINEL", "master", self.NAME).split()
+            kv = dict(zip(out[::2], out[1::2]))
+            if kv.get("num-slaves") != "2" or \
+                    kv.get("num-other-sentinels") != "2":
+                return False
+        return True
+
+    def master(self):
+        """The master's port as the first sentinel says, or None."""
+        for p in self.sentinel_ports:
+            out = self.cli(p, "SENTINEL", "get-master-addr-by-name",
+                           self.NAME).split()
+            if len(out) == 2:
+                return int(out[1])
+        return None
+
+    def kill_master(self):
+        """SIGKILLs the current master; returns its port."""
+        port = self.master()
+        proc = self.redis[port]
+        proc.kill()
+        proc.wait()
+        return port
+
+    def close(self):
+        for procs in (self.sentinels, self.redis):
+            for proc in procs.values():
+                if proc is None:
+                    continue
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+        self.sentinels, self.redis = {}, {}
+        if self.dir and not os.environ.get("SSEQ_KEEP_TMP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None
+
+
+class NetnsHost(ClusterStack):
+    """A ClusterStack whose every process (nginx, sseq-stream,
+    sseq-publish, sseq-bridge) runs in network namespace ns, nginx on
+    addr:80. kill() SIGKILLs them all; start() brings them back on the
+    same queue (which kill leaves in /dev/shm)."""
+
+    def __init__(self, ns, addr, redis_url, prefix, settings=None, **kw):
+        self.ns = ns
+        self.addr = addr
+        super().__init__(redis_url, prefix, settings=settings, **kw)
+
+    def in_ns(self, argv):
+        return [IP, "netns", "exec", self.ns] + argv
+
+    def start_fcgi(self, role, count):
+        if count == 0:
+            return
+        env = dict(os.environ, RUNDIR=self.tmpdir, CONF=self.conf_path,
+                   PROCS=str(count), PROGRAM=self.program(role),
+                   LOG=os.path.join(self.tmpdir, role + ".log"),
+                   SSEQ_SPAWN_KEEP_USER="1", SSEQ_CLI=harness.binary("sseq"),
+                   SSEQ_SPAWN_CREATE_QUEUE="0")
+        self.run_script("sseq-spawn", env, role)
+        self.wait_for(lambda: len(self.pids(role)) == count,
+                      "spawn-fcgi " + role)
+
+    def start_bridge(self):
+        env = dict(os.environ, RUNDIR=self.tmpdir, CONF=self.conf_path,
+                   PROGRAM=harness.binary("sseq-bridge"),
+                   LOG=os.path.join(self.tmpdir, "bridge.log"),
+                   SSEQ_SPAWN_KEEP_USER="1")
+        self.run_script("sseq-bridge-start", env)
+        self.wait_for(self.bridge_connected, "sseq-bridge to connect", 20)
+
+    def run_script(self, name, env, *args):
+        r = subprocess.run(self.in_ns(
+            [os.path.join(harness.BUILDDIR, "fcgi-conf", "spawn-fcgi",
+                          name)] + list(args)),
+            env=env, capture_output=True, text=True, timeout=20)
+        if r.returncode != 0:
+            raise RuntimeError("%s %s: exit %d: %s" % (
+                name, " ".join(args), r.returncode, r.stderr))
+
+    def start_nginx(self):
+        self.port = 80
+        conf = harness.write_nginx_conf(
+            self.tmpdir, self.port, SSEQ_STACK_NGINX_DAEMON="off",
+            SSEQ_STACK_NGINX_WORKERS=str(self.nginx_workers),
+            SSEQ_STACK_ACCESS_LOG="off", SSEQ_STACK_NGINX_LOG_LEVEL="info",
+            **self.nginx_settings)
+        with open(conf) as f:
+            text = f.read()
+        listen = "listen 127.0.0.1:%d;" % self.port
+        if listen not in text:
+            raise RuntimeError("nginx.conf has no '%s'" % listen)
+        with open(conf, "w") as f:
+            f.write(text.replace(listen, "listen %s:80;" % self.addr))
+        self.nginx = subprocess.Popen(
+            self.in_ns([harness.NGINX, "-p", self.tmpdir, "-c", conf, "-e",
+                        os.path.join(self.tmpdir, "error.log")]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.wait_for(self.port_open, "nginx in " + self.ns)
+        self.base_url = "http://%s:80" % self.addr
+
+    def port_open(self):
+        if self.nginx.poll() is not None:
+            return False
+        try:
+            socket.create_connection((self.addr, 80), 0.2).close()
+            return True
+        except OSError:
+            return False
+
+    def start(self):
+        """After kill(): the same processes again, on the same queue."""
+        self.start_fcgi("stream", self.stream_procs)
+        self.start_fcgi("publish", self.publish_procs)
+        self.start_bridge()
+        self.start_nginx()
+
+    def kill(self, net):
+        """SIGKILLs every process of the host (all of its namespace)."""
+        pids = net.kill_all(self.ns)
+        if self.nginx is not None:
+            self.nginx.wait()
+        return pids
+
+
+FRONT_CONF = """daemon off;
+worker_processes 1;
+pid %(dir)s/front.pid;
+error_log %(dir)s/front-error.log info;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path %(dir)s/body;
+    proxy_temp_path %(dir)s/proxy;
+    fastcgi_temp_path %(dir)s/fastcgi;
+    uwsgi_temp_path %(dir)s/uwsgi;
+    scgi_temp_path %(dir)s/scgi;
+    upstream sseq_hosts {
+%(servers)s
+        keepalive 32;
+    }
+    server {
+        listen 127.0.0.1:%(port)d;
+        location / {
+            proxy_pass http://sseq_hosts;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_buffering off;
+            proxy_request_buffering off;
+            proxy_read_timeout 1h;
+            proxy_connect_timeout 1s;
+            proxy_next_upstream error timeout;
+        }
+    }
+}
+"""
+
+
+class Front:
+    """nginx in the root namespace on 127.0.0.1:port balancing every path
+    (/events, the hub, /publish) over addrs:80, round robin; a host that
+    refuses a connection is skipped for fail_timeout."""
+
+    def __init__(self, addrs):
+        self.addrs = addrs
+        self.proc = None
+        self.dir = None
+        self.port = None
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix="sseq-front-")
+        self.port = harness.free_port()
+        servers = "".join("        server %s:80 max_fails=1 "
+                          "fail_timeout=2s;\n" % a for a in self.addrs)
+        conf = os.path.join(self.dir, "front.conf")
+        with open(conf, "w") as f:
+            f.write(FRONT_CONF % {"dir": self.dir, "port": self.port,
+                                  "servers": servers})
+        self.proc = subprocess.Popen(
+            [harness.NGINX, "-p", self.dir, "-c", conf, "-e",
+             os.path.join(self.dir, "front-error.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def up():
+            try:
+                socket.create_connection(("127.0.0.1", self.port),
+                                         0.2).close()
+                return True
+            except OSError:
+                return False
+        if not harness.wait_until(up, 10):
+            self.close()
+            raise RuntimeError("the front nginx did not start")
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.dir and not os.environ.get("SSEQ_KEEP_TMP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None

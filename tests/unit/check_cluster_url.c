@@ -1,9 +1,11 @@
 /* check_cluster_url.c -- Check suite "cluster_url": the cluster.redis URL
- * forms (TCP, IPv6, unix socket, credentials, database), the refusals,
+ * forms (TCP, IPv6, unix socket, Sentinel, credentials, database), the
+ * refusals,
  * and the redacted form that hides the password. Table-driven. */
 #include "proto/cluster_url.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 #include "unit_run.h"
 
@@ -32,11 +34,31 @@ static const struct url_ok {
     { "unix://:a@b@/tmp/r.sock", "", "/tmp/r.sock", "", "a@b", 6379, 0 },
 };
 
+/* A Sentinel URL that parses: its sentinels as "h:p,h:p", the master's
+ * name, password and database. */
+static const struct url_sent {
+    const char *url, *list, *master, *password;
+    unsigned db;
+} url_sents[] = {
+    { "redis+sentinel://h1/m", "h1:26379", "m", "", 0 },
+    { "redis+sentinel://10.0.0.1:26379,10.0.0.2:26380,[::1]/my-master.1",
+      "10.0.0.1:26379,10.0.0.2:26380,::1:26379", "my-master.1", "", 0 },
+    { "redis+sentinel://:p@ss,w@a:1,b:2/m/3", "a:1,b:2", "m", "p@ss,w", 3 },
+    { "redis+sentinel://1,2,3,4,5,6,7,8/m", "1:26379,2:26379,3:26379,"
+      "4:26379,5:26379,6:26379,7:26379,8:26379", "m", "", 0 },
+};
+
 static const char *const url_bads[] = {
     "", "http://h", "redis://", "redis://h:0", "redis://h:65536",
     "redis://h:x", "redis://h/db", "redis://pw@h", "redis://[::1",
     "redis://h h", "unix://", "unix://relative", "unix:///s?x=1",
     "redis://h:6379/70000",
+    "redis+sentinel://h", "redis+sentinel://h/", "redis+sentinel:///m",
+    "redis+sentinel://h,/m", "redis+sentinel://,h/m", "redis+sentinel://h:0/m",
+    "redis+sentinel://h/m m", "redis+sentinel://h/m/x",
+    "redis+sentinel://1,2,3,4,5,6,7,8,9/m",
+    "redis+sentinel://h/12345678901234567890123456789012345678901234567890"
+    "123456789012345",
 };
 
 /* A URL and its redacted form. */
@@ -52,6 +74,8 @@ static const struct url_red {
     { "unix://:se?cret@/tmp/r.sock?db=1", "unix://:***@/tmp/r.sock?db=1" },
     { "redis://hunter2@h", "redis://***@h" },
     { "redis://:pw@h:99999", "redis://:***@h:99999" },
+    { "redis+sentinel://:pw@a:1,b/m/2", "redis+sentinel://:***@a:1,b/m/2" },
+    { "redis+sentinel://a,b/m", "redis+sentinel://a,b/m" },
 };
 
 START_TEST(test_url_ok)
@@ -68,6 +92,28 @@ START_TEST(test_url_ok)
     ck_assert_str_eq(u.password, t->password);
     ck_assert_int_eq(u.port, t->port);
     ck_assert_uint_eq(u.db, t->db);
+}
+END_TEST
+
+START_TEST(test_url_sentinel)
+{
+    const struct url_sent *t = &url_sents[_i];
+    struct cluster_url u;
+    char list[512] = "";
+    const char *why;
+    unsigned k;
+
+    ck_assert_msg(cluster_url_parse(t->url, &u, &why) == 0,
+                  "%s should parse, got: %s", t->url, why);
+    for (k = 0; k < u.n_sentinels; k++)
+        snprintf(list + strlen(list), sizeof(list) - strlen(list),
+                 "%s%s:%d", k ? "," : "", u.sentinel[k].host,
+                 u.sentinel[k].port);
+    ck_assert_str_eq(list, t->list);
+    ck_assert_str_eq(u.master, t->master);
+    ck_assert_str_eq(u.password, t->password);
+    ck_assert_uint_eq(u.db, t->db);
+    ck_assert_str_eq(u.host, "");
 }
 END_TEST
 
@@ -128,6 +174,8 @@ static Suite *cluster_url_suite(void)
                         (int)(sizeof(url_oks) / sizeof(url_oks[0])));
     tcase_add_loop_test(core, test_url_redact_hides_parsed, 0,
                         (int)(sizeof(url_oks) / sizeof(url_oks[0])));
+    tcase_add_loop_test(core, test_url_sentinel, 0,
+                        (int)(sizeof(url_sents) / sizeof(url_sents[0])));
     tcase_add_loop_test(core, test_url_redact, 0,
                         (int)(sizeof(url_reds) / sizeof(url_reds[0])));
     suite_add_tcase(s, core);
