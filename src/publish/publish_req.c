@@ -23,6 +23,7 @@
 #include "mercure/mercure_hub.h"
 #include "publish/publish_body.h"
 #include "base/query.h"
+#include "publish/publish_lag.h"
 #include "queue/queue_access.h"
 #include "queue/queue_msg.h"
 #include "proto/sse.h"
@@ -335,6 +336,38 @@ static int publish_store_valid(struct publish_req *r,
     return -1;
 }
 
+/* Backpressure (publish_lag.h): 0, or refuses 503 + Retry-After naming
+ * the lag and the setting and returns -1 while the slowest fan-out is
+ * more than publish.max_lag_ms behind. */
+static int publish_lag_ok(struct publish_req *r, const struct queue *q)
+{
+    unsigned max_ms = r->app->cfg.max_lag_ms;
+    struct publish_lag_dec d = publish_lag_check(q, (uint64_t)max_ms * 1000);
+    char retry[40];
+
+    if (!d.refuse) {
+        if (r->app->lag_refusing)
+            log_info("backpressure: the fan-out is within "
+                     "publish.max_lag_ms %u again: publishing", max_ms);
+        r->app->lag_refusing = false;
+        return 0;
+    }
+    if (!r->app->lag_refusing)
+        log_warn("backpressure: the slowest fan-out (sseq-stream pid %d) "
+                 "is %llu ms behind, over publish.max_lag_ms %u: refusing "
+                 "publishes (503) until it catches up", (int)d.pid,
+                 (unsigned long long)(d.lag_us / 1000), max_ms);
+    r->app->lag_refusing = true;
+    r->logged = true;           /* one line a flood, the refusals at debug */
+    snprintf(retry, sizeof(retry), "Retry-After: %u\r\n", d.retry_after_s);
+    publish_refuse(r, 503, retry, "subscribers are behind: the slowest "
+                   "fan-out (sseq-stream pid %d) is %llu ms behind, over "
+                   "publish.max_lag_ms %u; retry after %u s", (int)d.pid,
+                   (unsigned long long)(d.lag_us / 1000), max_ms,
+                   d.retry_after_s);
+    return -1;
+}
+
 /* Appends m (to Redis in cluster mode); 0 with *id set, or refuses
  * 400/413/503 and returns -1. */
 static int publish_store(struct publish_req *r, const struct queue_msg *m,
@@ -352,7 +385,7 @@ static int publish_store(struct publish_req *r, const struct queue_msg *m,
                        "server's log says why)");
         return -1;
     }
-    if (publish_store_valid(r, m) < 0)
+    if (publish_store_valid(r, m) < 0 || publish_lag_ok(r, q) < 0)
         return -1;
     if (cluster_enabled(&r->app->cfg)) {
         rc = cluster_publish(&r->app->cfg, q, m,

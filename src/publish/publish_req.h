@@ -36,6 +36,7 @@ struct publish_app {
     struct http_refusals refused;       /* errors answered, by status */
     int q_last_rc;              /* last queue_open outcome logged */
     int append_last_rc;         /* last queue_append failure logged */
+    bool lag_refusing;          /* backpressure refuses (logged once) */
     struct jwt_auth_key pub_key;        /* from cfg.mercure_pub */
     bool has_pub_key;                   /* pub_key holds a key */
     struct topic_selector_cache cache;  /* publish selector results */
