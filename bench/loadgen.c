@@ -679,9 +679,11 @@ static int lg_report(uint64_t expected, uint64_t lost, double cli_cpu)
            (unsigned long long)r.retries,
            (unsigned long long)r.head_errors);
     printf("published    %u of %u accepted in %.3f s (%.0f/s), "
-           "%u errors, %u connections\n", r.pub->ok, o.m, pub_s,
+           "%u errors, %u connections; %u refused (503 Retry-After, sent "
+           "again after %.3f s in all)\n", r.pub->ok, o.m, pub_s,
            pub_s > 0 ? r.pub->ok / pub_s : 0, r.pub->errors,
-           r.pub->reconnects);
+           r.pub->reconnects, r.pub->refused,
+           (double)r.pub->refused_wait_us / 1e6);
     printf("delivered    %llu of %llu expected: lost %llu, duplicated "
            "%llu, reordered %llu, misrouted %llu, unparsable %llu\n",
            (unsigned long long)r.unique, (unsigned long long)expected,
@@ -712,7 +714,8 @@ static int lg_report(uint64_t expected, uint64_t lost, double cli_cpu)
     if (j) {
         fprintf(j, "{\"subscribers\":%u,\"connected\":%llu,"
                 "\"connect_s\":%.6f,\"messages\":%u,\"published\":%u,"
-                "\"publish_errors\":%u,\"publish_s\":%.6f,"
+                "\"publish_errors\":%u,\"publish_refused\":%u,"
+                "\"publish_s\":%.6f,"
                 "\"expected\":%llu,\"delivered\":%llu,\"lost\":%llu,"
                 "\"duplicated\":%llu,\"reordered\":%llu,\"misrouted\":%llu,"
                 "\"unparsable\":%llu,\"disconnects\":%llu,"
@@ -720,7 +723,7 @@ static int lg_report(uint64_t expected, uint64_t lost, double cli_cpu)
                 "\"p99_ms\":%.3f,\"max_ms\":%.3f,\"client_cpu_s\":%.3f,"
                 "\"servers\":{", o.n, (unsigned long long)r.heads_ok,
                 (double)r.connect_us / 1e6, o.m, r.pub->ok, r.pub->errors,
-                pub_s, (unsigned long long)expected,
+                r.pub->refused, pub_s, (unsigned long long)expected,
                 (unsigned long long)r.unique, (unsigned long long)lost,
                 (unsigned long long)r.dups, (unsigned long long)r.reorders,
                 (unsigned long long)r.misrouted, (unsigned long long)r.bad,

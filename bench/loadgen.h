@@ -102,6 +102,8 @@ struct lg_pub {
     uint64_t start_us, end_us;          /* first send, last answer */
     uint32_t sent, ok, errors;          /* requests, 2xx answers, others */
     uint32_t reconnects;                /* keep-alive connections opened */
+    uint32_t refused;                   /* 503 + Retry-After, sent again */
+    uint64_t refused_wait_us;           /* time waited as they said */
     uint16_t last_bad_status;           /* a non-2xx status, for the log */
     uint64_t post_us_max, post_us_sum;  /* request round trips */
     uint8_t status[];                   /* per message: 1 = accepted */

@@ -2,8 +2,10 @@
  * connection, one POST in flight at a time, each body "<seq> <mono_us>"
  * (plus padding), at a fixed rate on an absolute schedule or back to back.
  *
- * Key invariant: a request is never sent twice. A POST whose answer does
- * not come counts as an error and its message as not published, so the
+ * Key invariant: a request is never sent twice, except one refused with
+ * 503 + Retry-After (sseq's backpressure, which writes nothing): that one
+ * goes again after the wait it names. A POST whose answer does not come
+ * counts as an error and its message as not published, so the
  * subscribers' expected counts stay exact. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE                     /* memmem, strcasestr, asprintf */
@@ -27,6 +29,7 @@
 struct pub_conn {
     int fd;
     size_t have;
+    unsigned retry_after;       /* the last answer's Retry-After, 0 none */
     char buf[PUB_BUF];
 };
 
@@ -168,6 +171,8 @@ static int pub_response(struct pub_conn *c, bool *close_after)
     if (strncmp(head, "HTTP/1.", 7) != 0)
         return -EPROTO;
     status = strtol(head + 9, NULL, 10);
+    v = pub_header(head, "Retry-After");
+    c->retry_after = v ? (unsigned)strtoul(v, NULL, 10) : 0;
     v = pub_header(head, "Connection");
     *close_after = v && strncasecmp(v + strspn(v, " "), "close", 5) == 0;
     if ((v = pub_header(head, "Transfer-Encoding")) &&
@@ -268,6 +273,20 @@ static int pub_one(struct lg_pub *p, struct pub_conn *c, uint32_t seq)
     return rc;
 }
 
+/* Backpressure: a 503 with Retry-After wrote nothing; waits as told
+ * (not past the deadline) before the same message goes again. */
+static void pub_backoff(struct lg_pub *p, unsigned retry_after_s)
+{
+    uint64_t now = lg_mono_us();
+    uint64_t until = now + (uint64_t)retry_after_s * 1000000u;
+
+    p->refused++;
+    if (until > p->deadline_us)
+        until = p->deadline_us > now ? p->deadline_us : now;
+    p->refused_wait_us += until - now;
+    pub_sleep_until(until);
+}
+
 int lg_pub_run(struct lg_pub *p)
 {
     struct pub_conn *c = malloc(sizeof(*c));
@@ -288,6 +307,11 @@ int lg_pub_run(struct lg_pub *p)
         if (rc >= 200 && rc < 300) {
             p->status[i] = 1;
             p->ok++;
+            continue;
+        }
+        if (rc == 503 && c->retry_after > 0) {
+            pub_backoff(p, c->retry_after);
+            i--;                /* refused, nothing written: again */
             continue;
         }
         p->errors++;

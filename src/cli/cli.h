@@ -13,7 +13,9 @@ struct cli {
 };
 
 /* Exit statuses of every command. */
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2,
+       CLI_TEMPFAIL = 75 };     /* sysexits' EX_TEMPFAIL: try again later
+                                   (`sseq publish` under backpressure) */
 
 /* Prints "sseq: <message>\n" to stderr; returns CLI_FAIL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "cluster/cluster_redis.h"
+#include "publish/publish_lag.h"
 #include "queue/queue_msg.h"
 #include "base/util.h"
 
@@ -27,7 +28,8 @@ static const char cmd_publish_help[] =
     "Exits 1 on a bad channel or event name,\n"
     "data over max_message_size or not UTF-8, or a missing queue. In\n"
     "cluster mode (cluster.redis) the message goes to Redis, and exits 1\n"
-    "when Redis cannot take it.\n"
+    "when Redis cannot take it. Exits 75 and publishes nothing while the\n"
+    "subscribers' fan-out is more than publish.max_lag_ms behind.\n"
     "  -e, --event NAME  the SSE event type (default: none, i.e. message)\n"
     "  -r, --request-id KEY  cluster mode: a retry with the same KEY (within\n"
     "                    a day) prints the first id and publishes nothing\n"
@@ -130,6 +132,23 @@ static int cmd_publish_validate(const struct cli *cli,
     return CLI_OK;
 }
 
+/* Backpressure (publish_lag.h), as sseq-publish takes it: CLI_OK, or
+ * CLI_TEMPFAIL with one line naming the lag and the setting. */
+static int cmd_publish_lag(const struct cli *cli, const struct queue *q)
+{
+    unsigned max_ms = cli->cfg.max_lag_ms;
+    struct publish_lag_dec d = publish_lag_check(q, (uint64_t)max_ms * 1000);
+
+    if (!d.refuse)
+        return CLI_OK;
+    fprintf(stderr, "sseq: subscribers are behind: the slowest fan-out "
+            "(sseq-stream pid %d) is %llu ms behind, over "
+            "publish.max_lag_ms %u; nothing published, retry after %u s\n",
+            (int)d.pid, (unsigned long long)(d.lag_us / 1000), max_ms,
+            d.retry_after_s);
+    return CLI_TEMPFAIL;
+}
+
 /* Validates and appends m; prints the id. */
 static int cmd_publish_append(struct cli *cli, const struct queue_msg *m,
                               const char *request_id)
@@ -142,6 +161,10 @@ static int cmd_publish_append(struct cli *cli, const struct queue_msg *m,
         return rc;
     if (cli_open_queue(cli, &q) < 0)
         return CLI_FAIL;
+    if ((rc = cmd_publish_lag(cli, q)) != CLI_OK) {
+        queue_close(q);
+        return rc;
+    }
     if (cluster_enabled(&cli->cfg))
         rc = cluster_publish(&cli->cfg, q, m, request_id, &id);
     else

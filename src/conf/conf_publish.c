@@ -1,6 +1,6 @@
 /* conf_publish.c -- sseq-publish's settings (publish.*): the bearer
  * tokens with the channel globs each may publish to, the channels open
- * to anyone, the workers. Tokens are secrets: never printed or quoted,
+ * to anyone, the workers, the backpressure limit (max_lag_ms). Tokens are secrets: never printed or quoted,
  * wiped when freed; a weak one is refused (config_token.c). */
 #include "ac_config.h"
 
@@ -181,6 +181,8 @@ static const struct config_item conf_publish_items[] = {
                 n_open_channels, conf_publish_glob_check),
     CONFIG_NUM("publish.processes", config_type_uint, publish_processes, 1,
                256, 2),
+    CONFIG_NUM("publish.max_lag_ms", config_type_uint, max_lag_ms, 0,
+               3600000, 2000),
 };
 
 const struct config_module conf_publish_module =

@@ -50,6 +50,9 @@ struct config {
     unsigned stream_processes;  /* sseq-stream workers, default 2 */
     /* publish */
     unsigned publish_processes; /* sseq-publish workers, default 2 */
+    unsigned max_lag_ms;        /* backpressure (publish_lag.h): refuse a
+                                   publish while the slowest fan-out is
+                                   more behind; 0 = never, default 2000 */
     struct config_token *tokens; size_t n_tokens;
     char **open_channels; size_t n_open_channels;  /* globs; default none */
     /* fastcgi: the runtime both programs share (fcgi_server.c) */

@@ -23,6 +23,7 @@
 #include "mercure/mercure_hub.h"
 #include "publish/publish_body.h"
 #include "base/query.h"
+#include "publish/publish_lag.h"
 #include "queue/queue_access.h"
 #include "queue/queue_msg.h"
 #include "proto/sse.h"
@@ -32,6 +33,7 @@
 #define PUBLISH_ALLOW         "Allow: POST, OPTIONS\r\n"
 #define PUBLISH_CHALLENGE     "WWW-Authenticate: Bearer realm=\"sseq\"\r\n"
 #define PUBLISH_SELECTOR_CACHE 1024     /* (selector, topic) results */
+#define PUBLISH_LAG_RECHECK_US 1000     /* backpressure looked at anew */
 
 /* One request being answered. */
 struct publish_req {
@@ -335,6 +337,48 @@ static int publish_store_valid(struct publish_req *r,
     return -1;
 }
 
+/* Backpressure (publish_lag.h): 0, or refuses 503 + Retry-After naming
+ * the lag and the setting and returns -1 while the slowest fan-out is
+ * more than publish.max_lag_ms behind. */
+static int publish_lag_ok(struct publish_req *r, const struct queue *q)
+{
+    unsigned max_ms = r->app->cfg.max_lag_ms;
+    uint64_t now = util_mono_us();
+    struct publish_lag_dec d;
+    char retry[40];
+
+    /* A flood publishes thousands a second: the process table (64 slots
+     * other processes write) is read at most once per
+     * PUBLISH_LAG_RECHECK_US, against limits of 100 ms and more. */
+    if (now - r->app->lag_at_us >= PUBLISH_LAG_RECHECK_US) {
+        r->app->lag_dec = publish_lag_check(q, (uint64_t)max_ms * 1000);
+        r->app->lag_at_us = now;
+    }
+    d = r->app->lag_dec;
+
+    if (!d.refuse) {
+        if (r->app->lag_refusing)
+            log_info("backpressure: the fan-out is within "
+                     "publish.max_lag_ms %u again: publishing", max_ms);
+        r->app->lag_refusing = false;
+        return 0;
+    }
+    if (!r->app->lag_refusing)
+        log_warn("backpressure: the slowest fan-out (sseq-stream pid %d) "
+                 "is %llu ms behind, over publish.max_lag_ms %u: refusing "
+                 "publishes (503) until it catches up", (int)d.pid,
+                 (unsigned long long)(d.lag_us / 1000), max_ms);
+    r->app->lag_refusing = true;
+    r->logged = true;           /* one line a flood, the refusals at debug */
+    snprintf(retry, sizeof(retry), "Retry-After: %u\r\n", d.retry_after_s);
+    publish_refuse(r, 503, retry, "subscribers are behind: the slowest "
+                   "fan-out (sseq-stream pid %d) is %llu ms behind, over "
+                   "publish.max_lag_ms %u; retry after %u s", (int)d.pid,
+                   (unsigned long long)(d.lag_us / 1000), max_ms,
+                   d.retry_after_s);
+    return -1;
+}
+
 /* Appends m (to Redis in cluster mode); 0 with *id set, or refuses
  * 400/413/503 and returns -1. */
 static int publish_store(struct publish_req *r, const struct queue_msg *m,
@@ -352,7 +396,7 @@ static int publish_store(struct publish_req *r, const struct queue_msg *m,
                        "server's log says why)");
         return -1;
     }
-    if (publish_store_valid(r, m) < 0)
+    if (publish_store_valid(r, m) < 0 || publish_lag_ok(r, q) < 0)
         return -1;
     if (cluster_enabled(&r->app->cfg)) {
         rc = cluster_publish(&r->app->cfg, q, m,
@@ -622,6 +666,9 @@ void publish_app_init(struct publish_app *app)
     app->published = app->bytes = app->requests = 0;
     memset(&app->refused, 0, sizeof(app->refused));
     app->q_last_rc = app->append_last_rc = 0;
+    app->lag_refusing = false;
+    memset(&app->lag_dec, 0, sizeof(app->lag_dec));
+    app->lag_at_us = 0;
     app->has_cache = false;
     publish_app_keys(app);
 }
@@ -631,6 +678,7 @@ void publish_app_reload(struct publish_app *app, struct config *nc)
     publish_app_drop_key(app);
     config_free(&app->cfg);
     app->cfg = *nc;
+    app->lag_at_us = 0;         /* a new publish.max_lag_ms applies now */
     publish_app_keys(app);
 }
 

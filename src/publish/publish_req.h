@@ -22,6 +22,7 @@
 #include "mercure/jwt_auth.h"
 #include "queue/queue.h"
 #include "mercure/topic_selector.h"
+#include "publish/publish_lag.h"
 
 #define PUBLISH_REQ_OUT_MAX 4096    /* longest answer */
 
@@ -36,6 +37,9 @@ struct publish_app {
     struct http_refusals refused;       /* errors answered, by status */
     int q_last_rc;              /* last queue_open outcome logged */
     int append_last_rc;         /* last queue_append failure logged */
+    bool lag_refusing;          /* backpressure refuses (logged once) */
+    struct publish_lag_dec lag_dec;     /* its last decision ... */
+    uint64_t lag_at_us;                 /* ... taken then (monotonic) */
     struct jwt_auth_key pub_key;        /* from cfg.mercure_pub */
     bool has_pub_key;                   /* pub_key holds a key */
     struct topic_selector_cache cache;  /* publish selector results */

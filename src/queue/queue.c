@@ -79,11 +79,19 @@
 /* One process's entry in the slot table; two cache lines so processes do
  * not share a line. The refusal counters took the bytes that were padding
  * (zero in a new file, never written by binaries before them), so the
- * layout and its version are unchanged. */
+ * layout and its version are unchanged. The fan-out position took the
+ * second half of what was a 16-byte role (every binary zeroes all 16 at
+ * claim, and roles are at most 7 bytes), the pump's beat the 4 bytes of
+ * alignment padding (zero in a new file; an older binary leaves it as it
+ * was but zeroes the position, so its slot reports no fan-out). */
 struct queue_proc_slot {
     _Atomic int32_t pid;            /* owner pid, 0 = free */
-    uint32_t pad0;                  /* keeps the fields below aligned */
-    char role[16];                  /* "stream", "publish", ... NUL-padded */
+    _Atomic uint32_t beat_ms;       /* when the pump last went round its
+                                       loop: CLOCK_MONOTONIC ms, wrapping */
+    char role[8];                   /* "stream", "publish", ... NUL-padded */
+    _Atomic uint64_t fanout;        /* the next id the pump fans out, 0 =
+                                       not reported (no pump, or a binary
+                                       before it) */
     _Atomic uint64_t started_us;    /* claim time, CLOCK_REALTIME us */
     _Atomic uint64_t c[5];          /* queue_proc_counters, in its order */
     _Atomic uint32_t refused[QUEUE_PROC_REFUSALS];
@@ -151,6 +159,12 @@ _Static_assert(QUEUE_TOPIC_MAX <= UINT16_MAX &&
 _Static_assert(sizeof(struct queue_proc_slot) == 128, "slot is 2 lines");
 _Static_assert(offsetof(struct queue_proc_slot, refused) == 72,
                "the refusal counters are the bytes that were padding");
+_Static_assert(offsetof(struct queue_proc_slot, beat_ms) == 4 &&
+               offsetof(struct queue_proc_slot, role) == 8 &&
+               offsetof(struct queue_proc_slot, fanout) == 16 &&
+               offsetof(struct queue_proc_slot, started_us) == 24,
+               "the beat and the fan-out position are the bytes that were "
+               "padding and the role's NUL padding");
 _Static_assert(sizeof(struct queue_proc_counters) ==
                sizeof(((struct queue_proc_slot *)0)->c),
                "c[] holds struct queue_proc_counters");
@@ -1407,6 +1421,8 @@ static void queue_proc_init(struct queue_proc_slot *s, const char *role)
     memset(s->role, 0, sizeof(s->role));
     if (role != NULL)
         strncpy(s->role, role, sizeof(s->role) - 1);
+    STORE(&s->fanout, 0, relaxed);      /* as every binary's memset does */
+    STORE(&s->beat_ms, 0, relaxed);
     for (i = 0; i < 5; i++)
         STORE(&s->c[i], 0, relaxed);
     for (i = 0; i < QUEUE_PROC_REFUSALS; i++)
@@ -1500,9 +1516,11 @@ int queue_file_mode(const struct queue *q)
 static void queue_proc_copy(const struct queue_proc_slot *s, int32_t pid,
                             struct queue_proc_info *o)
 {
+    _Static_assert(sizeof(o->role) > sizeof(s->role), "role fits");
     o->pid = (pid_t)pid;
-    memcpy(o->role, s->role, sizeof(o->role));
-    o->role[sizeof(o->role) - 1] = '\0';
+    memset(o->role, 0, sizeof(o->role));
+    memcpy(o->role, s->role, sizeof(s->role));
+    o->role[sizeof(s->role) - 1] = '\0';
     o->started_us = LOAD(&s->started_us, acquire);
     o->c.streams = LOAD(&s->c[0], relaxed);
     o->c.streams_total = LOAD(&s->c[1], relaxed);
@@ -1525,6 +1543,87 @@ int queue_proc_list(const struct queue *q, struct queue_proc_info *out, int n)
             out[k].slot = i;
             queue_proc_copy(s, pid, &out[k++]);
         }
+    }
+    return k;
+}
+
+/* CLOCK_MONOTONIC in milliseconds, wrapping at 32 bits (the beat). */
+static uint32_t queue_beat_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint32_t)((uint64_t)ts.tv_sec * 1000u +
+                      (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+void queue_proc_fanout(struct queue *q, uint64_t next_id)
+{
+    int slot = LOAD(&q->own_slot, acquire) - 1;
+    struct queue_proc_slot *s;
+
+    if (slot < 0 || slot >= QUEUE_PROC_SLOTS)
+        return;
+    s = &q->h->procs[slot];
+    STORE(&s->fanout, next_id, relaxed);
+    STORE(&s->beat_ms, queue_beat_now(), release);
+}
+
+/* The age at now_us of record id (CLOCK_REALTIME): 0 if it is not
+ * published yet; for an id evicted or unreadable, the age of the oldest
+ * retained record, which is younger (so the lag is never overstated). */
+static uint64_t queue_fanout_age(const struct queue *q, uint64_t id,
+                                 uint64_t oldest, uint64_t next,
+                                 uint64_t now_us)
+{
+    struct queue_rec r;
+    const char *why;
+    uint64_t at = id < oldest ? oldest : id;
+
+    if (at >= next ||
+        queue_fetch(q, at, &r, QUEUE_PART_NONE, NULL, 0, &why) != 0)
+        return 0;
+    return now_us > r.time_us ? now_us - r.time_us : 0;
+}
+
+/* Fills o from live slot s (pid) at the bounds [oldest, next). */
+static void queue_fanout_one(const struct queue *q,
+                             const struct queue_proc_slot *s, int32_t pid,
+                             uint64_t oldest, uint64_t next, uint64_t now_us,
+                             uint32_t beat_now, struct queue_fanout *o)
+{
+    uint64_t pos = LOAD(&s->fanout, relaxed);
+
+    memset(o, 0, sizeof(*o));
+    o->pid = (pid_t)pid;
+    o->streams = LOAD(&s->c[0], relaxed);
+    o->quiet_ms = beat_now - LOAD(&s->beat_ms, acquire);
+    o->alive = true;
+    if (pos >= next)
+        return;
+    o->behind = next - pos;
+    o->lag_us = queue_fanout_age(q, pos, oldest, next, now_us);
+}
+
+int queue_fanout_list(const struct queue *q, uint64_t check_us,
+                      struct queue_fanout *out, int n)
+{
+    uint64_t oldest, next, now_us = queue_now_us();
+    uint32_t beat_now = queue_beat_now();
+    int i, k = 0, rc;
+
+    if ((rc = queue_load_bounds(q, &oldest, &next)) < 0)
+        return rc;
+    for (i = 0; i < QUEUE_PROC_SLOTS && k < n; i++) {
+        const struct queue_proc_slot *s = &q->h->procs[i];
+        int32_t pid = LOAD(&s->pid, acquire);
+
+        if (pid == 0 || LOAD(&s->fanout, relaxed) == 0)
+            continue;
+        queue_fanout_one(q, s, pid, oldest, next, now_us, beat_now, &out[k]);
+        if (out[k].lag_us >= check_us)
+            out[k].alive = queue_pid_alive(pid);
+        k++;
     }
     return k;
 }

@@ -127,6 +127,19 @@ struct queue_proc_info {
     uint32_t refused[QUEUE_PROC_REFUSALS];  /* refusals by status */
 };
 
+/* One process's fan-out, as queue_fanout_list sees it: how far the
+ * pump of an sseq-stream process is behind the queue's newest record. */
+struct queue_fanout {
+    pid_t pid;
+    bool alive;                 /* its pid is alive (see queue_fanout_list) */
+    uint64_t streams;           /* its open streams */
+    uint64_t behind;            /* records it has not fanned out yet */
+    uint64_t lag_us;            /* how long the oldest of them has waited
+                                   (0 when it is at the head) */
+    uint32_t quiet_ms;          /* since its pump last went round its loop
+                                   (wrapping: large when it never did) */
+};
+
 /* Snapshot of the header for `sseq stats`. */
 struct queue_stats {
     uint64_t file_size, ring_size, index_slots;
@@ -275,6 +288,17 @@ void queue_proc_update(struct queue *q, int slot,
  * after its release. Any thread of the claiming process may call it. */
 void queue_proc_set_refused(struct queue *q,
                             const uint32_t n[QUEUE_PROC_REFUSALS]);
+/* The pump's side of backpressure: stores in the slot claimed through q
+ * the next id this process fans out and the time it went round its loop
+ * (plain stores, cheap enough for every loop; nothing before a claim). */
+void queue_proc_fanout(struct queue *q, uint64_t next_id);
+/* The publishers' side: lists into out (max n) the slots that report a
+ * fan-out position; returns the count, or QUEUE_DAMAGED. A slot lagging
+ * check_us or more has its pid checked (.alive; a kill(2) each), one
+ * lagging less is listed as alive unchecked: the check costs a syscall
+ * and a caller that acts only past a limit passes that limit. */
+int queue_fanout_list(const struct queue *q, uint64_t check_us,
+                      struct queue_fanout *out, int n);
 /* Lists live processes' slots into out (max n); returns the count. */
 int queue_proc_list(const struct queue *q, struct queue_proc_info *out, int n);
 

@@ -131,6 +131,7 @@ static bool pump_coalesce_pass(struct pump *p)
         co->n_holds++;
     co->hold_start_us = 0;
     co->behind = pump_pass_run(p);
+    queue_proc_fanout(p->q, p->next_live);  /* publishers' backpressure */
     co->pass_us += util_mono_us() - t0;
     pass = pump_pass_last(p);
     co->sent = pass->sends > 0;
@@ -179,6 +180,7 @@ bool pump_coalesce_run(struct pump *p)
     co->waiting = false;
     if (p->q == NULL)
         return false;
+    queue_proc_fanout(p->q, p->next_live);  /* the beat: see queue.h */
     pump_coalesce_observe(p, &o);
     d = pump_hold_decide(&o);
     co->n_why[d.why]++;

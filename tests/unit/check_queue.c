@@ -958,6 +958,51 @@ START_TEST(test_proc_refused)
 }
 END_TEST
 
+/* The fan-out position a pump stores and what publishers list from it:
+ * only slots that report one, records behind, nothing after release. */
+START_TEST(test_proc_fanout)
+{
+    struct queue *q = test_create(MIB, 0);
+    struct queue_proc_counters c = { .streams = 1 };
+    struct queue_fanout f[QUEUE_PROC_SLOTS];
+    uint64_t first, id;
+    int a, b;
+
+    b = queue_proc_claim(q, "publish");     /* reports no fan-out */
+    a = queue_proc_claim(q, "stream");      /* the handle's own slot */
+    ck_assert_msg(a >= 0 && b >= 0, "claims should give slots");
+    queue_proc_update(q, a, &c);
+    ck_assert_int_eq(append_sum(q, 16, 1, &first), 0);
+    ck_assert_int_eq(append_sum(q, 16, 2, &id), 0);
+    ck_assert_int_eq(append_sum(q, 16, 3, &id), 0);
+    ck_assert_msg(queue_fanout_list(q, 0, f, QUEUE_PROC_SLOTS) == 0,
+                  "no slot reports a fan-out before a pump stores one");
+    queue_proc_fanout(q, first);
+    ck_assert_msg(queue_fanout_list(q, 0, f, QUEUE_PROC_SLOTS) == 1,
+                  "the pump's slot (only) should be listed");
+    ck_assert_msg(f[0].pid == getpid() && f[0].alive && f[0].streams == 1 &&
+                  f[0].behind == 3, "pid %d alive with 1 stream and 3 "
+                  "records behind; got pid %d alive %d streams %llu behind "
+                  "%llu", (int)getpid(), (int)f[0].pid, f[0].alive,
+                  (unsigned long long)f[0].streams,
+                  (unsigned long long)f[0].behind);
+    queue_proc_fanout(q, id + 1);
+    ck_assert_int_eq(queue_fanout_list(q, 0, f, QUEUE_PROC_SLOTS), 1);
+    ck_assert_msg(f[0].behind == 0 && f[0].lag_us == 0,
+                  "a pump at the head is 0 records and 0 us behind, got "
+                  "%llu and %llu", (unsigned long long)f[0].behind,
+                  (unsigned long long)f[0].lag_us);
+    queue_proc_release(q, a);
+    ck_assert_msg(queue_fanout_list(q, 0, f, QUEUE_PROC_SLOTS) == 0,
+                  "a released slot reports no fan-out");
+    a = queue_proc_claim(q, "stream");
+    ck_assert_msg(queue_fanout_list(q, 0, f, QUEUE_PROC_SLOTS) == 0,
+                  "a reclaimed slot reports none until its pump stores one");
+    queue_proc_release(q, a);
+    queue_proc_release(q, b);
+}
+END_TEST
+
 #define MP_WRITERS 4
 #define MP_PER     50000
 #define MP_READERS 2
@@ -1617,6 +1662,7 @@ static Suite *queue_suite(void)
     tcase_add_test(errors, test_untrusted_owner);
     tcase_add_test(errors, test_proc_slots);
     tcase_add_test(errors, test_proc_refused);
+    tcase_add_test(errors, test_proc_fanout);
     tcase_add_loop_test(errors, test_damage_header, 0, 10);
     tcase_add_loop_test(errors, test_damage_writer_state, 0, 4);
     tcase_add_loop_test(errors, test_damage_index_entry, 0, 12);
