@@ -547,8 +547,11 @@ def main():
                     n_settings += 1
                     continue
                 words = span.split()
+                while words and re.match(r"^\w+=", words[0]):
+                    words.pop(0)        # VAR=value ./scripts/demo
                 first = words[0] if words else ""
-                if len(words) < 2 and not first.startswith(("./", "scripts/")):
+                if not words or (len(words) < 2 and
+                                 not first.startswith(("./", "scripts/"))):
                     continue
                 if os.path.basename(first) in OWN + ("sseq-spawn",) or \
                         first in ("sudo", "systemctl", "journalctl", "make",
