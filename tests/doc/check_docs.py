@@ -371,8 +371,11 @@ def check_command(where, words):
         return "curl"
     if prog in SHELL_WORDS or prog.startswith("$"):
         return "shell"
-    if not shutil.which(prog) and prog not in ABSENT_OK:
-        problem(where, "%s is not a program on PATH" % prog)
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    if not shutil.which(prog, path=path) and prog not in ABSENT_OK:
+        problem(where, "%s is not a program on PATH (if it is a Debian "
+                "package's, scripts/lib.sh lists what the tests install)"
+                % prog)
     return "external"
 
 
