@@ -302,6 +302,10 @@ def check_command(where, words):
     """Checks one simple command; returns a word for the report."""
     while words and words[0] in ("sudo", "env", "exec"):
         words = words[1:]
+        while words and words[0].startswith("-"):      # sudo -u USER
+            words = words[2:] if words[0] in ("-u", "-g") else words[1:]
+        while words and re.match(r"^\w+=", words[0]):   # env VAR=value
+            words = words[1:]
     if not words:
         return "empty"
     prog, args = words[0], words[1:]
