@@ -92,8 +92,8 @@ sseq_autoreconf() {
     (cd "$SSEQ_TOP" && mkdir -p m4 && autoreconf -fi >/dev/null)
 }
 
-# A build configured in the source tree itself (README's
-# `./configure && make`) makes every out-of-tree configure fail with
+# A build configured in the source tree itself
+# (doc/install-from-source.md's `./configure && make`) makes every out-of-tree configure fail with
 # "source directory already configured": this cleans it (make distclean,
 # announced; what `make install` installed stays) so that scripts/demo,
 # scripts/test and bench/run work whatever build came first.

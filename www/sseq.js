@@ -232,7 +232,8 @@ const DEFAULTS = {
     retryMin: 1000, retryMax: 30000, timeout: 45000, backlog: 0,
 };
 
-/* new SseqSource(url, options): see the top of the file and README. */
+/* new SseqSource(url, options): see the top of the file and
+ * doc/browser.md. */
 class SseqSource extends EventTarget {
     constructor(url, options = {}) {
         super();

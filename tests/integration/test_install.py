@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
-"""test_install.py -- README's "Installing" and "Putting sseq into your
-nginx", played as root in a throwaway prefix: configure --prefix, make,
-make install; edit the installed sseq.conf (a token from `sseq token`,
-chgrp www-data); `sseq check-config`; `sseq create` (no chgrp: the queue
-goes to www-data); the installed sseq-spawn starts sseq-stream and
+"""test_install.py -- doc/install-from-source.md's steps (its blocks
+marked "played by tests/integration/test_install.py"), played as root
+in a throwaway prefix: configure --prefix, make, make install; edit
+the installed sseq.conf (a token from `sseq token`, chgrp www-data);
+`sseq check-config`; `sseq create` (no chgrp: the queue goes to
+www-data); the installed sseq-spawn starts sseq-stream and
 sseq-publish as www-data on /run/sseq; a separate nginx includes the
-installed snippets exactly as README shows (workers as www-data); then an
-event goes end to end, from `sseq publish` and from an HTTP POST.
+installed snippets exactly as the guide shows (workers as www-data);
+then an event goes end to end, from `sseq publish` and from an HTTP POST.
 
 The installed nginx snippet points at /run/sseq/{stream,publish}.sock, so
 this test owns those two sockets while it runs (a lock file serialises
 concurrent runs; a live sseq already there fails the test). Needs root,
-as the README's steps do (CI runs as root)."""
+as the guide's steps do (CI runs as root)."""
 import fcntl
 import http.client
 import os
@@ -70,7 +71,8 @@ class Install(harness.TestCase):
     @classmethod
     def setUpClass(cls):
         assert os.geteuid() == 0, \
-            "test_install plays README's install steps as root: run as root"
+            "test_install plays doc/install-from-source.md as root: run " \
+            "as root"
         harness.become_subreaper()
         cls.lock = open(LOCK, "w")
         fcntl.flock(cls.lock, fcntl.LOCK_EX)
@@ -97,7 +99,7 @@ class Install(harness.TestCase):
 
     @classmethod
     def install(cls):
-        """README 'Installing': ./configure && make && make install (here
+        """The guide's build: ./configure && make && make install (here
         out of tree, with --prefix for a throwaway prefix)."""
         build = os.path.join(cls.tmp, "build")
         os.mkdir(build)
@@ -162,7 +164,7 @@ class Install(harness.TestCase):
             return ""
 
     def step1_config(self):
-        """README step 1: the installed config ships no working token
+        """Step 1 (the config): the installed config ships no working token
         (and refuses a placeholder); set one from `sseq token`, let
         www-data read the file, check-config."""
         self.assertEqual(os.stat(self.conf).st_mode & 0o777, 0o640)
@@ -171,7 +173,7 @@ class Install(harness.TestCase):
         r = self.sseq("check-config", check=False)
         self.assertIn("  tokens = ( );", r.stdout,
                       "the installed config must ship no token")
-        self.assertEqual(r.returncode, 1, "before README's chgrp, www-data "
+        self.assertEqual(r.returncode, 1, "before the guide's chgrp, www-data "
                          "cannot read the config: " + r.stderr)
         self.assertIn("chgrp www-data " + self.conf, r.stderr)
         bad = text.replace("tokens = (", 'tokens = (\n{ token = '
@@ -196,7 +198,7 @@ class Install(harness.TestCase):
         self.assertIn("not created yet", r.stdout)
 
     def step2_queue(self):
-        """README step 2: `sseq create`, no chgrp: www-data owns it."""
+        """Step 2 (the queue): `sseq create`, no chgrp: www-data owns it."""
         r = self.sseq("create")
         self.assertIn("www-data:www-data 0600", r.stdout)
         r = self.sseq("check-config")
@@ -204,7 +206,7 @@ class Install(harness.TestCase):
                       r.stdout)
 
     def step3_processes(self):
-        """README step 3: the installed sseq-spawn, as root: the
+        """Step 3 (the processes): the installed sseq-spawn, as root: the
         programs run as www-data on /run/sseq."""
         for role in ("stream", "publish"):
             # Only for isolation: the log in the test's directory.
@@ -237,7 +239,7 @@ class Install(harness.TestCase):
         self.assertEqual(set(users.values()), {USER}, users)
 
     def step4_nginx(self):
-        """README step 4: nginx includes the installed snippets."""
+        """Step 4: nginx includes the installed snippets."""
         nginx = harness.NGINX
         for attempt in range(5):
             self.port = harness.free_port()
@@ -268,7 +270,7 @@ class Install(harness.TestCase):
         self.fail("nginx did not start: " + self.log("error.log"))
 
     def step5_events(self):
-        """README step 5: curl -N /events?channel=chat in one shell,
+        """Step 5 (check it): curl -N /events?channel=chat in one shell,
         `sseq publish chat hello` in the other; then POST /publish."""
         c = harness.SSEClient(self.port, "/events?channel=chat")
         self.assertEqual(c.status, 200, self.log("log/stream.log") +
@@ -299,8 +301,9 @@ class Install(harness.TestCase):
         c.close()
 
     def step6_operations(self):
-        """While it runs: create --force is refused; stats --prometheus;
-        the man pages and the logrotate snippet are installed."""
+        """doc/operations.md, while it runs: create --force is refused;
+        stats --prometheus; the man pages and the logrotate snippet are
+        installed."""
         r = self.sseq("create", "--force", check=False)
         self.assertEqual(r.returncode, 1, r.stdout)
         self.assertIn("is in use by", r.stderr)
