@@ -6,7 +6,9 @@ chgrp www-data); `sseq check-config`; `sseq create` (no chgrp: the queue
 goes to www-data); the installed sseq-spawn starts sseq-stream and
 sseq-publish as www-data on /run/sseq; a separate nginx includes the
 installed snippets exactly as README shows (workers as www-data); then an
-event goes end to end, from `sseq publish` and from an HTTP POST.
+event goes end to end, from `sseq publish` and from an HTTP POST. Last,
+the installed systemd units' commands, run by hand (no systemd here),
+create the queue a reboot removed and start on it.
 
 The installed nginx snippet points at /run/sseq/{stream,publish}.sock, so
 this test owns those two sockets while it runs (a lock file serialises
@@ -16,6 +18,7 @@ import fcntl
 import http.client
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -319,6 +322,74 @@ class Install(harness.TestCase):
                 snippet)
         self.assertNotIn("error", r.stderr.lower(), r.stderr)
 
+    def unit_commands(self, role):
+        """The installed sseq-ROLE.service's ExecStartPre (without its
+        "+": as root) and ExecStart command lines, and its User=."""
+        path = os.path.join(self.share, "fcgi-conf", "systemd",
+                            "sseq-%s.service" % role)
+        with open(path) as f:
+            text = f.read()
+        keys = {}
+        for line in text.splitlines():
+            key, _, value = line.partition("=")
+            keys.setdefault(key, value)
+        self.assertIn("ExecStartPre", keys, path + " has no ExecStartPre: "
+                      "the queue is not created at start")
+        self.assertTrue(keys["ExecStartPre"].startswith("+"),
+                        "ExecStartPre must run as root (+): " +
+                        keys["ExecStartPre"])
+        return (shlex.split(keys["ExecStartPre"][1:]),
+                shlex.split(keys["ExecStart"]), keys["User"])
+
+    def queue_identity(self):
+        """The queue file's (inode, owner name) or None when missing."""
+        import pwd
+        try:
+            st = os.stat("/dev/shm" + self.queue)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, pwd.getpwuid(st.st_uid).pw_name
+
+    def step7_units(self):
+        """The installed systemd units, played by hand (no systemd here):
+        after a reboot the queue is gone; each service's ExecStartPre
+        creates it for www-data, a second start leaves it as it is, and
+        ExecStart, as the unit's user on a socket given as fd 0
+        (StandardInput=socket), opens it."""
+        for role in ("stream", "publish"):
+            run(self.spawn, "stop", role, timeout=60)
+        os.unlink("/dev/shm" + self.queue)        # the reboot
+        pre, start, user = self.unit_commands("stream")
+        self.assertEqual(user, USER)
+        r = run(*pre)
+        made = self.queue_identity()
+        self.assertEqual(made and made[1], USER, r.stdout + r.stderr)
+        pre2, _, _ = self.unit_commands("publish")
+        self.assertEqual(pre2, pre)
+        r = run(*pre2)
+        self.assertEqual(self.queue_identity(), made,
+                         "a second ExecStartPre must leave the queue: " +
+                         r.stdout)
+        path = os.path.join(self.tmp, "unit-stream.sock")
+        lsock = socket.socket(socket.AF_UNIX)
+        lsock.bind(path)
+        lsock.listen(16)
+        proc = subprocess.Popen(
+            ["setpriv", "--reuid=" + user, "--regid=" + user,
+             "--init-groups"] + start, stdin=lsock.fileno(),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        lsock.close()
+        try:
+            seen = harness.wait_until(lambda: re.search(
+                r'^sseq_processes\{role="stream"\} [1-9]',
+                self.sseq("stats", "--prometheus").stdout, re.M), 20)
+            self.assertTrue(seen, "the unit's sseq-stream did not open the "
+                            "queue its ExecStartPre made")
+        finally:
+            proc.terminate()
+            _, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err.decode()[-2000:])
+
     def test_readme_install_path(self):
         self.step1_config()
         self.step2_queue()
@@ -326,6 +397,7 @@ class Install(harness.TestCase):
         self.step4_nginx()
         self.step5_events()
         self.step6_operations()
+        self.step7_units()
 
 
 if __name__ == "__main__":
