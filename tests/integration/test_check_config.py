@@ -83,6 +83,16 @@ class CheckConfig(harness.TestCase):
         self.assertIn("the programs (as nobody) trust its owner: ok",
                       r.stdout)
 
+    def test_relative_queue_path_refused(self):
+        """A relative queue.path would be found in each program's own
+        current directory: refused in one line naming the file and line."""
+        self.write_conf('queue: {\n  path = "var/queue";\n};\n')
+        r = self.sseq("check-config")
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertRegex(r.stderr, r"^sseq: %s:2: queue\.path: is relative"
+                         % self.conf)
+        self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+
 
 if __name__ == "__main__":
     harness.main()
