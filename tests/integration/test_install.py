@@ -8,7 +8,8 @@ sseq-publish as www-data on /run/sseq; a separate nginx includes the
 installed snippets exactly as README shows (workers as www-data); then an
 event goes end to end, from `sseq publish` and from an HTTP POST. Last,
 the installed systemd units' commands, run by hand (no systemd here),
-create the queue a reboot removed and start on it.
+create the queue a reboot removed and start on it; `make uninstall` with
+nginx still including the snippets keeps them, and nginx -t passes.
 
 The installed nginx snippet points at /run/sseq/{stream,publish}.sock, so
 this test owns those two sockets while it runs (a lock file serialises
@@ -32,8 +33,8 @@ RUNDIR = "/run/sseq"
 LOCK = "/tmp/sseq-test-install.lock"
 USER = "www-data"
 
-def run(*args, env=None, input=None, timeout=600, check=True):
-    r = subprocess.run([str(a) for a in args], env=env, input=input,
+def run(*args, env=None, input=None, timeout=600, check=True, cwd=None):
+    r = subprocess.run([str(a) for a in args], env=env, input=input, cwd=cwd,
                        capture_output=True, text=True, timeout=timeout)
     if check and r.returncode != 0:
         raise AssertionError("%s: exit %d\n%s\n%s" % (
@@ -87,8 +88,7 @@ class Install(harness.TestCase):
         cls.bin = os.path.join(cls.prefix, "bin")
         cls.conf = os.path.join(cls.prefix, "etc", "sseq.conf")
         cls.share = os.path.join(cls.prefix, "share", "sseq")
-        cls.spawn = os.path.join(cls.share, "fcgi-conf", "spawn-fcgi",
-                                 "sseq-spawn")
+        cls.spawn = os.path.join(cls.prefix, "sbin", "sseq-spawn")
         cls.queue = "/sseq-install-%d" % os.getpid()
         cls.nginx = None
         cls.made_rundir = not os.path.exists(RUNDIR)
@@ -102,7 +102,7 @@ class Install(harness.TestCase):
     def install(cls):
         """README 'Installing': ./configure && make && make install (here
         out of tree, with --prefix for a throwaway prefix)."""
-        build = os.path.join(cls.tmp, "build")
+        build = cls.build = os.path.join(cls.tmp, "build")
         os.mkdir(build)
         subprocess.run([os.path.join(harness.SRCDIR, "configure"), "-q",
                         "--prefix=" + cls.prefix], cwd=build, check=True,
@@ -315,6 +315,10 @@ class Install(harness.TestCase):
         for page in ("man1/sseq.1", "man5/sseq.conf.5",
                      "man8/sseq-stream.8", "man8/sseq-publish.8"):
             self.assertTrue(os.path.exists(os.path.join(man, page)), page)
+        link = os.path.join(self.share, "fcgi-conf", "spawn-fcgi",
+                            "sseq-spawn")
+        self.assertEqual(os.path.realpath(link), self.spawn,
+                         "the old place links to the sbin one")
         snippet = os.path.join(self.share, "fcgi-conf", "logrotate", "sseq")
         with open(snippet) as f:
             self.assertIn(self.spawn, f.read())
@@ -390,6 +394,26 @@ class Install(harness.TestCase):
             _, err = proc.communicate(timeout=30)
         self.assertEqual(proc.returncode, 0, err.decode()[-2000:])
 
+    def step8_uninstall(self):
+        """make uninstall while an nginx config still includes the
+        installed snippets: they are kept (and it says so), so nginx -t
+        still passes; the programs and the rest go."""
+        snippets = os.path.join(self.share, "fcgi-conf", "nginx")
+        r = run("make", "-s", "uninstall", "NGINX_CONF_DIR=" + self.tmp,
+                cwd=self.build)
+        for f in ("sseq.conf", "sseq-upstream.conf"):
+            self.assertIn("make uninstall: kept %s/%s: %s still includes "
+                          "it" % (snippets, f, self.tmp), r.stdout)
+            self.assertTrue(os.path.exists(os.path.join(snippets, f)))
+        self.assertFalse(os.path.exists(os.path.join(self.bin, "sseq")))
+        self.assertFalse(os.path.exists(self.spawn))
+        self.assertFalse(os.path.lexists(os.path.join(
+            self.share, "fcgi-conf", "spawn-fcgi")), "empty folders go")
+        r = run(harness.NGINX, "-t", "-c", os.path.join(self.tmp,
+                "nginx.conf"), "-e", os.path.join(self.tmp, "t.log"),
+                check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_readme_install_path(self):
         self.step1_config()
         self.step2_queue()
@@ -398,6 +422,7 @@ class Install(harness.TestCase):
         self.step5_events()
         self.step6_operations()
         self.step7_units()
+        self.step8_uninstall()
 
 
 if __name__ == "__main__":
