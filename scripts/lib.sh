@@ -16,11 +16,12 @@ SSEQ_BUILD_PKGS="gcc make autoconf automake libtool pkg-config
 # library to mint test tokens, and the Redis the cluster tests start
 # (tests/integration/test_cluster*.py), PHP and the Symfony Mercure
 # component a PHP app publishes with (tests/integration/test_symfony.py).
-SSEQ_TEST_PKGS="apache2 lighttpd python3-prometheus-client logrotate
+SSEQ_CHECK_PKGS="apache2 lighttpd python3-prometheus-client logrotate
     python3-jwt python3-cryptography redis-server php-cli
     php-symfony-mercure"
 # tests/integration/test_sentinel.py: Redis Sentinel, ip netns and veths.
-SSEQ_TEST_PKGS="$SSEQ_TEST_PKGS redis-sentinel iproute2"
+SSEQ_CHECK_PKGS="$SSEQ_CHECK_PKGS redis-sentinel iproute2"
+SSEQ_TEST_PKGS=$SSEQ_CHECK_PKGS
 # clang and libFuzzer for the fuzz targets (fuzz/fuzz.am).
 SSEQ_TEST_PKGS="$SSEQ_TEST_PKGS clang libclang-rt-14-dev"
 # Building and checking the Debian package (scripts/deb-test); its chroot
@@ -29,6 +30,65 @@ SSEQ_DEB_PKGS="debhelper lintian fakeroot dpkg-dev debootstrap build-essential"
 # scripts/test installs them with the rest, before its lanes run side by
 # side (two apt-get at once would fight over dpkg's lock).
 SSEQ_TEST_PKGS="$SSEQ_TEST_PKGS $SSEQ_DEB_PKGS"
+
+# The build tools a git checkout needs besides the libraries configure
+# names (configure.ac's AC_MSG_ERRORs say "install the Debian package X").
+SSEQ_BUILD_TOOLS="gcc make autoconf automake libtool pkg-config"
+
+# The guide a reader installs from: doc/install-from-source.md, or
+# README.md before that page exists.
+sseq_install_doc() {
+    if [ -f "$SSEQ_TOP/doc/install-from-source.md" ]; then
+        echo "$SSEQ_TOP/doc/install-from-source.md"
+    else
+        echo "$SSEQ_TOP/README.md"
+    fi
+}
+
+# Prints, one a line, the packages of the first `apt-get install` command
+# inside a fenced code block of file $1 (sseq_install_doc by default):
+# continuation lines (ending in a backslash) joined, sudo and options
+# dropped. Prints nothing when there is no such command.
+sseq_doc_pkgs() {
+    awk '
+        /^[ \t]*```/ { fenced = !fenced; next }
+        !fenced || done { next }
+        cmd == "" && !/apt-get[ \t]+install/ { next }
+        {
+            line = $0; cont = sub(/\\[ \t]*$/, "", line)
+            cmd = cmd " " line
+            if (!cont) done = 1
+        }
+        END {
+            sub(/.*apt-get[ \t]+install/, "", cmd)
+            n = split(cmd, w, /[ \t]+/)
+            for (i = 1; i <= n; i++)
+                if (w[i] != "" && w[i] !~ /^-/) print w[i]
+        }' "${1:-$(sseq_install_doc)}"
+}
+
+# Prints, one a line, the Debian packages configure.ac names in its
+# errors (what ./configure stops without).
+sseq_configure_pkgs() {
+    grep -o 'install the Debian package [A-Za-z0-9.+-]*' \
+        "$SSEQ_TOP/configure.ac" | awk '{print $NF}' | sort -u
+}
+
+# What `make check` runs before its integration tests: names in one line
+# the packages of SSEQ_BUILD_PKGS and SSEQ_CHECK_PKGS (the servers the
+# tests start, the Python modules they import) that are missing, and
+# fails. Not on a system without dpkg (nothing to ask).
+sseq_check_pkgs() {
+    local missing
+    command -v dpkg-query >/dev/null || return 0
+    missing=$(sseq_missing_pkgs $SSEQ_BUILD_PKGS $SSEQ_CHECK_PKGS |
+              tr '\n' ' ')
+    [ -z "${missing// /}" ] && return 0
+    echo "make check: the tests need Debian packages that are missing:" \
+         "apt-get install ${missing% } (or run ./scripts/test as root," \
+         "which installs them)" >&2
+    return 1
+}
 
 # Prints the packages of "$@" that are not installed.
 sseq_missing_pkgs() {

@@ -136,6 +136,17 @@ _stack_private_file() {
         { _stack_die "cannot create $1"; return 1; }
 }
 
+# Prints $1 as the inside of a libconfig string: \ and " escaped, and
+# line breaks and tabs as \n and \t, so any value sseq takes can be
+# written (a JWT key with " or \ in it).
+_stack_conf_string() {
+    local v=${1//\\/\\\\}
+    v=${v//\"/\\\"}
+    v=${v//$'\n'/\\n}
+    v=${v//$'\t'/\\t}
+    printf '%s' "$v"
+}
+
 # Writes DIR/sseq.conf (0600: it holds the token and the JWT secret) for
 # queue $2 and token $3.
 _stack_write_sseq_conf() {
@@ -170,10 +181,12 @@ $(sseq_cluster_conf)
 ${SSEQ_STACK_CONF_EXTRA:-}
 EOF
     [ -n "${SSEQ_STACK_JWT_KEY:-}" ] || return 0
+    local key
+    key=$(_stack_conf_string "$SSEQ_STACK_JWT_KEY")
     cat >>"$dir/sseq.conf" <<EOF
 mercure: {
-    publisher_jwt_key = "$SSEQ_STACK_JWT_KEY";
-    subscriber_jwt_key = "$SSEQ_STACK_JWT_KEY";
+    publisher_jwt_key = "$key";
+    subscriber_jwt_key = "$key";
 };
 EOF
 }

@@ -17,7 +17,10 @@ static const char cmd_check_config_help[] =
     "masked). A bad value exits 1 with FILE:LINE: setting: reason.\n"
     "Then checks that the user the programs run as (queue.owner; as root,\n"
     "by default www-data) can read the config file and read and write the\n"
-    "existing queue; exits 1 with the fix when it cannot. A queue not\n"
+    "existing queue; exits 1 with the fix when it cannot. Prints the\n"
+    "queue's owner, group and mode, and exits 1 with queue_open's reason\n"
+    "when the programs would refuse it (writable by every user, or owned\n"
+    "by someone but root, their user and queue.owner). A queue not\n"
     "created yet is only noted.\n";
 
 /* Who the programs run as: queue.owner, else www-data when run as root,
@@ -59,6 +62,27 @@ static int check_config_file(const struct cli *cli,
                     (unsigned long)who->uid, who->name, cli->cfg.file);
 }
 
+/* Prints the owner, group and mode of the queue file of st, then whether
+ * the programs, running as who, trust it (queue_trust_check, the rule
+ * queue_open applies). CLI_OK, or CLI_FAIL with queue_open's reason. */
+static int check_config_owner(const struct cli *cli, const char *file,
+                              const struct stat *st,
+                              const struct queue_access_who *who)
+{
+    char owner[64];
+    struct group *gr = getgrgid(st->st_gid);
+
+    queue_access_user_name(st->st_uid, owner, sizeof owner);
+    printf("# queue %s: owner %s, group %s, mode %04o\n", file, owner,
+           gr ? gr->gr_name : "?", (unsigned)(st->st_mode & 07777));
+    if (queue_trust_check(st, cli->cfg.queue_path, who->uid) < 0)
+        return cli_fail("the programs (as %s) would refuse it: %s",
+                        who->name, queue_error());
+    printf("# queue %s: the programs (as %s) trust its owner: ok\n", file,
+           who->name);
+    return CLI_OK;
+}
+
 /* Checks the queue's file against who; prints the verdict. */
 static int check_config_queue(const struct cli *cli)
 {
@@ -75,6 +99,8 @@ static int check_config_queue(const struct cli *cli)
         printf("# queue %s: not created yet (`sseq create`)\n", file);
         return CLI_OK;
     }
+    if (check_config_owner(cli, file, &st, &who) != CLI_OK)
+        return CLI_FAIL;
     if (!queue_access_allows(&st, &who))
         return cli_fail("%s", queue_access_explain(cli->cfg.queue_path,
                                                    EACCES, &who,

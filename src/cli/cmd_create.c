@@ -1,11 +1,13 @@
 /* cmd_create.c -- `sseq create`: make the queue the config describes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +16,8 @@
 #include "base/util.h"
 
 static const char cmd_create_help[] =
-    "usage: sseq create [--size BYTES] [--force [--while-running]]\n"
+    "usage: sseq create [--size BYTES] [--force [--while-running] |\n"
+    "                   --if-missing]\n"
     "Creates the queue named by the config's queue.path (a POSIX shared\n"
     "memory name like /sseq, or a file path) with queue.size bytes and\n"
     "queue.mode, owned by queue.owner and queue.group (as root, by default\n"
@@ -28,7 +31,12 @@ static const char cmd_create_help[] =
     "                    it; sseq-stream and sseq-publish notice within a\n"
     "                    second and restart their workers onto the new one\n"
     "                    (streams end, browsers reconnect); other users of\n"
-    "                    the queue (sseq tail, CGI) must be restarted\n";
+    "                    the queue (sseq tail, CGI) must be restarted\n"
+    "  --if-missing      create it only when it is missing; a queue that\n"
+    "                    opens is left as it is (exit 0), one that does not\n"
+    "                    (damaged, an older layout, an untrusted owner) is\n"
+    "                    named with the reason (exit 1). What sseq-spawn and\n"
+    "                    the systemd units run before a program starts\n";
 
 /* Whether live processes use the queue at path; prints them and the safe
  * way to replace it. An unreadable queue (not one, another layout) has no
@@ -57,6 +65,43 @@ static bool cmd_create_in_use(const char *path)
           "stop them first, run `sseq create --force`, and start them.\n",
           stderr);
     return true;
+}
+
+/* For --if-missing: 1 when the queue exists and opens (left as it is,
+ * said on stdout), 0 when it is missing, -1 (reported with queue_open's
+ * reason) when it exists but does not open. */
+static int cmd_create_exists(const struct cli *cli)
+{
+    struct queue *q;
+    int rc = queue_open(cli->cfg.queue_path, &q);
+
+    if (rc == -ENOENT)
+        return 0;
+    if (rc < 0) {
+        cli_fail("%s", queue_error());
+        return -1;
+    }
+    queue_close(q);
+    printf("%s: exists and opens: left as it is\n", cli->cfg.queue_path);
+    return 1;
+}
+
+/* Serialises `sseq create --if-missing` runs on one config (sseq-stream
+ * and sseq-publish start together): an exclusive flock on the config
+ * file. The descriptor to close when done, or -1 when there is no file
+ * to lock (built-in defaults) or it cannot be opened: then unlocked. */
+static int cmd_create_lock(const struct cli *cli)
+{
+    int fd;
+
+    if (cli->cfg.file == NULL)
+        return -1;
+    fd = open(cli->cfg.file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 /* Resolves who gets the queue: 1 with *uid and *gid to apply, 0 for nobody,
@@ -103,47 +148,22 @@ static void cmd_create_report(const struct cli *cli, struct queue *q)
            (unsigned long long)st.next_id);
 }
 
-int cmd_create(struct cli *cli, int argc, char **argv)
+/* Creates the queue with p (replacing one with force; in use only with
+ * running), gives it to its owner and reports it. CLI_OK or CLI_FAIL. */
+static int cmd_create_make(struct cli *cli, const struct queue_params *p,
+                           int force, int running)
 {
-    static const struct option opts[] = {
-        { "size", required_argument, NULL, 's' },
-        { "force", no_argument, NULL, 'f' },
-        { "while-running", no_argument, NULL, 'w' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    struct queue_params p = {
-        .size = cli->cfg.queue_size,
-        .mode = cli->cfg.queue_mode,
-        .max_age = cli->cfg.max_age,
-    };
     struct queue *q;
     uid_t uid;
     gid_t gid;
-    int force = 0, running = 0, c, rc, own;
+    int rc, own;
 
-    while ((c = getopt_long(argc, argv, "+s:fwh", opts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            if (util_parse_size(optarg, &p.size) < 0)
-                return cli_usage_error("create", "bad size '%s'", optarg);
-            break;
-        case 'f': force = 1; break;
-        case 'w': running = 1; break;
-        case 'h': fputs(cmd_create_help, stdout); return CLI_OK;
-        default: return cli_usage_error("create", "bad option");
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("create", "unexpected '%s'", argv[optind]);
-    if (running && !force)
-        return cli_usage_error("create", "--while-running needs --force");
     if (force && !running && cmd_create_in_use(cli->cfg.queue_path))
         return CLI_FAIL;
     own = cmd_create_target(cli, &uid, &gid);
     if (own < 0)
         return CLI_FAIL;
-    rc = queue_create(cli->cfg.queue_path, &p, force, &q);
+    rc = queue_create(cli->cfg.queue_path, p, force, &q);
     if (rc == -EEXIST)
         return cli_fail("%s: exists; use --force to replace it",
                         cli->cfg.queue_path);
@@ -160,4 +180,54 @@ int cmd_create(struct cli *cli, int argc, char **argv)
     cmd_create_report(cli, q);
     queue_close(q);
     return CLI_OK;
+}
+
+int cmd_create(struct cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "size", required_argument, NULL, 's' },
+        { "force", no_argument, NULL, 'f' },
+        { "while-running", no_argument, NULL, 'w' },
+        { "if-missing", no_argument, NULL, 'm' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct queue_params p = {
+        .size = cli->cfg.queue_size,
+        .mode = cli->cfg.queue_mode,
+        .max_age = cli->cfg.max_age,
+    };
+    int force = 0, running = 0, missing = 0, c, rc, lock;
+
+    while ((c = getopt_long(argc, argv, "+s:fwmh", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (util_parse_size(optarg, &p.size) < 0)
+                return cli_usage_error("create", "bad size '%s'", optarg);
+            break;
+        case 'f': force = 1; break;
+        case 'w': running = 1; break;
+        case 'm': missing = 1; break;
+        case 'h': fputs(cmd_create_help, stdout); return CLI_OK;
+        default: return cli_usage_error("create", "bad option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("create", "unexpected '%s'", argv[optind]);
+    if (running && !force)
+        return cli_usage_error("create", "--while-running needs --force");
+    if (missing && force)
+        return cli_usage_error("create", "--if-missing and --force "
+                               "contradict: choose one");
+    if (!missing)
+        return cmd_create_make(cli, &p, force, running);
+    lock = cmd_create_lock(cli);
+    rc = cmd_create_exists(cli);
+    if (rc == 0)
+        rc = cmd_create_make(cli, &p, 0, 0);
+    else
+        rc = rc > 0 ? CLI_OK : CLI_FAIL;
+    if (lock >= 0)
+        close(lock);
+    return rc;
 }

@@ -14,7 +14,9 @@ static const char conf_queue_def_path[] = "/sseq";
 static const char conf_queue_def_account[] = "";  /* owner, group */
 
 /* Whether str names a queue the way queue_create expects: "/name" for
- * POSIX shared memory, or a file path with a '/' after its start. */
+ * POSIX shared memory, or an absolute file path with a '/' after its
+ * start. A relative path is refused: each program would resolve it
+ * against its own current directory (sseq-spawn's, the shell's). */
 static const char *conf_queue_path_check(const char *str, char *buf,
                                          size_t len)
 {
@@ -27,6 +29,10 @@ static const char *conf_queue_path_check(const char *str, char *buf,
     (void)len;
     if (n == 0 || n >= PATH_MAX || slash == NULL || str[n - 1] == '/')
         return reason;
+    if (slash != str)
+        return "is relative, so each program would find the queue in its "
+               "own current directory: write the whole path, e.g. "
+               "\"/var/lib/sseq/queue\"";
     if (slash == str && strchr(str + 1, '/') == NULL &&
         n - 1 > CONF_SHM_NAME_MAX)
         return reason;

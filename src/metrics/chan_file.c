@@ -44,6 +44,8 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "seq is lock-free");
 
 struct chan_file {
     struct chan_file_hdr *h;        /* the mapping */
+    dev_t dev;                      /* the file this process made: */
+    ino_t ino;                      /* removed only while path is it */
     char path[256];
 };
 
@@ -54,20 +56,19 @@ int chan_file_path(char *out, size_t cap, const char *qpath, int slot)
     return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
-/* Maps path's file of the right size; -errno. */
+/* Maps path's file of the right size; -errno. *st gets its metadata. */
 static int chan_file_map(const char *path, int flags, struct chan_file_hdr
-                         **h)
+                         **h, struct stat *st)
 {
     int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
-    struct stat st;
     void *m;
     int rc = 0;
 
     if (fd < 0)
         return -errno;
-    if (fstat(fd, &st) < 0)
+    if (fstat(fd, st) < 0)
         rc = -errno;
-    else if ((size_t)st.st_size != sizeof(**h) || !S_ISREG(st.st_mode))
+    else if ((size_t)st->st_size != sizeof(**h) || !S_ISREG(st->st_mode))
         rc = -EPROTO;
     if (rc == 0) {
         m = mmap(NULL, sizeof(**h), (flags & O_ACCMODE) == O_RDONLY ?
@@ -107,6 +108,7 @@ int chan_file_create(const char *qpath, int slot, unsigned mode,
                      uint64_t started_us, struct chan_file **out)
 {
     struct chan_file *f = calloc(1, sizeof(*f));
+    struct stat st;
     int rc;
 
     if (f == NULL)
@@ -115,11 +117,13 @@ int chan_file_create(const char *qpath, int slot, unsigned mode,
     if (rc == 0)
         rc = chan_file_make(f->path, mode);
     if (rc == 0)
-        rc = chan_file_map(f->path, O_RDWR, &f->h);
+        rc = chan_file_map(f->path, O_RDWR, &f->h, &st);
     if (rc < 0) {
         free(f);
         return rc;
     }
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
     atomic_store_explicit(&f->h->magic, 0, memory_order_release);
     chan_file_write(f, NULL, 0);
     f->h->pid = (int32_t)getpid();
@@ -156,9 +160,16 @@ void chan_file_write(struct chan_file *f, const struct chan_top_entry *top,
 
 void chan_file_remove(struct chan_file *f)
 {
+    struct stat st;
+
     if (f == NULL)
         return;
-    unlink(f->path);
+    /* After `sseq create --force --while-running` a new process of the
+     * new queue may hold the same slot number, hence the same path: its
+     * file is not ours to remove. */
+    if (lstat(f->path, &st) == 0 && st.st_dev == f->dev &&
+        st.st_ino == f->ino)
+        unlink(f->path);
     munmap(f->h, sizeof(*f->h));
     free(f);
 }
@@ -207,12 +218,13 @@ int chan_file_read(const char *qpath, int slot, pid_t pid,
                    unsigned max)
 {
     struct chan_file_hdr *h;
+    struct stat st;
     char path[256];
     int rc;
 
     rc = chan_file_path(path, sizeof(path), qpath, slot);
     if (rc == 0)
-        rc = chan_file_map(path, O_RDONLY, &h);
+        rc = chan_file_map(path, O_RDONLY, &h, &st);
     if (rc < 0)
         return rc;
     if (atomic_load_explicit(&h->magic, memory_order_acquire) !=

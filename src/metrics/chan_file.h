@@ -44,7 +44,9 @@ int chan_file_create(const char *qpath, int slot, unsigned mode,
 void chan_file_write(struct chan_file *f, const struct chan_top_entry *top,
                      unsigned n);
 
-/* Removes the file and frees f (NULL: nothing). */
+/* Removes the file, if the path still names the one f made (a process
+ * of a re-created queue may have made its own there since), and frees f
+ * (NULL: nothing). */
 void chan_file_remove(struct chan_file *f);
 
 /* Reads the file of slot, owned by pid started at started_us, into

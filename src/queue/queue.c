@@ -572,16 +572,14 @@ void queue_trust_owner(uid_t uid)
     atomic_store(&queue_trusted_uid, (unsigned)uid);
 }
 
-/* -EPERM with the error set if the file of st (queue path) may not be
- * trusted (queue_access_owner_check); 0 if it may. */
-static int queue_open_trusted(const struct stat *st, const char *path)
+int queue_trust_check(const struct stat *st, const char *path, uid_t euid)
 {
     uid_t trusted = (uid_t)atomic_load(&queue_trusted_uid);
     char file[256], owner[64], self[64];
 
     if (queue_access_file(path, file, sizeof file) < 0)
         snprintf(file, sizeof file, "%s", path);
-    switch (queue_access_owner_check(st, geteuid(), trusted)) {
+    switch (queue_access_owner_check(st, euid, trusted)) {
     case QUEUE_ACCESS_OWNER_OK:
         return 0;
     case QUEUE_ACCESS_OTHERS_WRITE:
@@ -592,9 +590,9 @@ static int queue_open_trusted(const struct stat *st, const char *path)
         return -EPERM;
     default:
         queue_access_user_name(st->st_uid, owner, sizeof owner);
-        queue_access_user_name(geteuid(), self, sizeof self);
-        queue_set_error("queue %s is owned by %s, not by root, this "
-                        "process's user %s or queue.owner: another user "
+        queue_access_user_name(euid, self, sizeof self);
+        queue_set_error("queue %s is owned by %s, not by root, the user %s "
+                        "that opens it or queue.owner: another user "
                         "could forge messages; if %s is right, set "
                         "queue.owner = \"%s\", else remove the file and run "
                         "`sseq create`", file, owner, self, owner, owner);
@@ -614,7 +612,7 @@ static int queue_open_map(struct queue *q, int fd, const char *path)
         queue_set_error("%s: fstat: %s", path, strerror(-rc));
         return rc;
     }
-    if ((rc = queue_open_trusted(&st, path)) < 0)
+    if ((rc = queue_trust_check(&st, path, geteuid())) < 0)
         return rc;
     if ((uint64_t)st.st_size < sizeof(struct queue_hdr)) {
         queue_set_error("%s: truncated: %lld bytes, a queue header needs "

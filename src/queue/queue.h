@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 struct queue;                   /* opaque handle: fd, mapping, path */
@@ -165,6 +166,13 @@ int queue_create(const char *path, const struct queue_params *p, int force,
  * (queue.owner, or the user `sseq create` gives the queue to as root;
  * set by config_load). (uid_t)-1 = none. Process-wide. */
 void queue_trust_owner(uid_t uid);
+
+/* Whether queue_open, run as euid, trusts a queue file of st's owner and
+ * mode at path (queue_access_owner_check with the trusted owner): 0, or
+ * -EPERM with queue_error() naming the owner or mode found and the fix.
+ * queue_open applies it with geteuid(); `sseq check-config` with the
+ * programs' user. */
+int queue_trust_check(const struct stat *st, const char *path, uid_t euid);
 
 /* Opens an existing queue. -ENOENT if missing; -EPERM for a file writable
  * by every user, or owned by someone but root, this process's user and

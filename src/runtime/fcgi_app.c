@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <fcgiapp.h>
 
@@ -171,6 +172,50 @@ static int fcgi_app_systemd_fd(void)
     return 3;
 }
 
+/* Whether a process accepts on the unix socket at path: a connect that
+ * succeeds, or finds the backlog full (EAGAIN), says so. */
+static bool fcgi_app_unix_live(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd, rc;
+
+    if (strlen(path) >= sizeof sa.sun_path)
+        return false;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    rc = rc == 0 || errno == EAGAIN;
+    close(fd);
+    return rc;
+}
+
+/* Checks that a --listen unix socket may take path: libfcgi unlinks
+ * whatever is there before it binds, which would take a live socket
+ * from the process serving it (whose exit then removed the new one) or
+ * delete a file. 0 when the path is free or a dead socket; -EADDRINUSE
+ * or -EEXIST (logged, with what to do) otherwise. */
+static int fcgi_app_unix_free(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) < 0)
+        return 0;
+    if (!S_ISSOCK(st.st_mode)) {
+        log_error("--listen unix:%s: the path exists and is not a socket: "
+                  "remove it or choose another path", path);
+        return -EEXIST;
+    }
+    if (fcgi_app_unix_live(path)) {
+        log_error("--listen unix:%s: another process already listens on "
+                  "it: stop that one first (sseq-spawn stop, or its pid), "
+                  "or choose another path", path);
+        return -EADDRINUSE;
+    }
+    return 0;
+}
+
 /* Opens the --listen socket. A unix socket gets the mode and its path in
  * *created; a bare word (no '/', no ':') is refused: it would make a
  * socket file in the current directory by mistake. */
@@ -192,6 +237,8 @@ static int fcgi_app_open(const struct fcgi_app_opts *o, const char **created)
                   "(unix:/run/sseq/stream.sock)", o->listen);
         return -EINVAL;
     }
+    if (is_unix && (rc = fcgi_app_unix_free(spec)) < 0)
+        return rc;
     fd = FCGX_OpenSocket(spec, 4096);
     if (fd < 0) {
         int e = errno ? errno : EINVAL;

@@ -6,8 +6,11 @@ the installed sseq.conf (a token from `sseq token`, chgrp www-data);
 `sseq check-config`; `sseq create` (no chgrp: the queue goes to
 www-data); the installed sseq-spawn starts sseq-stream and
 sseq-publish as www-data on /run/sseq; a separate nginx includes the
-installed snippets exactly as the guide shows (workers as www-data);
-then an event goes end to end, from `sseq publish` and from an HTTP POST.
+installed snippets exactly as the guide shows (workers as www-data); then an
+event goes end to end, from `sseq publish` and from an HTTP POST. Last,
+the installed systemd units' commands, run by hand (no systemd here),
+create the queue a reboot removed and start on it; `make uninstall` with
+nginx still including the snippets keeps them, and nginx -t passes.
 
 The installed nginx snippet points at /run/sseq/{stream,publish}.sock, so
 this test owns those two sockets while it runs (a lock file serialises
@@ -17,6 +20,7 @@ import fcntl
 import http.client
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -30,8 +34,8 @@ RUNDIR = "/run/sseq"
 LOCK = "/tmp/sseq-test-install.lock"
 USER = "www-data"
 
-def run(*args, env=None, input=None, timeout=600, check=True):
-    r = subprocess.run([str(a) for a in args], env=env, input=input,
+def run(*args, env=None, input=None, timeout=600, check=True, cwd=None):
+    r = subprocess.run([str(a) for a in args], env=env, input=input, cwd=cwd,
                        capture_output=True, text=True, timeout=timeout)
     if check and r.returncode != 0:
         raise AssertionError("%s: exit %d\n%s\n%s" % (
@@ -86,8 +90,7 @@ class Install(harness.TestCase):
         cls.bin = os.path.join(cls.prefix, "bin")
         cls.conf = os.path.join(cls.prefix, "etc", "sseq.conf")
         cls.share = os.path.join(cls.prefix, "share", "sseq")
-        cls.spawn = os.path.join(cls.share, "fcgi-conf", "spawn-fcgi",
-                                 "sseq-spawn")
+        cls.spawn = os.path.join(cls.prefix, "sbin", "sseq-spawn")
         cls.queue = "/sseq-install-%d" % os.getpid()
         cls.nginx = None
         cls.made_rundir = not os.path.exists(RUNDIR)
@@ -101,7 +104,7 @@ class Install(harness.TestCase):
     def install(cls):
         """The guide's build: ./configure && make && make install (here
         out of tree, with --prefix for a throwaway prefix)."""
-        build = os.path.join(cls.tmp, "build")
+        build = cls.build = os.path.join(cls.tmp, "build")
         os.mkdir(build)
         subprocess.run([os.path.join(harness.SRCDIR, "configure"), "-q",
                         "--prefix=" + cls.prefix], cwd=build, check=True,
@@ -315,12 +318,104 @@ class Install(harness.TestCase):
         for page in ("man1/sseq.1", "man5/sseq.conf.5",
                      "man8/sseq-stream.8", "man8/sseq-publish.8"):
             self.assertTrue(os.path.exists(os.path.join(man, page)), page)
+        link = os.path.join(self.share, "fcgi-conf", "spawn-fcgi",
+                            "sseq-spawn")
+        self.assertEqual(os.path.realpath(link), self.spawn,
+                         "the old place links to the sbin one")
         snippet = os.path.join(self.share, "fcgi-conf", "logrotate", "sseq")
         with open(snippet) as f:
             self.assertIn(self.spawn, f.read())
         r = run("logrotate", "-d", "-s", os.path.join(self.tmp, "lr.state"),
                 snippet)
         self.assertNotIn("error", r.stderr.lower(), r.stderr)
+
+    def unit_commands(self, role):
+        """The installed sseq-ROLE.service's ExecStartPre (without its
+        "+": as root) and ExecStart command lines, and its User=."""
+        path = os.path.join(self.share, "fcgi-conf", "systemd",
+                            "sseq-%s.service" % role)
+        with open(path) as f:
+            text = f.read()
+        keys = {}
+        for line in text.splitlines():
+            key, _, value = line.partition("=")
+            keys.setdefault(key, value)
+        self.assertIn("ExecStartPre", keys, path + " has no ExecStartPre: "
+                      "the queue is not created at start")
+        self.assertTrue(keys["ExecStartPre"].startswith("+"),
+                        "ExecStartPre must run as root (+): " +
+                        keys["ExecStartPre"])
+        return (shlex.split(keys["ExecStartPre"][1:]),
+                shlex.split(keys["ExecStart"]), keys["User"])
+
+    def queue_identity(self):
+        """The queue file's (inode, owner name) or None when missing."""
+        import pwd
+        try:
+            st = os.stat("/dev/shm" + self.queue)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, pwd.getpwuid(st.st_uid).pw_name
+
+    def step7_units(self):
+        """The installed systemd units, played by hand (no systemd here):
+        after a reboot the queue is gone; each service's ExecStartPre
+        creates it for www-data, a second start leaves it as it is, and
+        ExecStart, as the unit's user on a socket given as fd 0
+        (StandardInput=socket), opens it."""
+        for role in ("stream", "publish"):
+            run(self.spawn, "stop", role, timeout=60)
+        os.unlink("/dev/shm" + self.queue)        # the reboot
+        pre, start, user = self.unit_commands("stream")
+        self.assertEqual(user, USER)
+        r = run(*pre)
+        made = self.queue_identity()
+        self.assertEqual(made and made[1], USER, r.stdout + r.stderr)
+        pre2, _, _ = self.unit_commands("publish")
+        self.assertEqual(pre2, pre)
+        r = run(*pre2)
+        self.assertEqual(self.queue_identity(), made,
+                         "a second ExecStartPre must leave the queue: " +
+                         r.stdout)
+        path = os.path.join(self.tmp, "unit-stream.sock")
+        lsock = socket.socket(socket.AF_UNIX)
+        lsock.bind(path)
+        lsock.listen(16)
+        proc = subprocess.Popen(
+            ["setpriv", "--reuid=" + user, "--regid=" + user,
+             "--init-groups"] + start, stdin=lsock.fileno(),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        lsock.close()
+        try:
+            seen = harness.wait_until(lambda: re.search(
+                r'^sseq_processes\{role="stream"\} [1-9]',
+                self.sseq("stats", "--prometheus").stdout, re.M), 20)
+            self.assertTrue(seen, "the unit's sseq-stream did not open the "
+                            "queue its ExecStartPre made")
+        finally:
+            proc.terminate()
+            _, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err.decode()[-2000:])
+
+    def step8_uninstall(self):
+        """make uninstall while an nginx config still includes the
+        installed snippets: they are kept (and it says so), so nginx -t
+        still passes; the programs and the rest go."""
+        snippets = os.path.join(self.share, "fcgi-conf", "nginx")
+        r = run("make", "-s", "uninstall", "NGINX_CONF_DIR=" + self.tmp,
+                cwd=self.build)
+        for f in ("sseq.conf", "sseq-upstream.conf"):
+            self.assertIn("make uninstall: kept %s/%s: %s still includes "
+                          "it" % (snippets, f, self.tmp), r.stdout)
+            self.assertTrue(os.path.exists(os.path.join(snippets, f)))
+        self.assertFalse(os.path.exists(os.path.join(self.bin, "sseq")))
+        self.assertFalse(os.path.exists(self.spawn))
+        self.assertFalse(os.path.lexists(os.path.join(
+            self.share, "fcgi-conf", "spawn-fcgi")), "empty folders go")
+        r = run(harness.NGINX, "-t", "-c", os.path.join(self.tmp,
+                "nginx.conf"), "-e", os.path.join(self.tmp, "t.log"),
+                check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_readme_install_path(self):
         self.step1_config()
@@ -329,6 +424,8 @@ class Install(harness.TestCase):
         self.step4_nginx()
         self.step5_events()
         self.step6_operations()
+        self.step7_units()
+        self.step8_uninstall()
 
 
 if __name__ == "__main__":

@@ -752,6 +752,8 @@ static const struct {
     { "queue: { path = \"sseq\"; };\n", 1, "queue.path", "shared-memory" },
     { "queue: { path = \"/\"; };\n", 1, "queue.path", "shared-memory" },
     { "queue: { path = \"/var/lib/\"; };\n", 1, "queue.path", "file path" },
+    { "queue: { path = \"var/lib/q\"; };\n", 1, "queue.path", "is relative" },
+    { "queue: { path = \"./q\"; };\n", 1, "queue.path", "is relative" },
     /* channels and publishing */
     { "channel_pattern = \"a(b\";\n", 1, "channel_pattern",
       "bad regular expression" },
