@@ -591,6 +591,12 @@ static void publish_app_keys(struct publish_app *app)
     app->has_pub_key = false;
     if (k->key != NULL) {
         rc = jwt_auth_key_init(&app->pub_key, k->alg, k->key, k->len, &why);
+        if (rc == 0 && app->cfg.mercure_issuer[0] != '\0' &&
+            jwt_auth_key_access(&app->pub_key, app->cfg.mercure_issuer,
+                                app->cfg.mercure_resource) < 0) {
+            jwt_auth_key_free(&app->pub_key);
+            rc = -ENOMEM;
+        }
         if (rc < 0)
             log_error("publisher key: %s (errno %d): no JWT is accepted",
                       rc == -EINVAL ? why : strerror(-rc), -rc);

@@ -19,6 +19,13 @@ int stream_auth_key_load(const struct config *cfg, struct jwt_auth_key *k,
         return 0;
     rc = jwt_auth_key_init(k, cfg->mercure_sub.alg, cfg->mercure_sub.key,
                            cfg->mercure_sub.len, why);
+    if (rc == 0 && cfg->mercure_issuer[0] != '\0') {
+        rc = jwt_auth_key_access(k, cfg->mercure_issuer,
+                                 cfg->mercure_resource);
+        *why = "out of memory";
+        if (rc < 0)
+            jwt_auth_key_free(k);
+    }
     *have = rc == 0;
     return rc;
 }
