@@ -96,12 +96,12 @@ static const char *conf_mercure_resource_check(const char *str, char *buf,
     if (str[0] == '\0')
         return NULL;
     if (host != NULL && host[0] != '\0' && host[0] != '/' &&
-        strpbrk(str, "?#") == NULL &&
+        strpbrk(str, "?#\"\\") == NULL &&
         conf_mercure_issuer_check(str, buf, len) == NULL)
         return NULL;
     return "must be the hub's URL, such as "
            "\"https://example.com/.well-known/mercure\" (http or https, no "
-           "query, no fragment, no spaces)";
+           "query, no fragment, no spaces or quotes)";
 }
 
 /* An origin trusted with credentials: never "*" (browsers refuse it). */

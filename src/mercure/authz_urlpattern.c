@@ -7,6 +7,11 @@
 
 #include "mercure/authz_urlpattern.h"
 
+bool authz_urlpattern_supported(void)
+{
+    return false;
+}
+
 int authz_urlpattern_compile(const char *pattern, size_t len,
                              struct authz_urlpattern **out,
                              const char **why)

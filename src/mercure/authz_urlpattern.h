@@ -21,6 +21,10 @@
 
 struct authz_urlpattern;        /* the engine's compiled pattern */
 
+/* Whether the engine is there (false until it lands): what the
+ * protected resource metadata advertises (mercure_prm.h). */
+bool authz_urlpattern_supported(void);
+
 /* Compiles pattern[0..len) into *out. 0; -EINVAL (not a URL pattern) or
  * -ENOTSUP (no engine) with *why a constant one-line reason; -ENOMEM. */
 int authz_urlpattern_compile(const char *pattern, size_t len,

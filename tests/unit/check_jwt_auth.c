@@ -781,6 +781,47 @@ END_TEST
 
 /* Which requests are for the hub: by DOCUMENT_URI, SCRIPT_NAME, or the
  * path of REQUEST_URI, in that order. */
+/* The 1.0 sources: header, then the 1.0 cookie; no URL parameter. */
+START_TEST(test_token_sources_v1)
+{
+    struct mercure_token_where v1 = {
+        .cookie = "__Secure-mercure_access_token",
+    };
+    struct mercure_token_where pub = {
+        .query = true, .cookie = "mercureAuthorization",
+        .cookie2 = "__Secure-mercure_access_token",
+    };
+    char buf[64];
+    size_t len;
+    enum mercure_token_source src;
+
+    ck_assert(mercure_token_find_in(&v1, "Bearer h.h.h", NULL,
+              "__Secure-mercure_access_token=c.c.c", buf, sizeof(buf), &len,
+              &src) == 0 && strcmp(buf, "h.h.h") == 0 &&
+              src == MERCURE_TOKEN_HEADER);
+    ck_assert_msg(mercure_token_find_in(&v1, NULL, "authorization=q.q.q",
+                  "x=1; __Secure-mercure_access_token=c.c.c", buf,
+                  sizeof(buf), &len, &src) == 0 &&
+                  strcmp(buf, "c.c.c") == 0 && src == MERCURE_TOKEN_COOKIE,
+                  "1.0 never reads the parameter");
+    ck_assert_msg(mercure_token_find_in(&v1, NULL, NULL,
+                  "mercureAuthorization=o.o.o", buf, sizeof(buf), &len,
+                  &src) == -ENOENT, "1.0 does not read the v0.x cookie");
+    ck_assert_msg(mercure_token_find_in(&pub, NULL, NULL,
+                  "__Secure-mercure_access_token=c.c.c", buf, sizeof(buf),
+                  &len, &src) == 0 && strcmp(buf, "c.c.c") == 0,
+                  "a publish reads the 1.0 cookie after the v0.x one");
+    ck_assert(mercure_token_find_in(&pub, NULL, NULL,
+              "mercureAuthorization=o.o.o; __Secure-mercure_access_token=c",
+              buf, sizeof(buf), &len, &src) == 0 &&
+              strcmp(buf, "o.o.o") == 0);
+    ck_assert(mercure_token_in_url("match=a&authorization=x"));
+    ck_assert(mercure_token_in_url("access_token=x"));
+    ck_assert(!mercure_token_in_url("match=authorization&access=1"));
+    ck_assert(!mercure_token_in_url(NULL));
+}
+END_TEST
+
 START_TEST(test_hub_request)
 {
     static const struct {
@@ -1102,6 +1143,7 @@ static Suite *jwt_auth_suite(void)
     tcase_add_test(claims, test_b64url);
     tcase_add_test(sources, test_token_sources);
     tcase_add_test(sources, test_token_sources_errors);
+    tcase_add_test(sources, test_token_sources_v1);
     tcase_add_loop_test(access, test_access_tokens, 0,
                         (int)(sizeof(access_rows) / sizeof(access_rows[0])));
     tcase_add_test(access, test_access_off);
