@@ -147,7 +147,8 @@ class Tokens(harness.TestCase):
 
     def test_exchange(self):
         """The issue's publisher and a 1.0 subscriber: custom ids echoed,
-        the hub's own id otherwise, the same events by header or cookie."""
+        the hub's own id otherwise, the same events (a private one too)
+        with the token in the header or the cookie."""
         with stack() as st, contextlib.ExitStack() as es:
             sub = mint(STAR)
             by_header = self.subscribe(st, es, match_path(BOOK % 1, "urn:end"),
@@ -160,9 +161,12 @@ class Tokens(harness.TestCase):
             hub_id = self.publish(st, BOOK % 1, "two")
             self.assertTrue(hub_id.isdigit(), hub_id)
             self.publish(st, BOOK % 2, "not matched")
+            # only a token read from the header or the cookie gets this
+            self.publish(st, BOOK % 1, "private", private=True,
+                         pub_id="urn:uuid:book-1-v2")
             self.publish(st, "urn:end", "end")
             want = [("urn:uuid:book-1-v1", "one"), (hub_id, "two"),
-                    (None, "end")]
+                    ("urn:uuid:book-1-v2", "private"), (None, "end")]
             for c in (by_header, by_cookie):
                 got = self.upto(c, "end")
                 got[-1] = (None, got[-1][1])
