@@ -7,7 +7,7 @@ SSEQ_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian packages to build and run sseq with nginx + spawn-fcgi.
 SSEQ_BUILD_PKGS="gcc make autoconf automake libtool pkg-config
     libfcgi-dev libfcgi-bin libconfig-dev check spawn-fcgi nginx
-    python3 curl ca-certificates procps libjwt-dev
+    python3 curl ca-certificates procps libjwt-dev libssl-dev
     libhiredis-dev openssl"
 # What the test suite needs besides: the other web servers the shipped
 # configs are tested with (tests/integration/test_other_servers.py), the

@@ -1,6 +1,7 @@
 /* conf_mercure.c -- the Mercure hub's settings (mercure.*): the keys
  * publishers' and subscribers' JWTs are verified with, each pinned to one
- * algorithm, the cookie, anonymous subscribers, topic length, credentialed
+ * algorithm, the issuer and resource identifier Mercure 1.0 access tokens
+ * must name (set both or neither), the cookies, anonymous subscribers, topic length, credentialed
  * CORS origins, the pattern selectors' cost budgets. After reading, each key is loaded (inline or from its
  * file) into cfg->mercure_pub / mercure_sub and checked against its
  * algorithm; an HMAC secret must also be no placeholder and hard to guess
@@ -17,10 +18,13 @@
 #include "mercure/uri_template.h"
 
 #define CONF_COOKIE_MAX 128     /* bytes of mercure.cookie_name */
+#define CONF_ISSUER_MAX 2048    /* bytes of mercure.issuer, .resource */
 
 static const char conf_mercure_def_none[] = "";
 static const char conf_mercure_def_alg[] = "HS256";
 static const char conf_mercure_def_cookie[] = "mercureAuthorization";
+static const char conf_mercure_def_access_cookie[] =
+    "__Secure-mercure_access_token";
 
 /* An inline key: a secret or PEM text ("" = none). */
 static const char *conf_mercure_key_check(const char *str, char *buf,
@@ -62,6 +66,44 @@ static const char *conf_mercure_cookie_check(const char *str, char *buf,
     return buf;
 }
 
+/* An issuer identifier: "" (none), or visible ASCII / UTF-8 text without
+ * controls or spaces (compared byte for byte with a token's iss). */
+static const char *conf_mercure_issuer_check(const char *str, char *buf,
+                                             size_t len)
+{
+    size_t n = strlen(str);
+
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)str[i] <= 0x20 || str[i] == 0x7f)
+            n = CONF_ISSUER_MAX + 1;
+    if (n <= CONF_ISSUER_MAX)
+        return NULL;
+    snprintf(buf, len, "must be an identifier such as "
+             "\"https://example.com\" (at most %d bytes, no spaces or "
+             "control characters)", CONF_ISSUER_MAX);
+    return buf;
+}
+
+/* The hub's resource identifier: "" (none), or an absolute http(s) URL
+ * without query or fragment (RFC 9728 derives the metadata URL from
+ * it), e.g. "https://example.com/.well-known/mercure". */
+static const char *conf_mercure_resource_check(const char *str, char *buf,
+                                               size_t len)
+{
+    const char *host = strncmp(str, "https://", 8) == 0 ? str + 8
+                     : strncmp(str, "http://", 7) == 0 ? str + 7 : NULL;
+
+    if (str[0] == '\0')
+        return NULL;
+    if (host != NULL && host[0] != '\0' && host[0] != '/' &&
+        strpbrk(str, "?#\"\\") == NULL &&
+        conf_mercure_issuer_check(str, buf, len) == NULL)
+        return NULL;
+    return "must be the hub's URL, such as "
+           "\"https://example.com/.well-known/mercure\" (http or https, no "
+           "query, no fragment, no spaces or quotes)";
+}
+
 /* An origin trusted with credentials: never "*" (browsers refuse it). */
 static const char *conf_mercure_cred_origin_check(const char *str,
                                                   char *buf, size_t len)
@@ -92,6 +134,13 @@ static const struct config_item conf_mercure_items[] = {
                conf_mercure_alg_check),
     CONFIG_STR("mercure.cookie_name", config_type_string,
                mercure_cookie_name, conf_mercure_def_cookie,
+               conf_mercure_cookie_check),
+    CONFIG_STR("mercure.issuer", config_type_string, mercure_issuer,
+               conf_mercure_def_none, conf_mercure_issuer_check),
+    CONFIG_STR("mercure.resource", config_type_string, mercure_resource,
+               conf_mercure_def_none, conf_mercure_resource_check),
+    CONFIG_STR("mercure.access_cookie_name", config_type_string,
+               mercure_access_cookie, conf_mercure_def_access_cookie,
                conf_mercure_cookie_check),
     CONFIG_NUM("mercure.anonymous", config_type_bool, mercure_anonymous, 0,
                1, 1),
@@ -203,11 +252,20 @@ static int conf_mercure_load_key(struct config_load *ld,
     return 0;
 }
 
-/* Loads every key; reports the first bad one. */
+/* Loads every key; reports the first bad one. The 1.0 profile needs
+ * both the issuer and the resource. */
 static int conf_mercure_check(struct config_load *ld)
 {
     size_t n = sizeof conf_mercure_keys / sizeof conf_mercure_keys[0];
+    bool iss = ld->cfg->mercure_issuer[0] != '\0';
+    bool res = ld->cfg->mercure_resource[0] != '\0';
 
+    if (iss != res)
+        return config_fail_at(ld, iss ? "mercure.issuer" : "mercure.resource",
+                              "Mercure 1.0 access tokens need both "
+                              "mercure.issuer and mercure.resource: set "
+                              "%s too, or neither",
+                              iss ? "mercure.resource" : "mercure.issuer");
     for (size_t i = 0; i < n; i++)
         if (conf_mercure_load_key(ld, &conf_mercure_keys[i]) < 0)
             return -EINVAL;

@@ -73,6 +73,11 @@ struct config {
     char *mercure_sub_key_file; /* subscriber_jwt_key_file, "" = none */
     char *mercure_sub_alg;      /* subscriber_jwt_alg, default "HS256" */
     char *mercure_cookie_name;  /* default "mercureAuthorization" */
+    char *mercure_issuer;       /* 1.0 tokens' iss, "" = 1.0 tokens off */
+    char *mercure_resource;     /* the hub's resource identifier (their
+                                   aud), "" = 1.0 tokens off */
+    char *mercure_access_cookie;        /* 1.0 cookie, default
+                                           "__Secure-mercure_access_token" */
     bool mercure_anonymous;     /* subscribers without a token allowed */
     unsigned mercure_topic_max; /* bytes of a topic or selector */
     char **mercure_cred_origins;        /* cors_credentials_origins */

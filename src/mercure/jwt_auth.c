@@ -9,8 +9,13 @@
  *   3. the claims are read from the payload (jwt_claims.c: strict JSON,
  *      so malformed payloads never reach libjwt), but trusted only after
  *   4. libjwt verifies the signature with the key; its own reading of
- *      alg must again be the key's algorithm;
- *   5. exp and nbf against now (no leeway).
+ *      alg must again be the key's algorithm (an access token, typ
+ *      at+jwt, which libjwt 1.10 refuses to read, is verified by
+ *      jws_verify.c with the key's algorithm instead);
+ *   5. an access token (typ at+jwt) against the key's 1.0 profile: exp
+ *      present, iss the key's issuer, aud holding its resource; any
+ *      other token must carry no authorization_details;
+ *   6. exp and nbf against now (no leeway).
  * The token copy handed to libjwt is wiped before it is freed. */
 #include "ac_config.h"
 
@@ -22,6 +27,7 @@
 #include <jwt.h>
 
 #include "base/b64url.h"
+#include "mercure/jws_verify.h"
 #include "mercure/jwt_auth.h"
 
 /* One row an algorithm. */
@@ -29,18 +35,29 @@ struct jwt_auth_alg_row {
     const char *name;           /* JOSE "alg" */
     jwt_alg_t lib;              /* libjwt's value */
     size_t min_secret;          /* HS: shortest secret; 0: a PEM key */
+    enum jws_verify_family family;      /* for jws_verify */
+    unsigned bits;                      /* its SHA-2 digest */
 };
 
 static const struct jwt_auth_alg_row jwt_auth_algs[] = {
-    [JWT_AUTH_HS256] = { "HS256", JWT_ALG_HS256, 32 },
-    [JWT_AUTH_HS384] = { "HS384", JWT_ALG_HS384, 48 },
-    [JWT_AUTH_HS512] = { "HS512", JWT_ALG_HS512, 64 },
-    [JWT_AUTH_RS256] = { "RS256", JWT_ALG_RS256, 0 },
-    [JWT_AUTH_RS384] = { "RS384", JWT_ALG_RS384, 0 },
-    [JWT_AUTH_RS512] = { "RS512", JWT_ALG_RS512, 0 },
-    [JWT_AUTH_ES256] = { "ES256", JWT_ALG_ES256, 0 },
-    [JWT_AUTH_ES384] = { "ES384", JWT_ALG_ES384, 0 },
-    [JWT_AUTH_ES512] = { "ES512", JWT_ALG_ES512, 0 },
+    [JWT_AUTH_HS256] = { "HS256", JWT_ALG_HS256, 32,
+                         JWS_VERIFY_HMAC, 256 },
+    [JWT_AUTH_HS384] = { "HS384", JWT_ALG_HS384, 48,
+                         JWS_VERIFY_HMAC, 384 },
+    [JWT_AUTH_HS512] = { "HS512", JWT_ALG_HS512, 64,
+                         JWS_VERIFY_HMAC, 512 },
+    [JWT_AUTH_RS256] = { "RS256", JWT_ALG_RS256, 0,
+                         JWS_VERIFY_RSA, 256 },
+    [JWT_AUTH_RS384] = { "RS384", JWT_ALG_RS384, 0,
+                         JWS_VERIFY_RSA, 384 },
+    [JWT_AUTH_RS512] = { "RS512", JWT_ALG_RS512, 0,
+                         JWS_VERIFY_RSA, 512 },
+    [JWT_AUTH_ES256] = { "ES256", JWT_ALG_ES256, 0,
+                         JWS_VERIFY_ECDSA, 256 },
+    [JWT_AUTH_ES384] = { "ES384", JWT_ALG_ES384, 0,
+                         JWS_VERIFY_ECDSA, 384 },
+    [JWT_AUTH_ES512] = { "ES512", JWT_ALG_ES512, 0,
+                         JWS_VERIFY_ECDSA, 512 },
 };
 #define JWT_AUTH_N_ALGS (sizeof(jwt_auth_algs) / sizeof(jwt_auth_algs[0]))
 
@@ -125,12 +142,36 @@ int jwt_auth_key_init(struct jwt_auth_key *k, enum jwt_auth_alg alg,
     return 0;
 }
 
+int jwt_auth_key_access(struct jwt_auth_key *k, const char *issuer,
+                        const char *resource)
+{
+    char *i, *r;
+
+    if (issuer == NULL || resource == NULL || issuer[0] == '\0' ||
+        resource[0] == '\0')
+        return -EINVAL;
+    i = strdup(issuer);
+    r = strdup(resource);
+    if (i == NULL || r == NULL) {
+        free(i);
+        free(r);
+        return -ENOMEM;
+    }
+    free(k->issuer);
+    free(k->resource);
+    k->issuer = i;
+    k->resource = r;
+    return 0;
+}
+
 void jwt_auth_key_free(struct jwt_auth_key *k)
 {
     if (k->key != NULL) {
         explicit_bzero(k->key, k->len);
         free(k->key);
     }
+    free(k->issuer);
+    free(k->resource);
     memset(k, 0, sizeof(*k));
 }
 
@@ -147,6 +188,15 @@ const char *jwt_auth_result_name(enum jwt_auth_result r)
         [JWT_AUTH_NOT_YET_VALID] = "token not valid yet (nbf)",
         [JWT_AUTH_BAD_CLAIMS] = "bad claims",
         [JWT_AUTH_NO_MEMORY] = "out of memory",
+        [JWT_AUTH_ACCESS_OFF] = "at+jwt access token, but Mercure 1.0 "
+            "tokens are not configured (mercure.issuer, mercure.resource)",
+        [JWT_AUTH_WRONG_ISSUER] = "access token from another issuer (iss)",
+        [JWT_AUTH_WRONG_AUDIENCE] = "access token for another resource "
+            "(aud)",
+        [JWT_AUTH_NO_EXP] = "access token without exp",
+        [JWT_AUTH_NOT_AT_JWT] = "authorization_details in a token whose "
+            "typ is not at+jwt",
+        [JWT_AUTH_BAD_TYP] = "token typ is neither JWT nor at+jwt",
     };
 
     if ((size_t)r >= sizeof(names) / sizeof(names[0]) || names[r] == NULL)
@@ -224,10 +274,13 @@ static int jwt_auth_claims(const struct jwt_auth_parts *p,
 /* Steps 1 to 3: shape, the header's alg, the claims. */
 static int jwt_auth_precheck(const struct jwt_auth_key *key,
                              const char *token, size_t len,
-                             struct jwt_claims *out, const char **why)
+                             struct jwt_claims *out, bool *at_jwt,
+                             const char **why)
 {
     struct jwt_auth_parts p;
-    char alg[JWT_CLAIMS_ALG_MAX], *head, *sig;
+    struct jwt_header h;
+    char *head, *sig;
+    const char *alg = h.alg;
     size_t n;
     int rc;
 
@@ -237,11 +290,16 @@ static int jwt_auth_precheck(const struct jwt_auth_key *key,
     rc = jwt_auth_part(p.head, p.head_len, &head, &n);
     if (rc < 0)
         return rc == -ENOMEM ? JWT_AUTH_NO_MEMORY : JWT_AUTH_MALFORMED;
-    rc = jwt_claims_header_alg(head, n, alg, sizeof(alg));
+    rc = jwt_claims_header(head, n, &h);
     free(head);
-    *why = "header is not a JSON object with one alg (and no crit)";
+    *why = "header is not a JSON object with one alg, at most one typ "
+           "(and no crit)";
     if (rc < 0)
         return JWT_AUTH_MALFORMED;
+    *at_jwt = h.at_jwt;
+    *why = jwt_auth_result_name(JWT_AUTH_BAD_TYP);
+    if (h.typ_other)
+        return JWT_AUTH_BAD_TYP;
     *why = "unsigned token (alg none) refused";
     if (strcasecmp(alg, "none") == 0)
         return JWT_AUTH_ALG_NONE;
@@ -256,6 +314,31 @@ static int jwt_auth_precheck(const struct jwt_auth_key *key,
         return rc == -ENOMEM ? JWT_AUTH_NO_MEMORY : JWT_AUTH_MALFORMED;
     free(sig);
     return jwt_auth_claims(&p, out, why);
+}
+
+/* Step 4 for an access token (typ at+jwt, which libjwt 1.10 refuses):
+ * jws_verify with the key's pinned algorithm. */
+static int jwt_auth_signature_at(const struct jwt_auth_key *key,
+                                 const char *token, size_t len,
+                                 const char **why)
+{
+    const struct jwt_auth_alg_row *a = &jwt_auth_algs[key->alg];
+    struct jwt_auth_parts p;
+    char *sig;
+    size_t n;
+    int rc;
+
+    if (!jwt_auth_split(token, len, &p))
+        return JWT_AUTH_MALFORMED;          /* checked before: no way */
+    rc = jwt_auth_part(p.sig, p.sig_len, &sig, &n);
+    if (rc < 0)
+        return rc == -ENOMEM ? JWT_AUTH_NO_MEMORY : JWT_AUTH_MALFORMED;
+    rc = jws_verify(a->family, a->bits, key->key, key->len, token,
+                    (size_t)(p.sig - 1 - token), (unsigned char *)sig, n);
+    free(sig);
+    *why = "signature does not verify with the configured key";
+    return rc == 0 ? JWT_AUTH_OK : rc == -ENOMEM ? JWT_AUTH_NO_MEMORY
+         : JWT_AUTH_BAD_SIGNATURE;
 }
 
 /* Step 4: libjwt checks the signature; its alg must be the key's. */
@@ -288,7 +371,30 @@ static int jwt_auth_signature(const struct jwt_auth_key *key,
     return rc;
 }
 
-/* Step 5: the times. */
+/* Step 5: the token's kind. An access token needs a key with a 1.0
+ * profile, exp, the issuer and the resource; its grants are its
+ * authorization_details. */
+static int jwt_auth_profile(const struct jwt_auth_key *key, bool at_jwt,
+                            struct jwt_claims *c, const char **why)
+{
+    int rc = JWT_AUTH_OK;
+
+    if (!at_jwt)
+        rc = c->has_authz ? JWT_AUTH_NOT_AT_JWT : JWT_AUTH_OK;
+    else if (key->issuer == NULL || key->resource == NULL)
+        rc = JWT_AUTH_ACCESS_OFF;
+    else if (!c->has_exp)
+        rc = JWT_AUTH_NO_EXP;
+    else if (c->iss == NULL || strcmp(c->iss, key->issuer) != 0)
+        rc = JWT_AUTH_WRONG_ISSUER;
+    else if (!jwt_claims_has_aud(c, key->resource))
+        rc = JWT_AUTH_WRONG_AUDIENCE;
+    c->access_token = at_jwt && rc == JWT_AUTH_OK;
+    *why = jwt_auth_result_name((enum jwt_auth_result)rc);
+    return rc;
+}
+
+/* Step 6: the times. */
 static int jwt_auth_times(const struct jwt_claims *c, time_t now,
                           const char **why)
 {
@@ -308,6 +414,7 @@ int jwt_auth_verify(const struct jwt_auth_key *key, const char *token,
                     size_t len, time_t now, struct jwt_claims *out,
                     const char **why)
 {
+    bool at_jwt = false;
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -317,9 +424,12 @@ int jwt_auth_verify(const struct jwt_auth_key *key, const char *token,
     *why = "token longer than JWT_AUTH_TOKEN_MAX";
     if (len > JWT_AUTH_TOKEN_MAX)
         return JWT_AUTH_TOO_LONG;
-    rc = jwt_auth_precheck(key, token, len, out, why);
+    rc = jwt_auth_precheck(key, token, len, out, &at_jwt, why);
     if (rc == JWT_AUTH_OK)
-        rc = jwt_auth_signature(key, token, len, why);
+        rc = at_jwt ? jwt_auth_signature_at(key, token, len, why)
+                    : jwt_auth_signature(key, token, len, why);
+    if (rc == JWT_AUTH_OK)
+        rc = jwt_auth_profile(key, at_jwt, out, why);
     if (rc == JWT_AUTH_OK)
         rc = jwt_auth_times(out, now, why);
     if (rc == JWT_AUTH_NO_MEMORY)

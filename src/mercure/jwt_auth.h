@@ -10,7 +10,14 @@
  *   - "none", any other algorithm, a malformed token (not three strict
  *     base64url parts, JSON that is not an object, a "crit" header), an
  *     expired exp (now >= exp) or a future nbf (now < nbf) is refused;
- *   - the Mercure claims are returned (jwt_claims.h).
+ *   - an RFC 9068 access token (header typ at+jwt: Mercure 1.0) is taken
+ *     only by a key that has an issuer and a resource identifier
+ *     (jwt_auth_key_access), and must carry exp, an iss equal to the
+ *     issuer and an aud holding the resource; its grants are its
+ *     authorization_details (claims.access_token set). Any other token
+ *     is a v0.x one, granted by its mercure claim, and must not carry
+ *     authorization_details (1.0 grants outside an access token);
+ *   - the claims are returned (jwt_claims.h).
  * No result, reason or log line contains the token or the key. */
 #ifndef SSEQ_JWT_AUTH_H
 #define SSEQ_JWT_AUTH_H
@@ -37,6 +44,8 @@ struct jwt_auth_key {
     enum jwt_auth_alg alg;
     unsigned char *key;         /* secret: never logged or printed */
     size_t len;
+    char *issuer;               /* 1.0: the iss it signs for, or NULL */
+    char *resource;             /* 1.0: the aud it is good for, or NULL */
 };
 
 /* Outcomes of jwt_auth_verify (domain results, not errors). */
@@ -51,6 +60,13 @@ enum jwt_auth_result {
     JWT_AUTH_NOT_YET_VALID,     /* now < nbf */
     JWT_AUTH_BAD_CLAIMS,        /* exp/nbf/mercure of the wrong type */
     JWT_AUTH_NO_MEMORY,         /* allocation failed */
+    JWT_AUTH_ACCESS_OFF,        /* at+jwt, but the key has no issuer or
+                                   resource (1.0 not configured) */
+    JWT_AUTH_WRONG_ISSUER,      /* at+jwt: iss is not the key's issuer */
+    JWT_AUTH_WRONG_AUDIENCE,    /* at+jwt: aud lacks the resource */
+    JWT_AUTH_NO_EXP,            /* at+jwt without exp */
+    JWT_AUTH_NOT_AT_JWT,        /* authorization_details, typ not at+jwt */
+    JWT_AUTH_BAD_TYP,           /* typ neither JWT nor at+jwt */
 };
 
 /* Parses an algorithm name ("HS256", exact case); -EINVAL for any other,
@@ -70,6 +86,12 @@ int jwt_auth_key_check(enum jwt_auth_alg alg, const void *key, size_t len,
  * -ENOMEM. */
 int jwt_auth_key_init(struct jwt_auth_key *k, enum jwt_auth_alg alg,
                       const void *key, size_t len, const char **why);
+
+/* Lets k take Mercure 1.0 access tokens: signed for issuer (their iss)
+ * and addressed to resource (in their aud); both copied. 0, -EINVAL
+ * (either empty) or -ENOMEM. */
+int jwt_auth_key_access(struct jwt_auth_key *k, const char *issuer,
+                        const char *resource);
 
 /* Wipes and frees the key material. */
 void jwt_auth_key_free(struct jwt_auth_key *k);

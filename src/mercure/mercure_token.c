@@ -1,4 +1,4 @@
-/* mercure_token.c -- the three places a Mercure request carries its JWT.
+/* mercure_token.c -- the places a Mercure request carries its JWT.
  * Nothing here reads the token itself: it is copied out for jwt_auth. */
 #include "ac_config.h"
 
@@ -94,11 +94,12 @@ static int mt_cookie(const char *c, const char *name, char *buf,
     return -ENOENT;
 }
 
-int mercure_token_find(const char *authorization, const char *query,
-                       const char *cookies, const char *cookie_name,
-                       char *buf, size_t cap, size_t *len,
-                       enum mercure_token_source *source)
+int mercure_token_find_in(const struct mercure_token_where *w,
+                          const char *authorization, const char *query,
+                          const char *cookies, char *buf, size_t cap,
+                          size_t *len, enum mercure_token_source *source)
 {
+    const char *names[2] = { w->cookie, w->cookie2 };
     int rc;
 
     *len = 0;
@@ -109,23 +110,53 @@ int mercure_token_find(const char *authorization, const char *query,
         *source = MERCURE_TOKEN_HEADER;
         return mt_bearer(authorization, buf, cap, len);
     }
-    if (query != NULL) {
+    if (w->query && query != NULL) {
         rc = mt_query(query, buf, cap, len);
         if (rc != -ENOENT) {
             *source = MERCURE_TOKEN_QUERY;
             return rc;
         }
     }
-    if (cookies != NULL) {
-        if (cookie_name == NULL || cookie_name[0] == '\0')
-            cookie_name = MERCURE_TOKEN_COOKIE_DEFAULT;
-        rc = mt_cookie(cookies, cookie_name, buf, cap, len);
+    for (size_t i = 0; i < 2 && cookies != NULL; i++) {
+        if (names[i] == NULL || names[i][0] == '\0')
+            continue;
+        rc = mt_cookie(cookies, names[i], buf, cap, len);
         if (rc != -ENOENT) {
             *source = MERCURE_TOKEN_COOKIE;
             return rc;
         }
     }
     return -ENOENT;
+}
+
+int mercure_token_find(const char *authorization, const char *query,
+                       const char *cookies, const char *cookie_name,
+                       char *buf, size_t cap, size_t *len,
+                       enum mercure_token_source *source)
+{
+    struct mercure_token_where w = {
+        .query = true,
+        .cookie = cookie_name != NULL && cookie_name[0] != '\0'
+                  ? cookie_name : MERCURE_TOKEN_COOKIE_DEFAULT,
+    };
+
+    return mercure_token_find_in(&w, authorization, query, cookies, buf,
+                                 cap, len, source);
+}
+
+bool mercure_token_in_url(const char *query)
+{
+    struct query_pair pair;
+    size_t pos = 0, qlen;
+
+    if (query == NULL)
+        return false;
+    qlen = strlen(query);
+    while (query_next(query, qlen, &pos, &pair))
+        if (query_key_is(&pair, MERCURE_TOKEN_QUERY_PARAM) ||
+            query_key_is(&pair, "access_token"))
+            return true;
+    return false;
 }
 
 const char *mercure_token_source_name(enum mercure_token_source s)

@@ -34,6 +34,26 @@ int mercure_token_find(const char *authorization, const char *query,
                        char *buf, size_t cap, size_t *len,
                        enum mercure_token_source *source);
 
+/* Where a request may carry its token, besides the Authorization
+ * header (always first). */
+struct mercure_token_where {
+    bool query;                 /* v0.x's authorization= parameter, next */
+    const char *cookie;         /* then this cookie (NULL: none) */
+    const char *cookie2;        /* then this one (NULL: none) */
+};
+
+/* mercure_token_find with the sources of w (the same rules: the first
+ * present decides). */
+int mercure_token_find_in(const struct mercure_token_where *w,
+                          const char *authorization, const char *query,
+                          const char *cookies, char *buf, size_t cap,
+                          size_t *len, enum mercure_token_source *source);
+
+/* Whether the raw query string carries a token parameter: v0.x's
+ * "authorization" or RFC 6750's "access_token" (Mercure 1.0 takes
+ * neither: a token never travels in a URL). */
+bool mercure_token_in_url(const char *query);
+
 /* "header", "query", "cookie" or "none". */
 const char *mercure_token_source_name(enum mercure_token_source s);
 

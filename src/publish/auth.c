@@ -16,37 +16,53 @@ struct auth_outcome {
     enum auth_result result;
     int status;
     const char *reason;
+    const char *error;          /* RFC 6750 error code, or NULL */
 };
+
+#define AO_TOKEN "invalid_token"
+#define AO_SCOPE "insufficient_scope"
 
 /* Status and reason of every outcome; indexed by enum auth_result. */
 static const struct auth_outcome auth_outcomes[] = {
-    { AUTH_OK, 0, "authorized" },
-    { AUTH_OPEN, 0, "open channel" },
+    { AUTH_OK, 0, "authorized", NULL },
+    { AUTH_OPEN, 0, "open channel", NULL },
     { AUTH_MISSING, 401,
-      "authorization required: send \"Authorization: Bearer <token>\"" },
+      "authorization required: send \"Authorization: Bearer <token>\"",
+      NULL },
     { AUTH_NOT_BEARER, 401,
-      "Authorization header is not \"Bearer <token>\"" },
-    { AUTH_WRONG_TOKEN, 403, "wrong token" },
-    { AUTH_CHANNEL_DENIED, 403, "token not allowed for this channel" },
+      "Authorization header is not \"Bearer <token>\"", AO_TOKEN },
+    { AUTH_WRONG_TOKEN, 403, "wrong token", NULL },
+    { AUTH_CHANNEL_DENIED, 403, "token not allowed for this channel",
+      NULL },
     { AUTH_DISABLED, 403,
-      "publishing is disabled: no tokens in the config (publish.tokens)" },
+      "publishing is disabled: no tokens in the config (publish.tokens)",
+      NULL },
     { AUTH_UNUSABLE, 401, "unusable credential: Authorization not "
       "\"Bearer <token>\", authorization= empty, bad or given twice, or "
-      "an empty cookie" },
-    { AUTH_JWT_INVALID, 401, "invalid publisher JWT" },
+      "an empty cookie", AO_TOKEN },
+    { AUTH_JWT_INVALID, 401, "invalid publisher JWT", AO_TOKEN },
     { AUTH_TOPIC_DENIED, 403,
-      "the token may not publish to every topic of the update" },
+      "the token may not publish to every topic of the update", AO_SCOPE },
     { AUTH_HUB_DISABLED, 403, "publishing through the hub is disabled: "
-      "no mercure.publisher_jwt_key in the config" },
+      "no mercure.publisher_jwt_key in the config", NULL },
     { AUTH_STATIC_ON_HUB, 401, "a publish.tokens token is not accepted on "
-      "the hub (mercure.static_tokens_on_hub = false): send a JWT" },
+      "the hub (mercure.static_tokens_on_hub = false): send a JWT",
+      AO_TOKEN },
     { AUTH_COOKIE_ORIGIN, 403, "the hub cookie was sent from a page of "
-      "another origin (not in mercure.cors_credentials_origins)" },
+      "another origin (not in mercure.cors_credentials_origins)", NULL },
+    { AUTH_TOKEN_IN_URL, 400, "an access token (typ at+jwt) is never "
+      "taken from the URL: send Authorization: Bearer or the "
+      "mercure.access_cookie_name cookie", "invalid_request" },
 };
 
 int auth_status(enum auth_result r)
 {
     return auth_outcomes[r].status;
+}
+
+const char *auth_error(enum auth_result r)
+{
+    return auth_outcomes[r].error;
 }
 
 const char *auth_reason(enum auth_result r)
@@ -117,6 +133,8 @@ static enum auth_result auth_decide_hub(const struct auth_pub_facts *f)
         break;
     case AUTH_CRED_JWT:
         break;
+    case AUTH_CRED_JWT_IN_URL:
+        return AUTH_TOKEN_IN_URL;
     default:
         return AUTH_JWT_INVALID;
     }
@@ -212,29 +230,38 @@ static bool auth_cookie_origin_ok(const struct config *cfg,
     return false;
 }
 
-/* Finds the request's token: into buf (hub) or pointing into the header
+/* Finds the request's token: into buf (hub: the header, authorization=,
+ * the v0.x cookie, the 1.0 cookie) or pointing into the header
  * (/publish). Returns the credential kind for NONE/UNUSABLE/JWT_BAD (too
- * long), or -1 with *tok, *len set. */
+ * long), or -1 with *tok, *len and *src set. */
 static int auth_find_credential(const struct config *cfg,
                                 const struct auth_pub_request *req,
                                 char *buf, size_t cap, const char **tok,
-                                size_t *len, struct auth_pub_facts *f,
+                                size_t *len, enum mercure_token_source *src,
+                                struct auth_pub_facts *f,
                                 const char **detail)
 {
-    enum mercure_token_source src;
+    struct mercure_token_where w = {
+        .query = true,
+        .cookie = cfg->mercure_cookie_name != NULL &&
+                  cfg->mercure_cookie_name[0] != '\0'
+                  ? cfg->mercure_cookie_name : MERCURE_TOKEN_COOKIE_DEFAULT,
+        .cookie2 = cfg->mercure_access_cookie,
+    };
     int rc;
 
+    *src = MERCURE_TOKEN_HEADER;
     if (!req->hub) {
         if (req->authorization == NULL || req->authorization[0] == '\0')
             return AUTH_CRED_NONE;
         return bearer_parse(req->authorization, tok, len)
                ? -1 : AUTH_CRED_UNUSABLE;
     }
-    rc = mercure_token_find(req->authorization, req->query, req->cookie,
-                            cfg->mercure_cookie_name, buf, cap, len, &src);
+    rc = mercure_token_find_in(&w, req->authorization, req->query,
+                               req->cookie, buf, cap, len, src);
     if (rc == -ENOENT)
         return AUTH_CRED_NONE;
-    f->cookie_foreign = src == MERCURE_TOKEN_COOKIE &&
+    f->cookie_foreign = *src == MERCURE_TOKEN_COOKIE &&
                         !auth_cookie_origin_ok(cfg, req->origin);
     if (rc == -E2BIG) {
         *detail = "token too long";
@@ -246,18 +273,20 @@ static int auth_find_credential(const struct config *cfg,
     return -1;
 }
 
-/* Classifies the presented token tok[0..len): a static token, a JWT the
- * key accepts, or why not; sets f->covered. */
+/* Classifies the presented token tok[0..len) (from src): a static
+ * token, a JWT the key accepts, or why not; sets f->covered. */
 static enum auth_cred auth_classify(const struct config *cfg,
                                     const struct jwt_auth_key *key,
                                     struct topic_selector_cache *cache,
                                     const struct auth_pub_request *req,
-                                    const char *tok, size_t len, time_t now,
+                                    const char *tok, size_t len,
+                                    enum mercure_token_source src, time_t now,
                                     struct auth_pub_facts *f,
                                     const char **detail)
 {
     struct jwt_claims claims;
     long i = auth_find_token(cfg, tok, len);
+    bool in_url;
     int rc;
 
     if (i >= 0) {
@@ -274,9 +303,10 @@ static enum auth_cred auth_classify(const struct config *cfg,
         return AUTH_CRED_JWT_BAD;
     }
     f->covered = auth_jwt_covers(&claims, cache, req);
+    in_url = claims.access_token && src == MERCURE_TOKEN_QUERY;
     jwt_claims_free(&claims);
     *detail = "";
-    return AUTH_CRED_JWT;
+    return in_url ? AUTH_CRED_JWT_IN_URL : AUTH_CRED_JWT;
 }
 
 enum auth_result auth_publish(const struct config *cfg,
@@ -290,6 +320,7 @@ enum auth_result auth_publish(const struct config *cfg,
         .hub = req->hub, .tokens = cfg->n_tokens > 0, .key = key != NULL,
         .static_on_hub = cfg->mercure_static_on_hub,
     };
+    enum mercure_token_source src;
     const char *tok = NULL;
     size_t len = 0;
     int kind;
@@ -298,12 +329,12 @@ enum auth_result auth_publish(const struct config *cfg,
     if (!req->hub && req->n_topic > 0)
         f.open = auth_glob_match_n(cfg->open_channels, cfg->n_open_channels,
                                    req->topic[0], req->topic_len[0]);
-    kind = auth_find_credential(cfg, req, buf, sizeof(buf), &tok, &len, &f,
-                                detail);
+    kind = auth_find_credential(cfg, req, buf, sizeof(buf), &tok, &len,
+                                &src, &f, detail);
     if (kind >= 0)
         f.cred = (enum auth_cred)kind;
     else
-        f.cred = auth_classify(cfg, key, cache, req, tok, len, now, &f,
+        f.cred = auth_classify(cfg, key, cache, req, tok, len, src, now, &f,
                                detail);
     return auth_publish_decide(&f);
 }

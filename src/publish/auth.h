@@ -10,8 +10,9 @@
  * Publishers may also present a Mercure JWT (jwt_auth.h), verified with
  * the publisher key: its mercure.publish selectors must match every topic
  * of the update (on /publish: the channel). On the Mercure hub
- * (/.well-known/mercure) the token comes from mercure_token_find (header,
- * authorization= parameter, cookie), only JWTs count unless
+ * (/.well-known/mercure) the token comes from mercure_token_find_in
+ * (header, authorization= parameter, the v0.x cookie, the 1.0 cookie;
+ * a 1.0 access token is never taken from the URL), only JWTs count unless
  * mercure.static_tokens_on_hub, there are no open channels, and a cookie
  * sent from a page of another origin than a cors_credentials_origins one
  * is refused (a browser would send it on a forged POST). The decision is
@@ -43,6 +44,7 @@ enum auth_result {
     AUTH_STATIC_ON_HUB,     /* hub: a publish.tokens token, not allowed
                                there (401) */
     AUTH_COOKIE_ORIGIN,     /* hub: cookie sent from a foreign origin (403) */
+    AUTH_TOKEN_IN_URL,      /* hub: a 1.0 access token in the URL (400) */
 };
 
 /* What the credential of a publish request turned out to be. */
@@ -54,6 +56,8 @@ enum auth_cred {
     AUTH_CRED_JWT_BAD,      /* a JWT (has a '.') the key refused, or any
                                token on the hub that is neither */
     AUTH_CRED_WRONG,        /* neither a token nor a JWT */
+    AUTH_CRED_JWT_IN_URL,   /* a 1.0 access token the key accepted, sent
+                               in the authorization= parameter */
 };
 
 /* The facts a publish decision depends on. */
@@ -100,6 +104,12 @@ enum auth_result auth_publish(const struct config *cfg,
 
 /* The HTTP status for an outcome: 0 for AUTH_OK/AUTH_OPEN, else 401/403. */
 int auth_status(enum auth_result r);
+
+/* The RFC 6750 error code of a refusal's WWW-Authenticate challenge
+ * (Mercure 1.0): "invalid_token", "insufficient_scope",
+ * "invalid_request", or NULL (no token presented, or not a token
+ * matter). */
+const char *auth_error(enum auth_result r);
 
 /* A one-line reason for a refusal (never contains the token). */
 const char *auth_reason(enum auth_result r);

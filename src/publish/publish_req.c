@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "mercure/mercure_form.h"
 #include "mercure/mercure_hub.h"
+#include "mercure/mercure_prm.h"
 #include "publish/publish_body.h"
 #include "base/query.h"
 #include "publish/publish_lag.h"
@@ -189,8 +190,30 @@ static int publish_channel(struct publish_req *r)
     return 0;
 }
 
+/* The WWW-Authenticate line of a refusal a with status (NULL: none): on
+ * the hub with mercure.resource set, Mercure 1.0's challenge (RFC 9728
+ * resource_metadata, RFC 6750 error) for a 401 or a token refused; else
+ * PUBLISH_CHALLENGE for a 401. */
+static const char *publish_challenge(struct publish_req *r,
+                                     enum auth_result a, int status,
+                                     char *out, size_t cap)
+{
+    const char *res = r->app->cfg.mercure_resource;
+    int k;
+
+    if (!r->hub || res == NULL || res[0] == '\0' ||
+        (status != 401 && auth_error(a) == NULL))
+        return status == 401 ? PUBLISH_CHALLENGE : NULL;
+    k = snprintf(out, cap, "WWW-Authenticate: ");
+    if (k < 0 || mercure_prm_challenge(res, auth_error(a), out + k,
+                                       cap - (size_t)k - 2) < 0)
+        return status == 401 ? PUBLISH_CHALLENGE : NULL;
+    strcat(out, "\r\n");
+    return out;
+}
+
 /* Checks the request's credential for its topics (on /publish: the
- * channel); refuses 401/403. */
+ * channel); refuses 400/401/403. */
 static int publish_auth(struct publish_req *r, const char *const *topic,
                         const size_t *topic_len, size_t n_topic)
 {
@@ -202,6 +225,7 @@ static int publish_auth(struct publish_req *r, const char *const *topic,
         .origin = publish_param(r, "HTTP_ORIGIN"),
         .topic = topic, .topic_len = topic_len, .n_topic = n_topic,
     };
+    char challenge[MERCURE_PRM_CHALLENGE_MAX + 32];
     const char *detail;
     enum auth_result a;
     int status;
@@ -212,7 +236,8 @@ static int publish_auth(struct publish_req *r, const char *const *topic,
     status = auth_status(a);
     if (status == 0)
         return 0;
-    publish_refuse(r, status, status == 401 ? PUBLISH_CHALLENGE : NULL,
+    publish_refuse(r, status, publish_challenge(r, a, status, challenge,
+                                                sizeof(challenge)),
                    "%s%s%s (%s %s)", auth_reason(a), detail[0] ? ": " : "",
                    detail, r->hub ? "topic" : "channel", r->channel);
     return -EACCES;
@@ -560,6 +585,22 @@ static void publish_hub_append(struct publish_req *r,
               f->private_ ? 1 : 0, r->remote);
 }
 
+/* Refuses (400) an update with a topic exactly "*": Mercure 1.0
+ * reserves it for the wildcard matcher, so no subscriber could select
+ * it alone. -EINVAL when refused. */
+static int publish_hub_star(struct publish_req *r,
+                            const struct mercure_form *f)
+{
+    for (size_t i = 0; i < f->n_topic; i++)
+        if (f->topic_len[i] == 1 && f->topic[i][0] == '*') {
+            publish_refuse(r, 400, NULL, "topic %zu is \"*\", reserved "
+                           "for the wildcard matcher (Mercure 1.0): no "
+                           "update may be published to it", i + 1);
+            return -EINVAL;
+        }
+    return 0;
+}
+
 /* The hub's form: parsed, its data size checked, the publisher
  * authorized, then appended. */
 static void publish_hub_form(struct publish_req *r)
@@ -574,6 +615,8 @@ static void publish_hub_form(struct publish_req *r)
     }
     util_quote(r->channel, sizeof(r->channel), f.topic[0],
                   f.topic_len[0]);
+    if (publish_hub_star(r, &f) < 0)
+        return;
     if (f.data_len > r->app->cfg.max_message_size) {
         publish_refuse(r, 413, NULL, "data of %zu bytes is over "
                        "max_message_size %zu", f.data_len,
@@ -635,6 +678,12 @@ static void publish_app_keys(struct publish_app *app)
     app->has_pub_key = false;
     if (k->key != NULL) {
         rc = jwt_auth_key_init(&app->pub_key, k->alg, k->key, k->len, &why);
+        if (rc == 0 && app->cfg.mercure_issuer[0] != '\0' &&
+            jwt_auth_key_access(&app->pub_key, app->cfg.mercure_issuer,
+                                app->cfg.mercure_resource) < 0) {
+            jwt_auth_key_free(&app->pub_key);
+            rc = -ENOMEM;
+        }
         if (rc < 0)
             log_error("publisher key: %s (errno %d): no JWT is accepted",
                       rc == -EINVAL ? why : strerror(-rc), -rc);

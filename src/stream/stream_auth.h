@@ -9,9 +9,19 @@
  *   - a token presented but unusable, invalid, expired, of another
  *     algorithm, or with no subscriber key configured: 401, even when
  *     anonymous subscribers are allowed;
- *   - a valid token: its mercure.subscribe selectors decide which private
- *     updates the stream gets (stream_match.h), its exp when the stream
- *     ends.
+ *   - a valid token: its grants (mercure.subscribe selectors, or a 1.0
+ *     access token's subscribe authorization details) decide which
+ *     private updates the stream gets (stream_match.h), its exp when the
+ *     stream ends.
+ * Mercure 1.0 (a hub request with a 1.0 key: match=, last_event_id=):
+ *   - the token comes from the Authorization header or the
+ *     mercure.access_cookie_name cookie; a token parameter in the URL
+ *     (authorization=, access_token=) is a 400, never a fall through;
+ *   - an access token (at+jwt) is never taken from the URL on any
+ *     request (400);
+ *   - its refusals carry a WWW-Authenticate challenge with
+ *     resource_metadata (mercure.resource set) and the RFC 6750 error
+ *     (stream_auth_challenge). A v0.x request keeps plain "Bearer".
  * Reasons are constant text and never quote the token or a cookie. */
 #ifndef SSEQ_STREAM_AUTH_H
 #define SSEQ_STREAM_AUTH_H
@@ -28,6 +38,9 @@
 /* A subscriber's identity. */
 struct stream_auth {
     bool token;                 /* a valid token was presented */
+    bool v1;                    /* a Mercure 1.0 hub request */
+    const char *error;          /* refused: the RFC 6750 error code, or
+                                   NULL (no token presented) */
     enum mercure_token_source source;   /* where it came from */
     struct jwt_claims claims;   /* its claims (empty without a token) */
 };
@@ -44,5 +57,13 @@ int stream_auth_key_load(const struct config *cfg, struct jwt_auth_key *k,
 int stream_auth_check(const struct config *cfg, const struct jwt_auth_key *key,
                       stream_req_get_fn get, void *ctx, time_t now,
                       struct stream_auth *out, const char **reason);
+
+/* The WWW-Authenticate value for a refusal with status of a request
+ * whose identity is a, into out (cap bytes): on a 1.0 request, for a 401
+ * or a refused token, mercure_prm_challenge's text with cfg's resource;
+ * else NULL (a v0.x 401 keeps the caller's plain "Bearer"). */
+const char *stream_auth_challenge(const struct config *cfg,
+                                  const struct stream_auth *a, int status,
+                                  char *out, size_t cap);
 
 #endif

@@ -19,6 +19,7 @@
 #include "queue/queue_access.h"
 #include <time.h>
 
+#include "mercure/mercure_prm.h"
 #include "proto/http_status.h"
 #include "proto/sse.h"
 #include "stream/stream_auth.h"
@@ -171,15 +172,20 @@ static void stream_cgi_loop(struct queue *q, struct stream_cgi *sc,
 }
 
 /* Writes an error response to stdout, with the CORS headers the
- * request's Origin gets (as in FastCGI mode). */
+ * request's Origin gets and the challenge of identity auth (may be
+ * NULL), as in FastCGI mode. */
 static int stream_cgi_error(const struct config *cfg, int status,
-                            const char *reason)
+                            const char *reason,
+                            const struct stream_auth *auth)
 {
     struct stream_req_resp resp = { 0 };
-    char out[HTTP_STATUS_RESPONSE_MAX];
+    char out[HTTP_STATUS_RESPONSE_MAX], challenge[MERCURE_PRM_CHALLENGE_MAX];
     size_t n;
 
     http_cors_decide(cfg, getenv("HTTP_ORIGIN"), &resp.cors);
+    if (auth != NULL)
+        resp.challenge = stream_auth_challenge(cfg, auth, status, challenge,
+                                               sizeof(challenge));
     n = stream_req_error(out, sizeof(out), status, reason,
                          cfg->retry_ms, &resp);
 
@@ -234,7 +240,7 @@ int stream_cgi_run(const struct config *cfg, const struct jwt_auth_key *key)
     signals_on_stop(stream_cgi_on_term);
     signal(SIGPIPE, SIG_IGN);
     if (r == NULL)
-        return stream_cgi_error(cfg, 503, "out of memory");
+        return stream_cgi_error(cfg, 503, "out of memory", NULL);
     status = stream_req_parse(r, cfg, stream_cgi_getenv, NULL, &reason);
     if (status == 0)
         status = stream_auth_check(cfg, key, stream_cgi_getenv, NULL,
@@ -248,7 +254,7 @@ int stream_cgi_run(const struct config *cfg, const struct jwt_auth_key *key)
         }
     }
     if (status != 0)
-        stream_cgi_error(cfg, status, reason);
+        stream_cgi_error(cfg, status, reason, &auth);
     else
         stream_cgi_serve(cfg, q, r, &auth);
     jwt_claims_free(&auth.claims);

@@ -37,10 +37,12 @@
 #include "queue/queue.h"
 #include "queue/queue_access.h"
 #include "proto/sse.h"
+#include "mercure/mercure_prm.h"
 #include "stream/stream_auth.h"
 #include "stream/stream_cgi.h"
 #include "stream/stream_feed.h"
 #include "stream/stream_metrics.h"
+#include "stream/stream_prm.h"
 #include "stream/stream_req.h"
 #include "base/util.h"
 
@@ -220,6 +222,24 @@ static void stream_serve_metrics(struct stream_app *a, struct fcgi_request *r)
     free(resp);
 }
 
+/* Answers a request for the protected resource metadata (stream_prm.c). */
+static void stream_serve_prm(struct stream_app *a, struct fcgi_request *r)
+{
+    char out[STREAM_PRM_RESPONSE_MAX];
+    size_t n;
+    int status;
+
+    pthread_rwlock_rdlock(&a->cfg_lock);
+    n = stream_prm_respond(&a->cfg, stream_getparam, r, out, sizeof(out),
+                           &status);
+    pthread_rwlock_unlock(&a->cfg_lock);
+    if (status != 200) {
+        stream_log_refusal(r, status, "protected resource metadata");
+        stream_refused(a, status);
+    }
+    fcgi_request_reply(r, out, n);
+}
+
 /* The runtime's handler: an error or HEAD is answered here, a stream is
  * taken from the runtime and handed to the pump. */
 static void stream_on_request(struct fcgi_request *r, void *ctx)
@@ -228,10 +248,14 @@ static void stream_on_request(struct fcgi_request *r, void *ctx)
     struct pump_conn *c;
     struct stream_req_resp resp = { 0 };
     const char *reason = "out of memory";
-    char out[2048];
+    char out[2048], challenge[MERCURE_PRM_CHALLENGE_MAX];
     size_t n = sizeof(out);
     int status = 503;
 
+    if (stream_prm_wanted(stream_getparam, r)) {
+        stream_serve_prm(a, r);
+        return;
+    }
     if (stream_metrics_wanted(stream_getparam, r)) {
         stream_serve_metrics(a, r);
         return;
@@ -246,6 +270,10 @@ static void stream_on_request(struct fcgi_request *r, void *ctx)
         stream_log_refusal(r, status, reason);
         stream_refused(a, status);
         resp.last_event_id = NULL;
+        if (c != NULL)
+            resp.challenge = stream_auth_challenge(&a->cfg, &c->auth,
+                                                   status, challenge,
+                                                   sizeof(challenge));
         n = stream_req_error(out, sizeof(out), status, reason,
                              a->cfg.retry_ms, &resp);
     }

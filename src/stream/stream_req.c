@@ -501,7 +501,10 @@ size_t stream_req_error(char *out, size_t cap, int status,
 
     if (status == 405)
         stream_req_line(extra, sizeof(extra), &n, "Allow: GET, HEAD\r\n");
-    if (status == 401)
+    if (resp != NULL && resp->challenge != NULL)
+        stream_req_line(extra, sizeof(extra), &n,
+                        "WWW-Authenticate: %s\r\n", resp->challenge);
+    if (status == 401 && strstr(extra, "WWW-Authenticate:") == NULL)
         stream_req_line(extra, sizeof(extra), &n,
                         "WWW-Authenticate: Bearer\r\n");
     if (status == 503)

@@ -73,6 +73,9 @@ struct stream_req_resp {
     bool hub;                   /* the hub: Mercure-Last-Event-ID (1.0)
                                    beside Last-Event-ID (v0.x) */
     bool cache_private;         /* Cache-Control: private, no-cache */
+    const char *challenge;      /* an error's WWW-Authenticate value
+                                   (stream_auth_challenge), or NULL:
+                                   "Bearer" on a 401 */
 };
 
 /* What a hub query parameter is: v0.x's topic= and lastEventID=; 1.0's
@@ -93,9 +96,9 @@ enum stream_req_hub_key stream_req_hub_key(const char *key, size_t len);
 
 /* Writes a complete CGI error response into out: http_status_format's
  * (status, text/plain, Content-Length, no-store, the one-line reason)
- * with Allow for 405, WWW-Authenticate: Bearer for 401, Retry-After for
- * 503 (retry_ms rounded up to whole seconds, at least 1) and the CORS
- * headers of resp (may be NULL). Returns its
+ * with Allow for 405, WWW-Authenticate (resp's challenge, else Bearer
+ * for 401), Retry-After for 503 (retry_ms rounded up to whole seconds,
+ * at least 1) and the CORS headers of resp (may be NULL). Returns its
  * length, or 0 when cap is below HTTP_STATUS_RESPONSE_MAX and it does
  * not fit. */
 size_t stream_req_error(char *out, size_t cap, int status,

@@ -9,7 +9,8 @@ Last-Event-ID resumes; a client that leaves frees its stream; the
 Mercure hub URL sends POST to sseq-publish (a publisher JWT minted by
 python3-jwt passed through: 200 and the id) and GET to sseq-stream;
 GET /sseq/metrics answers the Prometheus text to 127.0.0.1, 403 to
-127.0.0.2.
+127.0.0.2; GET /.well-known/oauth-protected-resource/.well-known/mercure
+answers the Mercure 1.0 metadata document.
 
 The Apache snippet is included verbatim (the test's config sets
 `Define SSEQ_RUNDIR`); lighttpd has no way to give a variable a default,
@@ -231,6 +232,11 @@ def frame(ev_id, data, event=None):
                                        for ln in data.split("\n")))
 
 
+# Mercure 1.0's metadata: the hub's resource and where it is served.
+PRM_RESOURCE = "https://localhost/.well-known/mercure"
+PRM_PATH = "/.well-known/oauth-protected-resource/.well-known/mercure"
+
+
 class OtherServers(harness.TestCase):
 
     def through(self, server_class):
@@ -240,12 +246,15 @@ class OtherServers(harness.TestCase):
         with harness.Stack(settings={
                 "stream.heartbeat": 1,
                 "mercure.publisher_jwt_key": hub_util.KEY,
-                "mercure.subscriber_jwt_key": hub_util.KEY},
+                "mercure.subscriber_jwt_key": hub_util.KEY,
+                "mercure.issuer": "https://localhost",
+                "mercure.resource": PRM_RESOURCE},
                 stream_procs=1) as st, server_class(st) as srv:
             try:
                 self.check(st, srv)
                 self.check_hub(st, srv)
                 self.check_metrics(st, srv)
+                self.check_prm(srv)
             except BaseException:
                 print("%s error log:\n%s" % (srv.name, srv.log()))
                 raise
@@ -372,6 +381,21 @@ class OtherServers(harness.TestCase):
                               % st.stats()["appends"], body)
             else:
                 self.assertNotIn("sseq_", body)
+
+    def check_prm(self, srv):
+        """The Mercure 1.0 protected resource metadata location: the
+        SSEQ_ENDPOINT param reached sseq-stream, which answered the
+        document."""
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        try:
+            conn.request("GET", PRM_PATH)
+            r = conn.getresponse()
+            body = r.read().decode("utf-8", "replace")
+        finally:
+            conn.close()
+        self.assertEqual(r.status, 200, body[:300])
+        self.assertEqual(r.getheader("Content-Type"), "application/json")
+        self.assertEqual(json.loads(body)["resource"], PRM_RESOURCE)
 
     def test_apache(self):
         self.through(Apache)

@@ -196,7 +196,8 @@ END_TEST
 /* ---- the decision table ---- */
 
 enum { N = AUTH_CRED_NONE, U = AUTH_CRED_UNUSABLE, S = AUTH_CRED_STATIC,
-       J = AUTH_CRED_JWT, B = AUTH_CRED_JWT_BAD, W = AUTH_CRED_WRONG };
+       J = AUTH_CRED_JWT, B = AUTH_CRED_JWT_BAD, W = AUTH_CRED_WRONG,
+       Q = AUTH_CRED_JWT_IN_URL };
 
 /* Each row: the facts, then the outcome. */
 static const struct {
@@ -221,6 +222,9 @@ static const struct {
       AUTH_HUB_DISABLED },
     { true, J, true,  false, false, true,  false, true,  AUTH_COOKIE_ORIGIN },
     { true, B, false, false, false, true,  false, true,  AUTH_COOKIE_ORIGIN },
+    /* a 1.0 access token in the URL: refused even when it covers */
+    { true, Q, true,  false, false, true,  false, false, AUTH_TOKEN_IN_URL },
+    { true, Q, false, false, false, true,  false, false, AUTH_TOKEN_IN_URL },
     /* the hub has no open channels: open is ignored */
     { true, N, false, true,  false, true,  false, false, AUTH_MISSING },
     /* /publish */
@@ -272,6 +276,7 @@ START_TEST(test_new_status_reason)
         { AUTH_HUB_DISABLED, 403, "publisher_jwt_key" },
         { AUTH_STATIC_ON_HUB, 401, "static_tokens_on_hub" },
         { AUTH_COOKIE_ORIGIN, 403, "origin" },
+        { AUTH_TOKEN_IN_URL, 400, "never taken from the URL" },
     };
     size_t i;
 
@@ -280,6 +285,29 @@ START_TEST(test_new_status_reason)
         ck_assert_msg(strstr(auth_reason(cases[i].r), cases[i].w) != NULL,
                       "reason of %d must mention \"%s\"", cases[i].r,
                       cases[i].w);
+    }
+}
+END_TEST
+
+/* The RFC 6750 error each refusal's challenge carries (Mercure 1.0). */
+START_TEST(test_error_codes)
+{
+    static const struct { enum auth_result r; const char *error; } t[] = {
+        { AUTH_OK, NULL }, { AUTH_MISSING, NULL },
+        { AUTH_JWT_INVALID, "invalid_token" },
+        { AUTH_UNUSABLE, "invalid_token" },
+        { AUTH_TOPIC_DENIED, "insufficient_scope" },
+        { AUTH_TOKEN_IN_URL, "invalid_request" },
+        { AUTH_COOKIE_ORIGIN, NULL },
+    };
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        const char *e = auth_error(t[i].r);
+
+        ck_assert_msg(t[i].error == NULL ? e == NULL
+                      : e != NULL && strcmp(e, t[i].error) == 0,
+                      "outcome %d: error %s expected, got %s", t[i].r,
+                      t[i].error ? t[i].error : "none", e ? e : "none");
     }
 }
 END_TEST
@@ -397,6 +425,77 @@ START_TEST(test_publish_jwt)
 }
 END_TEST
 
+/* A Mercure 1.0 access token (typ at+jwt) by python3-jwt; static
+ * buffer. */
+static const char *mint_at(const char *secret, const char *claims)
+{
+    static char out[4096];
+    char cmd[3072];
+    FILE *p;
+    size_t n;
+
+    snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -c 'import sys, json, "
+             "jwt; print(jwt.encode(json.loads(sys.argv[2]), sys.argv[1], "
+             "algorithm=\"HS256\", headers={\"typ\": \"at+jwt\"}))' "
+             "'%s' '%s'", secret, claims);
+    p = popen(cmd, "r");
+    ck_assert_msg(p != NULL, "popen python3");
+    n = fread(out, 1, sizeof(out) - 1, p);
+    ck_assert_msg(pclose(p) == 0 && n > 10, "python3-jwt must mint");
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+        n--;
+    out[n] = '\0';
+    return out;
+}
+
+#define AT_ISS "https://localhost"
+#define AT_AUD "https://localhost/.well-known/mercure"
+
+/* Publishing on the hub with 1.0 access tokens: their publish grants
+ * cover the topics, from the header or the 1.0 cookie, never from the
+ * URL. */
+START_TEST(test_publish_access)
+{
+    struct config cfg = make_config(0, 0);
+    const char *both[] = { BOOK, REVIEW }, *why, *tok, *detail;
+    struct jwt_auth_key key;
+    char claims[1024], cookie[4200], query[4200];
+    size_t len[2] = { strlen(BOOK), strlen(REVIEW) };
+    struct auth_pub_request req = {
+        .hub = true, .query = query, .topic = both, .topic_len = len,
+        .n_topic = 2,
+    };
+
+    cfg.mercure_cookie_name = "mercureAuthorization";
+    cfg.mercure_access_cookie = "__Secure-mercure_access_token";
+    ck_assert_int_eq(jwt_auth_key_init(&key, JWT_AUTH_HS256, PUB_SECRET,
+                                       strlen(PUB_SECRET), &why), 0);
+    snprintf(claims, sizeof(claims), "{\"iss\": \"" AT_ISS "\", \"aud\": "
+             "\"" AT_AUD "\", \"exp\": %lld, \"authorization_details\": "
+             "[{\"type\": \"https://mercure.rocks/authorization-detail\", "
+             "\"actions\": [\"publish\"], \"topics\": [{\"match\": \"" BOOK
+             "\"}]}]}", (long long)time(NULL) + 3600);
+    tok = mint_at(PUB_SECRET, claims);
+    ck_assert_msg(hub_check(&cfg, &key, tok, NULL, NULL, both, 1) ==
+                  AUTH_JWT_INVALID, "a key without the 1.0 profile refuses "
+                  "access tokens");
+    ck_assert_int_eq(jwt_auth_key_access(&key, AT_ISS, AT_AUD), 0);
+    ck_assert_int_eq(hub_check(&cfg, &key, tok, NULL, NULL, both, 1),
+                     AUTH_OK);
+    ck_assert_msg(hub_check(&cfg, &key, tok, NULL, NULL, both, 2) ==
+                  AUTH_TOPIC_DENIED, "the grant must cover every topic");
+    snprintf(cookie, sizeof(cookie), "a=1; __Secure-mercure_access_token=%s",
+             tok);
+    ck_assert_int_eq(hub_check(&cfg, &key, NULL, cookie, NULL, both, 1),
+                     AUTH_OK);
+    snprintf(query, sizeof(query), "authorization=%s", tok);
+    ck_assert_msg(auth_publish(&cfg, &key, NULL, &req, time(NULL),
+                               &detail) == AUTH_TOKEN_IN_URL,
+                  "an access token in the URL is refused");
+    jwt_auth_key_free(&key);
+}
+END_TEST
+
 START_TEST(test_publish_jwt_channel)
 {
     struct config cfg = make_config(1, 2);
@@ -448,10 +547,12 @@ static Suite *auth_suite(void)
     tcase_add_test(errors, test_check_refusals);
     tcase_add_test(errors, test_status_reason);
     tcase_add_test(errors, test_new_status_reason);
+    tcase_add_test(errors, test_error_codes);
     tcase_add_loop_test(decide, test_decide_table, 0,
                         (int)(sizeof(decide_rows) / sizeof(decide_rows[0])));
     tcase_add_test(jwt, test_publish_jwt);
     tcase_add_test(jwt, test_publish_jwt_channel);
+    tcase_add_test(jwt, test_publish_access);
     tcase_set_timeout(jwt, 60);
     suite_add_tcase(s, decide);
     suite_add_tcase(s, jwt);

@@ -358,6 +358,12 @@ START_TEST(test_mercure_defaults)
     ck_assert_msg(cfg.mercure_topic_max == 1024, "topic_max is 1024");
     ck_assert_msg(cfg.n_mercure_cred_origins == 0,
                   "no origin gets credentials by default");
+    ck_assert_msg(cfg.mercure_issuer[0] == '\0' &&
+                  cfg.mercure_resource[0] == '\0',
+                  "Mercure 1.0 access tokens are off by default");
+    ck_assert_msg(strcmp(cfg.mercure_access_cookie,
+                         "__Secure-mercure_access_token") == 0,
+                  "the 1.0 cookie is the spec's __Secure-mercure_access_token");
     config_free(&cfg);
 }
 END_TEST
@@ -378,6 +384,9 @@ START_TEST(test_mercure_keys)
              "  cookie_name = \"hubAuth\"; anonymous = false;\n"
              "  topic_max = 2048;\n"
              "  cors_credentials_origins = [ \"https://app.example\" ];\n"
+             "  issuer = \"https://app.example\";\n"
+             "  resource = \"https://hub.example/.well-known/mercure\";\n"
+             "  access_cookie_name = \"hub_at\";\n"
              "};\n", kf.path, "-----BEGIN PUBLIC KEY-----\\n"
              "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQg\\n-----END PUBLIC KEY-----"
              "\\n");
@@ -397,7 +406,11 @@ START_TEST(test_mercure_keys)
                   !cfg.mercure_anonymous && cfg.mercure_topic_max == 2048 &&
                   cfg.n_mercure_cred_origins == 1 &&
                   strcmp(cfg.mercure_cred_origins[0], "https://app.example")
-                  == 0, "every mercure setting is read");
+                  == 0 && strcmp(cfg.mercure_issuer, "https://app.example")
+                  == 0 && strcmp(cfg.mercure_resource,
+                  "https://hub.example/.well-known/mercure") == 0 &&
+                  strcmp(cfg.mercure_access_cookie, "hub_at") == 0,
+                  "every mercure setting is read");
     out = print_to_string(&cfg);
     ck_assert_msg(strstr(out, "BEGIN PUBLIC KEY") == NULL &&
                   strstr(out, "subscriber_jwt_key = \"****\";") != NULL,
@@ -826,6 +839,18 @@ static const struct {
       "mercure.cookie_name", "cookie name" },
     { "mercure: { cookie_name = \"\"; };\n", 1, "mercure.cookie_name",
       "cookie name" },
+    { "mercure: { issuer = \"https://app\"; };\n", 1, "mercure.issuer",
+      "set mercure.resource too" },
+    { "mercure: { resource = \"https://hub/.well-known/mercure\"; };\n",
+      1, "mercure.resource", "set mercure.issuer too" },
+    { "mercure: { issuer = \"https://app\";\n resource = \"hub.example\";"
+      " };\n", 2, "mercure.resource", "the hub's URL" },
+    { "mercure: { issuer = \"x\";\n resource = \"https://h/m?x=1\"; };\n",
+      2, "mercure.resource", "no query" },
+    { "mercure: { issuer = \"my app\"; };\n", 1, "mercure.issuer",
+      "no spaces" },
+    { "mercure: { access_cookie_name = \"a;b\"; };\n", 1,
+      "mercure.access_cookie_name", "cookie name" },
     { "mercure: { anonymous = 1; };\n", 1, "mercure.anonymous",
       "true or false" },
     { "mercure: { topic_max = 0; };\n", 1, "mercure.topic_max",

@@ -781,6 +781,47 @@ END_TEST
 
 /* Which requests are for the hub: by DOCUMENT_URI, SCRIPT_NAME, or the
  * path of REQUEST_URI, in that order. */
+/* The 1.0 sources: header, then the 1.0 cookie; no URL parameter. */
+START_TEST(test_token_sources_v1)
+{
+    struct mercure_token_where v1 = {
+        .cookie = "__Secure-mercure_access_token",
+    };
+    struct mercure_token_where pub = {
+        .query = true, .cookie = "mercureAuthorization",
+        .cookie2 = "__Secure-mercure_access_token",
+    };
+    char buf[64];
+    size_t len;
+    enum mercure_token_source src;
+
+    ck_assert(mercure_token_find_in(&v1, "Bearer h.h.h", NULL,
+              "__Secure-mercure_access_token=c.c.c", buf, sizeof(buf), &len,
+              &src) == 0 && strcmp(buf, "h.h.h") == 0 &&
+              src == MERCURE_TOKEN_HEADER);
+    ck_assert_msg(mercure_token_find_in(&v1, NULL, "authorization=q.q.q",
+                  "x=1; __Secure-mercure_access_token=c.c.c", buf,
+                  sizeof(buf), &len, &src) == 0 &&
+                  strcmp(buf, "c.c.c") == 0 && src == MERCURE_TOKEN_COOKIE,
+                  "1.0 never reads the parameter");
+    ck_assert_msg(mercure_token_find_in(&v1, NULL, NULL,
+                  "mercureAuthorization=o.o.o", buf, sizeof(buf), &len,
+                  &src) == -ENOENT, "1.0 does not read the v0.x cookie");
+    ck_assert_msg(mercure_token_find_in(&pub, NULL, NULL,
+                  "__Secure-mercure_access_token=c.c.c", buf, sizeof(buf),
+                  &len, &src) == 0 && strcmp(buf, "c.c.c") == 0,
+                  "a publish reads the 1.0 cookie after the v0.x one");
+    ck_assert(mercure_token_find_in(&pub, NULL, NULL,
+              "mercureAuthorization=o.o.o; __Secure-mercure_access_token=c",
+              buf, sizeof(buf), &len, &src) == 0 &&
+              strcmp(buf, "o.o.o") == 0);
+    ck_assert(mercure_token_in_url("match=a&authorization=x"));
+    ck_assert(mercure_token_in_url("access_token=x"));
+    ck_assert(!mercure_token_in_url("match=authorization&access=1"));
+    ck_assert(!mercure_token_in_url(NULL));
+}
+END_TEST
+
 START_TEST(test_hub_request)
 {
     static const struct {
@@ -804,6 +845,270 @@ START_TEST(test_hub_request)
 }
 END_TEST
 
+/* ---- Mercure 1.0: RFC 9068 access tokens ---- */
+
+#define ISS "https://localhost"
+#define AUD "https://localhost/.well-known/mercure"
+#define AT "{\"typ\": \"at+jwt\"}"
+#define DETAIL(actions, topics) \
+    "{\"type\": \"https://mercure.rocks/authorization-detail\", " \
+    "\"actions\": " actions ", \"topics\": " topics "}"
+#define STAR_BOTH DETAIL("[\"publish\", \"subscribe\"]", "[{\"match\": \"*\"}]")
+
+/* One access-token row: header, claims (EXP is replaced by a time an
+ * hour ahead, PAST an hour ago), the result, and for OK rows whether it
+ * may publish and subscribe on topic "t". */
+static const struct {
+    const char *name, *alg, *headers, *claims;
+    int want;
+    bool pub, sub;
+} access_rows[] = {
+    { "the issue's grant", "HS256", AT,
+      "{\"iss\": \"" ISS "\", \"aud\": \"" AUD "\", \"exp\": EXP, "
+      "\"authorization_details\": [" STAR_BOTH "]}", JWT_AUTH_OK, 1, 1 },
+    { "application/AT+JWT, aud an array", "HS256",
+      "{\"typ\": \"application/AT+JWT\"}",
+      "{\"iss\": \"" ISS "\", \"aud\": [\"x\", \"" AUD "\"], \"exp\": EXP, "
+      "\"authorization_details\": [" STAR_BOTH "]}", JWT_AUTH_OK, 1, 1 },
+    { "subscribe only", "HS256", AT,
+      "{\"iss\": \"" ISS "\", \"aud\": \"" AUD "\", \"exp\": EXP, "
+      "\"authorization_details\": [" DETAIL("[\"subscribe\"]",
+      "[{\"match\": \"t\"}]") "]}", JWT_AUTH_OK, 0, 1 },
+    { "an unknown action only", "HS256", AT,
+      "{\"iss\": \"" ISS "\", \"aud\": \"" AUD "\", \"exp\": EXP, "
+      "\"authorization_details\": [" DETAIL("[\"read\"]",
+      "[{\"match\": \"*\"}]") "]}", JWT_AUTH_OK, 0, 0 },
+    { "another detail type", "HS256", AT,
+      "{\"iss\": \"" ISS "\", \"aud\": \"" AUD "\", \"exp\": EXP, "
+      "\"authorization_details\": [{\"type\": \"mercure\", \"actions\": "
+      "[\"publish\"], \"topics\": [{\"match\": \"*\"}]}]}", JWT_AUTH_OK,
+      0, 0 },
+    { "the v0.x claim in an access token grants nothing", "HS256", AT,
+      "{\"iss\": \"" ISS "\", \"aud\": \"" AUD "\", \"exp\": EXP, "
+      "\"mercure\": {\"publish\": [\"*\"], \"subscribe\": [\"*\"]}}",
+      JWT_AUTH_OK, 0, 0 },
+    { "typ JWT with authorization_details", "HS256", "{\"typ\": \"JWT\"}",
+      "{\"iss\": \"" ISS "\", \"aud\": \"" AUD "\", \"exp\": EXP, "
+      "\"authorization_details\": [" STAR_BOTH "]}", JWT_AUTH_NOT_AT_JWT, 0, 0 },
+    { "no typ with authorization_details", "HS256", NULL,
+      "{\"iss\": \"" ISS "\", \"aud\": \"" AUD "\", \"exp\": EXP, "
+      "\"authorization_details\": []}", JWT_AUTH_NOT_AT_JWT, 0, 0 },
+    { "typ id+jwt", "HS256", "{\"typ\": \"id+jwt\"}",
+      "{\"iss\": \"" ISS "\", \"aud\": \"" AUD "\", \"exp\": EXP, "
+      "\"authorization_details\": [" STAR_BOTH "]}", JWT_AUTH_BAD_TYP, 0, 0 },
+    { "wrong iss", "HS256", AT,
+      "{\"iss\": \"https://localhost/\", \"aud\": \"" AUD "\", \"exp\": "
+      "EXP, \"authorization_details\": [" STAR_BOTH "]}",
+      JWT_AUTH_WRONG_ISSUER, 0, 0 },
+    { "no iss", "HS256", AT,
+      "{\"aud\": \"" AUD "\", \"exp\": EXP, \"authorization_details\": ["
+      STAR_BOTH "]}", JWT_AUTH_WRONG_ISSUER, 0, 0 },
+    { "wrong aud", "HS256", AT,
+      "{\"iss\": \"" ISS "\", \"aud\": [\"https://other/.well-known/"
+      "mercure\"], \"exp\": EXP, \"authorization_details\": [" STAR_BOTH
+      "]}", JWT_AUTH_WRONG_AUDIENCE, 0, 0 },
+    { "no aud", "HS256", AT,
+      "{\"iss\": \"" ISS "\", \"exp\": EXP, \"authorization_details\": ["
+      STAR_BOTH "]}", JWT_AUTH_WRONG_AUDIENCE, 0, 0 },
+    { "aud not strings", "HS256", AT,
+      "{\"iss\": \"" ISS "\", \"aud\": [1], \"exp\": EXP}",
+      JWT_AUTH_BAD_CLAIMS, 0, 0 },
+    { "no exp", "HS256", AT,
+      "{\"iss\": \"" ISS "\", \"aud\": \"" AUD "\", "
+      "\"authorization_details\": [" STAR_BOTH "]}", JWT_AUTH_NO_EXP, 0, 0 },
+    { "expired", "HS256", AT,
+      "{\"iss\": \"" ISS "\", \"aud\": \"" AUD "\", \"exp\": PAST, "
+      "\"authorization_details\": [" STAR_BOTH "]}", JWT_AUTH_EXPIRED, 0, 0 },
+    { "unsupported match_type", "HS256", AT,
+      "{\"iss\": \"" ISS "\", \"aud\": \"" AUD "\", \"exp\": EXP, "
+      "\"authorization_details\": [" DETAIL("[\"publish\"]",
+      "[{\"match\": \"t\", \"match_type\": \"regexp\"}]") "]}",
+      JWT_AUTH_BAD_CLAIMS, 0, 0 },
+    { "urlpattern (not built yet)", "HS256", AT,
+      "{\"iss\": \"" ISS "\", \"aud\": \"" AUD "\", \"exp\": EXP, "
+      "\"authorization_details\": [" DETAIL("[\"subscribe\"]",
+      "[{\"match\": \"/books/:id\", \"match_type\": \"urlpattern\"}]")
+      "]}", JWT_AUTH_BAD_CLAIMS, 0, 0 },
+    { "alg none", "none", AT,
+      "{\"iss\": \"" ISS "\", \"aud\": \"" AUD "\", \"exp\": EXP, "
+      "\"authorization_details\": [" STAR_BOTH "]}", JWT_AUTH_ALG_NONE, 0, 0 },
+    { "HS512 against an HS256 key", "HS512", AT,
+      "{\"iss\": \"" ISS "\", \"aud\": \"" AUD "\", \"exp\": EXP, "
+      "\"authorization_details\": [" STAR_BOTH "]}", JWT_AUTH_ALG_MISMATCH, 0, 0 },
+};
+
+/* Replaces the words EXP and PAST of claims with times around now. */
+static char *access_claims(const char *claims)
+{
+    size_t cap = strlen(claims) + 64;
+    char *out = malloc(cap), *o = out;
+    long now = (long)time(NULL);
+
+    ck_assert(out != NULL);
+    while (*claims != '\0') {
+        if (strncmp(claims, "EXP", 3) == 0 || strncmp(claims, "PAST", 4) == 0) {
+            bool past = claims[0] == 'P';
+
+            o += sprintf(o, "%ld", past ? now - 3600 : now + 3600);
+            claims += past ? 4 : 3;
+        } else {
+            *o++ = *claims++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+START_TEST(test_access_tokens)
+{
+    struct jwt_auth_key k = key_of("HS256", NULL, HS256_SECRET);
+    char *claims = access_claims(access_rows[_i].claims);
+    const char *alg = access_rows[_i].alg;
+    char *tok;
+    struct jwt_claims c;
+    int rc;
+
+    put_file("hs256", LIT(HS256_SECRET));
+    put_file("hs512", LIT(HS512_SECRET));
+    ck_assert(jwt_auth_key_access(&k, ISS, AUD) == 0);
+    tok = mint(alg, strcmp(alg, "none") == 0 ? "-" :
+               strcmp(alg, "HS512") == 0 ? "hs512" : "hs256", claims,
+               access_rows[_i].headers);
+    rc = verify(&k, tok, &c);
+    ck_assert_msg(rc == access_rows[_i].want, "%s: expected %s, got %s",
+                  access_rows[_i].name,
+                  jwt_auth_result_name(access_rows[_i].want),
+                  jwt_auth_result_name(rc));
+    if (rc == JWT_AUTH_OK) {
+        ck_assert_msg(c.access_token, "%s: read as an access token",
+                      access_rows[_i].name);
+        ck_assert_msg(jwt_claims_can_publish(&c, LIT("t"), NULL) ==
+                      access_rows[_i].pub, "%s: publish on t must be %d",
+                      access_rows[_i].name, access_rows[_i].pub);
+        ck_assert_msg(jwt_claims_can_subscribe(&c, LIT("t"), NULL) ==
+                      access_rows[_i].sub, "%s: subscribe on t must be %d",
+                      access_rows[_i].name, access_rows[_i].sub);
+    }
+    jwt_claims_free(&c);
+    free(tok);
+    free(claims);
+    jwt_auth_key_free(&k);
+}
+END_TEST
+
+/* A key without a 1.0 profile refuses every access token; its v0.x
+ * tokens are unchanged. */
+START_TEST(test_access_off)
+{
+    struct jwt_auth_key k = key_of("HS256", NULL, HS256_SECRET);
+    char *claims = access_claims("{\"iss\": \"" ISS "\", \"aud\": \"" AUD
+                                 "\", \"exp\": EXP, \"authorization_details"
+                                 "\": [" STAR_BOTH "]}");
+    char *tok;
+    struct jwt_claims c;
+
+    put_file("hs256", LIT(HS256_SECRET));
+    tok = mint("HS256", "hs256", claims, AT);
+    ck_assert(verify(&k, tok, NULL) == JWT_AUTH_ACCESS_OFF);
+    free(tok);
+    tok = mint("HS256", "hs256", CLAIMS_PUBSUB, NULL);
+    ck_assert(verify(&k, tok, &c) == JWT_AUTH_OK);
+    ck_assert(!c.access_token && c.n_publish == 1);
+    jwt_claims_free(&c);
+    free(tok);
+    free(claims);
+    ck_assert(jwt_auth_key_access(&k, "", AUD) == -EINVAL);
+    jwt_auth_key_free(&k);
+}
+END_TEST
+
+/* Access tokens signed with RSA and EC keys (verified by jws_verify.c,
+ * not libjwt): the right key passes, another key or a key of another
+ * type is refused, and the HS256-with-the-PEM forgery stays refused. */
+START_TEST(test_access_asymmetric)
+{
+    static const struct {
+        const char *alg, *sign, *verify;
+        int want;
+    } t[] = {
+        { "RS256", "rsa.key", "rsa.pub", JWT_AUTH_OK },
+        { "RS256", "rsa2.key", "rsa.pub", JWT_AUTH_BAD_SIGNATURE },
+        { "ES256", "ec.key", "ec.pub", JWT_AUTH_OK },
+        { "ES256", "ec2.key", "ec.pub", JWT_AUTH_BAD_SIGNATURE },
+        { "ES256", "ec.key", "rsa.pub", JWT_AUTH_BAD_SIGNATURE },
+        { "RS256", "rsa.key", "ec.pub", JWT_AUTH_BAD_SIGNATURE },
+    };
+    char *claims = access_claims("{\"iss\": \"" ISS "\", \"aud\": \"" AUD
+                                 "\", \"exp\": EXP, \"authorization_details"
+                                 "\": [" STAR_BOTH "]}");
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct jwt_auth_key k = key_of(t[i].alg, t[i].verify, NULL);
+        char *tok = mint(t[i].alg, t[i].sign, claims, AT);
+        int rc;
+
+        ck_assert(jwt_auth_key_access(&k, ISS, AUD) == 0);
+        rc = verify(&k, tok, NULL);
+        ck_assert_msg(rc == t[i].want, "%s signed with %s, verified with "
+                      "%s: expected %s, got %s", t[i].alg, t[i].sign,
+                      t[i].verify, jwt_auth_result_name(t[i].want),
+                      jwt_auth_result_name(rc));
+        free(tok);
+        jwt_auth_key_free(&k);
+    }
+    free(claims);
+}
+END_TEST
+
+/* A changed signature fails the HMAC of an access token. */
+START_TEST(test_access_tampered)
+{
+    struct jwt_auth_key k = key_of("HS256", NULL, HS256_SECRET);
+    char *claims = access_claims("{\"iss\": \"" ISS "\", \"aud\": \"" AUD
+                                 "\", \"exp\": EXP, \"authorization_details"
+                                 "\": [" STAR_BOTH "]}");
+    char *tok, *dot;
+
+    put_file("hs256", LIT(HS256_SECRET));
+    ck_assert(jwt_auth_key_access(&k, ISS, AUD) == 0);
+    tok = mint("HS256", "hs256", claims, AT);
+    ck_assert(verify(&k, tok, NULL) == JWT_AUTH_OK);
+    dot = strrchr(tok, '.');
+    dot[1] = dot[1] == 'A' ? 'B' : 'A';         /* a signature bit */
+    ck_assert_int_eq(verify(&k, tok, NULL), JWT_AUTH_BAD_SIGNATURE);
+    free(tok);
+    free(claims);
+    jwt_auth_key_free(&k);
+}
+END_TEST
+
+/* typ and alg in the header. */
+START_TEST(test_header_typ)
+{
+    struct { const char *json; int rc; bool at; } t[] = {
+        { "{\"alg\":\"HS256\",\"typ\":\"at+jwt\"}", 0, true },
+        { "{\"typ\":\"AT+JWT\",\"alg\":\"HS256\"}", 0, true },
+        { "{\"alg\":\"HS256\",\"typ\":\"application/at+jwt\"}", 0, true },
+        { "{\"alg\":\"HS256\",\"typ\":\"application/\"}", 0, false },
+        { "{\"alg\":\"HS256\",\"typ\":\"at+jwt2\"}", 0, false },
+        { "{\"alg\":\"HS256\",\"typ\":\"JWT\"}", 0, false },
+        { "{\"alg\":\"HS256\"}", 0, false },
+        { "{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"typ\":\"JWT\"}", -EINVAL,
+          false },
+        { "{\"alg\":\"HS256\",\"typ\":1}", -EINVAL, false },
+    };
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct jwt_header h;
+        int rc = jwt_claims_header(t[i].json, strlen(t[i].json), &h);
+
+        ck_assert_msg(rc == t[i].rc && (rc < 0 || h.at_jwt == t[i].at),
+                      "%s: rc %d at_jwt %d expected", t[i].json, t[i].rc,
+                      t[i].at);
+    }
+}
+END_TEST
+
 static Suite *jwt_auth_suite(void)
 {
     Suite *s = suite_create("jwt_auth");
@@ -811,6 +1116,7 @@ static Suite *jwt_auth_suite(void)
     TCase *errors = tcase_create("errors");
     TCase *claims = tcase_create("claims");
     TCase *sources = tcase_create("sources");
+    TCase *access = tcase_create("access");
 
     tcase_add_test(core, test_hub_request);
     tcase_add_test(core, test_valid_hs256);
@@ -837,6 +1143,14 @@ static Suite *jwt_auth_suite(void)
     tcase_add_test(claims, test_b64url);
     tcase_add_test(sources, test_token_sources);
     tcase_add_test(sources, test_token_sources_errors);
+    tcase_add_test(sources, test_token_sources_v1);
+    tcase_add_loop_test(access, test_access_tokens, 0,
+                        (int)(sizeof(access_rows) / sizeof(access_rows[0])));
+    tcase_add_test(access, test_access_off);
+    tcase_add_test(access, test_access_asymmetric);
+    tcase_add_test(access, test_access_tampered);
+    tcase_add_test(access, test_header_typ);
+    tcase_set_timeout(access, 60);
     tcase_set_timeout(core, 60);
     tcase_set_timeout(errors, 60);
     tcase_set_timeout(claims, 60);
@@ -844,6 +1158,7 @@ static Suite *jwt_auth_suite(void)
     suite_add_tcase(s, errors);
     suite_add_tcase(s, claims);
     suite_add_tcase(s, sources);
+    suite_add_tcase(s, access);
     return s;
 }
 
