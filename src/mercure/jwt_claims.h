@@ -1,7 +1,8 @@
 /* jwt_claims.h -- what sseq reads from a JWS: the header's "alg", and
  * from the payload the registered exp and nbf claims and the Mercure
  * claim's topic selectors ("mercure": {"publish": [..], "subscribe":
- * [..]}). The JSON reader is strict (RFC 8259, UTF-8, no duplicate
+ * [..]}) and its payload (any JSON, kept as compact text for active
+ * subscriptions). The JSON reader is strict (RFC 8259, UTF-8, no duplicate
  * member among the ones read, bounded depth) and allocates only the
  * selectors it returns. It never verifies anything: jwt_auth.h does. */
 #ifndef SSEQ_JWT_CLAIMS_H
@@ -28,6 +29,8 @@ struct jwt_claims {
     time_t exp;                 /* expiry, seconds since the epoch */
     bool has_nbf;               /* nbf present */
     time_t nbf;                 /* not before */
+    char *payload;              /* mercure.payload, compact JSON; NULL */
+    size_t payload_len;
 };
 
 /* Reads the "alg" of a JOSE header (JSON text, len bytes) into alg (cap

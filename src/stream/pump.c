@@ -96,6 +96,7 @@ void pump_kill(struct pump *p, struct stream *s)
 
     if (s->state == PUMP_DEAD)
         return;
+    pump_subs_close(p, s);
     pump_coalesce_forget(p, s);
     pump_expiry_unlink(p, s);
     for (i = 0; i < s->nsubs; i++) {
@@ -408,6 +409,7 @@ static void pump_open(struct pump *p, struct pump_conn *c)
     pump_send(p, s, c->head, 0, c->head->len, 0);
     if (c->plan.gap)
         pump_send_gap(p, s, c->plan.gap_requested, c->plan.gap_oldest);
+    pump_subs_open(p, s, c);
     if (p->stopping || atomic_load(&p->damaged))
         pump_end(p, s);
     return;
@@ -614,6 +616,7 @@ int pump_run(struct pump *p, const struct pump_hooks *hooks)
         more |= pump_replay_run(p);
         pump_flush(p);
         pump_bury(p);
+        pump_subs_flush(p, false);
         if (!more && !pump_coalesce_holding(p) && p->q != NULL)
             pump_tail_arm(p);
         if (p->c_dirty)
@@ -770,6 +773,7 @@ void pump_destroy(struct pump *p)
     while ((s = p->all_head) != NULL)
         pump_kill(p, s);
     pump_bury(p);
+    pump_subs_destroy(p);
     while ((c = p->submitted) != NULL) {
         p->submitted = c->next;
         close(c->fd);

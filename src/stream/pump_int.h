@@ -13,7 +13,9 @@
  *                    remembered by topic, the process's budget;
  *   pump_tail.c      the tail thread that wakes a sleeping pump;
  *   pump_coalesce.c  when the pass runs: observes the web server's
- *                    sockets and asks the policy (pump_hold.c, pure). */
+ *                    sockets and asks the policy (pump_hold.c, pure);
+ *   pump_subs.c      Mercure active subscriptions: updates when a hub
+ *                    stream opens and closes, the process's file. */
 #ifndef SSEQ_PUMP_INT_H
 #define SSEQ_PUMP_INT_H
 
@@ -66,6 +68,7 @@ struct stream {
     uint64_t end_us;                /* token exp (monotonic); 0: none */
     struct stream *xprev, *xnext;   /* streams with end_us */
     struct jwt_claims claims;
+    struct pump_subs_entry *subs_entry; /* pump_subs.c; NULL: none */
     uint32_t nsubs;
     struct stream_sub subs[];
 };
@@ -174,6 +177,7 @@ struct pump {
     bool c_dirty;
     struct chan_file *top;          /* pump_top.c; NULL: none */
     uint64_t top_us;                /* ... last written (monotonic) */
+    struct pump_subs *subs;         /* pump_subs.c; NULL until used */
 };
 
 /* pump.c: the stream lifecycle. */
@@ -216,6 +220,19 @@ void pump_tail_stop(struct pump *p);
 void pump_top_open(struct pump *p);
 void pump_top_publish(struct pump *p);
 void pump_top_close(struct pump *p);
+/* The start time queue_proc_claim stored in this process's slot, or 0. */
+uint64_t pump_top_started(struct pump *p);
+
+/* pump_subs.c: a hub stream's subscriptions (mercure.subscriptions).
+ * open after the stream is set up (claims taken), close when it dies
+ * (any way; again is nothing); flush every iteration (rate-limited
+ * unless now), destroy after the last stream died, before the slot's
+ * release. */
+void pump_subs_open(struct pump *p, struct stream *s,
+                    const struct pump_conn *c);
+void pump_subs_close(struct pump *p, struct stream *s);
+void pump_subs_flush(struct pump *p, bool now);
+void pump_subs_destroy(struct pump *p);
 
 /* pump_coalesce.c */
 bool pump_coalesce_run(struct pump *p);

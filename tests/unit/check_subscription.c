@@ -3,13 +3,15 @@
  * Active Subscriptions, v0.x and 1.0), percent-encoding once, the
  * subscriber id, the sizing contract (cap 0 counts), and the
  * subscription API's paths: what each asks for, which subscriptions it
- * selects, which it refuses. */
+ * selects, which it refuses; the token's mercure.payload kept as compact
+ * JSON for the documents. */
 #include <check.h>
 #include <errno.h>
 #include <string.h>
 
 #include "mercure/subscription.h"
 #include "mercure/subscription_path.h"
+#include "mercure/jwt_claims.h"
 #include "unit_run.h"
 
 #define SUB1 "urn:uuid:bb3de268-05b0-4c65-b44e-8f9acefc29d6"
@@ -240,6 +242,32 @@ START_TEST(test_select)
 }
 END_TEST
 
+START_TEST(test_token_payload)
+{
+    static const char with[] = "{\"mercure\": {\"subscribe\": [\"*\"],"
+        " \"payload\": {\"nick\": \"ada\", \"x\": [1, 2]}}}";
+    static const char twice[] = "{\"mercure\": {\"payload\": 1, "
+        "\"payload\": 2}}";
+    static const char without[] = "{\"mercure\": {\"subscribe\": []}}";
+    struct jwt_claims c;
+    const char *why = NULL;
+
+    ck_assert_int_eq(jwt_claims_parse(with, strlen(with), &c, &why), 0);
+    ck_assert_msg(c.payload != NULL && strcmp(c.payload,
+                  "{\"nick\":\"ada\",\"x\":[1,2]}") == 0 &&
+                  c.payload_len == strlen(c.payload),
+                  "mercure.payload kept compact: %s", c.payload);
+    jwt_claims_free(&c);
+    ck_assert_int_eq(jwt_claims_parse(twice, strlen(twice), &c, &why),
+                     -EBADMSG);
+    jwt_claims_free(&c);
+    ck_assert_int_eq(jwt_claims_parse(without, strlen(without), &c, &why),
+                     0);
+    ck_assert_msg(c.payload == NULL, "no payload claim: none");
+    jwt_claims_free(&c);
+}
+END_TEST
+
 static Suite *subscription_suite(void)
 {
     Suite *s = suite_create("subscription");
@@ -250,6 +278,7 @@ static Suite *subscription_suite(void)
     tcase_add_test(core, test_v0_spec_example);
     tcase_add_test(core, test_v1_spec_example);
     tcase_add_test(core, test_id);
+    tcase_add_test(core, test_token_payload);
     tcase_add_loop_test(core, test_select, 0,
                         (int)(sizeof(selects) / sizeof(selects[0])));
     tcase_add_test(limits, test_escaping);
