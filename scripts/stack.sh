@@ -52,7 +52,8 @@
 #                                presence token is served at
 #                                /chat/presence-token
 #   SSEQ_STACK_SUBSCRIPTIONS     mercure.subscriptions with a JWT key
-#                                (true: the chat shows who is online)
+#                                (true: the chat shows who is online;
+#                                false: no presence token either)
 #   SSEQ_STACK_CONF_EXTRA        more top-level libconfig lines, as is
 # Files in DIR: sseq.conf, nginx.conf, sseq-upstream.conf, stack.env (what
 # was started), *.pid, stream.log, publish.log, error.log, access.log.
@@ -211,10 +212,12 @@ _stack_presence_jwt() {
 [\"$subs\",\"$subs/chat.{room}.who.{nick}/{subscriber}\"]}}"
 }
 
-# The nginx location serving the presence token (none without a key).
+# The nginx location serving the presence token (none without a key or
+# with SSEQ_STACK_SUBSCRIPTIONS=false: the chat then shows no presence).
 _stack_presence_location() {
     local jwt
     [ -n "${SSEQ_STACK_JWT_KEY:-}" ] || return 0
+    [ "${SSEQ_STACK_SUBSCRIPTIONS:-true}" = true ] || return 0
     jwt=$(_stack_presence_jwt) || return 1
     cat <<EOF
         location = /chat/presence-token {

@@ -89,6 +89,15 @@ static int pump_subs_queue(struct pump_subs *ps,
     return 0;
 }
 
+/* The dialect and matcher type of a selector that came in as d (a 1.0
+ * URL pattern becomes SUBSCRIPTION_MATCH_URLPATTERN once stream_req
+ * tells one). */
+static void pump_subs_kind(uint8_t d, struct subscription *s)
+{
+    s->dialect = d == STREAM_REQ_V0 ? SUBSCRIPTION_V0 : SUBSCRIPTION_V1;
+    s->match = SUBSCRIPTION_MATCH_EXACT;
+}
+
 /* The entry of c's selectors, its id from 16 random bytes, payload
  * copied from claims (may have none). NULL on failure. */
 static struct pump_subs_entry *pump_subs_entry_new(
@@ -118,9 +127,7 @@ static struct pump_subs_entry *pump_subs_entry_new(
     for (unsigned i = 0; i < e->n; i++) {
         struct subscription *s = &e->subs[i];
 
-        s->dialect = r->dialect[i] == STREAM_REQ_V0 ? SUBSCRIPTION_V0
-                                                    : SUBSCRIPTION_V1;
-        s->match = SUBSCRIPTION_MATCH_EXACT;
+        pump_subs_kind(r->dialect[i], s);
         s->selector = memcpy(p, r->names + r->off[i], r->len[i]);
         s->selector_len = r->len[i];
         p += r->len[i];

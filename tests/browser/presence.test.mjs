@@ -5,12 +5,19 @@
 // browser is seen by all, a late one gets the list from the subscription
 // API, and tabs closing take their browser off the list. The page's
 // list and the subscription API (what the hub sees) must agree. Run by
-// ./run on the demo stack (see lib.mjs). Waits have generous timeouts;
-// nothing asserts on timing.
+// ./run; starts a stack of its own in out/stack-presence, as the demo
+// runs it (the JWT key set, mercure.subscriptions on, the presence token
+// served). Waits have generous timeouts; nothing asserts on timing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { BASE, OUT, WAIT, launch, until, waitState } from './lib.mjs';
+import net from 'node:net';
+import { BUILD, OUT, WAIT, launch, stack, until, waitState }
+    from './lib.mjs';
+
+const SECRET = 'browser-presence-key-4e8a1c6f2b9d3e7a5c0f8b2d6e4a1c9f';
+const dir = path.join(OUT, 'stack-presence');
+let BASE;
 
 const ROOM = `pr-${process.pid}`;
 const PREFIX = `chat.${ROOM}.who.`;
@@ -21,12 +28,29 @@ const contexts = {};                    // nick -> browser context
 const tabs = {};                        // nick -> its open pages
 const errors = [];                      // uncaught errors of any tab
 
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+function freePort() {
+    return new Promise((resolve, reject) => {
+        const s = net.createServer();
+        s.on('error', reject);
+        s.listen(0, '127.0.0.1', () => {
+            const { port } = s.address();
+            s.close(() => resolve(port));
+        });
+    });
+}
+
 before(async () => {
+    const port = await freePort();
+    BASE = `http://127.0.0.1:${port}`;
+    await stack('start', dir, [String(port), BUILD],
+        { SSEQ_STACK_JWT_KEY: SECRET, SSEQ_STACK_SUBSCRIPTIONS: 'true' });
     browser = await launch();
 });
 
 after(async () => {
     await browser?.close();
+    await stack('stop', dir);
 });
 
 // Opens one more tab of the room in nick's browser (context); the first
