@@ -48,7 +48,12 @@
 #   SSEQ_STACK_LOG_LEVEL         log_level (info)
 #   SSEQ_STACK_JWT_KEY           the Mercure hub's HS256 secret for
 #                                publishers and subscribers (none: no
-#                                mercure group)
+#                                mercure group); with it the chat's
+#                                presence token is served at
+#                                /chat/presence-token
+#   SSEQ_STACK_SUBSCRIPTIONS     mercure.subscriptions with a JWT key
+#                                (true: the chat shows who is online;
+#                                false: no presence token either)
 #   SSEQ_STACK_CONF_EXTRA        more top-level libconfig lines, as is
 # Files in DIR: sseq.conf, nginx.conf, sseq-upstream.conf, stack.env (what
 # was started), *.pid, stream.log, publish.log, error.log, access.log.
@@ -187,7 +192,52 @@ EOF
 mercure: {
     publisher_jwt_key = "$key";
     subscriber_jwt_key = "$key";
+    subscriptions = ${SSEQ_STACK_SUBSCRIPTIONS:-true};
 };
+EOF
+}
+
+# base64url of stdin (RFC 7515: no padding).
+_stack_b64url() {
+    openssl base64 -A | tr '+/' '-_' | tr -d '='
+}
+
+# Prints an HS256 JWT of claims $2 (JSON) signed with secret $1, minted
+# with openssl (never with sseq's own code, so the stack checks sseq).
+sseq_stack_jwt() {
+    local head body sig
+    head=$(printf '%s' '{"alg":"HS256","typ":"JWT"}' | _stack_b64url)
+    body=$(printf '%s' "$2" | _stack_b64url)
+    sig=$(printf '%s' "$head.$body" |
+          openssl dgst -sha256 -hmac "$1" -binary | _stack_b64url)
+    [ -n "$sig" ] || { _stack_die "openssl could not sign a JWT: install" \
+        "the Debian package openssl"; return 1; }
+    echo "$head.$body.$sig"
+}
+
+# The chat room's presence token (www/chat.js): it may read the
+# subscription API's collection and subscribe to the updates of the
+# chat rooms' presence topics "chat.ROOM.who.NICK", nothing else. The
+# demo hands it to every visitor; an app would mint one per user.
+_stack_presence_jwt() {
+    local subs=/.well-known/mercure/subscriptions
+    sseq_stack_jwt "$SSEQ_STACK_JWT_KEY" "{\"mercure\":{\"subscribe\":\
+[\"$subs\",\"$subs/chat.{room}.who.{nick}/{subscriber}\"]}}"
+}
+
+# The nginx location serving the presence token (none without a key or
+# with SSEQ_STACK_SUBSCRIPTIONS=false: the chat then shows no presence).
+_stack_presence_location() {
+    local jwt
+    [ -n "${SSEQ_STACK_JWT_KEY:-}" ] || return 0
+    [ "${SSEQ_STACK_SUBSCRIPTIONS:-true}" = true ] || return 0
+    jwt=$(_stack_presence_jwt) || return 1
+    cat <<EOF
+        location = /chat/presence-token {
+            default_type text/plain;
+            add_header Cache-Control no-store;
+            return 200 "$jwt";
+        }
 EOF
 }
 
@@ -201,8 +251,9 @@ sseq_stack_nginx_conf() {
     local conns=${SSEQ_STACK_NGINX_CONNECTIONS:-24576}
     local snippets=${SSEQ_STACK_NGINX_SNIPPETS:-$SSEQ_TOP/fcgi-conf/nginx}
     local sockets=${SSEQ_STACK_SOCKETS:-$dir} access="$dir/access.log"
-    local user=${SSEQ_STACK_NGINX_USER-}
+    local user=${SSEQ_STACK_NGINX_USER-} presence
     [ -z "$user" ] && [ "$(id -u)" = 0 ] && user=root
+    presence=$(_stack_presence_location) || return 1
     [ "${SSEQ_STACK_ACCESS_LOG:-on}" = off ] && access=off
     for f in fastcgi_params mime.types; do
         cp "/etc/nginx/$f" "$dir/$f" ||
@@ -243,6 +294,7 @@ http {
         server_name localhost;
         root $SSEQ_TOP/www;
         index index.html;
+$presence
         include $snippets/sseq.conf;
     }
 }

@@ -12,10 +12,21 @@
  * a message whose id is not above the last one shown would be a
  * duplicate: it is not shown, and counted in sseqChat.dupes.
  *
+ * Who is online (when the hub has mercure.subscriptions on and the page
+ * gets a presence token from GET /chat/presence-token, as in the demo):
+ * joining also subscribes on the Mercure hub to the topic
+ * "chat.NAME.who.NICK" (the nickname is in the subscription's own
+ * topic: a join message that leaves by itself when the connection ends)
+ * and to the private subscription updates of the room's such topics.
+ * Once that stream is open, GET /.well-known/mercure/subscriptions gives
+ * who is there and a lastEventID; updates after it add and remove
+ * subscribers. sseq.js shares the hub stream among the tabs of a room
+ * and nickname too, so a browser with many tabs counts once.
+ *
  * Every text from the network goes into the page as textContent, never as
  * HTML. window.sseqChat exposes the state for the browser test.
  */
-import { SseqSource, eventsUrl } from './sseq.js';
+import { SseqSource, eventsUrl, mercureUrl } from './sseq.js';
 
 (function () {
     var CHANNEL_PREFIX = 'chat.';
@@ -31,10 +42,19 @@ import { SseqSource, eventsUrl } from './sseq.js';
         504: 'Gateway Timeout'
     };
 
+    var PRESENCE_TOKEN = '/chat/presence-token';
+    var SUBSCRIPTIONS = '/.well-known/mercure/subscriptions';
+
     var chat = {
         room: null, nick: null, source: null, lastId: null,
         state: 'offline', states: ['offline'], dupes: 0, shown: 0,
-        failures: 0, sending: false
+        failures: 0, sending: false, online: null
+    };
+    /* The room's presence: subscribers (id -> nickname) from the API's
+     * snapshot and the updates after it (held in early until then). */
+    var presence = {
+        source: null, token: null, gen: 0, ready: false, loading: false,
+        early: [], prefix: '', subs: new Map()
     };
     window.sseqChat = chat;
 
@@ -183,6 +203,126 @@ import { SseqSource, eventsUrl } from './sseq.js';
                        '): reload the page to try again.');
     }
 
+    /* ---- who is online ---- */
+
+    /* Adds or removes the subscriber of a subscription document, if it
+     * is one of the room's presence topics. */
+    function presenceApply(doc) {
+        if (!doc || doc.type !== 'Subscription' ||
+            typeof doc.topic !== 'string' ||
+            doc.topic.indexOf(presence.prefix) !== 0 ||
+            doc.topic.length === presence.prefix.length)
+            return;
+        if (doc.active)
+            presence.subs.set(doc.subscriber,
+                              doc.topic.slice(presence.prefix.length));
+        else
+            presence.subs.delete(doc.subscriber);
+    }
+
+    /* Shows the nicknames online, one a subscriber (a connection). */
+    function showOnline() {
+        var list = $('people');
+        var nicks = Array.from(presence.subs.values()).sort();
+        chat.online = nicks;
+        list.textContent = '';
+        nicks.forEach(function (n) {
+            var li = document.createElement('li');
+            li.textContent = n;
+            if (n === chat.nick)
+                li.className = 'me';
+            list.appendChild(li);
+        });
+        $('online-count').textContent = String(nicks.length);
+        $('online').hidden = false;
+    }
+
+    /* Whether hub id a (decimal) comes after b ("earliest": all do). */
+    function after(a, b) {
+        if (b === 'earliest' || !/^[0-9]+$/.test(a) || !/^[0-9]+$/.test(b))
+            return true;
+        return BigInt(a) > BigInt(b);
+    }
+
+    function onPresence(ev) {
+        var doc;
+        if (ev.target !== presence.source)
+            return;
+        try { doc = JSON.parse(ev.data); } catch (e) { return; }
+        if (!presence.ready) {
+            presence.early.push({ id: ev.lastEventId, doc: doc });
+            return;
+        }
+        presenceApply(doc);
+        showOnline();
+    }
+
+    /* Reads who is there (the subscription API), then applies the
+     * updates that came after its lastEventID. */
+    function presenceLoad(gen) {
+        fetch(SUBSCRIPTIONS, {
+            headers: { Authorization: 'Bearer ' + presence.token },
+            cache: 'no-store'
+        }).then(function (res) {
+            if (!res.ok)
+                throw new Error('subscription API: ' + res.status);
+            return res.json();
+        }).then(function (doc) {
+            if (gen !== presence.gen)
+                return;
+            presence.subs.clear();
+            doc.subscriptions.forEach(presenceApply);
+            presence.early.forEach(function (e) {
+                if (after(e.id, doc.lastEventID))
+                    presenceApply(e.doc);
+            });
+            presence.early = [];
+            presence.ready = true;
+            showOnline();
+        }).catch(function () { /* no presence: the list stays hidden */ });
+    }
+
+    function onPresenceState(ev) {
+        if (ev.target === presence.source && ev.state === 'open' &&
+            !presence.ready && !presence.loading) {
+            presence.loading = true;
+            presenceLoad(presence.gen);
+        }
+    }
+
+    /* Opens the room's presence stream (when the page gets a token). */
+    function presenceStart() {
+        var gen = ++presence.gen;
+        var who = CHANNEL_PREFIX + chat.room + '.who.';
+        fetch(PRESENCE_TOKEN, { cache: 'no-store' }).then(function (res) {
+            return res.ok ? res.text() : null;
+        }).then(function (token) {
+            var es;
+            if (!token || gen !== presence.gen)
+                return;
+            presence.token = token.trim();
+            presence.prefix = who;
+            es = new SseqSource(mercureUrl([who + chat.nick,
+                SUBSCRIPTIONS + '/' + who + '{nick}/{subscriber}']),
+                { token: presence.token });
+            presence.source = es;
+            es.onmessage = onPresence;
+            es.onstatechange = onPresenceState;
+        }).catch(function () { });
+    }
+
+    function presenceStop() {
+        presence.gen++;
+        if (presence.source)
+            presence.source.close();
+        presence.source = null;
+        presence.ready = presence.loading = false;
+        presence.early = [];
+        presence.subs.clear();
+        chat.online = null;
+        $('online').hidden = true;
+    }
+
     function closeSource() {
         if (chat.source) {
             chat.source.close();
@@ -273,11 +413,14 @@ import { SseqSource, eventsUrl } from './sseq.js';
         $('chat').hidden = false;
         setState('connecting');
         connect();
+        presenceStop();
+        presenceStart();
         $('text').focus();
     }
 
     function leave() {
         closeSource();
+        presenceStop();
         chat.room = null;
         setState('offline');
         $('room-label').textContent = '';

@@ -153,6 +153,8 @@ static const struct config_item conf_mercure_items[] = {
                mercure_static_on_hub, 0, 1, 0),
     CONFIG_NUM("mercure.protocol_v0", config_type_bool, mercure_protocol_v0,
                0, 1, 1),
+    CONFIG_NUM("mercure.subscriptions", config_type_bool,
+               mercure_subscriptions, 0, 1, 0),
     CONFIG_NUM("mercure.selector_cost_max", config_type_uint,
                mercure_selector_cost_max, 1, 1000000, 64),
     CONFIG_NUM("mercure.stream_pattern_cost", config_type_uint,
@@ -253,7 +255,8 @@ static int conf_mercure_load_key(struct config_load *ld,
 }
 
 /* Loads every key; reports the first bad one. The 1.0 profile needs
- * both the issuer and the resource. */
+ * both the issuer and the resource. Active subscriptions are appended
+ * by sseq-stream itself, which cluster mode forbids. */
 static int conf_mercure_check(struct config_load *ld)
 {
     size_t n = sizeof conf_mercure_keys / sizeof conf_mercure_keys[0];
@@ -266,6 +269,11 @@ static int conf_mercure_check(struct config_load *ld)
                               "mercure.issuer and mercure.resource: set "
                               "%s too, or neither",
                               iss ? "mercure.resource" : "mercure.issuer");
+    if (ld->cfg->mercure_subscriptions && ld->cfg->cluster_redis[0] != '\0')
+        return config_fail_at(ld, "mercure.subscriptions", "not available "
+                              "in cluster mode yet (cluster.redis is set):"
+                              " the hosts' subscription updates would not"
+                              " reach each other");
     for (size_t i = 0; i < n; i++)
         if (conf_mercure_load_key(ld, &conf_mercure_keys[i]) < 0)
             return -EINVAL;

@@ -84,6 +84,7 @@ struct config {
     size_t n_mercure_cred_origins;
     bool mercure_static_on_hub; /* publish.tokens accepted on the hub */
     bool mercure_protocol_v0;   /* the hub takes topic= and lastEventID= */
+    bool mercure_subscriptions; /* active subscriptions: updates, API */
     unsigned mercure_selector_cost_max;     /* one pattern selector */
     unsigned mercure_stream_pattern_cost;   /* a token holder's stream */
     unsigned mercure_anon_pattern_cost;     /* an anonymous stream */

@@ -180,7 +180,27 @@ static int jc_list_read(struct json_in *j, struct jc_list *l, const char **why)
     return 0;
 }
 
-/* Reads the "mercure" object: publish and subscribe; others skipped. */
+/* Keeps the value at the cursor (mercure.payload) as compact text. */
+static int jc_payload(struct json_in *j, struct jwt_claims *c,
+                      const char **why)
+{
+    size_t cap = j->len - j->pos;
+
+    if (c->payload != NULL) {
+        *why = "mercure.payload given twice";
+        return -EBADMSG;
+    }
+    c->payload = malloc(cap + 1);
+    if (c->payload == NULL)
+        return -ENOMEM;
+    if (json_in_value(j, c->payload, cap, &c->payload_len) < 0)
+        return -EINVAL;
+    c->payload[c->payload_len] = '\0';
+    return 0;
+}
+
+/* Reads the "mercure" object: publish, subscribe and payload; others
+ * skipped. */
 static int jc_mercure(struct json_in *j, struct jwt_claims *c, const char **why)
 {
     struct jc_list pub = { &c->publish, &c->publish_len, &c->n_publish };
@@ -198,7 +218,9 @@ static int jc_mercure(struct json_in *j, struct jwt_claims *c, const char **why)
         bool *seen = strcmp(key, "publish") == 0 ? &seen_pub
                    : strcmp(key, "subscribe") == 0 ? &seen_sub : NULL;
 
-        if (seen == NULL) {
+        if (strcmp(key, "payload") == 0) {
+            rc = jc_payload(j, c, why);
+        } else if (seen == NULL) {
             rc = json_in_value(j, NULL, 0, NULL) < 0 ? -EINVAL : 0;
         } else if (*seen) {
             *why = "mercure.publish or mercure.subscribe given twice";
@@ -361,6 +383,7 @@ void jwt_claims_free(struct jwt_claims *c)
     free(c->iss);
     free(c->sub);
     mercure_authz_free(&c->authz);
+    free(c->payload);
     memset(c, 0, sizeof(*c));
 }
 

@@ -1,7 +1,8 @@
 /* jwt_claims.h -- what sseq reads from a JWS: the header's "alg" and
  * "typ", and from the payload the registered exp, nbf, iss, aud and sub
  * claims, v0.x's Mercure claim's topic selectors ("mercure": {"publish":
- * [..], "subscribe": [..]}) and 1.0's authorization_details
+ * [..], "subscribe": [..]}) and its payload (any JSON, kept as compact
+ * text for active subscriptions), and 1.0's authorization_details
  * (mercure_authz.h). Which grants count is the token's kind: an RFC 9068
  * access token (typ at+jwt, access_token set by jwt_auth.c) is granted
  * by its authorization_details only, any other token by its mercure
@@ -53,6 +54,8 @@ struct jwt_claims {
     bool access_token;          /* an RFC 9068 access token (set by
                                    jwt_auth.c): authz grants, not the
                                    mercure claim */
+    char *payload;              /* mercure.payload, compact JSON; NULL */
+    size_t payload_len;
 };
 
 /* Reads a JOSE header (JSON text, len bytes) into *h. 0, or -EINVAL:

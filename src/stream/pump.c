@@ -203,6 +203,7 @@ int pump_run(struct pump *p, const struct pump_hooks *hooks)
         pump_flush(p);
         pump_coalesce_prune(p);
         pump_stream_bury(p);
+        pump_subs_flush(p, false);
         if (!more && !pump_coalesce_holding(p) && p->q != NULL)
             pump_tail_arm(p);
         if (p->c_dirty)
@@ -342,6 +343,7 @@ void pump_destroy(struct pump *p)
     pump_coalesce_log(p, pump_stream_writes(p), p->flush_us);
     pump_stream_kill_all(p);
     pump_stream_bury(p);
+    pump_subs_destroy(p);
     while ((c = p->submitted) != NULL) {
         p->submitted = c->next;
         close(c->fd);

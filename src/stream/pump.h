@@ -38,6 +38,7 @@ struct pump_settings {
     unsigned coalesce_us;       /* longest hold while the web server has
                                    not read the last pass; 0: no hold */
     unsigned drain_ms;          /* SIGTERM: streams are ended over it */
+    bool subscriptions;         /* mercure.subscriptions (pump_subs.c) */
 };
 
 /* A stream handed over by the runtime's thread (which detached it with

@@ -15,6 +15,8 @@
  *   pump_coalesce.c  when the pass runs: observes the web server's
  *                    sockets and asks the policy (pump_hold.c, pure);
  *   pump_read.c      the record buffer the pass and the replay read into;
+ *   pump_subs.c      Mercure active subscriptions: updates when a hub
+ *                    stream opens and closes, the process's file;
  *   pump_stream.c    the stream lifecycle (open, send, write, end, kill,
  *                    heartbeats, expiry, the graveyard and the lists a
  *                    stream is on; pump_stream.h), below the pass, the
@@ -157,6 +159,7 @@ struct pump {
     bool c_dirty;
     struct chan_file *top;          /* pump_top.c; NULL: none */
     uint64_t top_us;                /* ... last written (monotonic) */
+    struct pump_subs *subs;         /* pump_subs.c; NULL until used */
 };
 
 /* pump_read.c: the buffer for q's records (-ENOMEM); a record read into
@@ -197,6 +200,19 @@ void pump_tail_stop(struct pump *p);
 void pump_top_open(struct pump *p);
 void pump_top_publish(struct pump *p);
 void pump_top_close(struct pump *p);
+/* The start time queue_proc_claim stored in this process's slot, or 0. */
+uint64_t pump_top_started(struct pump *p);
+
+/* pump_subs.c: a hub stream's subscriptions (mercure.subscriptions).
+ * open after the stream is set up (claims taken), close when it dies
+ * (any way; again is nothing); flush every iteration (rate-limited
+ * unless now), destroy after the last stream died, before the slot's
+ * release. */
+void pump_subs_open(struct pump *p, struct stream *s,
+                    const struct pump_conn *c);
+void pump_subs_close(struct pump *p, struct stream *s);
+void pump_subs_flush(struct pump *p, bool now);
+void pump_subs_destroy(struct pump *p);
 
 /* pump_coalesce.c */
 bool pump_coalesce_run(struct pump *p);

@@ -100,6 +100,7 @@ void pump_kill(struct pump *p, struct stream *s)
 
     if (s->state == PUMP_DEAD)
         return;
+    pump_subs_close(p, s);
     pump_expiry_unlink(p, s);
     for (i = 0; i < s->nsubs; i++) {
         stream_chan_unlink(&s->subs[i]);
@@ -357,6 +358,7 @@ void pump_stream_open(struct pump *p, struct pump_conn *c)
     pump_send(p, s, c->head, 0, c->head->len, 0);
     if (c->plan.gap)
         pump_send_gap(p, s, c->plan.gap_requested, c->plan.gap_oldest);
+    pump_subs_open(p, s, c);
     if (p->stopping || atomic_load(&p->damaged))
         pump_end(p, s);
     return;

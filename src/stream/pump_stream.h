@@ -9,7 +9,9 @@
  * touched, graveyard, expiring tokens) are pump_stream.c's alone; the
  * other parts go through the functions below. The loop (pump.c) calls
  * this layer; the pass (pump_pass.c) and the replay (pump_replay.c)
- * call it; it calls none of them. */
+ * call it; it calls none of them (only the parts below it: the
+ * compiled selectors, pump_pattern.c, and the active subscriptions,
+ * pump_subs.c, told when a stream opens and dies). */
 #ifndef SSEQ_PUMP_STREAM_H
 #define SSEQ_PUMP_STREAM_H
 
@@ -50,6 +52,7 @@ struct stream {
     uint64_t end_us;                /* token exp (monotonic); 0: none */
     struct stream *xprev, *xnext;   /* streams with end_us */
     struct jwt_claims claims;
+    struct pump_subs_entry *subs_entry; /* pump_subs.c; NULL: none */
     uint32_t nsubs;
     struct stream_sub subs[];
 };

@@ -14,8 +14,7 @@
 
 #define PUMP_TOP_EVERY_US 1000000
 
-/* The start time queue_proc_claim stored in this process's slot, or 0. */
-static uint64_t pump_top_started(struct pump *p)
+uint64_t pump_top_started(struct pump *p)
 {
     struct queue_proc_info info[QUEUE_PROC_SLOTS];
     int n = queue_proc_list(p->q, info, QUEUE_PROC_SLOTS);

@@ -44,6 +44,7 @@
 #include "stream/stream_metrics.h"
 #include "stream/stream_prm.h"
 #include "stream/stream_req.h"
+#include "stream/subs_api.h"
 #include "base/util.h"
 
 #define STREAM_QUEUE_RETRY_US 1000000   /* between queue_open attempts */
@@ -240,6 +241,32 @@ static void stream_serve_prm(struct stream_app *a, struct fcgi_request *r)
     fcgi_request_reply(r, out, n);
 }
 
+/* Answers a request for the subscription API (subs_api.c). */
+static void stream_serve_subs(struct stream_app *a, struct fcgi_request *r)
+{
+    static const char fail[] = "Status: 503 Service Unavailable\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nout of memory\n";
+    const char *reason = NULL;
+    char *resp = NULL;
+    size_t n = 0;
+    int status = 503, rc;
+
+    pthread_rwlock_rdlock(&a->cfg_lock);
+    rc = subs_api_respond(&a->cfg, a->have_key ? &a->sub_key : NULL,
+                          stream_queue(a), stream_getparam, r, &resp, &n,
+                          &status, &reason);
+    pthread_rwlock_unlock(&a->cfg_lock);
+    if (status != 200) {
+        stream_log_refusal(r, status, rc < 0 ? "out of memory" : reason);
+        stream_refused(a, status);
+    }
+    if (rc < 0)
+        fcgi_request_reply(r, fail, sizeof(fail) - 1);
+    else
+        fcgi_request_reply(r, resp, n);
+    free(resp);
+}
+
 /* The runtime's handler: an error or HEAD is answered here, a stream is
  * taken from the runtime and handed to the pump. */
 static void stream_on_request(struct fcgi_request *r, void *ctx)
@@ -254,6 +281,10 @@ static void stream_on_request(struct fcgi_request *r, void *ctx)
 
     if (stream_prm_wanted(stream_getparam, r)) {
         stream_serve_prm(a, r);
+        return;
+    }
+    if (subs_api_wanted(stream_getparam, r)) {
+        stream_serve_subs(a, r);
         return;
     }
     if (stream_metrics_wanted(stream_getparam, r)) {
@@ -297,6 +328,7 @@ static void stream_settings(const struct config *cfg,
     set->client_buffer = cfg->client_buffer;
     set->coalesce_us = cfg->coalesce_us;
     set->drain_ms = cfg->drain_ms;
+    set->subscriptions = cfg->mercure_subscriptions;
 }
 
 /* SIGTERM (pump thread): stop accepting. */

@@ -132,6 +132,8 @@ static int stream_req_add_channel(struct stream_req *r,
     r->len[r->n_channels] = (uint16_t)len;
     r->cost[r->n_channels] = 0;
     r->kind[r->n_channels] = STREAM_REQ_EXACT;
+    r->dialect[r->n_channels] = r->hub && exact ? STREAM_REQ_V1_EXACT
+                                                : STREAM_REQ_V0;
     if (r->hub && !exact) {
         int rc = stream_req_cost(r, cfg, ch, len, reason);
 

@@ -29,6 +29,13 @@ enum stream_req_kind {
     STREAM_REQ_PATTERN,         /* "*" or a URI template */
 };
 
+/* The query key a hub selector came in (active subscriptions say it):
+ * v0.x's topic=, 1.0's exact matchers. */
+enum stream_req_dialect {
+    STREAM_REQ_V0 = 0,          /* topic= (and every /events channel) */
+    STREAM_REQ_V1_EXACT,        /* match=, match_exact= */
+};
+
 /* A parsed request. Channel (or hub topic selector) i is
  * names[off[i] .. off[i]+len[i]), NUL-terminated, no duplicates, in the
  * order given; kind[i] says how it matches (always EXACT on /events). */
@@ -47,6 +54,7 @@ struct stream_req {
     uint16_t len[STREAM_REQ_CHANNELS_MAX];
     uint8_t kind[STREAM_REQ_CHANNELS_MAX];      /* enum stream_req_kind */
     uint32_t cost[STREAM_REQ_CHANNELS_MAX];     /* stream_match_cost */
+    uint8_t dialect[STREAM_REQ_CHANNELS_MAX];   /* enum stream_req_dialect */
     char resume[STREAM_REQ_RESUME_MAX + 1];     /* hub resume id, or
                                                    "earliest" */
     char names[STREAM_REQ_NAMES_MAX];

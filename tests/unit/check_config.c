@@ -356,6 +356,8 @@ START_TEST(test_mercure_defaults)
                   == 0, "the cookie is Mercure's mercureAuthorization");
     ck_assert_msg(cfg.mercure_anonymous, "anonymous subscribers are on");
     ck_assert_msg(cfg.mercure_topic_max == 1024, "topic_max is 1024");
+    ck_assert_msg(!cfg.mercure_subscriptions,
+                  "active subscriptions are off by default");
     ck_assert_msg(cfg.n_mercure_cred_origins == 0,
                   "no origin gets credentials by default");
     ck_assert_msg(cfg.mercure_issuer[0] == '\0' &&
@@ -859,6 +861,9 @@ static const struct {
       "mercure.cors_credentials_origins[0]", "credentials" },
     { "mercure: { cors_credentials_origins = [ \"https://a/b\" ]; };\n", 1,
       "mercure.cors_credentials_origins[0]", "no path" },
+    { "cluster: { redis = \"redis://127.0.0.1:6379\"; };\n"
+      "mercure: {\n subscriptions = true; };\n", 3,
+      "mercure.subscriptions", "not available in cluster mode" },
     { "mercure: { jwt_key = \"x\"; };\n", 1, "mercure.jwt_key",
       "unknown setting" },
     /* a setting or group given twice is named (libconfig names none) */
