@@ -2,9 +2,10 @@
  * publishers' and subscribers' JWTs are verified with, each pinned to one
  * algorithm, the cookie, anonymous subscribers, topic length, credentialed
  * CORS origins, the pattern selectors' cost budgets, the hub's URL
- * (relative URL patterns and topics are resolved against it). After reading, each key is loaded (inline or from its
- * file) into cfg->mercure_pub / mercure_sub and checked against its
- * algorithm; an HMAC secret must also be no placeholder and hard to guess
+ * (relative URL patterns and topics are resolved against it). After
+ * reading, each key is loaded (inline or from its file) into
+ * cfg->mercure_pub / mercure_sub and checked against its algorithm; an
+ * HMAC secret must also be no placeholder and hard to guess
  * (config_token.c). Keys are secrets: never printed, quoted or logged. */
 #include "ac_config.h"
 

@@ -405,9 +405,11 @@ static int upre_atom(struct upre_parser *p)
     case '.':
         nd = upre_class_new(p);
         if (nd >= 0) {
-            upre_set(p->classes[p->nodes[nd].cls], 0, 255);
-            p->classes[p->nodes[nd].cls]['\n' >> 3] &= (uint8_t)~(1u << ('\n' & 7));
-            p->classes[p->nodes[nd].cls]['\r' >> 3] &= (uint8_t)~(1u << ('\r' & 7));
+            uint8_t *set = p->classes[p->nodes[nd].cls];
+
+            upre_set(set, 0, 255);
+            set['\n' >> 3] &= (uint8_t)~(1u << ('\n' & 7));
+            set['\r' >> 3] &= (uint8_t)~(1u << ('\r' & 7));
         }
         return nd;
     case '^':

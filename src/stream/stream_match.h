@@ -58,8 +58,9 @@ enum stream_req_kind stream_match_kind(const char *sel, size_t len);
 
 /* What matching selector sel[0..len) costs a topic byte: 0 for an exact
  * one (a bad template included), 1 for "*", a template's
- * uri_template_cost (at least 1), a URL pattern's urlpattern_cost. *exprs and *vars (may be NULL) get a
- * template's expressions and variables, for messages. */
+ * uri_template_cost (at least 1), a URL pattern's urlpattern_cost.
+ * *exprs and *vars (may be NULL) get a template's expressions and
+ * variables, for messages. */
 unsigned long stream_match_cost(const char *sel, size_t len, size_t *exprs,
                                 size_t *vars);
 

@@ -16,9 +16,10 @@
  *     them and their cost (a bad or too costly one is a 400 naming the
  *     culprit), kept as stream_match.h's URL pattern selector name; and
  *     last_event_id=; another name in 1.0's reserved match namespace is
- *     a 400 naming it; mercure.protocol_v0 = false refuses v0.x's names. A resume id is any text (resolved against
- *     the queue by stream_feed_plan: a hub id, a publisher id or
- *     "earliest"); the authorization= parameter is read by stream_auth.
+ *     a 400 naming it; mercure.protocol_v0 = false refuses v0.x's names.
+ *     A resume id is any text (resolved against the queue by
+ *     stream_feed_plan: a hub id, a publisher id or "earliest"); the
+ *     authorization= parameter is read by stream_auth.
  * Precedence: the Last-Event-ID header (HTTP_LAST_EVENT_ID, what a browser
  * sends when it reconnects) wins over the query parameter (the id the
  * page started with); backlog= applies only without either. Unknown query
@@ -322,6 +323,25 @@ static int stream_req_match(struct stream_req *r, const struct config *cfg,
     return stream_req_add_channel(r, cfg, buf, (size_t)n, true, reason);
 }
 
+/* ":SERVER_PORT" into buf when host names no port (nginx's stock
+ * fastcgi_params pass HTTP_HOST as $host, without it) and the port is
+ * not scheme's default; else "". */
+static const char *stream_req_hub_port(stream_req_get_fn get, void *ctx,
+                                       const char *scheme, const char *host,
+                                       char *buf, size_t cap)
+{
+    const char *port = get("SERVER_PORT", ctx);
+    const char *colon = host != NULL ? strrchr(host, ':') : NULL;
+    const char *def = strcmp(scheme, "https") == 0 ? "443" : "80";
+
+    if (host == NULL || (colon != NULL && strchr(colon, ']') == NULL) ||
+        port == NULL || port[0] == '\0' || strcmp(port, def) == 0 ||
+        strspn(port, "0123456789") != strlen(port) || strlen(port) > 5)
+        return "";
+    snprintf(buf, cap, ":%s", port);
+    return buf;
+}
+
 size_t stream_req_hub_url(const struct config *cfg, stream_req_get_fn get,
                           void *ctx, char *out, size_t cap)
 {
@@ -329,9 +349,10 @@ size_t stream_req_hub_url(const struct config *cfg, stream_req_get_fn get,
     const char *https = get("HTTPS", ctx);
     const char *host = get("HTTP_HOST", ctx);
     const char *path = get("DOCUMENT_URI", ctx);
+    char port[16];
     int n;
 
-    if (cfg->mercure_hub_url[0] != '\0')
+    if (cfg->mercure_hub_url != NULL && cfg->mercure_hub_url[0] != '\0')
         n = snprintf(out, cap, "%s", cfg->mercure_hub_url);
     else {
         if (scheme == NULL || scheme[0] == '\0')
@@ -341,8 +362,9 @@ size_t stream_req_hub_url(const struct config *cfg, stream_req_get_fn get,
             host = get("SERVER_NAME", ctx);
         if (path == NULL || path[0] != '/')
             path = MERCURE_HUB_PATH;
-        n = snprintf(out, cap, "%s://%s%s", scheme, host ? host : "",
-                     path);
+        n = snprintf(out, cap, "%s://%s%s%s", scheme, host ? host : "",
+                     stream_req_hub_port(get, ctx, scheme, host, port,
+                                         sizeof(port)), path);
     }
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }

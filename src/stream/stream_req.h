@@ -95,8 +95,10 @@ enum stream_req_hub_key {
 /* The hub's URL, the base of relative URL patterns and topics, into
  * out[0..cap): mercure.hub_url when set, else the request's:
  * REQUEST_SCHEME (else "https" when HTTPS is "on", else "http"), "://",
- * HTTP_HOST (else SERVER_NAME), and DOCUMENT_URI (else the hub's path
- * /.well-known/mercure). Its length, 0 when it does not fit. */
+ * HTTP_HOST (else SERVER_NAME), ":" SERVER_PORT when the host names no
+ * port and it is not the scheme's default, and DOCUMENT_URI (else the
+ * hub's path /.well-known/mercure). Its length, 0 when it does not
+ * fit. */
 size_t stream_req_hub_url(const struct config *cfg, stream_req_get_fn get,
                           void *ctx, char *out, size_t cap);
 

@@ -15,6 +15,7 @@ static struct config cfg;
 struct env {
     const char *method, *qs, *last_id, *uri;
     const char *scheme, *host;  /* REQUEST_SCHEME, HTTP_HOST */
+    const char *port;           /* SERVER_PORT */
 };
 
 static const char *get(const char *name, void *ctx)
@@ -27,13 +28,14 @@ static const char *get(const char *name, void *ctx)
     if (strcmp(name, "HTTP_LAST_EVENT_ID") == 0) return e->last_id;
     if (strcmp(name, "REQUEST_SCHEME") == 0) return e->scheme;
     if (strcmp(name, "HTTP_HOST") == 0) return e->host;
+    if (strcmp(name, "SERVER_PORT") == 0) return e->port;
     return NULL;
 }
 
 static int parse(struct stream_req *r, const char *method, const char *qs,
                  const char *last_id, const char **reason)
 {
-    struct env e = { method, qs, last_id, "/events", NULL, NULL };
+    struct env e = { method, qs, last_id, "/events", NULL, NULL, NULL };
 
     *reason = NULL;
     return stream_req_parse(r, &cfg, get, &e, reason);
@@ -44,7 +46,7 @@ static int hub(struct stream_req *r, const char *qs, const char *last_id,
                const char **reason)
 {
     struct env e = { "GET", qs, last_id, "/.well-known/mercure", NULL,
-                     NULL };
+                     NULL, NULL };
 
     *reason = NULL;
     return stream_req_parse(r, &cfg, get, &e, reason);
@@ -178,35 +180,42 @@ END_TEST
  * the request's scheme and Host), kept as its URL pattern selector name;
  * a bad or too costly pattern is a 400 naming the culprit. */
 static const struct {
-    const char *qs, *hub_url, *host;
+    const char *qs, *hub_url, *host, *port;
     int status;
     const char *want;           /* 0: the name (after "\n"), else words */
 } urlpatterns[] = {
     { "match_urlpattern=https://example.com/books/:id", "", "hub.example",
-      0, "https://hub.example/.well-known/mercure\n"
-         "https://example.com/books/:id" },
-    { "match_urlpattern=%2Fbooks%2F%3Aid", "", "hub.example:8443", 0,
+      NULL, 0, "https://hub.example/.well-known/mercure\n"
+               "https://example.com/books/:id" },
+    { "match_urlpattern=%2Fbooks%2F%3Aid", "", "hub.example:8443", NULL, 0,
       "https://hub.example:8443/.well-known/mercure\n/books/:id" },
-    { "match_urlpattern=/books/:id", "https://set.example/hub", "h", 0,
+    { "match_urlpattern=/books/:id", "https://set.example/hub", "h", NULL, 0,
       "https://set.example/hub\n/books/:id" },
-    { "match_urlpattern=https://example.com/(a%5C1)", "", "h", 400,
+    { "match_urlpattern=https://example.com/(a%5C1)", "", "h", NULL, 400,
       "backreference" },
-    { "match_urlpattern=https://example.com/((%3F=a)b)", "", "h", 400,
+    { "match_urlpattern=https://example.com/((%3F=a)b)", "", "h", NULL, 400,
       "lookahead" },
-    { "match_urlpattern=https://example.com/:id/:id", "", "h", 400,
+    { "match_urlpattern=https://example.com/:id/:id", "", "h", NULL, 400,
       "duplicate" },
-    { "match_urlpattern=https://example.com/(a%7B70%7D)", "", "h", 400,
+    { "match_urlpattern=https://example.com/(a%7B70%7D)", "", "h", NULL, 400,
       "mercure.selector_cost_max" },
-    { "match_urlpattern=", "", "h", 400, "match_urlpattern" },
-    { "match_urlpattern=a%0Ab", "", "h", 400, "control" },
-    { "match_urlpattern=/x", "", "a b", 400, "base URL" },
+    { "match_urlpattern=", "", "h", NULL, 400, "match_urlpattern" },
+    { "match_urlpattern=a%0Ab", "", "h", NULL, 400, "control" },
+    { "match_urlpattern=/x", "", "a b", NULL, 400, "base URL" },
+    /* nginx's stock fastcgi_params: HTTP_HOST without the port */
+    { "match_urlpattern=/x", "", "hub.example", "8080", 0,
+      "https://hub.example:8080/.well-known/mercure\n/x" },
+    { "match_urlpattern=/x", "", "hub.example", "443", 0,
+      "https://hub.example/.well-known/mercure\n/x" },
+    { "match_urlpattern=/x", "", "hub.example:8443", "8080", 0,
+      "https://hub.example:8443/.well-known/mercure\n/x" },
 };
 
 START_TEST(test_hub_urlpattern)
 {
     static struct stream_req r;
     struct env e = { "GET", urlpatterns[_i].qs, NULL, "/.well-known/mercure",
-                     "https", urlpatterns[_i].host };
+                     "https", urlpatterns[_i].host, urlpatterns[_i].port };
     const char *why = NULL, *want = urlpatterns[_i].want;
     char *saved = cfg.mercure_hub_url;
     int rc;
@@ -373,7 +382,7 @@ START_TEST(test_errors)
     const struct error_case *e = &error_cases[_i];
     static struct stream_req r;
     struct env env = { e->method, e->qs, e->header, "/events", NULL,
-                       NULL };
+                       NULL, NULL };
     const char *why = NULL;
 
     ck_assert_int_eq(stream_req_parse(&r, &cfg, get, &env, &why), e->status);
