@@ -38,7 +38,8 @@ void urlpattern_str_add(struct urlpattern_str *s, const char *b, size_t n)
         s->p = p;
         s->cap = cap;
     }
-    memcpy(s->p + s->n, b, n);
+    if (n > 0)
+        memcpy(s->p + s->n, b, n);
     s->n += n;
     s->p[s->n] = '\0';
 }
@@ -602,8 +603,7 @@ static int upp_step(struct upp_parser *p)
         return 0;
     t = &p->t[p->index];
     return upp_fail(p->why, p->cap, "unexpected '%.*s' at offset %zu",
-                    (int)(t->vlen > 0 ? t->vlen : 1), p->s + t->index,
-                    t->index);
+                    (int)t->vlen, p->s + t->vpos, t->index);
 }
 
 int urlpattern_parse_component(const char *s, size_t len,

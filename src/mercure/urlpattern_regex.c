@@ -374,8 +374,10 @@ static int upre_group(struct upre_parser *p)
             if (end == NULL || end == g + 1)
                 return upre_fail(p, -EINVAL, "bad group name");
             p->pos = (size_t)(end - p->s) + 1;
+        } else if (left == 0) {
+            return upre_fail(p, -EINVAL, "unterminated group \"(?\"");
         } else {
-            return upre_fail(p, -EINVAL, "unknown group (?%.1s", g);
+            return upre_fail(p, -EINVAL, "unknown group (?%c", g[0]);
         }
     }
     if (++p->depth > URLPATTERN_REGEX_DEPTH_MAX)
