@@ -3,10 +3,13 @@
 real nginx + spawn-fcgi: the spec's Subscription example (match= beside
 match_urlpattern=), named groups, wildcards, regexp groups and modifiers
 matching and not matching, relative patterns and relative topics against
-the hub's URL (the request's, then mercure.hub_url), bad patterns and
-refused constructs answered 400 naming the culprit, and pathological
+the hub's URL (the request's, then mercure.hub_url), the replay of a
+resuming stream and the plain CGI loop, bad patterns and refused
+constructs answered 400 naming the culprit, and pathological
 patterns (nested quantifiers, many wildcards) against 1000-byte topics
 answered while the one stream worker keeps serving a victim stream."""
+import os
+import subprocess
 import time
 import urllib.parse
 
@@ -150,6 +153,52 @@ class UrlPattern(harness.TestCase):
             publish(st, "https://example.com/books/2", "set2")
             post(st, "/books/3", "rel3")
             self.assertEqual(self.datas(rel, "rel3"), ["set2", "rel3"])
+
+    def test_resume_and_cgi(self):
+        """The replay of a resuming stream (last_event_id=earliest) and
+        the plain CGI loop match URL patterns as the live pump does."""
+        with stack() as st:
+            publish(st, "https://example.com/books/1", "b1")
+            publish(st, "https://example.com/films/1", "f1")
+            publish(st, "urn:x", "b2", "https://example.com/books/2")
+            back = st.sse(v1(("match_urlpattern",
+                              "https://example.com/books/:id"),
+                             ("last_event_id", "earliest")))
+            self.assertEqual(back.status, 200, back.body())
+            publish(st, "https://example.com/books/3", "b3")
+            self.assertEqual(self.datas(back, "b3"), ["b1", "b2", "b3"])
+            back.close()
+            env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1",
+                       REQUEST_METHOD="GET", DOCUMENT_URI=HUB,
+                       REQUEST_SCHEME="https", HTTP_HOST="hub.example",
+                       QUERY_STRING=urllib.parse.urlencode(
+                           [("match_urlpattern", "/books/:id")]),
+                       SSEQ_CONF=st.conf_path)
+            p = subprocess.Popen([harness.binary("sseq-stream")],
+                                 stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, env=env)
+            try:
+                out = self.read_until(p, b"retry:")
+                self.assertTrue(out.startswith(b"Status: 200"), out)
+                publish(st, "https://hub.example/books/1", "abs")
+                publish(st, "https://other.example/books/2", "other")
+                post(st, "/books/3", "rel")
+                out = self.read_until(p, b"data: rel\n", out)
+                self.assertIn(b"data: abs\n", out)
+                self.assertNotIn(b"data: other", out)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdout.close()
+
+    def read_until(self, p, want, got=b""):
+        """Reads p's stdout until it holds want; fails if it ends first."""
+        while want not in got:
+            chunk = os.read(p.stdout.fileno(), 4096)
+            self.assertTrue(chunk, "stdout ended early: %r" % got)
+            got += chunk
+        return got
 
     def test_bad_patterns(self):
         """A pattern that is not one, or that uses a construct with no
