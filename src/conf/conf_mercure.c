@@ -1,10 +1,13 @@
 /* conf_mercure.c -- the Mercure hub's settings (mercure.*): the keys
  * publishers' and subscribers' JWTs are verified with, each pinned to one
- * algorithm, the issuer and resource identifier Mercure 1.0 access tokens
- * must name (set both or neither), the cookies, anonymous subscribers, topic length, credentialed
- * CORS origins, the pattern selectors' cost budgets. After reading, each key is loaded (inline or from its
- * file) into cfg->mercure_pub / mercure_sub and checked against its
- * algorithm; an HMAC secret must also be no placeholder and hard to guess
+ * algorithm, the issuer and resource identifier Mercure 1.0 access
+ * tokens must name (set both or neither), the cookies, anonymous
+ * subscribers, topic length, credentialed CORS origins, the pattern
+ * selectors' cost budgets, the hub's URL (relative URL patterns and
+ * topics are resolved against it). After reading, each key is loaded
+ * (inline or from its file) into cfg->mercure_pub / mercure_sub and
+ * checked against its algorithm; an HMAC secret must also be no
+ * placeholder and hard to guess
  * (config_token.c). Keys are secrets: never printed, quoted or logged. */
 #include "ac_config.h"
 
@@ -16,6 +19,7 @@
 #include "conf/config_token.h"
 #include "mercure/jwt_auth.h"
 #include "mercure/uri_template.h"
+#include "mercure/url_parts.h"
 
 #define CONF_COOKIE_MAX 128     /* bytes of mercure.cookie_name */
 #define CONF_ISSUER_MAX 2048    /* bytes of mercure.issuer, .resource */
@@ -104,6 +108,26 @@ static const char *conf_mercure_resource_check(const char *str, char *buf,
            "query, no fragment, no spaces or quotes)";
 }
 
+/* The hub's URL: "" (from each request) or an absolute URL with a host. */
+static const char *conf_mercure_hub_url_check(const char *str, char *buf,
+                                              size_t len)
+{
+    struct url_parts u;
+    bool ok;
+
+    (void)buf;
+    (void)len;
+    if (str[0] == '\0')
+        return NULL;
+    if (url_parts_parse(&u, str, strlen(str), NULL) < 0)
+        return "must be an absolute URL, e.g. "
+               "\"https://example.com/.well-known/mercure\"";
+    ok = u.len[URL_HOSTNAME] > 0;
+    url_parts_free(&u);
+    return ok ? NULL : "must be a URL with a host, e.g. "
+                       "\"https://example.com/.well-known/mercure\"";
+}
+
 /* An origin trusted with credentials: never "*" (browsers refuse it). */
 static const char *conf_mercure_cred_origin_check(const char *str,
                                                   char *buf, size_t len)
@@ -163,6 +187,8 @@ static const struct config_item conf_mercure_items[] = {
                mercure_anon_pattern_cost, 1, 100000000, 32),
     CONFIG_NUM("mercure.process_pattern_cost", config_type_uint,
                mercure_process_pattern_cost, 1, 1000000000, 4096),
+    CONFIG_STR("mercure.hub_url", config_type_string, mercure_hub_url,
+               conf_mercure_def_none, conf_mercure_hub_url_check),
 };
 
 /* The settings of one key and where its material goes. */

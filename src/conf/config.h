@@ -89,6 +89,8 @@ struct config {
     unsigned mercure_stream_pattern_cost;   /* a token holder's stream */
     unsigned mercure_anon_pattern_cost;     /* an anonymous stream */
     unsigned mercure_process_pattern_cost;  /* a process's patterns */
+    char *mercure_hub_url;      /* the base of relative URL patterns and
+                                   topics; "" = from each request */
     /* derived at load from the settings above (config_free frees them) */
     struct config_jwt_key mercure_pub;  /* publisher key, or key NULL */
     struct config_jwt_key mercure_sub;  /* subscriber key, or key NULL */

@@ -1,4 +1,5 @@
-/* pump_pattern.c -- the pump's pattern selectors ("*", URI templates):
+/* pump_pattern.c -- the pump's pattern selectors ("*", URI templates,
+ * URL patterns):
  * each distinct one is compiled once, when the first stream naming it
  * opens (its stream_chan's owner_data), and freed with its channel, so
  * the fan-out and the replays never compile; and the process's pattern
@@ -233,7 +234,7 @@ bool pump_pattern_any(struct pump *p, struct stream_chan *c,
 
     if (pp == NULL)
         return false;
-    if (pp->m.tpl == NULL)
+    if (stream_match_pattern_all(&pp->m))
         return true;                    /* "*" */
     tp = pump_topics_of(p, rec);
     while (queue_record_next_topic(rec, &pos, &t, &tlen)) {

@@ -26,6 +26,7 @@
 
 #include "base/log.h"
 #include "stream/pump_int.h"
+#include "stream/stream_match.h"
 #include "stream/subs_file.h"
 
 #define PUMP_SUBS_EVERY_US 50000    /* file rewrites: at most 20 a second */
@@ -89,13 +90,26 @@ static int pump_subs_queue(struct pump_subs *ps,
     return 0;
 }
 
-/* The dialect and matcher type of a selector that came in as d (a 1.0
- * URL pattern becomes SUBSCRIPTION_MATCH_URLPATTERN once stream_req
- * tells one). */
+/* The dialect and matcher type of a selector that came in as d. */
 static void pump_subs_kind(uint8_t d, struct subscription *s)
 {
     s->dialect = d == STREAM_REQ_V0 ? SUBSCRIPTION_V0 : SUBSCRIPTION_V1;
-    s->match = SUBSCRIPTION_MATCH_EXACT;
+    s->match = d == STREAM_REQ_V1_URLPATTERN ? SUBSCRIPTION_MATCH_URLPATTERN
+                                             : SUBSCRIPTION_MATCH_EXACT;
+}
+
+/* The text a subscriber gave for selector name[0..*len): a URL
+ * pattern's name is "\n" base "\n" pattern (stream_match.h), the rest
+ * are the name itself. */
+static const char *pump_subs_given(const char *name, size_t *len)
+{
+    const char *nl;
+
+    if (*len < 2 || name[0] != STREAM_MATCH_URLPATTERN ||
+        (nl = memchr(name + 1, STREAM_MATCH_URLPATTERN, *len - 1)) == NULL)
+        return name;
+    *len -= (size_t)(nl + 1 - name);
+    return nl + 1;
 }
 
 /* The entry of c's selectors, its id from 16 random bytes, payload
@@ -127,10 +141,13 @@ static struct pump_subs_entry *pump_subs_entry_new(
     for (unsigned i = 0; i < e->n; i++) {
         struct subscription *s = &e->subs[i];
 
+        size_t len = r->len[i];
+        const char *given = pump_subs_given(r->names + r->off[i], &len);
+
         pump_subs_kind(r->dialect[i], s);
-        s->selector = memcpy(p, r->names + r->off[i], r->len[i]);
-        s->selector_len = r->len[i];
-        p += r->len[i];
+        s->selector = memcpy(p, given, len);
+        s->selector_len = len;
+        p += len;
         s->subscriber = e->id;
         s->subscriber_len = strlen(e->id);
         s->payload = claims->payload ? (char *)&e->subs[e->n] : NULL;

@@ -30,6 +30,26 @@
 #include "queue/queue.h"
 #include "stream/stream_req.h"
 #include "mercure/topic_selector.h"
+#include "mercure/urlpattern.h"
+
+#define STREAM_MATCH_UP_CACHE 8 /* URL patterns compiled a thread, kept */
+
+/* A match_urlpattern= selector is one hub selector name: this byte, the
+ * base URL (the hub's), this byte again, the pattern. A hub selector
+ * never holds it otherwise (stream_req refuses LF in topic= and match=
+ * values), so no other selector takes this form, and streams with the
+ * same pattern and hub URL share one compiled pattern in the pump. */
+#define STREAM_MATCH_URLPATTERN '\n'
+
+/* Writes the selector name of URL pattern pat[0..plen) against base
+ * URL base[0..blen) into out[0..cap) (NUL-terminated): its length, or 0
+ * when it does not fit. */
+size_t stream_match_urlpattern_name(char *out, size_t cap, const char *base,
+                                    size_t blen, const char *pat,
+                                    size_t plen);
+
+/* Whether hub selector sel[0..len) is a URL pattern's name. */
+bool stream_match_is_urlpattern(const char *sel, size_t len);
 
 /* How selector sel[0..len) is matched: "*" and templates that compile
  * are PATTERN; anything else (a bad template included, which
@@ -38,14 +58,16 @@ enum stream_req_kind stream_match_kind(const char *sel, size_t len);
 
 /* What matching selector sel[0..len) costs a topic byte: 0 for an exact
  * one (a bad template included), 1 for "*", a template's
- * uri_template_cost (at least 1). *exprs and *vars (may be NULL) get a
- * template's expressions and variables, for messages. */
+ * uri_template_cost (at least 1), a URL pattern's urlpattern_cost.
+ * *exprs and *vars (may be NULL) get a template's expressions and
+ * variables, for messages. */
 unsigned long stream_match_cost(const char *sel, size_t len, size_t *exprs,
                                 size_t *vars);
 
 /* A pattern selector compiled once: what the pump matches against. */
 struct stream_match_pattern {
-    struct uri_template *tpl;   /* NULL: "*" */
+    struct uri_template *tpl;   /* a template, or */
+    struct urlpattern *up;      /* a URL pattern; both NULL: "*" */
     unsigned long cost;         /* stream_match_cost */
 };
 
@@ -55,6 +77,9 @@ int stream_match_pattern_init(struct stream_match_pattern *m,
                               const char *sel, size_t len);
 
 void stream_match_pattern_free(struct stream_match_pattern *m);
+
+/* Whether compiled pattern m is "*" (every topic, no matching). */
+bool stream_match_pattern_all(const struct stream_match_pattern *m);
 
 /* Whether compiled pattern m matches some topic of rec (1 or 0; 0 on
  * ENOMEM too: a record is refused, never sent by mistake). */
@@ -91,7 +116,9 @@ int stream_match_budget_check(unsigned long cost,
                               char *why, size_t cap);
 
 /* Whether selector sel[0..len) of kind matches some topic of rec (only
- * rec's channel and alternates are read). cache may be NULL. */
+ * rec's channel and alternates are read). cache may be NULL. A URL
+ * pattern is compiled once a thread: each thread keeps its last
+ * STREAM_MATCH_UP_CACHE (freed when the thread ends). */
 bool stream_match_any_topic(const char *sel, size_t len,
                             enum stream_req_kind kind,
                             const struct queue_record *rec,

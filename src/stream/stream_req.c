@@ -11,12 +11,15 @@
  *     NUL), "*" and templates matched as patterns (stream_match_kind),
  *     and lastEventID=; 1.0's match= / match_exact= topics, compared
  *     byte for byte ("*" is every topic), UTF-8 without control
- *     characters, and last_event_id=; another name in 1.0's reserved
- *     match namespace is a 400 naming it (match_urlpattern= among them:
- *     URL patterns are not implemented yet); mercure.protocol_v0 = false
- *     refuses v0.x's names. A resume id is any text (resolved against
- *     the queue by stream_feed_plan: a hub id, a publisher id or
- *     "earliest"); the authorization= parameter is read by stream_auth.
+ *     characters; match_urlpattern= URL patterns (urlpattern.h),
+ *     compiled here against the hub's URL (stream_req_hub_url) to check
+ *     them and their cost (a bad or too costly one is a 400 naming the
+ *     culprit), kept as stream_match.h's URL pattern selector name; and
+ *     last_event_id=; another name in 1.0's reserved match namespace is
+ *     a 400 naming it; mercure.protocol_v0 = false refuses v0.x's names.
+ *     A resume id is any text (resolved against the queue by
+ *     stream_feed_plan: a hub id, a publisher id or "earliest"); the
+ *     authorization= parameter is read by stream_auth.
  * Precedence: the Last-Event-ID header (HTTP_LAST_EVENT_ID, what a browser
  * sends when it reconnects) wins over the query parameter (the id the
  * page started with); backlog= applies only without either. Unknown query
@@ -35,6 +38,7 @@
 #include "runtime/http_cors.h"
 #include "mercure/mercure_hub.h"
 #include "base/query.h"
+#include "mercure/urlpattern.h"
 #include "stream/stream_match.h"
 #include "base/util.h"
 
@@ -88,6 +92,9 @@ static int stream_req_cost(struct stream_req *r, const struct config *cfg,
     return 0;
 }
 
+static int stream_req_store(struct stream_req *r, const char *ch, size_t len,
+                            const char **reason);
+
 /* Adds one channel name or hub selector (not decoded further): checked
  * against channel_pattern on /events, against mercure.topic_max on the
  * hub. exact: a 1.0 exact matcher, never a template (no template cost;
@@ -98,7 +105,7 @@ static int stream_req_add_channel(struct stream_req *r,
                                   const char **reason)
 {
     char q[300];
-    size_t used;
+    int rc;
 
     if (len == 0 && !r->hub)
         return 0;
@@ -116,27 +123,13 @@ static int stream_req_add_channel(struct stream_req *r,
                               "match %s, at most %d bytes",
                               util_quote(q, sizeof(q), ch, len),
                               cfg->channel_pattern, STREAM_REQ_CHANNEL_MAX);
-    if (stream_req_has_channel(r, ch, len))
-        return 0;
-    used = r->n_channels == 0 ? 0 :
-        (size_t)r->off[r->n_channels - 1] + r->len[r->n_channels - 1] + 1;
-    if (r->n_channels == STREAM_REQ_CHANNELS_MAX ||
-        used + len + 1 > STREAM_REQ_NAMES_MAX)
-        return stream_req_bad(r, reason, "too many %s: at most %d a "
-                              "stream, %d bytes in all",
-                              r->hub ? "topics" : "channels",
-                              STREAM_REQ_CHANNELS_MAX, STREAM_REQ_NAMES_MAX);
-    memcpy(r->names + used, ch, len);
-    r->names[used + len] = '\0';
-    r->off[r->n_channels] = (uint16_t)used;
-    r->len[r->n_channels] = (uint16_t)len;
-    r->cost[r->n_channels] = 0;
-    r->kind[r->n_channels] = STREAM_REQ_EXACT;
+    rc = stream_req_store(r, ch, len, reason);
+    if (rc <= 0)
+        return -rc;
     r->dialect[r->n_channels] = r->hub && exact ? STREAM_REQ_V1_EXACT
                                                 : STREAM_REQ_V0;
     if (r->hub && !exact) {
-        int rc = stream_req_cost(r, cfg, ch, len, reason);
-
+        rc = stream_req_cost(r, cfg, ch, len, reason);
         if (rc != 0)
             return rc;
     } else if (exact && len == 1 && ch[0] == '*') {
@@ -145,6 +138,33 @@ static int stream_req_add_channel(struct stream_req *r,
     }
     r->n_channels++;
     return 0;
+}
+
+/* Stores selector or channel n_channels as ch[0..len) (EXACT, cost 0;
+ * n_channels not moved). 1 stored, 0 a duplicate (nothing to add), or
+ * -400 with *reason when there is no room. */
+static int stream_req_store(struct stream_req *r, const char *ch, size_t len,
+                            const char **reason)
+{
+    size_t used;
+
+    if (stream_req_has_channel(r, ch, len))
+        return 0;
+    used = r->n_channels == 0 ? 0 :
+        (size_t)r->off[r->n_channels - 1] + r->len[r->n_channels - 1] + 1;
+    if (r->n_channels == STREAM_REQ_CHANNELS_MAX ||
+        used + len + 1 > STREAM_REQ_NAMES_MAX)
+        return -stream_req_bad(r, reason, "too many %s: at most %d a "
+                               "stream, %d bytes in all",
+                               r->hub ? "topics" : "channels",
+                               STREAM_REQ_CHANNELS_MAX, STREAM_REQ_NAMES_MAX);
+    memcpy(r->names + used, ch, len);
+    r->names[used + len] = '\0';
+    r->off[r->n_channels] = (uint16_t)used;
+    r->len[r->n_channels] = (uint16_t)len;
+    r->cost[r->n_channels] = 0;
+    r->kind[r->n_channels] = STREAM_REQ_EXACT;
+    return 1;
 }
 
 /* Percent-decodes query value pr into buf (STREAM_REQ_NAMES_MAX bytes):
@@ -261,6 +281,7 @@ enum stream_req_hub_key stream_req_hub_key(const char *key, size_t len)
         { "match", STREAM_REQ_KEY_MATCH_EXACT },
         { "match_exact", STREAM_REQ_KEY_MATCH_EXACT },
         { "last_event_id", STREAM_REQ_KEY_LAST_V1 },
+        { "match_urlpattern", STREAM_REQ_KEY_MATCH_URLPATTERN },
     };
 
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -304,6 +325,110 @@ static int stream_req_match(struct stream_req *r, const struct config *cfg,
     return stream_req_add_channel(r, cfg, buf, (size_t)n, true, reason);
 }
 
+/* ":SERVER_PORT" into buf when host names no port (nginx's stock
+ * fastcgi_params pass HTTP_HOST as $host, without it) and the port is
+ * not scheme's default; else "". */
+static const char *stream_req_hub_port(stream_req_get_fn get, void *ctx,
+                                       const char *scheme, const char *host,
+                                       char *buf, size_t cap)
+{
+    const char *port = get("SERVER_PORT", ctx);
+    const char *colon = host != NULL ? strrchr(host, ':') : NULL;
+    const char *def = strcmp(scheme, "https") == 0 ? "443" : "80";
+
+    if (host == NULL || (colon != NULL && strchr(colon, ']') == NULL) ||
+        port == NULL || port[0] == '\0' || strcmp(port, def) == 0 ||
+        strspn(port, "0123456789") != strlen(port) || strlen(port) > 5)
+        return "";
+    snprintf(buf, cap, ":%s", port);
+    return buf;
+}
+
+size_t stream_req_hub_url(const struct config *cfg, stream_req_get_fn get,
+                          void *ctx, char *out, size_t cap)
+{
+    const char *scheme = get("REQUEST_SCHEME", ctx);
+    const char *https = get("HTTPS", ctx);
+    const char *host = get("HTTP_HOST", ctx);
+    const char *path = get("DOCUMENT_URI", ctx);
+    char port[16];
+    int n;
+
+    if (cfg->mercure_hub_url != NULL && cfg->mercure_hub_url[0] != '\0')
+        n = snprintf(out, cap, "%s", cfg->mercure_hub_url);
+    else {
+        if (scheme == NULL || scheme[0] == '\0')
+            scheme = https != NULL && strcasecmp(https, "on") == 0 ? "https"
+                                                                 : "http";
+        if (host == NULL || host[0] == '\0')
+            host = get("SERVER_NAME", ctx);
+        if (path == NULL || path[0] != '/')
+            path = MERCURE_HUB_PATH;
+        n = snprintf(out, cap, "%s://%s%s%s", scheme, host ? host : "",
+                     stream_req_hub_port(get, ctx, scheme, host, port,
+                                         sizeof(port)), path);
+    }
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* Adds one match_urlpattern= value: a URL pattern (UTF-8 without
+ * control characters, 1 to mercure.topic_max bytes) compiled against
+ * hub[0..hlen) to check it and cost it, stored as its selector name. */
+static int stream_req_urlpattern(struct stream_req *r,
+                                 const struct config *cfg,
+                                 const struct query_pair *pr,
+                                 const char *hub, size_t hlen,
+                                 const char **reason)
+{
+    char buf[STREAM_REQ_NAMES_MAX], name[STREAM_REQ_NAMES_MAX], q[300];
+    char why[300];
+    long n = stream_req_decode(r, pr, "URL pattern", buf, reason);
+    struct urlpattern *up;
+    unsigned long cost;
+    size_t nlen;
+    int rc;
+
+    if (n < 0)
+        return (int)-n;
+    util_quote(q, sizeof(q), buf, (size_t)n);
+    if (n == 0 || (size_t)n > cfg->mercure_topic_max ||
+        !stream_req_matcher_text(buf, (size_t)n))
+        return stream_req_bad(r, reason, "bad match_urlpattern= value "
+                              "\"%s\": must be 1 to %u bytes "
+                              "(mercure.topic_max) of UTF-8 without control "
+                              "characters", q, cfg->mercure_topic_max);
+    if (hlen == 0)
+        return stream_req_bad(r, reason, "match_urlpattern= \"%s\": the "
+                              "hub's URL is too long (set mercure.hub_url)",
+                              q);
+    rc = urlpattern_compile(buf, (size_t)n, hub, hlen, &up, why,
+                            sizeof(why));
+    if (rc < 0)
+        return stream_req_bad(r, reason, "bad match_urlpattern= value "
+                              "\"%s\" (hub URL %.*s): %s", q, (int)hlen,
+                              hub, rc == -ENOMEM ? "out of memory" : why);
+    cost = urlpattern_cost(up);
+    urlpattern_free(up);
+    if (cost > cfg->mercure_selector_cost_max)
+        return stream_req_bad(r, reason, "URL pattern \"%s\" too costly: "
+                              "its largest component compiles to %lu "
+                              "states, at most %u a selector "
+                              "(mercure.selector_cost_max)", q, cost,
+                              cfg->mercure_selector_cost_max);
+    nlen = stream_match_urlpattern_name(name, sizeof(name), hub, hlen, buf,
+                                        (size_t)n);
+    rc = nlen > 0 ? stream_req_store(r, name, nlen, reason)
+                  : -stream_req_bad(r, reason, "too many topics: at most %d "
+                                    "bytes in all", STREAM_REQ_NAMES_MAX);
+    if (rc <= 0)
+        return -rc;
+    r->cost[r->n_channels] = (uint32_t)cost;
+    r->kind[r->n_channels] = STREAM_REQ_PATTERN;
+    r->dialect[r->n_channels] = STREAM_REQ_V1_URLPATTERN;
+    r->n_channels++;
+    return 0;
+}
+
 /* The 400 for a hub key the hub does not take (kind says why). */
 static int stream_req_hub_refuse(struct stream_req *r,
                                  const struct query_pair *pr,
@@ -315,8 +440,8 @@ static int stream_req_hub_refuse(struct stream_req *r,
     util_quote(q, sizeof(q), pr->key, pr->key_len);
     if (kind == STREAM_REQ_KEY_MATCH_UNSUPPORTED)
         return stream_req_bad(r, reason, "unsupported topic matcher \"%s\":"
-                              " this hub takes match= and match_exact= (URL"
-                              " patterns are not implemented yet)", q);
+                              " this hub takes match=, match_exact= and "
+                              "match_urlpattern=", q);
     return stream_req_bad(r, reason, "\"%s\" is Mercure v0.x, turned off on"
                           " this hub (mercure.protocol_v0 = false): use "
                           "match= and last_event_id=", q);
@@ -326,6 +451,7 @@ static int stream_req_hub_refuse(struct stream_req *r,
  * of either dialect. */
 static int stream_req_hub_query(struct stream_req *r,
                                 const struct config *cfg, const char *qs,
+                                const char *hub, size_t hlen,
                                 const char **reason)
 {
     struct query_pair pr;
@@ -343,6 +469,8 @@ static int stream_req_hub_query(struct stream_req *r,
             rc = stream_req_topic(r, cfg, &pr, reason);
         else if (kind == STREAM_REQ_KEY_MATCH_EXACT)
             rc = stream_req_match(r, cfg, &pr, reason);
+        else if (kind == STREAM_REQ_KEY_MATCH_URLPATTERN)
+            rc = stream_req_urlpattern(r, cfg, &pr, hub, hlen, reason);
         else if (kind == STREAM_REQ_KEY_MATCH_UNSUPPORTED)
             rc = stream_req_hub_refuse(r, &pr, kind, reason);
         else if ((kind == STREAM_REQ_KEY_LAST_V0 ||
@@ -430,7 +558,10 @@ int stream_req_parse(struct stream_req *r, const struct config *cfg,
     if (rc != 0)
         return rc;
     if (r->hub) {
-        rc = stream_req_hub_query(r, cfg, qs ? qs : "", reason);
+        char hub[STREAM_REQ_HUB_URL_MAX];
+        size_t hlen = stream_req_hub_url(cfg, get, ctx, hub, sizeof(hub));
+
+        rc = stream_req_hub_query(r, cfg, qs ? qs : "", hub, hlen, reason);
         if (rc == 0 && hdr != NULL && hdr[0] != '\0')
             stream_req_resume(r, hdr, strlen(hdr), false);
         return rc;

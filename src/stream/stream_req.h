@@ -26,14 +26,15 @@
 /* How a selector is matched (stream_match.h). */
 enum stream_req_kind {
     STREAM_REQ_EXACT = 0,       /* equal topic only: the channel map */
-    STREAM_REQ_PATTERN,         /* "*" or a URI template */
+    STREAM_REQ_PATTERN,         /* "*", a URI template or a URL pattern */
 };
 
 /* The query key a hub selector came in (active subscriptions say it):
- * v0.x's topic=, 1.0's exact matchers. */
+ * v0.x's topic=, 1.0's exact matchers and URL patterns. */
 enum stream_req_dialect {
     STREAM_REQ_V0 = 0,          /* topic= (and every /events channel) */
     STREAM_REQ_V1_EXACT,        /* match=, match_exact= */
+    STREAM_REQ_V1_URLPATTERN,   /* match_urlpattern= */
 };
 
 /* A parsed request. Channel (or hub topic selector) i is
@@ -87,9 +88,10 @@ struct stream_req_resp {
 };
 
 /* What a hub query parameter is: v0.x's topic= and lastEventID=; 1.0's
- * exact matchers (match=, match_exact=) and last_event_id=; a name in
- * 1.0's reserved match namespace (any case) this hub does not support,
- * match_urlpattern= among them; anything else (ignored). */
+ * exact matchers (match=, match_exact=), URL pattern matchers
+ * (match_urlpattern=) and last_event_id=; another name in 1.0's
+ * reserved match namespace (any case: this hub does not support it);
+ * anything else (ignored). */
 enum stream_req_hub_key {
     STREAM_REQ_KEY_OTHER = 0,
     STREAM_REQ_KEY_TOPIC,
@@ -97,7 +99,20 @@ enum stream_req_hub_key {
     STREAM_REQ_KEY_MATCH_EXACT,
     STREAM_REQ_KEY_LAST_V1,
     STREAM_REQ_KEY_MATCH_UNSUPPORTED,
+    STREAM_REQ_KEY_MATCH_URLPATTERN,
 };
+
+#define STREAM_REQ_HUB_URL_MAX 1024     /* bytes of the hub's URL */
+
+/* The hub's URL, the base of relative URL patterns and topics, into
+ * out[0..cap): mercure.hub_url when set, else the request's:
+ * REQUEST_SCHEME (else "https" when HTTPS is "on", else "http"), "://",
+ * HTTP_HOST (else SERVER_NAME), ":" SERVER_PORT when the host names no
+ * port and it is not the scheme's default, and DOCUMENT_URI (else the
+ * hub's path /.well-known/mercure). Its length, 0 when it does not
+ * fit. */
+size_t stream_req_hub_url(const struct config *cfg, stream_req_get_fn get,
+                          void *ctx, char *out, size_t cap);
 
 /* The kind of hub query key key[0..len). Pure. */
 enum stream_req_hub_key stream_req_hub_key(const char *key, size_t len);

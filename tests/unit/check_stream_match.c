@@ -312,6 +312,54 @@ START_TEST(test_pattern_compiled)
 }
 END_TEST
 
+/* A URL pattern selector name: a pattern, costed by its compiled size,
+ * matching topics relative to the hub's URL too, through the compiled
+ * form and the per-thread one of stream_match_any_topic alike. */
+START_TEST(test_urlpattern)
+{
+    struct stream_match_pattern m;
+    struct queue_record rec = { 0 };
+    char name[256];
+    const char *hub = "https://hub.example/.well-known/mercure";
+    const char *pat = "https://example.com/books/:id(\\d+)";
+    size_t n = stream_match_urlpattern_name(name, sizeof(name), hub,
+                                            strlen(hub), pat, strlen(pat));
+
+    ck_assert_uint_gt(n, 0);
+    ck_assert(stream_match_is_urlpattern(name, n));
+    ck_assert(!stream_match_is_urlpattern(pat, strlen(pat)));
+    ck_assert_int_eq(stream_match_kind(name, n), STREAM_REQ_PATTERN);
+    ck_assert_uint_gt(stream_match_cost(name, n, NULL, NULL), 1);
+    ck_assert_int_eq(stream_match_pattern_init(&m, name, n), 0);
+    ck_assert_uint_eq(m.cost, stream_match_cost(name, n, NULL, NULL));
+    ck_assert(!stream_match_pattern_all(&m));
+    rec.channel = "https://example.com/books/7";
+    rec.channel_len = strlen(rec.channel);
+    ck_assert(stream_match_pattern_any(&m, &rec));
+    ck_assert(stream_match_any_topic(name, n, STREAM_REQ_PATTERN, &rec,
+                                     NULL));
+    rec.channel = "https://example.com/books/x";
+    rec.channel_len = strlen(rec.channel);
+    ck_assert(!stream_match_pattern_any(&m, &rec));
+    ck_assert(!stream_match_any_topic(name, n, STREAM_REQ_PATTERN, &rec,
+                                      NULL));
+    stream_match_pattern_free(&m);
+    /* a relative pattern matches a relative alternate topic */
+    pat = "/.well-known/mercure/:rest";
+    n = stream_match_urlpattern_name(name, sizeof(name), hub, strlen(hub),
+                                     pat, strlen(pat));
+    rec.channel = "https://elsewhere.example/.well-known/mercure/x";
+    rec.channel_len = strlen(rec.channel);
+    ck_assert(!stream_match_any_topic(name, n, STREAM_REQ_PATTERN, &rec,
+                                      NULL));
+    rec.alt = "/other\0/.well-known/mercure/x";
+    rec.alt_len = sizeof("/other\0/.well-known/mercure/x");
+    rec.n_alt = 2;
+    ck_assert(stream_match_any_topic(name, n, STREAM_REQ_PATTERN, &rec,
+                                     NULL));
+}
+END_TEST
+
 static Suite *stream_match_suite(void)
 {
     Suite *s = suite_create("stream_match");
@@ -329,6 +377,7 @@ static Suite *stream_match_suite(void)
     tcase_add_loop_test(core, test_budget, 0,
                         (int)(sizeof(budgets) / sizeof(budgets[0])));
     tcase_add_test(core, test_pattern_compiled);
+    tcase_add_test(core, test_urlpattern);
     suite_add_tcase(s, core);
     return s;
 }

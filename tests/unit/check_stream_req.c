@@ -14,6 +14,8 @@ static struct config cfg;
 
 struct env {
     const char *method, *qs, *last_id, *uri;
+    const char *scheme, *host;  /* REQUEST_SCHEME, HTTP_HOST */
+    const char *port;           /* SERVER_PORT */
 };
 
 static const char *get(const char *name, void *ctx)
@@ -24,13 +26,16 @@ static const char *get(const char *name, void *ctx)
     if (strcmp(name, "REQUEST_METHOD") == 0) return e->method;
     if (strcmp(name, "QUERY_STRING") == 0) return e->qs;
     if (strcmp(name, "HTTP_LAST_EVENT_ID") == 0) return e->last_id;
+    if (strcmp(name, "REQUEST_SCHEME") == 0) return e->scheme;
+    if (strcmp(name, "HTTP_HOST") == 0) return e->host;
+    if (strcmp(name, "SERVER_PORT") == 0) return e->port;
     return NULL;
 }
 
 static int parse(struct stream_req *r, const char *method, const char *qs,
                  const char *last_id, const char **reason)
 {
-    struct env e = { method, qs, last_id, "/events" };
+    struct env e = { method, qs, last_id, "/events", NULL, NULL, NULL };
 
     *reason = NULL;
     return stream_req_parse(r, &cfg, get, &e, reason);
@@ -40,7 +45,8 @@ static int parse(struct stream_req *r, const char *method, const char *qs,
 static int hub(struct stream_req *r, const char *qs, const char *last_id,
                const char **reason)
 {
-    struct env e = { "GET", qs, last_id, "/.well-known/mercure" };
+    struct env e = { "GET", qs, last_id, "/.well-known/mercure", NULL,
+                     NULL, NULL };
 
     *reason = NULL;
     return stream_req_parse(r, &cfg, get, &e, reason);
@@ -93,8 +99,6 @@ static const struct hub_case hubs[] = {
       STREAM_REQ_EXACT, "earliest" },
     { "topic=t&match=m", NULL, 0, 2, "t", STREAM_REQ_EXACT, NULL },
     { "match=caf%C3%A9", NULL, 0, 1, "caf\xc3\xa9", STREAM_REQ_EXACT, NULL },
-    { "match_urlpattern=https://e/:id", NULL, 400, 0, NULL,
-      STREAM_REQ_EXACT, NULL },
     { "match=a&MATCH=b", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
     { "match=a%01b", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
     { "match=a%C2%85b", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
@@ -114,7 +118,9 @@ static const struct {
     { "match", STREAM_REQ_KEY_MATCH_EXACT },
     { "match_exact", STREAM_REQ_KEY_MATCH_EXACT },
     { "last_event_id", STREAM_REQ_KEY_LAST_V1 },
-    { "match_urlpattern", STREAM_REQ_KEY_MATCH_UNSUPPORTED },
+    { "match_urlpattern", STREAM_REQ_KEY_MATCH_URLPATTERN },
+    { "match_URLPattern", STREAM_REQ_KEY_MATCH_UNSUPPORTED },
+    { "match_regex", STREAM_REQ_KEY_MATCH_UNSUPPORTED },
     { "Match", STREAM_REQ_KEY_MATCH_UNSUPPORTED },
     { "MATCH_EXACT", STREAM_REQ_KEY_MATCH_UNSUPPORTED },
     { "matches", STREAM_REQ_KEY_MATCH_UNSUPPORTED },
@@ -167,6 +173,69 @@ START_TEST(test_hub)
     ck_assert(r.has_resume == (h->resume != NULL));
     if (h->resume != NULL)
         ck_assert_str_eq(r.resume, h->resume);
+}
+END_TEST
+
+/* match_urlpattern=: compiled against the hub's URL (mercure.hub_url, or
+ * the request's scheme and Host), kept as its URL pattern selector name;
+ * a bad or too costly pattern is a 400 naming the culprit. */
+static const struct {
+    const char *qs, *hub_url, *host, *port;
+    int status;
+    const char *want;           /* 0: the name (after "\n"), else words */
+} urlpatterns[] = {
+    { "match_urlpattern=https://example.com/books/:id", "", "hub.example",
+      NULL, 0, "https://hub.example/.well-known/mercure\n"
+               "https://example.com/books/:id" },
+    { "match_urlpattern=%2Fbooks%2F%3Aid", "", "hub.example:8443", NULL, 0,
+      "https://hub.example:8443/.well-known/mercure\n/books/:id" },
+    { "match_urlpattern=/books/:id", "https://set.example/hub", "h", NULL, 0,
+      "https://set.example/hub\n/books/:id" },
+    { "match_urlpattern=https://example.com/(a%5C1)", "", "h", NULL, 400,
+      "backreference" },
+    { "match_urlpattern=https://example.com/((%3F=a)b)", "", "h", NULL, 400,
+      "lookahead" },
+    { "match_urlpattern=https://example.com/:id/:id", "", "h", NULL, 400,
+      "duplicate" },
+    { "match_urlpattern=https://example.com/(a%7B70%7D)", "", "h", NULL, 400,
+      "mercure.selector_cost_max" },
+    { "match_urlpattern=", "", "h", NULL, 400, "match_urlpattern" },
+    { "match_urlpattern=a%0Ab", "", "h", NULL, 400, "control" },
+    { "match_urlpattern=/x", "", "a b", NULL, 400, "base URL" },
+    /* nginx's stock fastcgi_params: HTTP_HOST without the port */
+    { "match_urlpattern=/x", "", "hub.example", "8080", 0,
+      "https://hub.example:8080/.well-known/mercure\n/x" },
+    { "match_urlpattern=/x", "", "hub.example", "443", 0,
+      "https://hub.example/.well-known/mercure\n/x" },
+    { "match_urlpattern=/x", "", "hub.example:8443", "8080", 0,
+      "https://hub.example:8443/.well-known/mercure\n/x" },
+};
+
+START_TEST(test_hub_urlpattern)
+{
+    static struct stream_req r;
+    struct env e = { "GET", urlpatterns[_i].qs, NULL, "/.well-known/mercure",
+                     "https", urlpatterns[_i].host, urlpatterns[_i].port };
+    const char *why = NULL, *want = urlpatterns[_i].want;
+    char *saved = cfg.mercure_hub_url;
+    int rc;
+
+    cfg.mercure_hub_url = (char *)urlpatterns[_i].hub_url;
+    rc = stream_req_parse(&r, &cfg, get, &e, &why);
+    cfg.mercure_hub_url = saved;
+    ck_assert_msg(rc == urlpatterns[_i].status, "%s: %d (%s)",
+                  urlpatterns[_i].qs, rc, why ? why : "");
+    if (rc != 0) {
+        ck_assert_msg(strstr(why, want) != NULL, "reason \"%s\" should "
+                      "say \"%s\"", why, want);
+        return;
+    }
+    ck_assert_uint_eq(r.n_channels, 1);
+    ck_assert_int_eq(r.kind[0], STREAM_REQ_PATTERN);
+    ck_assert_uint_gt(r.cost[0], 0);
+    ck_assert_msg(r.names[r.off[0]] == '\n' &&
+                  strcmp(r.names + r.off[0] + 1, want) == 0,
+                  "name \"%s\", want \"\\n%s\"", r.names + r.off[0], want);
 }
 END_TEST
 
@@ -312,7 +381,8 @@ START_TEST(test_errors)
 {
     const struct error_case *e = &error_cases[_i];
     static struct stream_req r;
-    struct env env = { e->method, e->qs, e->header, "/events" };
+    struct env env = { e->method, e->qs, e->header, "/events", NULL,
+                       NULL, NULL };
     const char *why = NULL;
 
     ck_assert_int_eq(stream_req_parse(&r, &cfg, get, &env, &why), e->status);
@@ -395,6 +465,8 @@ static Suite *stream_req_suite(void)
     tcase_add_loop_test(core, test_hub, 0,
                         (int)(sizeof(hubs) / sizeof(hubs[0])));
     tcase_add_test(errors, test_hub_limits);
+    tcase_add_loop_test(core, test_hub_urlpattern, 0,
+                        sizeof(urlpatterns) / sizeof(urlpatterns[0]));
     tcase_add_loop_test(core, test_hub_key, 0,
                         sizeof hub_keys / sizeof hub_keys[0]);
     tcase_add_test(errors, test_hub_v0_off);
