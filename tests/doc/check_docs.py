@@ -44,6 +44,9 @@ SRC = os.path.abspath(os.environ.get("SSEQ_SRCDIR", "."))
 BUILD = os.path.abspath(os.environ.get("SSEQ_BUILDDIR", SRC))
 
 OWN = ("sseq", "sseq-stream", "sseq-publish", "sseq-bridge")
+# Scripts make install puts on PATH, and their source in the tree.
+SCRIPTS = {"sseq-nginx-conf": "fcgi-conf/nginx/sseq-nginx-conf.in",
+           "sseq-bridge-start": "fcgi-conf/spawn-fcgi/sseq-bridge-start.in"}
 # Programs a doc may name that need not be on this machine's PATH: sudo
 # (the tests run as root), and what the docs install first.
 ABSENT_OK = {"sudo", "apt", "apt-get"}
@@ -99,7 +102,8 @@ def spawn_usage():
     """(actions, roles) from sseq-spawn's usage message."""
     with open(os.path.join(SRC, "fcgi-conf/spawn-fcgi/sseq-spawn.in")) as f:
         text = f.read()
-    m = re.search(r"\[([a-z|]+)\] ([a-z|]+)\"", text)
+    # one string, or the actions and the roles in strings of their own
+    m = re.search(r"\[([a-z|]+)\]\"?\s*\\?\s*\"?([a-z|]+)\"", text)
     return set(m.group(1).split("|")), set(m.group(2).split("|"))
 
 
@@ -326,6 +330,9 @@ def check_command(where, words):
                 " ".join(args), "|".join(sorted(actions)),
                 "|".join(sorted(roles))))
         return "sseq-spawn"
+    if base in SCRIPTS:     # installed from the tree, not built
+        check_file(where, SCRIPTS[base])
+        return base
     if prog.startswith(("./scripts/", "scripts/")):
         rel = prog[2:] if prog.startswith("./") else prog
         path = os.path.join(SRC, rel)
