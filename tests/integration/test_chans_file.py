@@ -15,14 +15,15 @@ class ChansFile(harness.TestCase):
     def test_old_worker_leaves_new_file(self):
         with harness.Stack(stream_procs=1, publish_procs=0) as st:
             files = "/dev/shm%s.chans-*" % st.queue
-            st.wait_for(lambda: glob.glob(files), "the worker's chans file")
+            st.wait_for(lambda: glob.glob(files), "the worker's chans file",
+                        timeout=60)
             old = set(st.stream_pids())
             st.sseq_ok("create", "--force", "--while-running")
             st.wait_for(lambda: len(st.stream_pids()) == 1 and
                         not old & set(st.stream_pids()) and
                         not any(harness.pid_alive(p) for p in old),
                         "the old worker gone, a new one on the new queue",
-                        timeout=20)
+                        timeout=60)
             c = st.sse("/events?channel=after")
             line = 'sseq_channel_streams{channel="after"} 1'
             seen = []
@@ -32,7 +33,8 @@ class ChansFile(harness.TestCase):
                 return re.search("^" + re.escape(line) + "$", seen[0], re.M)
             try:
                 self.assertTrue(
-                    st.wait_for(listed, "the channel metric", fail=False),
+                    st.wait_for(listed, "the channel metric", timeout=60,
+                                fail=False),
                     "the new worker's stream is not counted (its chans file"
                     " %s is gone?): %s" % (glob.glob(files), seen[0][-1500:]))
             finally:
