@@ -9,6 +9,7 @@ constructs answered 400 naming the culprit, and pathological
 patterns (nested quantifiers, many wildcards) against 1000-byte topics
 answered while the one stream worker keeps serving a victim stream."""
 import os
+import select
 import subprocess
 import time
 import urllib.parse
@@ -192,9 +193,14 @@ class UrlPattern(harness.TestCase):
                     p.wait()
                 p.stdout.close()
 
-    def read_until(self, p, want, got=b""):
-        """Reads p's stdout until it holds want; fails if it ends first."""
+    def read_until(self, p, want, got=b"", timeout=30):
+        """Reads p's stdout until it holds want; fails if it ends first
+        or want has not come within timeout seconds."""
+        deadline = time.monotonic() + timeout
         while want not in got:
+            left = deadline - time.monotonic()
+            ready = select.select([p.stdout], [], [], max(left, 0))[0]
+            self.assertTrue(ready, "%r did not come: %r" % (want, got))
             chunk = os.read(p.stdout.fileno(), 4096)
             self.assertTrue(chunk, "stdout ended early: %r" % got)
             got += chunk
