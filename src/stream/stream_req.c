@@ -187,6 +187,34 @@ static long stream_req_decode(struct stream_req *r, const struct query_pair *pr,
                            STREAM_REQ_NAMES_MAX);
 }
 
+/* Whether s[0..len) is UTF-8 without C0, C1 or DEL controls: what a hub
+ * selector of either dialect may hold (topics are IRIs; format
+ * characters are not checked). */
+static bool stream_req_selector_text(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x20 || c == 0x7f ||
+            (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] < 0xa0))
+            return false;
+    }
+    return util_utf8_valid(s, len);
+}
+
+/* The 400 for a hub selector value that is no UTF-8 text. */
+static int stream_req_bad_text(struct stream_req *r,
+                               const struct query_pair *pr,
+                               const char **reason)
+{
+    char q[300];
+
+    return stream_req_bad(r, reason, "bad %.*s= value \"%s\": must be "
+                          "UTF-8 without control characters",
+                          (int)pr->key_len, pr->key,
+                          util_quote(q, sizeof(q), pr->val, pr->val_len));
+}
+
 /* Decodes a topic= value (one selector). */
 static int stream_req_topic(struct stream_req *r, const struct config *cfg,
                             const struct query_pair *pr, const char **reason)
@@ -196,6 +224,8 @@ static int stream_req_topic(struct stream_req *r, const struct config *cfg,
 
     if (n < 0)
         return (int)-n;
+    if (!stream_req_selector_text(buf, (size_t)n))
+        return stream_req_bad_text(r, pr, reason);
     return stream_req_add_channel(r, cfg, buf, (size_t)n, false, reason);
 }
 
@@ -293,35 +323,18 @@ enum stream_req_hub_key stream_req_hub_key(const char *key, size_t len)
     return STREAM_REQ_KEY_OTHER;
 }
 
-/* Whether s[0..len) is UTF-8 without C0, C1 or DEL controls (what 1.0
- * allows in a matcher; format characters are not checked). */
-static bool stream_req_matcher_text(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c < 0x20 || c == 0x7f ||
-            (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] < 0xa0))
-            return false;
-    }
-    return util_utf8_valid(s, len);
-}
-
 /* Adds one 1.0 exact matcher (a match= or match_exact= value): compared
  * byte for byte, never as a template; "*" is every topic. */
 static int stream_req_match(struct stream_req *r, const struct config *cfg,
                             const struct query_pair *pr, const char **reason)
 {
-    char buf[STREAM_REQ_NAMES_MAX], q[300];
+    char buf[STREAM_REQ_NAMES_MAX];
     long n = stream_req_decode(r, pr, "topic matcher", buf, reason);
 
     if (n < 0)
         return (int)-n;
-    if (!stream_req_matcher_text(buf, (size_t)n))
-        return stream_req_bad(r, reason, "bad %.*s= value \"%s\": must be "
-                              "UTF-8 without control characters",
-                              (int)pr->key_len, pr->key,
-                              util_quote(q, sizeof(q), pr->val, pr->val_len));
+    if (!stream_req_selector_text(buf, (size_t)n))
+        return stream_req_bad_text(r, pr, reason);
     return stream_req_add_channel(r, cfg, buf, (size_t)n, true, reason);
 }
 
@@ -392,7 +405,7 @@ static int stream_req_urlpattern(struct stream_req *r,
         return (int)-n;
     util_quote(q, sizeof(q), buf, (size_t)n);
     if (n == 0 || (size_t)n > cfg->mercure_topic_max ||
-        !stream_req_matcher_text(buf, (size_t)n))
+        !stream_req_selector_text(buf, (size_t)n))
         return stream_req_bad(r, reason, "bad match_urlpattern= value "
                               "\"%s\": must be 1 to %u bytes "
                               "(mercure.topic_max) of UTF-8 without control "
