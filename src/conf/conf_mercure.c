@@ -75,12 +75,12 @@ static const char *conf_mercure_cookie_check(const char *str, char *buf,
 static const char *conf_mercure_issuer_check(const char *str, char *buf,
                                              size_t len)
 {
-    size_t n = strlen(str);
+    size_t n = strlen(str), i;
 
-    for (size_t i = 0; i < n; i++)
+    for (i = 0; i < n; i++)
         if ((unsigned char)str[i] <= 0x20 || str[i] == 0x7f)
-            n = CONF_ISSUER_MAX + 1;
-    if (n <= CONF_ISSUER_MAX)
+            break;
+    if (i == n && n <= CONF_ISSUER_MAX)
         return NULL;
     snprintf(buf, len, "must be an identifier such as "
              "\"https://example.com\" (at most %d bytes, no spaces or "
