@@ -5,7 +5,9 @@
  * QUERY_STRING, HTTP_LAST_EVENT_ID (a missing field is absent).
  * Properties: no crash or sanitizer report; a refusal is 400 or 405 with
  * a one-line reason; on success every channel lies in names, is
- * NUL-terminated and holds no CR, LF or NUL; a hub resume id holds no
+ * NUL-terminated and holds no CR, LF or NUL (a match_urlpattern=
+ * selector is LF, hub URL, LF, pattern: the two parts hold none); a hub
+ * resume id holds no
  * CR, LF or NUL and fits its buffer; and the 200 head that echoes it as
  * Last-Event-ID is header lines only ("Name: value\r\n", then a blank
  * line): no input adds a header or a body. */
@@ -15,6 +17,7 @@
 
 #include "fuzz.h"
 #include "conf/config.h"
+#include "stream/stream_match.h"
 #include "stream/stream_req.h"
 
 #define FIELDS 4
@@ -73,6 +76,27 @@ static void fuzz_check_head(const char *head, size_t n)
     FUZZ_ASSERT(0, "the head ends in a blank line");
 }
 
+/* Checks channel i of r: a URL pattern selector is LF, hub URL, LF,
+ * pattern (stream_match_urlpattern_name), every other one a plain name;
+ * the text parts hold no CR, LF or NUL. */
+static void fuzz_check_channel(const struct stream_req *r, unsigned i)
+{
+    const char *name = r->names + r->off[i], *sep;
+    size_t len = r->len[i];
+
+    if (r->dialect[i] != STREAM_REQ_V1_URLPATTERN) {
+        FUZZ_ASSERT(!fuzz_has_break(name, len),
+                    "a channel holds no CR, LF or NUL");
+        return;
+    }
+    FUZZ_ASSERT(stream_match_is_urlpattern(name, len),
+                "a URL pattern selector is LF, hub URL, LF, pattern");
+    sep = memchr(name + 1, STREAM_MATCH_URLPATTERN, len - 1);
+    FUZZ_ASSERT(!fuzz_has_break(name + 1, (size_t)(sep - name - 1)) &&
+                !fuzz_has_break(sep + 1, (size_t)(name + len - sep - 1)),
+                "a URL pattern's hub URL and pattern hold no CR, LF or NUL");
+}
+
 static void fuzz_check_req(const struct stream_req *r)
 {
     char head[8192];
@@ -84,8 +108,7 @@ static void fuzz_check_req(const struct stream_req *r)
         FUZZ_ASSERT((size_t)r->off[i] + r->len[i] < sizeof r->names &&
                     r->names[r->off[i] + r->len[i]] == '\0',
                     "a channel lies in names, NUL-terminated");
-        FUZZ_ASSERT(!fuzz_has_break(r->names + r->off[i], r->len[i]),
-                    "a channel holds no CR, LF or NUL");
+        fuzz_check_channel(r, i);
     }
     if (r->hub && r->has_resume && r->resume_len > 0) {
         FUZZ_ASSERT(r->resume_len <= STREAM_REQ_RESUME_MAX &&
