@@ -208,8 +208,8 @@ int pump_run(struct pump *p, const struct pump_hooks *hooks)
             pump_tail_arm(p);
         if (p->c_dirty)
             pump_publish_counters(p);
-        if (p->stopping && (!pump_stream_any(p) ||
-                            p->now_us >= p->deadline_us))
+        if (p->stopping && !atomic_load(&p->intake_open) &&
+            (!pump_stream_any(p) || p->now_us >= p->deadline_us))
             return 0;
     }
 }
@@ -313,6 +313,20 @@ void pump_submit(struct pump *p, struct pump_conn *c)
     c->next = p->submitted;
     p->submitted = c;
     pthread_mutex_unlock(&p->mu);
+    if (write(p->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        log_error("eventfd write: %s", strerror(errno));
+}
+
+void pump_open_intake(struct pump *p)
+{
+    atomic_store(&p->intake_open, true);
+}
+
+void pump_close_intake(struct pump *p)
+{
+    uint64_t one = 1;
+
+    atomic_store(&p->intake_open, false);
     if (write(p->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
         log_error("eventfd write: %s", strerror(errno));
 }

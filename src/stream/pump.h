@@ -77,6 +77,15 @@ void pump_set_queue(struct pump *p, struct queue *q);
  * connection is closed. */
 void pump_submit(struct pump *p, struct pump_conn *c);
 
+/* The intake: a thread that calls pump_submit (the FastCGI runtime)
+ * opens it before it starts and closes it once it has stopped for good.
+ * While it is open a stopping pump_run keeps running, so a request the
+ * runtime accepted before SIGTERM still gets its stream (at once ended
+ * with the retry) instead of a closed connection, which nginx would
+ * answer with 502. Any thread. */
+void pump_open_intake(struct pump *p);
+void pump_close_intake(struct pump *p);
+
 /* Checks the pattern budgets of c's selectors (stream_match.h; the
  * runtime's thread, before the head is written): 0, 400 (over its
  * stream's budget) or 503 (the process's is full) with *reason in
@@ -104,8 +113,9 @@ uint64_t pump_skipped(const struct pump *p);
 
 /* Runs until SIGTERM/SIGINT: then ends the streams with END_REQUEST,
  * spread evenly over drain_ms (so browsers do not all reconnect in the
- * same millisecond), waits for them to drain (at most ~0.7 s more) and
- * returns 0. -errno if epoll fails. */
+ * same millisecond), waits for the intake to close and the streams to
+ * drain (at most ~0.7 s past drain_ms) and returns 0. -errno if epoll
+ * fails. */
 int pump_run(struct pump *p, const struct pump_hooks *hooks);
 
 /* Stops the tail thread, closes what is left, frees everything. */

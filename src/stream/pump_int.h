@@ -151,6 +151,7 @@ struct pump {
     uint64_t now_us;
     bool stopping;
     atomic_bool damaged;            /* the queue read QUEUE_DAMAGED */
+    atomic_bool intake_open;        /* pump_open_intake, not yet closed */
     uint64_t deadline_us;
     uint64_t stop_us;               /* when SIGTERM came */
     unsigned drain_total;           /* streams open then */

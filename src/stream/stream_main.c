@@ -377,13 +377,14 @@ static void stream_on_hup(void *ctx, struct pump *p)
     log_info("reloaded %s", path);
 }
 
-/* The runtime's thread. */
+/* The runtime's thread; its end closes the pump's intake. */
 static void *stream_server_main(void *arg)
 {
     struct stream_app *a = arg;
 
     if (fcgi_server_run(a->srv) < 0)
         kill(getpid(), SIGTERM);
+    pump_close_intake(a->pump);
     return NULL;
 }
 
@@ -413,6 +414,7 @@ static int stream_worker(int listen_fd, void *ctx)
     stream_queue(a);
     rc = fcgi_server_create(listen_fd, &lim, &ops, &a->srv);
     if (rc == 0) {
+        pump_open_intake(a->pump);
         rc = -pthread_create(&t, NULL, stream_server_main, a);
         if (rc < 0)
             log_error("pthread_create: %s", strerror(-rc));

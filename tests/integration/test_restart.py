@@ -181,9 +181,13 @@ def install_copy(src, dst):
 
 class RestartTest(harness.TestCase):
 
-    def check_browsers(self, browsers, pub):
+    def check_browsers(self, st, browsers, pub):
         fatal = [b.fatal for b in browsers if b.fatal]
-        self.assertEqual(fatal, [], "no browser may see an error")
+        why = [l for l in (st.log("error.log") + st.log("stream.log"))
+               .splitlines() if "[error]" in l or "error:" in l or
+               "upstream" in l or "killed by" in l or "Sanitizer" in l]
+        self.assertEqual(fatal, [], "no browser may see an error; the "
+                         "logs say:\n%s" % "\n".join(why[-20:]))
         self.assertEqual(pub.refused, [], "no publish may be refused")
         acked = pub.acked
         self.assertGreater(len(acked), RATE)
@@ -234,7 +238,7 @@ class RestartTest(harness.TestCase):
                               sum(b.reconnects for b in browsers),
                               sum(1 for b in browsers if b.fatal),
                               len(pub.refused)))
-        self.check_browsers(browsers, pub)
+        self.check_browsers(st, browsers, pub)
         return browsers
 
     def test_restarts_and_upgrade(self):

@@ -6,7 +6,8 @@
  * followed its id and then goes live without a duplicate; a client that
  * goes away is closed; a client that stops reading is dropped while one
  * on the same channel still gets every event; a silent stream gets
- * heartbeats; SIGTERM ends every stream with END_REQUEST. Every wait
+ * heartbeats; SIGTERM ends every stream with END_REQUEST, including one
+ * the runtime hands over after it (while the intake is open). Every wait
  * is for a condition, with a deadline. */
 #include <check.h>
 #include <errno.h>
@@ -436,6 +437,36 @@ START_TEST(test_sigterm_ends_streams)
 }
 END_TEST
 
+/* The runtime may hand over a request it read before SIGTERM after the
+ * pump ended every stream: while the intake is open the pump stays, and
+ * that stream gets its head and END_REQUEST (a closed connection would
+ * be nginx's 502); closing the intake lets pump_run return. */
+START_TEST(test_intake_after_sigterm)
+{
+    static struct pt_client one, late;
+
+    pump_open_intake(pt_pump);
+    pt_open(&one, "channel=a", NULL);
+    pt_wait_streams(1);
+    kill(getpid(), SIGTERM);
+    while (!one.ended && pt_read(&one, PT_WAIT_MS) > 0)
+        ;
+    ck_assert_msg(one.ended, "the open stream got END_REQUEST");
+    pt_open(&late, "channel=a", NULL);
+    while (!late.ended && pt_read(&late, PT_WAIT_MS) > 0)
+        ;
+    ck_assert_msg(late.ended && strstr(late.text, "Status: 200") != NULL,
+                  "the stream handed over after SIGTERM got its head and "
+                  "END_REQUEST; it got: %.200s%s", late.text,
+                  late.eof ? " (then EOF)" : "");
+    pump_close_intake(pt_pump);
+    pthread_join(pt_thread, NULL);
+    pt_running = false;
+    close(one.fd);
+    close(late.fd);
+}
+END_TEST
+
 static Suite *pump_suite(void)
 {
     Suite *s = suite_create("pump");
@@ -449,6 +480,7 @@ static Suite *pump_suite(void)
     tcase_add_test(tc, test_slow_client_dropped);
     tcase_add_test(tc, test_heartbeat_when_silent);
     tcase_add_test(tc, test_sigterm_ends_streams);
+    tcase_add_test(tc, test_intake_after_sigterm);
     suite_add_tcase(s, tc);
     return s;
 }
