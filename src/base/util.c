@@ -208,6 +208,18 @@ bool util_utf8_valid(const char *s, size_t len)
     return true;
 }
 
+bool util_text_valid(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x20 || c == 0x7f ||
+            (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] < 0xa0))
+            return false;
+    }
+    return util_utf8_valid(s, len);
+}
+
 int util_fd_nonblock(int fd)
 {
     int fl = fcntl(fd, F_GETFL);

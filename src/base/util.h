@@ -33,6 +33,10 @@ const char *util_quote(char *dst, size_t cap, const char *src, size_t len);
 /* true if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool util_utf8_valid(const char *s, size_t len);
 
+/* true if s[0..len) is text: valid UTF-8 without C0 or C1 controls or
+ * DEL (what a Mercure topic, selector or grant may hold). */
+bool util_text_valid(const char *s, size_t len);
+
 /* Sets O_NONBLOCK on fd. 0 or -errno (fcntl's). */
 int util_fd_nonblock(int fd);
 

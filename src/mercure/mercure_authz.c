@@ -41,19 +41,6 @@ static int ma_string(struct json_in *j, size_t max, char **s, size_t *n)
     return 0;
 }
 
-/* Whether s[0..len) is UTF-8 without C0, C1 or DEL controls. */
-static bool ma_text(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c < 0x20 || c == 0x7f ||
-            (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] < 0xa0))
-            return false;
-    }
-    return util_utf8_valid(s, len);
-}
-
 /* Steps an array open at the cursor: 1 at an element, 0 at its end
  * (']' consumed). */
 static int ma_array_next(struct json_in *j, bool *first)
@@ -224,7 +211,7 @@ static int ma_matcher(struct json_in *j, struct mercure_authz *a,
         return -EBADMSG;
     *why = "a topic matcher's match holds a control character or is not "
            "UTF-8";
-    if (!ma_text(m->match, m->len))
+    if (!util_text_valid(m->match, m->len))
         return -EBADMSG;
     return ma_matcher_kind(m, type, type_len, why);
 }

@@ -187,21 +187,6 @@ static long stream_req_decode(struct stream_req *r, const struct query_pair *pr,
                            STREAM_REQ_NAMES_MAX);
 }
 
-/* Whether s[0..len) is UTF-8 without C0, C1 or DEL controls: what a hub
- * selector of either dialect may hold (topics are IRIs; format
- * characters are not checked). */
-static bool stream_req_selector_text(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c < 0x20 || c == 0x7f ||
-            (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] < 0xa0))
-            return false;
-    }
-    return util_utf8_valid(s, len);
-}
-
 /* The 400 for a hub selector value that is no UTF-8 text. */
 static int stream_req_bad_text(struct stream_req *r,
                                const struct query_pair *pr,
@@ -224,7 +209,7 @@ static int stream_req_topic(struct stream_req *r, const struct config *cfg,
 
     if (n < 0)
         return (int)-n;
-    if (!stream_req_selector_text(buf, (size_t)n))
+    if (!util_text_valid(buf, (size_t)n))
         return stream_req_bad_text(r, pr, reason);
     return stream_req_add_channel(r, cfg, buf, (size_t)n, false, reason);
 }
@@ -333,7 +318,7 @@ static int stream_req_match(struct stream_req *r, const struct config *cfg,
 
     if (n < 0)
         return (int)-n;
-    if (!stream_req_selector_text(buf, (size_t)n))
+    if (!util_text_valid(buf, (size_t)n))
         return stream_req_bad_text(r, pr, reason);
     return stream_req_add_channel(r, cfg, buf, (size_t)n, true, reason);
 }
@@ -405,7 +390,7 @@ static int stream_req_urlpattern(struct stream_req *r,
         return (int)-n;
     util_quote(q, sizeof(q), buf, (size_t)n);
     if (n == 0 || (size_t)n > cfg->mercure_topic_max ||
-        !stream_req_selector_text(buf, (size_t)n))
+        !util_text_valid(buf, (size_t)n))
         return stream_req_bad(r, reason, "bad match_urlpattern= value "
                               "\"%s\": must be 1 to %u bytes "
                               "(mercure.topic_max) of UTF-8 without control "

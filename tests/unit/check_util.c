@@ -109,6 +109,36 @@ START_TEST(test_utf8_valid)
 }
 END_TEST
 
+/* util_text_valid: UTF-8 without C0, C1 or DEL, one row a case. */
+static const struct {
+    const char *s;
+    size_t len;
+    bool ok;
+    const char *what;
+} text_rows[] = {
+    { "https://example.com/books/1", 27, true, "a URL" },
+    { "caf\xc3\xa9 \xe2\x82\xac", 9, true, "non-ASCII letters" },
+    { "", 0, true, "empty" },
+    { "\xc2\xa0", 2, true, "U+00A0 (the first after C1)" },
+    { "a\nb", 3, false, "LF (C0)" },
+    { "a\rb", 3, false, "CR (C0)" },
+    { "a\0b", 3, false, "NUL" },
+    { "a\x7f", 2, false, "DEL" },
+    { "a\xc2\x85", 3, false, "U+0085 NEL (C1)" },
+    { "a\xc2\x9f", 3, false, "U+009F (last C1)" },
+    { "a\xc3\x28", 3, false, "bad UTF-8" },
+    { "a\xc2", 2, false, "a cut sequence" },
+};
+
+START_TEST(test_text_valid)
+{
+    for (size_t i = 0; i < sizeof(text_rows) / sizeof(text_rows[0]); i++)
+        ck_assert_msg(util_text_valid(text_rows[i].s, text_rows[i].len) ==
+                      text_rows[i].ok, "%s: want %s", text_rows[i].what,
+                      text_rows[i].ok ? "text" : "refused");
+}
+END_TEST
+
 START_TEST(test_raise_nofile)
 {
     struct rlimit rl;
@@ -406,6 +436,7 @@ static Suite *util_suite(void)
     tcase_add_test(core, test_url_decode);
     tcase_add_test(core, test_url_decode_in_place);
     tcase_add_test(core, test_utf8_valid);
+    tcase_add_test(core, test_text_valid);
     tcase_add_test(core, test_raise_nofile);
     suite_add_tcase(s, core);
     tcase_add_test(limits, test_parse_u64_limits);
