@@ -166,6 +166,18 @@ static int up_protocol_special(const char *s, size_t len, bool *special,
     return rc;
 }
 
+/* Hostname (outside brackets) and port end alike: at a '/', a search
+ * start or a '#'. */
+static void up_after_host(struct up_cparser *p, size_t i)
+{
+    if (up_is_char(p, i, '/'))
+        up_change(p, UPS_PATHNAME, 0);
+    else if (up_is_search(p))
+        up_change(p, UPS_SEARCH, 1);
+    else if (up_is_char(p, i, '#'))
+        up_change(p, UPS_HASH, 1);
+}
+
 /* One token of the constructor string parser in state p->state. */
 static int up_cstep(struct up_cparser *p, char *why, size_t cap)
 {
@@ -222,20 +234,11 @@ static int up_cstep(struct up_cparser *p, char *why, size_t cap)
             p->ipv6_depth--;
         else if (up_is_char(p, i, ':') && p->ipv6_depth == 0)
             up_change(p, UPS_PORT, 1);
-        else if (up_is_char(p, i, '/'))
-            up_change(p, UPS_PATHNAME, 0);
-        else if (up_is_search(p))
-            up_change(p, UPS_SEARCH, 1);
-        else if (up_is_char(p, i, '#'))
-            up_change(p, UPS_HASH, 1);
+        else
+            up_after_host(p, i);
         break;
     case UPS_PORT:
-        if (up_is_char(p, i, '/'))
-            up_change(p, UPS_PATHNAME, 0);
-        else if (up_is_search(p))
-            up_change(p, UPS_SEARCH, 1);
-        else if (up_is_char(p, i, '#'))
-            up_change(p, UPS_HASH, 1);
+        up_after_host(p, i);
         break;
     case UPS_PATHNAME:
         if (up_is_search(p))
