@@ -344,12 +344,8 @@ int fcgi_conn_feed(struct fcgi_conn *c, const uint8_t *buf, size_t len,
             }
             continue;
         }
-        n = FCGI_REC_HEADER_LEN - c->hdr_got;
-        if (n > len - pos)
-            n = len - pos;
-        memcpy(c->hdr + c->hdr_got, buf + pos, n);
-        c->hdr_got = (uint8_t)(c->hdr_got + n);
-        pos += n;
+        pos += fcgi_rec_header_take(c->hdr, &c->hdr_got, buf + pos,
+                                    len - pos);
         if (c->hdr_got == FCGI_REC_HEADER_LEN)
             rc = fcgi_conn_header(c);
     }

@@ -51,6 +51,18 @@ static int fcgi_rec_header_done(struct fcgi_rec_parser *p)
     return FCGI_REC_MORE;
 }
 
+size_t fcgi_rec_header_take(uint8_t *hdr, uint8_t *got, const uint8_t *buf,
+                            size_t len)
+{
+    size_t n = FCGI_REC_HEADER_LEN - *got;
+
+    if (n > len)
+        n = len;
+    memcpy(hdr + *got, buf, n);
+    *got = (uint8_t)(*got + n);
+    return n;
+}
+
 int fcgi_rec_parse(struct fcgi_rec_parser *p, const uint8_t *buf,
                    size_t len)
 {
@@ -66,12 +78,8 @@ int fcgi_rec_parse(struct fcgi_rec_parser *p, const uint8_t *buf,
             pos += n;
             continue;
         }
-        n = FCGI_REC_HEADER_LEN - p->hdr_got;
-        if (n > len - pos)
-            n = len - pos;
-        memcpy(p->hdr + p->hdr_got, buf + pos, n);
-        p->hdr_got = (uint8_t)(p->hdr_got + n);
-        pos += n;
+        pos += fcgi_rec_header_take(p->hdr, &p->hdr_got, buf + pos,
+                                    len - pos);
         if (p->hdr_got < FCGI_REC_HEADER_LEN)
             break;
         rc = fcgi_rec_header_done(p);

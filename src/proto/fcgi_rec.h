@@ -27,6 +27,12 @@ enum fcgi_rec_type {
     FCGI_REC_STDERR        = 7,
 };
 
+/* Adds to a record header being read (hdr, *got bytes of it so far) as
+ * many of buf[0..len) as it lacks; returns how many it took. The header
+ * is whole when *got reaches FCGI_REC_HEADER_LEN. */
+size_t fcgi_rec_header_take(uint8_t *hdr, uint8_t *got, const uint8_t *buf,
+                            size_t len);
+
 /* Parser outcomes of fcgi_rec_parse (besides -errno). */
 enum {
     FCGI_REC_MORE  = 0,         /* everything consumed, nothing to act on */
