@@ -9,9 +9,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { BASE, DIR, TOP, OUT, WAIT, launch, run, until } from './lib.mjs';
+import { freePort, BASE, DIR, TOP, OUT, WAIT, launch, run, until } from './lib.mjs';
 
 const H2DIR = path.join(OUT, 'h2');
 const CHANNEL = `chat.h2-${process.pid}`;   // chat.* takes anonymous POSTs
@@ -23,18 +22,6 @@ let origin;                             // https://127.0.0.1:PORT
 let browser;
 let context;
 const tabs = [];
-
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.on('error', reject);
-        s.listen(0, '127.0.0.1', () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
-    });
-}
 
 // The example block made runnable here: each edit must match once, so a
 // change of the example's shape fails the test instead of testing less.

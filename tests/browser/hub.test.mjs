@@ -8,35 +8,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import net from 'node:net';
-import { BUILD, OUT, WAIT, launch, stack, run, openStreams, until }
-    from './lib.mjs';
+import { freePort, BUILD, OUT, WAIT, launch, stack, openStreams, until,
+    mintJwt } from './lib.mjs';
 
 const SECRET = 'browser-hub-key-7c1e9a3f5d2b8e4a6c0f1d3b5e7a9c2d';
 const TOPIC = `https://example.com/hub-test/${process.pid}`;
-const JWT_PYTHON = process.env.SSEQ_JWT_PYTHON || '/usr/bin/python3';
-const MINT = `
-import json, sys, jwt
-print(jwt.encode(json.loads(sys.argv[1]), sys.argv[2], algorithm="HS256"))
-`;
 
 const dir = path.join(OUT, 'stack-hub');
 let base, browser, context, token;
 const tabs = [];
 const errors = [];                      // uncaught errors of any page
 const sent = [];                        // data POSTed, in order
-
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.on('error', reject);
-        s.listen(0, '127.0.0.1', () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
-    });
-}
 
 // POSTs an update with data to the hub; 200 and its id expected.
 async function hubPost(data) {
@@ -87,8 +69,7 @@ before(async () => {
         { SSEQ_STACK_JWT_KEY: SECRET });
     const claims = { mercure: { publish: ['*'] },
         exp: Math.floor(Date.now() / 1000) + 3600 };
-    token = (await run(JWT_PYTHON, ['-c', MINT, JSON.stringify(claims),
-        SECRET])).stdout.trim();
+    token = await mintJwt(claims, SECRET);
     browser = await launch();
     context = await browser.newContext();
 });

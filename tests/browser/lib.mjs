@@ -1,12 +1,39 @@
 // tests/browser/lib.mjs -- what the browser tests share: the settings
-// ./run passes in the environment, Chromium's launch, the stack's
-// commands (scripts/stack.sh, the sseq CLI) and the chat page's helpers.
+// ./run passes in the environment, a free port, Chromium's launch, the
+// stack's commands (scripts/stack.sh, the sseq CLI) and the chat page's
+// helpers.
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const run = promisify(execFile);
+
+// An HS256 JWT of claims signed with secret, minted by python3-jwt (a
+// library of its own: never sseq's code).
+const JWT_PYTHON = process.env.SSEQ_JWT_PYTHON || '/usr/bin/python3';
+const MINT = `
+import json, sys, jwt
+print(jwt.encode(json.loads(sys.argv[1]), sys.argv[2], algorithm="HS256"))
+`;
+export async function mintJwt(claims, secret) {
+    const { stdout } = await run(JWT_PYTHON,
+        ['-c', MINT, JSON.stringify(claims), secret]);
+    return stdout.trim();
+}
+
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+export function freePort() {
+    return new Promise((resolve, reject) => {
+        const s = net.createServer();
+        s.on('error', reject);
+        s.listen(0, '127.0.0.1', () => {
+            const { port } = s.address();
+            s.close(() => resolve(port));
+        });
+    });
+}
 
 // The value of environment variable name; throws when ./run did not set it.
 export function env(name) {

@@ -11,9 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import net from 'node:net';
-import { BUILD, OUT, WAIT, launch, stack, until, waitState }
-    from './lib.mjs';
+import { freePort, BUILD, OUT, WAIT, launch, stack, until, waitState } from './lib.mjs';
 
 const SECRET = 'browser-presence-key-4e8a1c6f2b9d3e7a5c0f8b2d6e4a1c9f';
 const dir = path.join(OUT, 'stack-presence');
@@ -27,18 +25,6 @@ let browser;
 const contexts = {};                    // nick -> browser context
 const tabs = {};                        // nick -> its open pages
 const errors = [];                      // uncaught errors of any tab
-
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.on('error', reject);
-        s.listen(0, '127.0.0.1', () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
-    });
-}
 
 before(async () => {
     const port = await freePort();

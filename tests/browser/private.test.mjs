@@ -10,43 +10,24 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import net from 'node:net';
-import { BUILD, OUT, WAIT, launch, stack, run } from './lib.mjs';
+import { freePort, BUILD, OUT, WAIT, launch, stack, run, mintJwt }
+    from './lib.mjs';
 
 const SECRET = 'browser-sub-key-4e9d1c7a2b6f8e0d3c5a7b9e1f2d4c6a';
 const TOPIC_A = 'https://example.com/private/a';
 const TOPIC_B = 'https://example.com/private/b';
 const HUB = '/.well-known/mercure?topic=' +
     encodeURIComponent('https://example.com/private/{x}');
-const JWT_PYTHON = process.env.SSEQ_JWT_PYTHON || '/usr/bin/python3';
-const MINT = `
-import json, sys, jwt
-print(jwt.encode(json.loads(sys.argv[1]), sys.argv[2], algorithm="HS256"))
-`;
 
 const dir = path.join(OUT, 'stack-private');
 let base, browser;
 const errors = [];                      // uncaught errors of any page
 
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.on('error', reject);
-        s.listen(0, '127.0.0.1', () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
-    });
-}
-
 // A token for mercure.subscribe = topics, expiring in expIn seconds.
 async function mint(topics, expIn = 3600) {
     const claims = { mercure: { subscribe: topics },
         exp: Math.floor(Date.now() / 1000) + expIn };
-    const { stdout } = await run(JWT_PYTHON,
-        ['-c', MINT, JSON.stringify(claims), SECRET]);
-    return stdout.trim();
+    return mintJwt(claims, SECRET);
 }
 
 // Publishes with the sseq CLI of the test's stack (Mercure options).

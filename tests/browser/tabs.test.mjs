@@ -10,9 +10,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import net from 'node:net';
 import http from 'node:http';
-import { BASE, BUILD, OUT, WAIT, launch, stack, cliPublish, openStreams,
+import { freePort, BASE, BUILD, OUT, WAIT, launch, stack, cliPublish, openStreams,
     until, waitState, texts, waitText, send } from './lib.mjs';
 
 const ROOM = `tabs-${process.pid}`;
@@ -275,18 +274,6 @@ function openHeld(url) {
                       close: () => req.destroy() });
         });
         req.on('error', reject);
-    });
-}
-
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.on('error', reject);
-        s.listen(0, '127.0.0.1', () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
     });
 }
 

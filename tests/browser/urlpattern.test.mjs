@@ -9,30 +9,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import net from 'node:net';
-import { BUILD, OUT, WAIT, launch, stack, run } from './lib.mjs';
+import { freePort, BUILD, OUT, WAIT, launch, stack, mintJwt }
+    from './lib.mjs';
 
 const SECRET = 'browser-urlpattern-key-3b9d1f7a5c2e8046b1d3f5a7c9e0b2d4';
-const JWT_PYTHON = process.env.SSEQ_JWT_PYTHON || '/usr/bin/python3';
-const MINT = `
-import json, sys, jwt
-print(jwt.encode(json.loads(sys.argv[1]), sys.argv[2], algorithm="HS256"))
-`;
 
 const dir = path.join(OUT, 'stack-urlpattern');
 let base, browser, token;
-
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.on('error', reject);
-        s.listen(0, '127.0.0.1', () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
-    });
-}
 
 // POSTs an update on topic with data to the hub; 200 expected.
 async function hubPost(topic, data) {
@@ -52,8 +35,7 @@ before(async () => {
         { SSEQ_STACK_JWT_KEY: SECRET });
     const claims = { mercure: { publish: ['*'] },
         exp: Math.floor(Date.now() / 1000) + 3600 };
-    token = (await run(JWT_PYTHON, ['-c', MINT, JSON.stringify(claims),
-        SECRET])).stdout.trim();
+    token = await mintJwt(claims, SECRET);
     browser = await launch();
 });
 

@@ -8,6 +8,7 @@ exits 75 naming both; nothing refused is written; once the worker runs
 again every acknowledged message reaches the subscriber, in order, and
 publishing is accepted again. No timings are asserted: the test waits for
 the refusal and for the delivery, each with a generous bound."""
+import contextlib
 import http.client
 import json
 import os
@@ -25,6 +26,36 @@ SETTINGS = {
     "mercure.subscriber_jwt_key": KEY,
 }
 FLOOD_MAX = 5000            # POSTs at most before the first refusal
+
+
+@contextlib.contextmanager
+def fanout(settings):
+    """A stack with one sseq-stream worker and a subscriber of channel bp
+    that got a first message (so the pump went round its loop and its
+    beat is fresh): yields (stack, subscriber)."""
+    with harness.Stack(settings=settings, stream_procs=1,
+                       publish_procs=1) as st:
+        sub = st.sse("/events?channel=bp")
+        try:
+            assert stream_util.wait_streams(st, 1, 10), "no stream opened"
+            first = st.publish_cli("bp", "first")
+            got = [e.id for e in sub.events(1, 10)]
+            assert got == [str(first)], "the first message: %r" % got
+            yield st, sub
+        finally:
+            sub.close()
+
+
+@contextlib.contextmanager
+def stopped(st):
+    """The stack's one sseq-stream worker stopped (SIGSTOP: its pump falls
+    behind) for the block, running again (SIGCONT) after it."""
+    [worker] = st.stream_pids()
+    os.kill(worker, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(worker, signal.SIGCONT)
 
 
 class Backpressure(harness.TestCase):
@@ -63,85 +94,57 @@ class Backpressure(harness.TestCase):
         self.assertIn("ms behind", text)
 
     def test_flood_refused_nothing_lost(self):
-        with harness.Stack(settings=SETTINGS, stream_procs=1,
-                           publish_procs=1) as st:
+        with fanout(SETTINGS) as (st, sub):
             token = publisher()
-            sub = st.sse("/events?channel=bp")
-            try:
-                self.assertTrue(stream_util.wait_streams(st, 1, 10))
-                # The pump goes round its loop (its beat is fresh) ...
-                first = st.publish_cli("bp", "first")
-                self.assertEqual([e.id for e in sub.events(1, 10)],
-                                 [str(first)])
-                [worker] = st.stream_pids()
-                os.kill(worker, signal.SIGSTOP)
-                try:
-                    accepted, refusal = self.flood(st)
-                    self.check_refusal(*refusal[:3])
-                    appends = st.stats()["appends"]
-                    status, hdrs, raw = st.http(
-                        "POST", HUB, body=form([("topic", "bp"),
-                                                ("data", "hub")]),
-                        headers={"Content-Type":
-                                 "application/x-www-form-urlencoded",
-                                 "Authorization": "Bearer " + token})
-                    self.check_refusal(status, hdrs, raw.decode())
-                    cli = st.sseq("publish", "bp", "cli")
-                    self.assertEqual(cli.returncode, 75, cli.stderr)
-                    self.assertIn("publish.max_lag_ms %d" % MAX_LAG_MS,
-                                  cli.stderr)
-                    self.assertEqual(len(cli.stderr.strip().splitlines()),
-                                     1, "one line: %r" % cli.stderr)
-                    self.assertEqual(st.stats()["appends"], appends,
-                                     "a refused publish writes nothing")
-                finally:
-                    os.kill(worker, signal.SIGCONT)
-                want = sorted(accepted.items(), key=lambda kv: int(kv[1]))
-                got = sub.events(len(want), timeout=60)
-                self.assertEqual([(e.data, e.id) for e in got],
-                                 [(d, str(i)) for d, i in want],
-                                 "every acknowledged message, in order")
-                # Caught up: publishing is accepted again (the lag is
-                # measured afresh at each publish).
-                again = None
-                deadline = time.monotonic() + 30
-                while again is None and time.monotonic() < deadline:
-                    r = st.sseq("publish", "bp", "again")
-                    if r.returncode == 0:
-                        again = r.stdout.strip()
-                    else:
-                        self.assertEqual(r.returncode, 75, r.stderr)
-                        time.sleep(0.05)
-                self.assertIsNotNone(again, "publishing resumes")
-                self.assertEqual([(e.data, e.id) for e in sub.events(1, 10)],
-                                 [("again", again)],
-                                 "nothing refused was delivered")
-            finally:
-                sub.close()
+            with stopped(st):
+                accepted, refusal = self.flood(st)
+                self.check_refusal(*refusal[:3])
+                appends = st.stats()["appends"]
+                status, hdrs, raw = st.http(
+                    "POST", HUB, body=form([("topic", "bp"),
+                                            ("data", "hub")]),
+                    headers={"Content-Type":
+                             "application/x-www-form-urlencoded",
+                             "Authorization": "Bearer " + token})
+                self.check_refusal(status, hdrs, raw.decode())
+                cli = st.sseq("publish", "bp", "cli")
+                self.assertEqual(cli.returncode, 75, cli.stderr)
+                self.assertIn("publish.max_lag_ms %d" % MAX_LAG_MS,
+                              cli.stderr)
+                self.assertEqual(len(cli.stderr.strip().splitlines()),
+                                 1, "one line: %r" % cli.stderr)
+                self.assertEqual(st.stats()["appends"], appends,
+                                 "a refused publish writes nothing")
+            want = sorted(accepted.items(), key=lambda kv: int(kv[1]))
+            got = sub.events(len(want), timeout=60)
+            self.assertEqual([(e.data, e.id) for e in got],
+                             [(d, str(i)) for d, i in want],
+                             "every acknowledged message, in order")
+            # Caught up: publishing is accepted again (the lag is
+            # measured afresh at each publish).
+            again = None
+            deadline = time.monotonic() + 30
+            while again is None and time.monotonic() < deadline:
+                r = st.sseq("publish", "bp", "again")
+                if r.returncode == 0:
+                    again = r.stdout.strip()
+                else:
+                    self.assertEqual(r.returncode, 75, r.stderr)
+                    time.sleep(0.05)
+            self.assertIsNotNone(again, "publishing resumes")
+            self.assertEqual([(e.data, e.id) for e in sub.events(1, 10)],
+                             [("again", again)],
+                             "nothing refused was delivered")
 
     def test_off(self):
         """publish.max_lag_ms = 0: a stopped fan-out refuses nothing."""
-        with harness.Stack(settings={"publish.max_lag_ms": 0},
-                           stream_procs=1, publish_procs=1) as st:
-            sub = st.sse("/events?channel=bp")
-            try:
-                self.assertTrue(stream_util.wait_streams(st, 1, 10))
-                first = st.publish_cli("bp", "first")
-                self.assertEqual([e.id for e in sub.events(1, 10)],
-                                 [str(first)])
-                [worker] = st.stream_pids()
-                os.kill(worker, signal.SIGSTOP)
-                try:
-                    # For well past the other test's limit (1 s against
-                    # 300 ms; no timing is asserted), all accepted.
-                    t0 = time.monotonic()
-                    while time.monotonic() - t0 < 1.0:
-                        r = st.sseq("publish", "bp", "x")
-                        self.assertEqual(r.returncode, 0, r.stderr)
-                finally:
-                    os.kill(worker, signal.SIGCONT)
-            finally:
-                sub.close()
+        with fanout({"publish.max_lag_ms": 0}) as (st, sub), stopped(st):
+            # For well past the other test's limit (1 s against 300 ms;
+            # no timing is asserted), all accepted.
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 1.0:
+                r = st.sseq("publish", "bp", "x")
+                self.assertEqual(r.returncode, 0, r.stderr)
 
 
 if __name__ == "__main__":
