@@ -56,6 +56,17 @@ def hold_port():
     return s, s.getsockname()[1]
 
 
+def tcp_answers(proc, port, host="127.0.0.1"):
+    """Whether proc still runs and something accepts on host:port."""
+    if proc.poll() is not None:
+        return False
+    try:
+        socket.create_connection((host, port), 0.2).close()
+        return True
+    except OSError:
+        return False
+
+
 def wait_until(cond, timeout=10, step=0.02):
     """Polls cond() until it holds or timeout seconds pass; returns
     whether it held."""
@@ -315,13 +326,7 @@ class Stack:
                            self.log("error.log")[-2000:])
 
     def port_open(self):
-        if self.nginx.poll() is not None:
-            return False
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-            return True
-        except OSError:
-            return False
+        return tcp_answers(self.nginx, self.port)
 
     def wait_for(self, cond, what, timeout=10, fail=True):
         if wait_until(cond, timeout):

@@ -5,7 +5,6 @@ one port, a server_name a site, and an HTTP POST through it."""
 import http.client
 import os
 import shutil
-import socket
 import subprocess
 
 import harness
@@ -53,13 +52,7 @@ class SiteNginx:
                     % (t, t, t, t, uses, servers))
 
     def answers(self):
-        if self.proc.poll() is not None:
-            return False
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-            return True
-        except OSError:
-            return False
+        return harness.tcp_answers(self.proc, self.port)
 
     def error_log(self):
         try:
