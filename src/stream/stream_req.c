@@ -342,13 +342,24 @@ static const char *stream_req_hub_port(stream_req_get_fn get, void *ctx,
     return buf;
 }
 
+/* Param name when it is text (util_text_valid), else NULL: the hub URL
+ * is built of params the client chose (Host, the decoded path), and a
+ * control character in them must not reach a base URL or a reason. */
+static const char *stream_req_text_param(stream_req_get_fn get, void *ctx,
+                                         const char *name)
+{
+    const char *v = get(name, ctx);
+
+    return v != NULL && util_text_valid(v, strlen(v)) ? v : NULL;
+}
+
 size_t stream_req_hub_url(const struct config *cfg, stream_req_get_fn get,
                           void *ctx, char *out, size_t cap)
 {
-    const char *scheme = get("REQUEST_SCHEME", ctx);
+    const char *scheme = stream_req_text_param(get, ctx, "REQUEST_SCHEME");
     const char *https = get("HTTPS", ctx);
-    const char *host = get("HTTP_HOST", ctx);
-    const char *path = get("DOCUMENT_URI", ctx);
+    const char *host = stream_req_text_param(get, ctx, "HTTP_HOST");
+    const char *path = stream_req_text_param(get, ctx, "DOCUMENT_URI");
     char port[16];
     int n;
 
@@ -359,7 +370,7 @@ size_t stream_req_hub_url(const struct config *cfg, stream_req_get_fn get,
             scheme = https != NULL && strcasecmp(https, "on") == 0 ? "https"
                                                                  : "http";
         if (host == NULL || host[0] == '\0')
-            host = get("SERVER_NAME", ctx);
+            host = stream_req_text_param(get, ctx, "SERVER_NAME");
         if (path == NULL || path[0] != '/')
             path = MERCURE_HUB_PATH;
         n = snprintf(out, cap, "%s://%s%s%s", scheme, host ? host : "",

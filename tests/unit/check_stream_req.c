@@ -206,6 +206,10 @@ static const struct {
     { "match_urlpattern=", "", "h", NULL, 400, "match_urlpattern" },
     { "match_urlpattern=a%0Ab", "", "h", NULL, 400, "control" },
     { "match_urlpattern=/x", "", "a b", NULL, 400, "base URL" },
+    /* a Host with a control character is no Host: it never reaches the
+     * base URL (nor a selector name, nor a reason) */
+    { "match_urlpattern=/x", "", "h\r\nX-Injected: 1", NULL, 0,
+      "https:///.well-known/mercure\n/x" },
     /* nginx's stock fastcgi_params: HTTP_HOST without the port */
     { "match_urlpattern=/x", "", "hub.example", "8080", 0,
       "https://hub.example:8080/.well-known/mercure\n/x" },
@@ -232,6 +236,7 @@ START_TEST(test_hub_urlpattern)
     if (rc != 0) {
         ck_assert_msg(strstr(why, want) != NULL, "reason \"%s\" should "
                       "say \"%s\"", why, want);
+        ck_assert_msg(strpbrk(why, "\r\n") == NULL, "one line: %s", why);
         return;
     }
     ck_assert_uint_eq(r.n_channels, 1);
