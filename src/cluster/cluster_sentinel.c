@@ -58,9 +58,67 @@ int cluster_sentinel_master_replicas(const redisReply *r)
     return (int)r->element[2]->elements;
 }
 
-/* Asks one sentinel s; 0 with *a, or -errno with the reason in why. */
+int cluster_sentinel_error(const redisReply *r, const char **why)
+{
+    if (r->type != REDIS_REPLY_ERROR)
+        return 0;
+    if (strncmp(r->str, "NOAUTH", 6) == 0) {
+        *why = "the sentinel requires a password: add "
+               "?sentinel_password=PASSWORD to the URL";
+        return -EACCES;
+    }
+    if (strncmp(r->str, "WRONGPASS", 9) == 0 ||
+        strncmp(r->str, "ERR invalid password", 20) == 0) {
+        *why = "the sentinel refused the URL's sentinel_password";
+        return -EACCES;
+    }
+    if (strstr(r->str, "without any password configured") != NULL) {
+        *why = "the URL gives a sentinel_password but the sentinel has "
+               "none (requirepass)";
+        return -EACCES;
+    }
+    *why = NULL;                /* another error: its own text says it */
+    return -EIO;
+}
+
+/* Sends AUTH password to c when password is set. The reply, or NULL on
+ * a broken connection; a reply of status OK is freed and replaced by
+ * what the next command answers (so the caller sees one reply). */
+static redisReply *cluster_sentinel_command(redisContext *c,
+                                            const char *password,
+                                            int argc, const char **argv)
+{
+    const char *auth[2] = { "AUTH", password };
+    redisReply *r;
+
+    if (password[0] != '\0') {
+        r = redisCommandArgv(c, 2, auth, NULL);
+        if (r == NULL || r->type == REDIS_REPLY_ERROR)
+            return r;
+        freeReplyObject(r);
+    }
+    return redisCommandArgv(c, argc, argv, NULL);
+}
+
+/* Writes into why the reason of error reply r from sentinel s. */
+static void cluster_sentinel_why(const struct cluster_addr *s,
+                                 const redisReply *r, char *why, size_t cap)
+{
+    const char *what;
+
+    cluster_sentinel_error(r, &what);
+    if (what != NULL)
+        snprintf(why, cap, "sentinel %s:%d: %s", s->host, s->port, what);
+    else
+        snprintf(why, cap, "sentinel %s:%d: %.200s", s->host, s->port,
+                 r->str);
+}
+
+/* Asks one sentinel s (AUTH first with password, if any); 0 with *a, or
+ * -errno with the reason in why (never the password). */
 static int cluster_sentinel_ask_one(const struct cluster_addr *s,
-                                    const char *name, struct timeval tv,
+                                    const char *name, const char *password,
+                                    struct timeval tv,
                                     struct cluster_addr *a, char *why,
                                     size_t cap)
 {
@@ -76,13 +134,12 @@ static int cluster_sentinel_ask_one(const struct cluster_addr *s,
         return -ENOMEM;
     }
     if (c->err == 0 && redisSetTimeout(c, tv) == REDIS_OK)
-        r = redisCommandArgv(c, 3, argv, NULL);
+        r = cluster_sentinel_command(c, password, 3, argv);
     if (r == NULL)
         snprintf(why, cap, "sentinel %s:%d: %s", s->host, s->port,
                  c->err ? c->errstr : "no answer");
     else if (r->type == REDIS_REPLY_ERROR)
-        snprintf(why, cap, "sentinel %s:%d: %.200s", s->host, s->port,
-                 r->str);
+        cluster_sentinel_why(s, r, why, cap);
     else if ((rc = cluster_sentinel_addr(r, a, &what)) < 0)
         snprintf(why, cap, "sentinel %s:%d: master %s: %s", s->host,
                  s->port, name, what);
@@ -102,7 +159,8 @@ int cluster_sentinel_ask(const struct cluster_url *u, unsigned timeout_ms,
 
     snprintf(why, cap, "no sentinel");
     for (i = 0; i < u->n_sentinels; i++)
-        if (cluster_sentinel_ask_one(&u->sentinel[i], u->master, tv, a, why,
+        if (cluster_sentinel_ask_one(&u->sentinel[i], u->master,
+                                     u->sentinel_password, tv, a, why,
                                      cap) == 0)
             return 0;
     return -ENOTCONN;
