@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,30 +84,40 @@ int cluster_sentinel_error(const redisReply *r, const char **why)
 
 /* Sends AUTH password to c when password is set. The reply, or NULL on
  * a broken connection; a reply of status OK is freed and replaced by
- * what the next command answers (so the caller sees one reply). */
+ * what the next command answers (so the caller sees one reply); *auth
+ * says whether the reply is AUTH's. */
 static redisReply *cluster_sentinel_command(redisContext *c,
                                             const char *password,
-                                            int argc, const char **argv)
+                                            int argc, const char **argv,
+                                            bool *auth)
 {
-    const char *auth[2] = { "AUTH", password };
+    const char *cmd[2] = { "AUTH", password };
     redisReply *r;
 
-    if (password[0] != '\0') {
-        r = redisCommandArgv(c, 2, auth, NULL);
+    *auth = password[0] != '\0';
+    if (*auth) {
+        r = redisCommandArgv(c, 2, cmd, NULL);
         if (r == NULL || r->type == REDIS_REPLY_ERROR)
             return r;
         freeReplyObject(r);
+        *auth = false;
     }
     return redisCommandArgv(c, argc, argv, NULL);
 }
 
-/* Writes into why the reason of error reply r from sentinel s. */
+/* Writes into why the reason of error reply r from sentinel s. An error
+ * to AUTH that is none of cluster_sentinel_error's is not quoted: Redis
+ * echoes an unknown command's arguments, the password among them. */
 static void cluster_sentinel_why(const struct cluster_addr *s,
-                                 const redisReply *r, char *why, size_t cap)
+                                 const redisReply *r, bool auth, char *why,
+                                 size_t cap)
 {
     const char *what;
 
     cluster_sentinel_error(r, &what);
+    if (what == NULL && auth)
+        what = "AUTH failed (the reply is not shown: it may quote the "
+               "password; a sentinel older than Redis 5.0.1 takes none)";
     if (what != NULL)
         snprintf(why, cap, "sentinel %s:%d: %s", s->host, s->port, what);
     else
@@ -126,6 +137,7 @@ static int cluster_sentinel_ask_one(const struct cluster_addr *s,
     redisContext *c = redisConnectWithTimeout(s->host, s->port, tv);
     redisReply *r = NULL;
     const char *what;
+    bool auth = false;
     int rc = -ENOTCONN;
 
     if (c == NULL) {
@@ -134,12 +146,12 @@ static int cluster_sentinel_ask_one(const struct cluster_addr *s,
         return -ENOMEM;
     }
     if (c->err == 0 && redisSetTimeout(c, tv) == REDIS_OK)
-        r = cluster_sentinel_command(c, password, 3, argv);
+        r = cluster_sentinel_command(c, password, 3, argv, &auth);
     if (r == NULL)
         snprintf(why, cap, "sentinel %s:%d: %s", s->host, s->port,
                  c->err ? c->errstr : "no answer");
     else if (r->type == REDIS_REPLY_ERROR)
-        cluster_sentinel_why(s, r, why, cap);
+        cluster_sentinel_why(s, r, auth, why, cap);
     else if ((rc = cluster_sentinel_addr(r, a, &what)) < 0)
         snprintf(why, cap, "sentinel %s:%d: master %s: %s", s->host,
                  s->port, name, what);

@@ -25,9 +25,10 @@ class Redis:
     power loss, and on a loaded disk it stalls Redis until it looks
     down)."""
 
-    def __init__(self, password=None, node_entries=16):
+    def __init__(self, password=None, node_entries=16, args=()):
         self.password = password
         self.node_entries = node_entries
+        self.args = list(args)      # more redis-server arguments
         self.proc = None
         self.port = None
         self.port_hold = None
@@ -60,6 +61,7 @@ class Redis:
                 "--logfile", os.path.join(self.dir, "redis.log")]
         if self.password:
             args += ["--requirepass", self.password]
+        args += self.args
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10

@@ -30,6 +30,7 @@ import http.client
 import json
 import socket
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -39,7 +40,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import stream_util  # noqa: E402
-from cluster_util import ClusterStack, Front, Net, NetnsHost, SentinelSet  # noqa: E402
+from cluster_util import ClusterStack, Front, Net, NetnsHost, Redis, \
+    SentinelSet  # noqa: E402
 
 CHANNEL = "ha"
 SUBSCRIBERS = 9         # on /events
@@ -665,7 +667,8 @@ class SentinelAuth(harness.TestCase):
     """Sentinels with a password of their own (requirepass): sseq AUTHs
     to them with the URL's ?sentinel_password=; without it, or with a
     wrong one, a publish fails naming what to change in the URL and
-    never quoting a password."""
+    never quoting a password, not even when the server echoes it (an
+    unknown AUTH: Redis quotes the arguments of a command it lacks)."""
 
     def publish_with(self, url):
         """`sseq publish` on a stack whose cluster.redis is url."""
@@ -690,6 +693,15 @@ class SentinelAuth(harness.TestCase):
                 self.assertIn(why, r.stderr)
                 for pw in (red.password, red.sentinel_password[3:]):
                     self.assertNotIn(pw, r.stderr + r.stdout)
+
+    def test_auth_unknown_hides_the_reply(self):
+        pw = "echoed-" + secrets.token_urlsafe(12)
+        with Redis(args=["--rename-command", "AUTH", ""]) as old:
+            r = self.publish_with("redis+sentinel://127.0.0.1:%d/m"
+                                  "?sentinel_password=%s" % (old.port, pw))
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("AUTH failed (the reply is not shown", r.stderr)
+        self.assertNotIn(pw, r.stderr + r.stdout)
 
 
 if __name__ == "__main__":
