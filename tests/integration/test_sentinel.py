@@ -695,13 +695,18 @@ class SentinelAuth(harness.TestCase):
                     self.assertNotIn(pw, r.stderr + r.stdout)
 
     def test_auth_unknown_hides_the_reply(self):
+        """As a sentinel and as the master (redis://)."""
         pw = "echoed-" + secrets.token_urlsafe(12)
         with Redis(args=["--rename-command", "AUTH", ""]) as old:
-            r = self.publish_with("redis+sentinel://127.0.0.1:%d/m"
-                                  "?sentinel_password=%s" % (old.port, pw))
-        self.assertEqual(r.returncode, 1, r.stdout)
-        self.assertIn("AUTH failed (the reply is not shown", r.stderr)
-        self.assertNotIn(pw, r.stderr + r.stdout)
+            for url, why in (
+                    ("redis+sentinel://127.0.0.1:%d/m?sentinel_password=%s"
+                     % (old.port, pw), "AUTH failed (the reply is not shown"),
+                    ("redis://:%s@127.0.0.1:%d/0" % (pw, old.port),
+                     "AUTH refused (the reply is not shown")):
+                r = self.publish_with(url)
+                self.assertEqual(r.returncode, 1, r.stdout)
+                self.assertIn(why, r.stderr)
+                self.assertNotIn(pw, r.stderr + r.stdout)
 
 
 if __name__ == "__main__":
