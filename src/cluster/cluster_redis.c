@@ -361,6 +361,16 @@ static int cluster_check_role(struct cluster_link *l,
                         u->host, u->port, u->master);
 }
 
+/* Whether an error cluster_cmd wrote for AUTH (cluster_err) may be shown:
+ * only Redis's known refusals. Redis quotes an unknown command's
+ * arguments (AUTH renamed away, a server without it), the password
+ * among them. */
+static bool cluster_auth_err_shown(const char *err)
+{
+    return strncmp(err, "AUTH: ERR invalid password", 26) == 0 ||
+           strstr(err, "called without any password configured") != NULL;
+}
+
 /* AUTH (with the ACL user if any) and SELECT. */
 static int cluster_login(struct cluster_link *l, const struct cluster_url *u)
 {
@@ -379,7 +389,9 @@ static int cluster_login(struct cluster_link *l, const struct cluster_url *u)
         if (rc < 0) {
             char why[sizeof(cluster_err)];
 
-            snprintf(why, sizeof(why), "%s", cluster_err);
+            snprintf(why, sizeof(why), "%s", cluster_auth_err_shown(
+                         cluster_err) ? cluster_err : "the reply is not "
+                     "shown: it may quote the password");
             return cluster_fail(-EACCES, "AUTH refused (%s)", why);
         }
     }

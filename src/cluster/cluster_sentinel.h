@@ -26,11 +26,18 @@ int cluster_sentinel_addr(const struct redisReply *r, struct cluster_addr *a,
  * a master's or is malformed. */
 int cluster_sentinel_master_replicas(const struct redisReply *r);
 
-/* Asks u's sentinels, in order, for u->master's address; the first
- * valid answer wins. Each sentinel gets timeout_ms to connect and
- * answer. 0 with *a, or -ENOTCONN when none answered with an address,
- * with the last sentinel's reason in why (cap bytes; never a secret:
- * the sentinels are asked without the master's password). */
+/* What error reply r of a sentinel means: 0 if r is no error; -EACCES
+ * for an AUTH problem (a password missing, wrong, or given to a sentinel
+ * without requirepass) with *why saying what to change in the URL;
+ * -EIO for another error, *why NULL (r->str says it). */
+int cluster_sentinel_error(const struct redisReply *r, const char **why);
+
+/* Asks u's sentinels, in order, for u->master's address (first AUTH
+ * with u->sentinel_password when set); the first valid answer wins.
+ * Each sentinel gets timeout_ms to connect and answer. 0 with *a, or
+ * -ENOTCONN when none answered with an address, with the last
+ * sentinel's reason in why (cap bytes; never a secret: the sentinels
+ * never get the master's password, and no reason quotes theirs). */
 int cluster_sentinel_ask(const struct cluster_url *u, unsigned timeout_ms,
                          struct cluster_addr *a, char *why, size_t cap);
 

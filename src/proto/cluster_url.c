@@ -170,7 +170,7 @@ static int cluster_url_master(const char *s, struct cluster_url *u,
         strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                "0123456789_.-") < n) {
         *why = "a Sentinel URL ends with /MASTERNAME (1 to 64 of A-Z a-z "
-               "0-9 _ . -)";
+               "0-9 _ . -)[/DB][?sentinel_password=PASSWORD]";
         return -EINVAL;
     }
     memcpy(u->master, s, n);
@@ -243,6 +243,53 @@ static int cluster_url_unix(const char *s, struct cluster_url *u,
     return 0;
 }
 
+/* The '?' of a Sentinel URL's "?sentinel_password=" query: the first one
+ * before which s is a whole Sentinel URL (so the master's password may
+ * hold the marker and the sentinels' may hold any byte); NULL if none. */
+static const char *cluster_url_query(const char *s)
+{
+    static const char mark[] = CLUSTER_URL_SENTINEL_QUERY;
+    char head[CLUSTER_URL_MAX];
+    struct cluster_url t;
+    const char *q, *why;
+
+    for (q = strstr(s, mark); q != NULL; q = strstr(q + 1, mark)) {
+        memset(&t, 0, sizeof(t));
+        memcpy(head, s, (size_t)(q - s));
+        head[q - s] = '\0';
+        if (cluster_url_sentinels(head + 17, &t, &why) == 0)
+            break;
+    }
+    explicit_bzero(&t, sizeof(t));
+    explicit_bzero(head, sizeof(head));
+    return q;
+}
+
+/* Parses a whole redis+sentinel:// URL s: the list and name, then the
+ * sentinels' own password if the query gives one. */
+static int cluster_url_sentinel(const char *s, struct cluster_url *u,
+                                const char **why)
+{
+    const char *q = cluster_url_query(s), *pw;
+    char head[CLUSTER_URL_MAX];
+    int rc;
+
+    if (q == NULL)
+        return cluster_url_sentinels(s + 17, u, why);
+    memcpy(head, s, (size_t)(q - s));
+    head[q - s] = '\0';
+    rc = cluster_url_sentinels(head + 17, u, why);
+    explicit_bzero(head, sizeof(head));
+    pw = q + strlen(CLUSTER_URL_SENTINEL_QUERY);
+    if (rc == 0 && (*pw == '\0' ||
+        cluster_url_copy(u->sentinel_password, sizeof(u->sentinel_password),
+                         pw, strlen(pw)) < 0)) {
+        *why = "sentinel_password= must be 1 to 255 bytes";
+        rc = -EINVAL;
+    }
+    return rc;
+}
+
 int cluster_url_parse(const char *s, struct cluster_url *u, const char **why)
 {
     memset(u, 0, sizeof(*u));
@@ -257,20 +304,21 @@ int cluster_url_parse(const char *s, struct cluster_url *u, const char **why)
     if (strncmp(s, "unix://", 7) == 0)
         return cluster_url_unix(s + 7, u, why);
     if (strncmp(s, "redis+sentinel://", 17) == 0)
-        return cluster_url_sentinels(s + 17, u, why);
+        return cluster_url_sentinel(s, u, why);
     *why = "must start with redis://, unix:// or redis+sentinel://";
     return -EINVAL;
 }
 
-const char *cluster_url_redact(const char *s, char *out, size_t cap)
+/* Redacts s (no "?sentinel_password=" query) into out: its credentials'
+ * password, as parsed, or all between "://" and the last '@'. */
+static const char *cluster_url_redact_creds(const char *s, char *out,
+                                            size_t cap)
 {
     const char *scheme = strstr(s, "://"), *rest, *at, *colon, *why;
     struct cluster_url u;
     bool parsed = cluster_url_parse(s, &u, &why) == 0;
 
     explicit_bzero(&u, sizeof(u));
-    if (cap == 0)
-        return out;
     rest = scheme ? scheme + 3 : s;
     at = cluster_url_creds_end(rest, parsed &&
                                strncmp(s, "unix://", 7) == 0);
@@ -281,5 +329,31 @@ const char *cluster_url_redact(const char *s, char *out, size_t cap)
         snprintf(out, cap, "%.*s***%s", (int)(rest - s), s, at);
     else
         snprintf(out, cap, "%.*s:***%s", (int)(colon - s), s, at);
+    return out;
+}
+
+const char *cluster_url_redact(const char *s, char *out, size_t cap)
+{
+    char head[CLUSTER_URL_MAX];
+    const char *q = NULL;
+    size_t n;
+
+    if (cap == 0)
+        return out;
+    if (strncmp(s, "redis+sentinel://", 17) == 0 &&
+        strlen(s) < CLUSTER_URL_MAX)
+        q = cluster_url_query(s);
+    if (q == NULL && strstr(s, CLUSTER_URL_SENTINEL_QUERY) != NULL) {
+        snprintf(out, cap, "%.*s***", (int)(strstr(s, "://") + 3 - s), s);
+        return out;             /* no whole URL before it: all secret */
+    }
+    if (q == NULL)
+        return cluster_url_redact_creds(s, out, cap);
+    memcpy(head, s, (size_t)(q - s));
+    head[q - s] = '\0';
+    cluster_url_redact_creds(head, out, cap);
+    explicit_bzero(head, sizeof(head));
+    n = strlen(out);
+    snprintf(out + n, cap - n, "%s***", CLUSTER_URL_SENTINEL_QUERY);
     return out;
 }

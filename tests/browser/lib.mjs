@@ -1,12 +1,12 @@
 // tests/browser/lib.mjs -- what the browser tests share: the settings
-// ./run passes in the environment, a free port, Chromium's launch, the
-// stack's commands (scripts/stack.sh, the sseq CLI) and the chat page's
-// helpers.
+// ./run passes in the environment, a free port, Chromium's launch
+// (chromium.mjs), the stack's commands (scripts/stack.sh, the sseq CLI)
+// and the chat page's helpers.
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { WAIT, launch } from './chromium.mjs';
 
 export const run = promisify(execFile);
 
@@ -48,17 +48,7 @@ export const DIR = env('SSEQ_STACK_DIR');
 export const BUILD = env('SSEQ_BUILDDIR');
 export const TOP = env('SSEQ_TOP');
 export const OUT = env('SSEQ_BROWSER_OUT');
-export const WAIT = 30000;              // ms: generous, never asserted
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
-    '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'];
-
-// Debian's Chromium (never a downloaded one), with args added.
-export function launch(args = []) {
-    return chromium.launch({ executablePath: '/usr/bin/chromium',
-        args: CHROMIUM_ARGS.concat(args), timeout: WAIT });
-}
+export { WAIT, launch };
 
 // scripts/stack.sh command on directory dir (default: the test's stack),
 // with more environment variables from extra.

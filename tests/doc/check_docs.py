@@ -15,7 +15,7 @@ things that exist:
 - sseq-spawn: its action and role, against the script's usage;
 - ./configure options against `configure --help`, make targets against
   the build's Makefile, systemctl/journalctl units against
-  fcgi-conf/systemd/, `man` pages against doc/man/ and debian/;
+  fcgi-conf/systemd/, `man` pages against doc/man/ (FILE or FILE.in);
 - curl URLs: the path is a location of the nginx snippet;
 - any other program is on PATH;
 - files named under fcgi-conf/, scripts/, tests/, www/, src/, bench/,
@@ -364,8 +364,8 @@ def check_command(where, words):
     if prog == "man":
         for a in args:
             if not glob.glob(os.path.join(SRC, "doc/man", a + ".[158]")) \
-                    and not glob.glob(os.path.join(SRC, "debian",
-                                                   a + ".[158]")):
+                    and not glob.glob(os.path.join(SRC, "doc/man",
+                                                   a + ".[158].in")):
                 problem(where, "no manual page %s" % a)
         return "man"
     if prog == "curl":

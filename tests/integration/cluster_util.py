@@ -3,6 +3,7 @@ redis-server (a held loopback port, its own directory, an append-only
 file), and a Stack that joins it through sseq-bridge started with the
 shipped fcgi-conf/spawn-fcgi/sseq-bridge-start."""
 import os
+import secrets
 import socket
 import shutil
 import signal
@@ -24,9 +25,10 @@ class Redis:
     power loss, and on a loaded disk it stalls Redis until it looks
     down)."""
 
-    def __init__(self, password=None, node_entries=16):
+    def __init__(self, password=None, node_entries=16, args=()):
         self.password = password
         self.node_entries = node_entries
+        self.args = list(args)      # more redis-server arguments
         self.proc = None
         self.port = None
         self.port_hold = None
@@ -59,6 +61,7 @@ class Redis:
                 "--logfile", os.path.join(self.dir, "redis.log")]
         if self.password:
             args += ["--requirepass", self.password]
+        args += self.args
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
@@ -260,15 +263,21 @@ class Net:
 class SentinelSet:
     """A Redis master, two replicas and three sentinels, all on addr (in
     the root namespace), each with its own port and directory; a master
-    judged down after down_ms and a failover bounded by failover_ms."""
+    judged down after down_ms and a failover bounded by failover_ms. The
+    nodes' password and the sentinels' own (requirepass) are made per
+    run and written only to the 0600 config files of this run's
+    directory (never on a command line)."""
 
     NAME = "sseqm"
-    PASSWORD = "sentinel-test-pw?1"   # the master's and replicas' AUTH
 
     def __init__(self, addr, down_ms=1000, failover_ms=3000):
         self.addr = addr
         self.down_ms = down_ms
         self.failover_ms = failover_ms
+        # a '?' in the nodes' password (it was once shown in clear), a
+        # '@' and a '/' in the sentinels' (the URL's query takes any byte)
+        self.password = "n?" + secrets.token_urlsafe(12)
+        self.sentinel_password = "s@/" + secrets.token_urlsafe(12)
         self.dir = None
         self.redis = {}         # port: Popen
         self.sentinels = {}     # port: Popen
@@ -300,17 +309,31 @@ class SentinelSet:
 
     @property
     def url(self):
-        return "redis+sentinel://:%s@%s/%s" % (self.PASSWORD, ",".join(
-            "%s:%d" % (self.addr, p) for p in self.sentinel_ports),
-            self.NAME)
+        """cluster.redis: the nodes' password, the sentinels, the master's
+        name and the sentinels' own password."""
+        return "redis+sentinel://:%s@%s/%s?sentinel_password=%s" % (
+            self.password, ",".join("%s:%d" % (self.addr, p)
+                                    for p in self.sentinel_ports),
+            self.NAME, self.sentinel_password)
+
+    @staticmethod
+    def write_conf(path, text):
+        """Writes a config file holding a password: mode 0600 from the
+        start."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
 
     def start_redis(self, port, replica_of=None):
         d = os.path.join(self.dir, "r%d" % port)
         os.makedirs(d, exist_ok=True)
-        args = [REDIS_SERVER, "--port", str(port), "--bind", self.addr,
+        conf = os.path.join(d, "redis.conf")
+        if not os.path.exists(conf):
+            self.write_conf(conf, 'requirepass "%s"\nmasterauth "%s"\n' % (
+                self.password, self.password))
+        args = [REDIS_SERVER, conf, "--port", str(port), "--bind", self.addr,
                 "--dir", d, "--save", "", "--appendonly", "yes",
                 "--appendfsync", "no", "--repl-diskless-sync", "yes",
-                "--requirepass", self.PASSWORD, "--masterauth", self.PASSWORD,
                 "--repl-diskless-sync-delay", "0",
                 "--logfile", os.path.join(d, "redis.log")]
         if replica_of:
@@ -322,21 +345,26 @@ class SentinelSet:
             raise RuntimeError("redis-server on %d did not start" % port)
 
     def start_sentinel(self, port):
+        """A sentinel that requires sentinel_password from its clients and
+        from the other sentinels (Redis uses its own requirepass when it
+        talks to them)."""
         d = os.path.join(self.dir, "s%d" % port)
         os.makedirs(d, exist_ok=True)
         conf = os.path.join(d, "sentinel.conf")
-        with open(conf, "w") as f:
-            f.write("port %d\nbind %s\ndir %s\nlogfile %s\n"
-                    "protected-mode no\n"
-                    "sentinel monitor %s %s %d 2\n"
-                    "sentinel auth-pass %s %s\n"
-                    "sentinel down-after-milliseconds %s %d\n"
-                    "sentinel failover-timeout %s %d\n"
-                    "sentinel parallel-syncs %s 2\n" % (
-                        port, self.addr, d, os.path.join(d, "sentinel.log"),
-                        self.NAME, self.addr, self.master_port,
-                        self.NAME, self.PASSWORD, self.NAME, self.down_ms, self.NAME,
-                        self.failover_ms, self.NAME))
+        self.write_conf(
+            conf, "port %d\nbind %s\ndir %s\nlogfile %s\n"
+            "protected-mode no\n"
+            'requirepass "%s"\n'
+            "sentinel monitor %s %s %d 2\n"
+            'sentinel auth-pass %s "%s"\n'
+            "sentinel down-after-milliseconds %s %d\n"
+            "sentinel failover-timeout %s %d\n"
+            "sentinel parallel-syncs %s 2\n" % (
+                port, self.addr, d, os.path.join(d, "sentinel.log"),
+                self.sentinel_password,
+                self.NAME, self.addr, self.master_port,
+                self.NAME, self.password, self.NAME, self.down_ms,
+                self.NAME, self.failover_ms, self.NAME))
         self.sentinels[port] = None
         self.sentinels[port] = subprocess.Popen(
             [REDIS_SENTINEL, conf], stdout=subprocess.DEVNULL,
@@ -346,13 +374,15 @@ class SentinelSet:
             raise RuntimeError("redis-sentinel on %d did not start" % port)
 
     def cli(self, port, *args):
-        auth = [] if port in self.sentinels else [
-            "--no-auth-warning", "-a", self.PASSWORD]
+        """redis-cli to node or sentinel port, with its password in the
+        environment (REDISCLI_AUTH), not on the command line."""
+        pw = self.sentinel_password if port in self.sentinels else \
+            self.password
         try:
             return subprocess.run(
-                ["redis-cli", "-h", self.addr, "-p", str(port)] + auth +
+                ["redis-cli", "-h", self.addr, "-p", str(port)] +
                 [str(a) for a in args], capture_output=True, text=True,
-                timeout=5).stdout
+                env=dict(os.environ, REDISCLI_AUTH=pw), timeout=5).stdout
         except subprocess.SubprocessError:
             return ""
 

@@ -305,8 +305,8 @@ class Install(harness.TestCase):
 
     def step6_operations(self):
         """doc/operations.md, while it runs: create --force is refused;
-        stats --prometheus; the man pages and the logrotate snippet are
-        installed."""
+        stats --prometheus; the man pages (the scripts' naming this
+        install's config) and the logrotate snippet are installed."""
         r = self.sseq("create", "--force", check=False)
         self.assertEqual(r.returncode, 1, r.stdout)
         self.assertIn("is in use by", r.stderr)
@@ -316,8 +316,16 @@ class Install(harness.TestCase):
         self.assertTrue(m and int(m.group(1)) >= 1, r.stdout)
         man = os.path.join(self.prefix, "share", "man")
         for page in ("man1/sseq.1", "man5/sseq.conf.5",
-                     "man8/sseq-stream.8", "man8/sseq-publish.8"):
+                     "man8/sseq-stream.8", "man8/sseq-publish.8",
+                     "man1/sseq-nginx-conf.1", "man8/sseq-spawn.8",
+                     "man8/sseq-bridge.8", "man8/sseq-bridge-start.8"):
             self.assertTrue(os.path.exists(os.path.join(man, page)), page)
+        for page in ("man8/sseq-spawn.8", "man8/sseq-bridge.8"):
+            with open(os.path.join(man, page)) as f:
+                text = f.read()
+            self.assertIn(self.conf, text, page + " names the config")
+            self.assertIsNone(re.search(r"@[a-z]+@", text),
+                              page + ": no template name left")
         link = os.path.join(self.share, "fcgi-conf", "spawn-fcgi",
                             "sseq-spawn")
         self.assertEqual(os.path.realpath(link), self.spawn,

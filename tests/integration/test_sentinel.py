@@ -8,22 +8,31 @@ sseq-stream, sseq-publish, sseq-bridge and queue; a Redis master, two
 replicas and three sentinels in the root namespace; a front nginx on
 127.0.0.1 balancing every path over the three hosts. Subscribers (SSE
 clients that reconnect with Last-Event-ID, as a browser does; on /events
-and on the Mercure hub) and one
-publisher at a steady rate all go through the front. Faults, in order:
+and on the Mercure hub; and Debian's Chromium with sseq.js,
+tests/browser/subscriber.mjs) and one publisher at a steady rate all go
+through the front. Faults, in order:
 one host SIGKILLed (all its processes), the Redis master SIGKILLed
 (Sentinel promotes a replica), the dead host started again. Asserted per
 subscriber: every acknowledged (202) message once, none twice, ids
 strictly increasing across both faults; publishes refused meanwhile are
 503 with Retry-After; the restarted host catches up and serves. The time
 from each fault to the first message delivered after it is printed (not
-asserted). Needs root (ip netns): without it the test fails, never
-skips."""
+asserted). Chromium's page must receive exactly the acknowledged ids, in
+order, none twice (a publish answered 503 or 502 is ambiguous: its
+message may come too), and show no error. The sentinels require a
+password of their own (requirepass, made per run like the nodes'):
+sseq AUTHs to them (?sentinel_password= in cluster.redis) and no log
+holds either password. Needs root (ip netns): without it the test
+fails, never skips; so does a missing Chromium where the tree has
+browser tests (tests/browser/run, which ./scripts/test runs)."""
 import collections
 import http.client
 import json
 import socket
 import os
-import statistics
+import secrets
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -31,13 +40,15 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import stream_util  # noqa: E402
-from cluster_util import ClusterStack, Front, Net, NetnsHost, SentinelSet  # noqa: E402
+from cluster_util import ClusterStack, Front, Net, NetnsHost, Redis, \
+    SentinelSet  # noqa: E402
 
 CHANNEL = "ha"
 SUBSCRIBERS = 9         # on /events
 HUB_SUBSCRIBERS = 3     # on the Mercure hub, same channel as topic
 HUB = "/.well-known/mercure"
 RATE = 40               # publishes a second through the front
+BROWSER_DIR = os.path.join(harness.SRCDIR, "tests", "browser")
 
 
 class Subscriber(threading.Thread):
@@ -111,7 +122,7 @@ class Publisher(threading.Thread):
         self.port, self.token, self.stop = port, token, stop
         self.acked = {}
         self.sent_at = {}
-        self.refused = []       # (time, status, retry-after, body)
+        self.refused = []   # (time, status, retry-after, body, data)
         self.reused = []        # (id, first data, second data): never
         self.n = 0
 
@@ -133,13 +144,105 @@ class Publisher(threading.Thread):
                 self.sent_at[mid] = t0
             else:
                 self.refused.append((t0, status, hdr.get("retry-after"),
-                                     body[:200]))
+                                     body[:200], data))
             nxt += 1.0 / RATE
             time.sleep(max(0, nxt - time.monotonic()))
 
     def first_acked_after(self, t):
         ids = [i for i, s in self.sent_at.items() if s > t]
         return min(ids) if ids else None
+
+
+def chromium_required():
+    """The suite requires the browser where the tree has browser tests
+    (tests/browser/run, which ./scripts/test runs, as it decides); a
+    tarball without them leaves the Chromium subscriber out."""
+    return os.access(os.path.join(BROWSER_DIR, "run"), os.X_OK)
+
+
+def chromium_missing():
+    """What the Chromium subscriber lacks, as a list (empty: nothing)."""
+    need = []
+    if not os.access("/usr/bin/chromium", os.X_OK):
+        need.append("/usr/bin/chromium (Debian's chromium)")
+    if shutil.which("node") is None:
+        need.append("node")
+    if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules",
+                                      "playwright-core")):
+        need.append("tests/browser/node_modules/playwright-core")
+    return need
+
+
+class ChromiumSubscriber:
+    """Debian's Chromium with sseq.js subscribed to url
+    (tests/browser/subscriber.mjs): a reader thread keeps the page's
+    progress lines; stop() returns what the page saw (its messages,
+    errors, states, page errors)."""
+
+    def __init__(self, url):
+        self.progress = {}
+        self.ready = False
+        self.final = None
+        self.fatal = None
+        self.noise = []         # lines that are not the script's JSON
+        self.proc = subprocess.Popen(
+            ["node", os.path.join(BROWSER_DIR, "subscriber.mjs"), url],
+            cwd=BROWSER_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
+
+    def read(self):
+        for line in self.proc.stdout:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                self.noise.append(line.rstrip()[:300])
+                continue
+            if msg.get("ready"):
+                self.ready = True
+            elif "final" in msg:
+                self.final = msg["final"]
+            elif "fatal" in msg:
+                self.fatal = msg["fatal"]
+            else:
+                self.progress = msg
+
+    def up(self):
+        """True once the page's stream is open; raises if the script
+        failed."""
+        if self.fatal or (self.proc.poll() is not None and not self.ready):
+            raise AssertionError("the Chromium subscriber failed: %s %s" % (
+                self.fatal, self.noise[-5:]))
+        return self.ready
+
+    def newest(self):
+        return int(self.progress.get("newest") or 0)
+
+    def stop(self, timeout=30):
+        """Asks the page for what it saw and waits for the script to end;
+        returns it (None if it never came)."""
+        try:
+            self.proc.stdin.write("stop\n")
+            self.proc.stdin.flush()
+        except OSError:
+            pass
+        harness.wait_until(lambda: self.final is not None or
+                           self.proc.poll() is not None, timeout)
+        self.close()
+        return self.final
+
+    def close(self):
+        try:
+            self.proc.stdin.close()     # the script's stop, if not said
+        except OSError:
+            pass
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.reader.join(5)
 
 
 def http_post(port, token, data):
@@ -166,6 +269,12 @@ def read_until_data(c, data, timeout):
     return got
 
 
+def open_streams(host):
+    """The streams host's sseq-stream processes hold open now."""
+    return sum(p["streams"] for p in host.stats()["processes"]
+               if p["role"] == "stream")
+
+
 def delivered_at(subs, mid):
     """When the first subscriber got id mid (None if none did)."""
     ts = [t for s in subs for i, d, t in s.data() if i == mid]
@@ -185,6 +294,7 @@ class SentinelFailover(harness.TestCase):
                                   settings={"stream.retry": 200})
                     hosts.append(h.__enter__())
                 self.run_faults(net, red, hosts, figures)
+                self.check_secrets(red, hosts)
             finally:
                 for h in hosts:
                     h.__exit__(None, None, None)
@@ -206,22 +316,110 @@ class SentinelFailover(harness.TestCase):
             self.assertTrue(harness.wait_until(
                 lambda: all(s.connects for s in subs), 20),
                 "every subscriber connects through the front")
-            pub = Publisher(front.port, hosts[0].token, pub_stop)
-            pub.start()
+            before = [open_streams(h) for h in hosts]
+            page = self.start_chromium(front.port)
+            final = pub = None
             try:
-                self.faults(net, red, hosts, subs, pub, figures)
+                self.assertTrue(harness.wait_until(
+                    lambda: page is None or page.up(), 60),
+                    "the Chromium subscriber connects through the front")
+                victim = self.page_host(hosts, before) if page else 0
+                pub = Publisher(front.port, hosts[0].token, pub_stop)
+                pub.start()
+                self.faults(net, red, hosts, victim, subs, pub, figures)
                 pub_stop.set()
                 pub.join(15)
                 top = max(pub.acked)
                 harness.wait_until(
-                    lambda: all(s.newest() >= top for s in subs), 20)
+                    lambda: all(s.newest() >= top for s in subs) and
+                    (page is None or page.newest() >= top), 30)
+                final = page and page.stop()
             finally:
                 pub_stop.set()
                 stop.set()
-                pub.join(15)
+                if pub is not None:
+                    pub.join(15)
+                if page is not None:
+                    page.close()
                 for s in subs:
                     s.join(5)
             self.check(subs, pub, figures)
+            if page is not None:
+                self.check_chromium(page, final, pub, figures)
+
+    def page_host(self, hosts, before):
+        """The host the Chromium page's stream is on (the one whose open
+        streams grew by one since before): the host the test kills, so
+        the page lives through a host dying."""
+        def grown():
+            now = [open_streams(h) for h in hosts]
+            up = [k for k in range(len(hosts)) if now[k] == before[k] + 1]
+            return up if sum(now) == sum(before) + 1 and len(up) == 1 \
+                else None
+        up = harness.wait_until(grown, 10, step=0.2) and grown()
+        self.assertTrue(up, "the Chromium page's stream is on one host")
+        return up[0]
+
+    def start_chromium(self, port):
+        """The Chromium subscriber on the front, or None where the suite
+        does not require a browser; fails naming what is missing."""
+        if not chromium_required():
+            print("no tests/browser/run here: the Chromium subscriber is "
+                  "left out")
+            return None
+        missing = chromium_missing()
+        self.assertEqual(missing, [], "the Chromium subscriber needs "
+                         "%s: run `tests/browser/run --deps` as root "
+                         "(./scripts/test does)" % ", ".join(missing))
+        return ChromiumSubscriber("http://127.0.0.1:%d/events?channel=%s"
+                                  % (port, CHANNEL))
+
+    def check_chromium(self, page, final, pub, figures):
+        """The page got exactly the acknowledged ids in order, none twice
+        (a message whose publish was answered 503 or 502 is ambiguous and
+        may come too), each with its own data, and showed no error."""
+        self.assertIsNotNone(final, "the Chromium subscriber reported "
+                             "nothing: %s %s" % (page.fatal, page.noise[-5:]))
+        got = [(int(i), d) for i, d in final["got"]]
+        ids = [i for i, d in got]
+        self.assertEqual(ids, sorted(set(ids)), "Chromium: ids strictly "
+                         "increasing, none twice")
+        ambiguous = {r[4] for r in pub.refused}
+        extra = [(i, d) for i, d in got if pub.acked.get(i) != d]
+        self.assertEqual([x for x in extra if x[1] not in ambiguous], [],
+                         "Chromium: only acknowledged (or ambiguous) "
+                         "messages")
+        acked = [i for i, d in got if pub.acked.get(i) == d]
+        self.assertEqual(acked, sorted(pub.acked), "Chromium: the "
+                         "acknowledged ids, in order, each once; missing "
+                         "%r" % sorted(set(pub.acked) - set(acked))[:10])
+        self.assertGreaterEqual(final["states"].count("open"), 2,
+                                "Chromium: its host died under it and it "
+                                "reconnected: %r" % final["states"])
+        shown = [e for e in final["errors"] if e["fatal"]]
+        self.assertEqual((final["pageErrors"], shown,
+                          "closed" in final["states"]), ([], [], False),
+                         "Chromium: the page showed no error; states %r"
+                         % final["states"][-10:])
+        figures["chromium"] = {
+            "messages": len(got), "ambiguous_received": len(extra),
+            "reconnects": final["states"].count("open") - 1,
+            "retried_errors": len(final["errors"]), "gaps": final["gaps"],
+            "console_errors": len(final["console"])}
+
+    def check_secrets(self, red, hosts):
+        """Neither the nodes' nor the sentinels' password in any host's
+        log or in `sseq stats`, which shows them as ***."""
+        for h in hosts:
+            for log in ("bridge.log", "publish.log", "stream.log",
+                        "error.log"):
+                text = h.log(log)
+                for pw in (red.password, red.sentinel_password):
+                    self.assertNotIn(pw, text, "%s of %s" % (log, h.ns))
+        shown = hosts[1].sseq_ok("stats").stdout
+        self.assertIn("sentinel_password=***", shown)
+        self.assertNotIn(red.sentinel_password, shown)
+        self.assertNotIn(red.password, shown)
 
     def wait_delivered_after(self, subs, pub, t, what, timeout=40):
         """Waits until a message published after t reached every
@@ -235,12 +433,12 @@ class SentinelFailover(harness.TestCase):
         mid = pub.first_acked_after(t)
         return round(delivered_at(subs, mid) - t, 3)
 
-    def faults(self, net, red, hosts, subs, pub, figures):
+    def faults(self, net, red, hosts, victim, subs, pub, figures):
         self.assertTrue(harness.wait_until(lambda: len(pub.acked) >= RATE,
                                            20), "publishing works")
         # 1. a host dies: its subscribers move to the others.
         before = [len(s.connects) for s in subs]
-        hosts[0].kill(net)
+        hosts[victim].kill(net)
         t = time.monotonic()    # every process of the host is gone
         self.host_killed = t
         figures["host_kill_to_first_delivery_s"] = \
@@ -263,14 +461,14 @@ class SentinelFailover(harness.TestCase):
             1 for r in pub.refused if r[0] > t)
         figures["acked_before_master_kill"] = acked_before
         # 3. the dead host comes back, catches up and serves.
-        hosts[0].start()
+        hosts[victim].start()
         top = max(pub.acked)
         self.assertTrue(harness.wait_until(
-            lambda: hosts[0].newest() >= top, 30),
+            lambda: hosts[victim].newest() >= top, 30),
             "the restarted host caught up to id %d" % top)
         stop = threading.Event()
         direct = Subscriber(80, "/events?channel=%s" % CHANNEL, stop,
-                            addr=net.addrs[0])
+                            addr=net.addrs[victim])
         direct.last_id = str(min(pub.acked))
         direct.start()
         want = sorted(i for i in pub.acked if i > min(pub.acked) and
@@ -380,7 +578,7 @@ class UnreplicatedEntry(harness.TestCase):
             self.assertIn(b"replicas", body)
             old = red.kill_master()
             for port in red.replica_ports:
-                red.cli(port, "CONFIG", "SET", "masterauth", red.PASSWORD)
+                red.cli(port, "CONFIG", "SET", "masterauth", red.password)
             self.assertTrue(harness.wait_until(
                 lambda: red.master() not in (None, old), 30),
                 "Sentinel promotes a replica")
@@ -463,6 +661,52 @@ class GracefulFailover(harness.TestCase):
                       len(pub.acked), len(pub.refused), dict(collections.Counter(
                     r[3].decode("utf-8", "replace").strip()[:70]
                     for r in pub.refused))))
+
+
+class SentinelAuth(harness.TestCase):
+    """Sentinels with a password of their own (requirepass): sseq AUTHs
+    to them with the URL's ?sentinel_password=; without it, or with a
+    wrong one, a publish fails naming what to change in the URL and
+    never quoting a password, not even when the server echoes it (an
+    unknown AUTH: Redis quotes the arguments of a command it lacks)."""
+
+    def publish_with(self, url):
+        """`sseq publish` on a stack whose cluster.redis is url."""
+        with harness.Stack(settings={"cluster.redis": url,
+                                     "cluster.timeout_ms": 5000},
+                           stream_procs=1, publish_procs=0) as st:
+            return st.sseq("publish", "a", "x")
+
+    def test_sentinel_password(self):
+        with SentinelSet("127.0.0.1") as red:
+            good = red.url
+            head = good[:good.index("?sentinel_password=")]
+            r = self.publish_with(good)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            cases = [(head, "requires a password"),
+                     (head + "?sentinel_password=wrong-" +
+                      red.sentinel_password[3:], "refused the URL's "
+                      "sentinel_password")]
+            for url, why in cases:
+                r = self.publish_with(url)
+                self.assertEqual(r.returncode, 1, r.stdout)
+                self.assertIn(why, r.stderr)
+                for pw in (red.password, red.sentinel_password[3:]):
+                    self.assertNotIn(pw, r.stderr + r.stdout)
+
+    def test_auth_unknown_hides_the_reply(self):
+        """As a sentinel and as the master (redis://)."""
+        pw = "echoed-" + secrets.token_urlsafe(12)
+        with Redis(args=["--rename-command", "AUTH", ""]) as old:
+            for url, why in (
+                    ("redis+sentinel://127.0.0.1:%d/m?sentinel_password=%s"
+                     % (old.port, pw), "AUTH failed (the reply is not shown"),
+                    ("redis://:%s@127.0.0.1:%d/0" % (pw, old.port),
+                     "AUTH refused (the reply is not shown")):
+                r = self.publish_with(url)
+                self.assertEqual(r.returncode, 1, r.stdout)
+                self.assertIn(why, r.stderr)
+                self.assertNotIn(pw, r.stderr + r.stdout)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,25 @@ static const struct role_row {
     { "*3\r\n$6\r\nmaster\r\n:1\r\n:2\r\n", -1 },
 };
 
+/* An error reply of a sentinel, what it means, and a part of the reason
+ * (NULL: none; Redis's own text is shown). */
+static const struct err_row {
+    const char *resp;
+    int rc;
+    const char *why;
+} err_rows[] = {
+    { "+OK\r\n", 0, NULL },
+    { "-NOAUTH Authentication required.\r\n", -EACCES,
+      "?sentinel_password=" },
+    { "-WRONGPASS invalid username-password pair or user is disabled.\r\n",
+      -EACCES, "refused the URL's sentinel_password" },
+    { "-ERR invalid password\r\n", -EACCES, "refused" },
+    { "-ERR AUTH <password> called without any password configured for "
+      "the default user. Are you sure your configuration is correct?\r\n",
+      -EACCES, "has none (requirepass)" },
+    { "-ERR No such master with that name\r\n", -EIO, NULL },
+};
+
 static redisReader *rd;
 
 /* Reads one reply of RESP text (n bytes). */
@@ -116,6 +135,25 @@ START_TEST(test_role)
 }
 END_TEST
 
+START_TEST(test_error)
+{
+    const struct err_row *t = &err_rows[_i];
+    redisReply *r = resp_read(t->resp, strlen(t->resp));
+    const char *why = "unset";
+    int rc = cluster_sentinel_error(r, &why);
+
+    ck_assert_msg(rc == t->rc, "row %d: %d, want %d", _i, rc, t->rc);
+    if (t->rc == -EIO)
+        ck_assert_msg(why == NULL, "row %d: Redis's own text", _i);
+    else if (t->why != NULL)
+        ck_assert_msg(why != NULL && strstr(why, t->why) != NULL,
+                      "row %d: reason \"%s\" says \"%s\"", _i,
+                      why ? why : "(null)", t->why);
+    freeReplyObject(r);
+    redisReaderFree(rd);
+}
+END_TEST
+
 START_TEST(test_ask_none_answers)
 {
     struct cluster_url u = { .n_sentinels = 1, .master = "m" };
@@ -141,6 +179,8 @@ static Suite *cluster_sentinel_suite(void)
     tcase_add_loop_test(core, test_role, 0,
                         (int)(sizeof(role_rows) / sizeof(role_rows[0])));
     suite_add_tcase(s, core);
+    tcase_add_loop_test(errors, test_error, 0,
+                        (int)(sizeof(err_rows) / sizeof(err_rows[0])));
     tcase_add_test(errors, test_ask_none_answers);
     suite_add_tcase(s, errors);
     return s;

@@ -35,17 +35,28 @@ static const struct url_ok {
 };
 
 /* A Sentinel URL that parses: its sentinels as "h:p,h:p", the master's
- * name, password and database. */
+ * name, password and database, and the sentinels' password (NULL: ""). */
 static const struct url_sent {
     const char *url, *list, *master, *password;
     unsigned db;
+    const char *sentinel_password;
 } url_sents[] = {
-    { "redis+sentinel://h1/m", "h1:26379", "m", "", 0 },
+    { "redis+sentinel://h1/m", "h1:26379", "m", "", 0, NULL },
     { "redis+sentinel://10.0.0.1:26379,10.0.0.2:26380,[::1]/my-master.1",
-      "10.0.0.1:26379,10.0.0.2:26380,::1:26379", "my-master.1", "", 0 },
-    { "redis+sentinel://:p@ss,w@a:1,b:2/m/3", "a:1,b:2", "m", "p@ss,w", 3 },
+      "10.0.0.1:26379,10.0.0.2:26380,::1:26379", "my-master.1", "", 0,
+      NULL },
+    { "redis+sentinel://:p@ss,w@a:1,b:2/m/3", "a:1,b:2", "m", "p@ss,w", 3,
+      NULL },
     { "redis+sentinel://1,2,3,4,5,6,7,8/m", "1:26379,2:26379,3:26379,"
-      "4:26379,5:26379,6:26379,7:26379,8:26379", "m", "", 0 },
+      "4:26379,5:26379,6:26379,7:26379,8:26379", "m", "", 0, NULL },
+    { "redis+sentinel://a,b/m?sentinel_password=s3", "a:26379,b:26379", "m",
+      "", 0, "s3" },
+    { "redis+sentinel://:mpw@a:1/m/2?sentinel_password=s@x/y?z", "a:1", "m",
+      "mpw", 2, "s@x/y?z" },
+    { "redis+sentinel://:p?sentinel_password=q@h/m?sentinel_password=r",
+      "h:26379", "m", "p?sentinel_password=q", 0, "r" },
+    { "redis+sentinel://h/m?sentinel_password=?sentinel_password=",
+      "h:26379", "m", "", 0, "?sentinel_password=" },
 };
 
 static const char *const url_bads[] = {
@@ -59,6 +70,9 @@ static const char *const url_bads[] = {
     "redis+sentinel://1,2,3,4,5,6,7,8,9/m",
     "redis+sentinel://h/12345678901234567890123456789012345678901234567890"
     "123456789012345",
+    "redis+sentinel://h/m?sentinel_password=", "redis+sentinel://h/m?pw=x",
+    "redis+sentinel://h/m/x?sentinel_password=y",
+    "redis://h?sentinel_password=x",
 };
 
 /* A URL and its redacted form. */
@@ -76,6 +90,12 @@ static const struct url_red {
     { "redis://:pw@h:99999", "redis://:***@h:99999" },
     { "redis+sentinel://:pw@a:1,b/m/2", "redis+sentinel://:***@a:1,b/m/2" },
     { "redis+sentinel://a,b/m", "redis+sentinel://a,b/m" },
+    { "redis+sentinel://:pw@a/m/1?sentinel_password=s@x/y",
+      "redis+sentinel://:***@a/m/1?sentinel_password=***" },
+    { "redis+sentinel://a/m?sentinel_password=top",
+      "redis+sentinel://a/m?sentinel_password=***" },
+    { "redis+sentinel://a/m m?sentinel_password=top",
+      "redis+sentinel://***" },
 };
 
 START_TEST(test_url_ok)
@@ -114,6 +134,8 @@ START_TEST(test_url_sentinel)
     ck_assert_str_eq(u.password, t->password);
     ck_assert_uint_eq(u.db, t->db);
     ck_assert_str_eq(u.host, "");
+    ck_assert_str_eq(u.sentinel_password,
+                     t->sentinel_password ? t->sentinel_password : "");
 }
 END_TEST
 
@@ -136,6 +158,21 @@ START_TEST(test_url_bad_hides_password)
     ck_assert(cluster_url_parse("redis://:hunter2@h:99999", &u, &why) < 0);
     ck_assert_msg(strstr(why, "hunter2") == NULL,
                   "the reason must not quote the password");
+}
+END_TEST
+
+/* Neither password of a parsed Sentinel URL shows in its redacted form. */
+START_TEST(test_url_redact_hides_sentinel)
+{
+    const struct url_sent *t = &url_sents[_i];
+    char out[256];
+
+    cluster_url_redact(t->url, out, sizeof(out));
+    ck_assert_msg(t->password[0] == '\0' || strstr(out, t->password) == NULL,
+                  "%s: master password shown in \"%s\"", t->url, out);
+    ck_assert_msg(t->sentinel_password == NULL ||
+                  strstr(out, "sentinel_password=***") != NULL,
+                  "%s: sentinel password shown in \"%s\"", t->url, out);
 }
 END_TEST
 
@@ -175,6 +212,8 @@ static Suite *cluster_url_suite(void)
     tcase_add_loop_test(core, test_url_redact_hides_parsed, 0,
                         (int)(sizeof(url_oks) / sizeof(url_oks[0])));
     tcase_add_loop_test(core, test_url_sentinel, 0,
+                        (int)(sizeof(url_sents) / sizeof(url_sents[0])));
+    tcase_add_loop_test(core, test_url_redact_hides_sentinel, 0,
                         (int)(sizeof(url_sents) / sizeof(url_sents[0])));
     tcase_add_loop_test(core, test_url_redact, 0,
                         (int)(sizeof(url_reds) / sizeof(url_reds[0])));
