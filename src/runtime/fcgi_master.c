@@ -73,10 +73,13 @@ void fcgi_master_ready(void)
     fm_ready_write_fd = -1;
 }
 
-/* In the child after fork: default signal state, then the worker. */
+/* In the child after fork: default signal state, then the worker. The
+ * stop and reload signals stay blocked (the worker reads them from its
+ * signalfd): unblocked, one the master sends before the worker blocks
+ * them again (a reload right after a start) would kill it. */
 static void fm_child(int ready_wr)
 {
-    sigset_t none;
+    sigset_t control;
 
     close(fm.sfd);
     for (int i = 0; i < fm.n; i++)
@@ -85,8 +88,8 @@ static void fm_child(int ready_wr)
     fm_ready_write_fd = ready_wr;
     signal(SIGUSR2, SIG_IGN);
     signal(SIGCHLD, SIG_DFL);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    signals_control_set(&control);
+    sigprocmask(SIG_SETMASK, &control, NULL);
     exit(fm.worker(fm.listen_fd, fm.ctx));
 }
 

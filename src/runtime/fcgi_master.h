@@ -19,7 +19,9 @@
 #ifndef SSEQ_FCGI_MASTER_H
 #define SSEQ_FCGI_MASTER_H
 
-/* A worker's body: serves on listen_fd, returns the process exit code. */
+/* A worker's body: serves on listen_fd, returns the process exit code.
+ * It starts with SIGTERM, SIGINT and SIGHUP blocked (signals.h), pending
+ * ones kept: it reads them from a signalfd. */
 typedef int (*fcgi_master_worker_fn)(int listen_fd, void *ctx);
 
 struct fcgi_master_conf {
