@@ -60,6 +60,12 @@ static const char *publish_param(struct publish_req *r, const char *name)
     return r->io->param(r->io->ctx, name);
 }
 
+/* publish_param as a mercure_hub_get_fn (ctx: the publish_req). */
+static const char *publish_param_get(const char *name, void *ctx)
+{
+    return publish_param(ctx, name);
+}
+
 /* Writes n bytes of the answer into io->out (cut at its size). */
 static void publish_write(struct publish_req *r, const char *buf, size_t n)
 {
@@ -226,10 +232,19 @@ static int publish_auth(struct publish_req *r, const char *const *topic,
         .topic = topic, .topic_len = topic_len, .n_topic = n_topic,
     };
     char challenge[MERCURE_PRM_CHALLENGE_MAX + 32];
+    char hub[MERCURE_HUB_URL_MAX], why[300];
     const char *detail;
     enum auth_result a;
     int status;
 
+    if (r->hub) {
+        req.hub_url = hub;
+        req.hub_url_len = mercure_hub_url(app->cfg.mercure_hub_url,
+                                          publish_param_get, r, hub,
+                                          sizeof(hub));
+        req.why = why;
+        req.why_cap = sizeof(why);
+    }
     a = auth_publish(&app->cfg, app->has_pub_key ? &app->pub_key : NULL,
                      app->has_cache ? &app->cache : NULL, &req, time(NULL),
                      &detail);

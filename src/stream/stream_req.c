@@ -338,50 +338,10 @@ static int stream_req_match(struct stream_req *r, const struct config *cfg,
     return stream_req_add_channel(r, cfg, buf, (size_t)n, true, reason);
 }
 
-/* ":SERVER_PORT" into buf when host names no port (nginx's stock
- * fastcgi_params pass HTTP_HOST as $host, without it) and the port is
- * not scheme's default; else "". */
-static const char *stream_req_hub_port(stream_req_get_fn get, void *ctx,
-                                       const char *scheme, const char *host,
-                                       char *buf, size_t cap)
-{
-    const char *port = get("SERVER_PORT", ctx);
-    const char *colon = host != NULL ? strrchr(host, ':') : NULL;
-    const char *def = strcmp(scheme, "https") == 0 ? "443" : "80";
-
-    if (host == NULL || (colon != NULL && strchr(colon, ']') == NULL) ||
-        port == NULL || port[0] == '\0' || strcmp(port, def) == 0 ||
-        strspn(port, "0123456789") != strlen(port) || strlen(port) > 5)
-        return "";
-    snprintf(buf, cap, ":%s", port);
-    return buf;
-}
-
 size_t stream_req_hub_url(const struct config *cfg, stream_req_get_fn get,
                           void *ctx, char *out, size_t cap)
 {
-    const char *scheme = get("REQUEST_SCHEME", ctx);
-    const char *https = get("HTTPS", ctx);
-    const char *host = get("HTTP_HOST", ctx);
-    const char *path = get("DOCUMENT_URI", ctx);
-    char port[16];
-    int n;
-
-    if (cfg->mercure_hub_url != NULL && cfg->mercure_hub_url[0] != '\0')
-        n = snprintf(out, cap, "%s", cfg->mercure_hub_url);
-    else {
-        if (scheme == NULL || scheme[0] == '\0')
-            scheme = https != NULL && strcasecmp(https, "on") == 0 ? "https"
-                                                                 : "http";
-        if (host == NULL || host[0] == '\0')
-            host = get("SERVER_NAME", ctx);
-        if (path == NULL || path[0] != '/')
-            path = MERCURE_HUB_PATH;
-        n = snprintf(out, cap, "%s://%s%s%s", scheme, host ? host : "",
-                     stream_req_hub_port(get, ctx, scheme, host, port,
-                                         sizeof(port)), path);
-    }
-    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+    return mercure_hub_url(cfg->mercure_hub_url, get, ctx, out, cap);
 }
 
 /* Adds one match_urlpattern= value: a URL pattern (UTF-8 without
