@@ -16,6 +16,7 @@
 
 #include "base/util.h"
 #include "mercure/mercure_authz.h"
+#include "mercure/mercure_text.h"
 
 #define MA_KEY_MAX 16               /* longest member name compared */
 #define MA_TYPE_MAX 64              /* bytes of a "type" compared */
@@ -42,17 +43,13 @@ static int ma_string(struct json_in *j, size_t max, char **s, size_t *n)
     return 0;
 }
 
-/* Whether s[0..len) is UTF-8 without C0, C1 or DEL controls. */
+/* Whether s[0..len) keeps Mercure's character rule (mercure_text.h). */
 static bool ma_text(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
+    size_t at;
+    uint32_t cp;
 
-        if (c < 0x20 || c == 0x7f ||
-            (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] < 0xa0))
-            return false;
-    }
-    return util_utf8_valid(s, len);
+    return mercure_text_check(s, len, &at, &cp) == 0;
 }
 
 /* Steps an array open at the cursor: 1 at an element, 0 at its end
@@ -220,8 +217,8 @@ static int ma_matcher(struct json_in *j, struct mercure_authz *a,
     *why = "a topic matcher has no match";
     if (m->match == NULL)
         return -EBADMSG;
-    *why = "a topic matcher's match holds a control character or is not "
-           "UTF-8";
+    *why = "a topic matcher's match holds a control or format character "
+           "or is not UTF-8";
     if (!ma_text(m->match, m->len))
         return -EBADMSG;
     return ma_matcher_kind(a, m, type, type_len, why);

@@ -82,11 +82,13 @@ size_t mercure_hub_url(const char *setting, mercure_hub_get_fn get,
                                                                  : "http";
         if (host == NULL || host[0] == '\0')
             host = get("SERVER_NAME", ctx);
+        if (host == NULL || host[0] == '\0')
+            host = "localhost";         /* no authority: still a URL */
         if (plen == 0) {
             path = MERCURE_HUB_PATH;
             plen = strlen(path);
         }
-        n = snprintf(out, cap, "%s://%s%s%.*s", scheme, host ? host : "",
+        n = snprintf(out, cap, "%s://%s%s%.*s", scheme, host,
                      mercure_hub_port(get, ctx, scheme, host, port,
                                       sizeof(port)), (int)plen, path);
     }

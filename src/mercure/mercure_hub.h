@@ -22,7 +22,8 @@ bool mercure_hub_request(const char *document_uri, const char *script_name,
 /* The hub's URL, the base of relative URL patterns and topics (both
  * programs, every endpoint), into out[0..cap): setting (mercure.hub_url)
  * when not NULL or "", else the request's: REQUEST_SCHEME (else "https"
- * when HTTPS is "on", else "http"), "://", HTTP_HOST (else SERVER_NAME),
+ * when HTTPS is "on", else "http"), "://", HTTP_HOST (else SERVER_NAME,
+ * else "localhost"),
  * ":" SERVER_PORT when the host names no port and it is not the scheme's
  * default, and the path of DOCUMENT_URI up to the end of its first
  * MERCURE_HUB_PATH segment (so the subscription API under the hub gets
