@@ -62,6 +62,16 @@ static size_t mercure_hub_path_len(const char *path)
     return 0;
 }
 
+bool mercure_hub_under(const char *document_uri)
+{
+    size_t n;
+
+    if (document_uri == NULL || document_uri[0] != '/')
+        return false;
+    n = mercure_hub_path_len(document_uri);
+    return n > 0 && document_uri[n] == '/';
+}
+
 size_t mercure_hub_url(const char *setting, mercure_hub_get_fn get,
                        void *ctx, char *out, size_t cap)
 {

@@ -19,6 +19,10 @@ typedef const char *(*mercure_hub_get_fn)(const char *name, void *ctx);
 bool mercure_hub_request(const char *document_uri, const char *script_name,
                          const char *request_uri);
 
+/* Whether document_uri is a path under the hub's (its MERCURE_HUB_PATH
+ * segment followed by '/': the subscription API). NULL: false. */
+bool mercure_hub_under(const char *document_uri);
+
 /* The hub's URL, the base of relative URL patterns and topics (both
  * programs, every endpoint), into out[0..cap): setting (mercure.hub_url)
  * when not NULL or "", else the request's: REQUEST_SCHEME (else "https"

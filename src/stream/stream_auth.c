@@ -121,7 +121,7 @@ static int stream_auth_bind(const struct config *cfg, stream_req_get_fn get,
 /* Finds the request's token into buf: a 1.0 request in the header or
  * the 1.0 cookie (a token in its URL is -EPERM); any other in the
  * header, the authorization= parameter or the v0.x cookie (on the hub
- * also the 1.0 one). */
+ * and under it, the subscription API, also the 1.0 one). */
 static int stream_auth_find(const struct config *cfg, bool hub,
                             stream_req_get_fn get, void *ctx,
                             struct stream_auth *out, char *buf,
@@ -131,7 +131,8 @@ static int stream_auth_find(const struct config *cfg, bool hub,
         .query = !out->v1,
         .cookie = out->v1 ? cfg->mercure_access_cookie
                           : cfg->mercure_cookie_name,
-        .cookie2 = hub && !out->v1 ? cfg->mercure_access_cookie : NULL,
+        .cookie2 = (hub || mercure_hub_under(get("DOCUMENT_URI", ctx))) &&
+                   !out->v1 ? cfg->mercure_access_cookie : NULL,
     };
     const char *authz = get("HTTP_AUTHORIZATION", ctx);
 
