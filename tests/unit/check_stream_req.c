@@ -215,6 +215,47 @@ static const struct {
       "https://hub.example:8443/.well-known/mercure\n/x" },
 };
 
+/* The hub's URL (mercure_hub_url, one rule for both programs): the
+ * setting, else the request's, its path cut after the hub's segment (the
+ * subscription API's base is the hub's), else the hub's path. */
+static const struct {
+    const char *setting, *uri, *scheme, *host, *want;
+} hub_urls[] = {
+    { "", "/.well-known/mercure", "https", "h.example",
+      "https://h.example/.well-known/mercure" },
+    { "", "/.well-known/mercure/subscriptions/exact/a%2Fb", "http",
+      "h:8080", "http://h:8080/.well-known/mercure" },
+    { "", "/site/.well-known/mercure", "https", "h",
+      "https://h/site/.well-known/mercure" },
+    { "", "/.well-known/mercurex/.well-known/mercure/x", "https", "h",
+      "https://h/.well-known/mercurex/.well-known/mercure" },
+    { "", "/events", "https", "h", "https://h/.well-known/mercure" },
+    { "", "/.well-known/mercure", NULL, NULL,
+      "http://localhost/.well-known/mercure" },
+    { "https://set.example/hub", "/.well-known/mercure/subscriptions",
+      "http", "h", "https://set.example/hub" },
+};
+
+START_TEST(test_hub_url)
+{
+    struct env e = { "GET", "", NULL, hub_urls[_i].uri, hub_urls[_i].scheme,
+                     hub_urls[_i].host, NULL };
+    char out[STREAM_REQ_HUB_URL_MAX];
+    size_t n = mercure_hub_url(hub_urls[_i].setting, get, &e, out,
+                               sizeof(out));
+
+    ck_assert_msg(n == strlen(hub_urls[_i].want) &&
+                  strcmp(out, hub_urls[_i].want) == 0,
+                  "%s: got \"%.*s\", want \"%s\"", hub_urls[_i].uri,
+                  (int)n, out, hub_urls[_i].want);
+    ck_assert_msg(mercure_hub_under(hub_urls[_i].uri) ==
+                  (strstr(hub_urls[_i].uri, "mercure/") != NULL),
+                  "%s: under the hub's path or not", hub_urls[_i].uri);
+    ck_assert_msg(mercure_hub_url("", get, &e, out, 10) == 0,
+                  "a URL that does not fit is 0");
+}
+END_TEST
+
 START_TEST(test_hub_urlpattern)
 {
     static struct stream_req r;
@@ -469,6 +510,8 @@ static Suite *stream_req_suite(void)
     tcase_add_loop_test(core, test_hub, 0,
                         (int)(sizeof(hubs) / sizeof(hubs[0])));
     tcase_add_test(errors, test_hub_limits);
+    tcase_add_loop_test(core, test_hub_url, 0,
+                        (int)(sizeof(hub_urls) / sizeof(hub_urls[0])));
     tcase_add_loop_test(core, test_hub_urlpattern, 0,
                         sizeof(urlpatterns) / sizeof(urlpatterns[0]));
     tcase_add_loop_test(core, test_hub_key, 0,
