@@ -37,6 +37,7 @@
 #include "proto/http_status.h"
 #include "runtime/http_cors.h"
 #include "mercure/mercure_hub.h"
+#include "mercure/mercure_text.h"
 #include "base/query.h"
 #include "mercure/urlpattern.h"
 #include "stream/stream_match.h"
@@ -215,6 +216,27 @@ static int stream_req_bad_text(struct stream_req *r,
                           util_quote(q, sizeof(q), pr->val, pr->val_len));
 }
 
+/* Mercure 1.0's character rule (mercure_text.h) on a matcher value
+ * v[0..n) of pr: 0, or the 400 naming the parameter and the character. */
+static int stream_req_matcher_text(struct stream_req *r,
+                                   const struct query_pair *pr,
+                                   const char *v, size_t n,
+                                   const char **reason)
+{
+    char q[300], what[160];
+    size_t at = 0;
+    uint32_t cp = 0;
+    int rc = mercure_text_check(v, n, &at, &cp);
+
+    if (rc == 0)
+        return 0;
+    return stream_req_bad(r, reason, "bad %.*s= value \"%s\": %s",
+                          (int)pr->key_len, pr->key,
+                          util_quote(q, sizeof(q), v, n),
+                          mercure_text_describe(rc, at, cp, what,
+                                                sizeof(what)));
+}
+
 /* Decodes a topic= value (one selector). */
 static int stream_req_topic(struct stream_req *r, const struct config *cfg,
                             const struct query_pair *pr, const char **reason)
@@ -324,17 +346,22 @@ enum stream_req_hub_key stream_req_hub_key(const char *key, size_t len)
 }
 
 /* Adds one 1.0 exact matcher (a match= or match_exact= value): compared
- * byte for byte, never as a template; "*" is every topic. */
+ * byte for byte, never as a template; "*" is every topic. Its value keeps
+ * Mercure's character rule (v0.x's topic= the older one: no control). */
 static int stream_req_match(struct stream_req *r, const struct config *cfg,
                             const struct query_pair *pr, const char **reason)
 {
     char buf[STREAM_REQ_NAMES_MAX];
     long n = stream_req_decode(r, pr, "topic matcher", buf, reason);
+    int rc;
 
     if (n < 0)
         return (int)-n;
     if (!stream_req_selector_text(buf, (size_t)n))
         return stream_req_bad_text(r, pr, reason);
+    rc = stream_req_matcher_text(r, pr, buf, (size_t)n, reason);
+    if (rc != 0)
+        return rc;
     return stream_req_add_channel(r, cfg, buf, (size_t)n, true, reason);
 }
 
@@ -370,6 +397,9 @@ static int stream_req_urlpattern(struct stream_req *r,
                               "\"%s\": must be 1 to %u bytes "
                               "(mercure.topic_max) of UTF-8 without control "
                               "characters", q, cfg->mercure_topic_max);
+    rc = stream_req_matcher_text(r, pr, buf, (size_t)n, reason);
+    if (rc != 0)
+        return rc;
     if (hlen == 0)
         return stream_req_bad(r, reason, "match_urlpattern= \"%s\": the "
                               "hub's URL is too long (set mercure.hub_url)",

@@ -109,6 +109,12 @@ static const struct hub_case hubs[] = {
     { "match=a%7Fb", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
     { "match=caf%E9", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
     { "match=", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    /* 1.0 matchers: no format character (Cf); v0.x topic= unchanged */
+    { "match=a%E2%80%8Bb", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    { "match_exact=%E2%80%AEa", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    { "match=a%C2%ADb", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    { "topic=a%E2%80%8Bb", NULL, 0, 1, "a\xe2\x80\x8b" "b",
+      STREAM_REQ_EXACT, NULL },
 };
 
 /* Hub query keys: each dialect's names exactly, the reserved match
@@ -205,6 +211,8 @@ static const struct {
       "mercure.selector_cost_max" },
     { "match_urlpattern=", "", "h", NULL, 400, "match_urlpattern" },
     { "match_urlpattern=a%0Ab", "", "h", NULL, 400, "control" },
+    { "match_urlpattern=/a%E2%80%8B", "", "h", NULL, 400,
+      "U+200B (a format character, Cf)" },
     { "match_urlpattern=/x", "", "a b", NULL, 400, "base URL" },
     /* nginx's stock fastcgi_params: HTTP_HOST without the port */
     { "match_urlpattern=/x", "", "hub.example", "8080", 0,
