@@ -102,5 +102,10 @@ size_t mercure_hub_url(const char *setting, mercure_hub_get_fn get,
                      mercure_hub_port(get, ctx, scheme, host, port,
                                       sizeof(port)), (int)plen, path);
     }
-    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+    if (n <= 0 || (size_t)n >= cap)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+            return 0;           /* a control from Host or the path */
+    return (size_t)n;
 }

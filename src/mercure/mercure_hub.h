@@ -32,7 +32,8 @@ bool mercure_hub_under(const char *document_uri);
  * default, and the path of DOCUMENT_URI up to the end of its first
  * MERCURE_HUB_PATH segment (so the subscription API under the hub gets
  * the hub's URL; MERCURE_HUB_PATH when it has none). Its length, 0 when
- * it does not fit. */
+ * it does not fit or holds a control character (C0, DEL: a request's
+ * Host or path can carry one; a selector name must not). */
 size_t mercure_hub_url(const char *setting, mercure_hub_get_fn get,
                        void *ctx, char *out, size_t cap);
 

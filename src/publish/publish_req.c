@@ -611,8 +611,9 @@ static int publish_hub_reserved(struct publish_req *r,
                                      publish_param_get, r, r->hub_url,
                                      sizeof(r->hub_url));
     if (r->hub_url_len == 0) {
-        publish_refuse(r, 400, NULL, "the hub's URL is too long (set "
-                       "mercure.hub_url)");
+        publish_refuse(r, 400, NULL, "the hub's URL is unusable: too "
+                       "long, or a control character in the request's Host "
+                       "or path (set mercure.hub_url)");
         return -EINVAL;
     }
     rc = mercure_form_reserved(f, r->hub_url, r->hub_url_len);

@@ -108,7 +108,7 @@ static int stream_auth_bind(const struct config *cfg, stream_req_get_fn get,
                            sizeof(out->why));
     if (hlen == 0)
         snprintf(out->why, sizeof(out->why), "the token's urlpattern "
-                 "grants need the hub's URL, too long here (set "
+                 "grants need the hub's URL, unusable here (set "
                  "mercure.hub_url)");
     *reason = rc == -ENOMEM ? "out of memory" : out->why;
     if (rc == 0)

@@ -402,8 +402,9 @@ static int stream_req_urlpattern(struct stream_req *r,
         return rc;
     if (hlen == 0)
         return stream_req_bad(r, reason, "match_urlpattern= \"%s\": the "
-                              "hub's URL is too long (set mercure.hub_url)",
-                              q);
+                              "hub's URL is unusable: too long, or a "
+                              "control character in the request's Host or "
+                              "path (set mercure.hub_url)", q);
     rc = urlpattern_compile(buf, (size_t)n, hub, hlen, &up, why,
                             sizeof(why));
     if (rc < 0)
