@@ -33,10 +33,16 @@ static void fuzz_claims(const char *in, size_t len)
     assert(rc == 0 || rc == -EINVAL || rc == -EBADMSG || rc == -ENOMEM);
     assert(why != NULL);
     if (rc == 0) {
+        static const char hub[] = "https://hub.example/.well-known/mercure";
+        char bwhy[300];
+
         for (size_t i = 0; i < c.n_publish; i++)
             assert(strlen(c.publish[i]) == c.publish_len[i]);
         for (size_t i = 0; i < c.n_subscribe; i++)
             assert(strlen(c.subscribe[i]) == c.subscribe_len[i]);
+        rc = jwt_claims_bind(&c, hub, sizeof(hub) - 1, 64, bwhy,
+                             sizeof(bwhy));
+        assert(rc == 0 || rc == -EBADMSG || rc == -ENOMEM);
         (void)jwt_claims_can_publish(&c, "https://example.com/a", 21, NULL);
         (void)jwt_claims_can_subscribe(&c, in, len, NULL);
     }

@@ -4,7 +4,9 @@
  * data, id and type lies inside the scratch buffer, topics are 1 to
  * topic_max bytes of UTF-8 without NUL and at most
  * MERCURE_FORM_TOPICS_MAX, data is UTF-8, id and type are valid SSE
- * fields and id does not start with '#'; a refusal carries a one-line
+ * fields and id does not start with '#'; the reserved-namespace check
+ * (mercure_form_reserved against a fixed hub URL) neither crashes nor
+ * answers anything but 0 or a refusal; a refusal carries a one-line
  * reason. */
 #include "ac_config.h"
 
@@ -15,6 +17,8 @@
 #include "mercure/mercure_form.h"
 #include "proto/sse.h"
 #include "base/util.h"
+
+#define FUZZ_HUB "https://hub.example/.well-known/mercure"
 
 /* true if p[0..n) lies inside base[0..cap). */
 static int fuzz_inside(const char *p, size_t n, const char *base, size_t cap)
@@ -69,9 +73,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(copy != NULL && scratch != NULL, "malloc");
     memcpy(copy, data + 1, len);
     rc = mercure_form_parse(copy, len, topic_max, scratch, &f);
-    if (rc == 0)
+    if (rc == 0) {
         fuzz_check(&f, scratch, len, topic_max);
-    else {
+        rc = mercure_form_reserved(&f, FUZZ_HUB, sizeof(FUZZ_HUB) - 1);
+        FUZZ_ASSERT(rc == 0 || rc == -EINVAL || rc == -ENOMEM,
+                    "the reserved-namespace check is 0, -EINVAL, -ENOMEM");
+        if (rc == -ENOMEM)
+            rc = 0;
+    }
+    if (rc != 0) {
         FUZZ_ASSERT(rc == -EINVAL, "a refusal is -EINVAL");
         FUZZ_ASSERT(memchr(f.why, '\0', sizeof(f.why)) != NULL &&
                     f.why[0] != '\0' && strchr(f.why, '\n') == NULL,

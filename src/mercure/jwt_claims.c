@@ -387,6 +387,14 @@ void jwt_claims_free(struct jwt_claims *c)
     memset(c, 0, sizeof(*c));
 }
 
+int jwt_claims_bind(struct jwt_claims *c, const char *base, size_t blen,
+                    unsigned long cost_max, char *why, size_t cap)
+{
+    if (c->authz.n_patterns == 0)
+        return 0;
+    return mercure_authz_bind(&c->authz, base, blen, cost_max, why, cap);
+}
+
 bool jwt_claims_has_aud(const struct jwt_claims *c, const char *s)
 {
     size_t n = strlen(s);

@@ -85,6 +85,13 @@ int jwt_claims_parse(const char *json, size_t len, struct jwt_claims *out,
 
 void jwt_claims_free(struct jwt_claims *c);
 
+/* Compiles the URL pattern grants of c's authorization_details against
+ * the hub's URL base[0..blen), each at most cost_max
+ * (mercure_authz_bind; until then they grant nothing). 0; -EBADMSG with
+ * why[0..cap) naming the pattern (refuse the token); -ENOMEM. */
+int jwt_claims_bind(struct jwt_claims *c, const char *base, size_t blen,
+                    unsigned long cost_max, char *why, size_t cap);
+
 /* Whether aud of c holds s (NUL-terminated). */
 bool jwt_claims_has_aud(const struct jwt_claims *c, const char *s);
 

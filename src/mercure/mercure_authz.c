@@ -10,11 +10,13 @@
 #include "ac_config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
 #include "mercure/mercure_authz.h"
+#include "mercure/mercure_text.h"
 
 #define MA_KEY_MAX 16               /* longest member name compared */
 #define MA_TYPE_MAX 64              /* bytes of a "type" compared */
@@ -39,6 +41,15 @@ static int ma_string(struct json_in *j, size_t max, char **s, size_t *n)
     (void)json_in_string(j, *s, cap, n, &nul);
     (*s)[*n] = '\0';
     return 0;
+}
+
+/* Whether s[0..len) keeps Mercure's character rule (mercure_text.h). */
+static bool ma_text(const char *s, size_t len)
+{
+    size_t at;
+    uint32_t cp;
+
+    return mercure_text_check(s, len, &at, &cp) == 0;
 }
 
 /* Steps an array open at the cursor: 1 at an element, 0 at its end
@@ -119,30 +130,27 @@ static int ma_actions(struct json_in *j, unsigned *actions,
     return any ? 0 : -EBADMSG;
 }
 
-/* Sets m's kind from its match_type t[0..n) ("" when absent) and
- * compiles a URL pattern. */
-static int ma_matcher_kind(struct mercure_authz_matcher *m, const char *t,
+/* Sets m's kind from its match_type t[0..n) ("" when absent); a URL
+ * pattern is counted in a, compiled by mercure_authz_bind. */
+static int ma_matcher_kind(struct mercure_authz *a,
+                           struct mercure_authz_matcher *m, const char *t,
                            size_t n, const char **why)
 {
-    int rc;
-
     if (n != 0 && !(n == 5 && memcmp(t, "exact", 5) == 0) &&
         !(n == 10 && memcmp(t, "urlpattern", 10) == 0)) {
         *why = "a topic matcher has a match_type this hub does not "
                "support (it takes \"exact\" and \"urlpattern\")";
         return -EBADMSG;
     }
-    if (m->len == 1 && m->match[0] == '*') {
+    if (m->len == 1 && m->match[0] == '*')
         m->kind = MERCURE_AUTHZ_ANY;
-        return 0;
-    }
-    if (n != 10) {
+    else if (n != 10)
         m->kind = MERCURE_AUTHZ_EXACT;
-        return 0;
+    else {
+        m->kind = MERCURE_AUTHZ_URLPATTERN;
+        a->n_patterns++;
     }
-    m->kind = MERCURE_AUTHZ_URLPATTERN;
-    rc = authz_urlpattern_compile(m->match, m->len, &m->pattern, why);
-    return rc == -ENOMEM ? rc : rc < 0 ? -EBADMSG : 0;
+    return 0;
 }
 
 /* The members of one topic matcher object into m. */
@@ -209,11 +217,11 @@ static int ma_matcher(struct json_in *j, struct mercure_authz *a,
     *why = "a topic matcher has no match";
     if (m->match == NULL)
         return -EBADMSG;
-    *why = "a topic matcher's match holds a control character or is not "
-           "UTF-8";
-    if (!util_text_valid(m->match, m->len))
+    *why = "a topic matcher's match holds a control or format character "
+           "or is not UTF-8";
+    if (!ma_text(m->match, m->len))
         return -EBADMSG;
-    return ma_matcher_kind(m, type, type_len, why);
+    return ma_matcher_kind(a, m, type, type_len, why);
 }
 
 /* Reads "topics" into the detail d's matchers. */
@@ -359,6 +367,52 @@ void mercure_authz_free(struct mercure_authz *a)
     memset(a, 0, sizeof(*a));
 }
 
+/* Compiles matcher m, a URL pattern, against base[0..blen): 0, or
+ * -EBADMSG with why[0..cap) naming the pattern and its fault, -ENOMEM. */
+static int ma_bind_one(struct mercure_authz_matcher *m, const char *base,
+                       size_t blen, unsigned long cost_max, char *why,
+                       size_t cap)
+{
+    char fault[300], q[100];
+    int rc;
+
+    rc = authz_urlpattern_compile(m->match, m->len, base, blen, cost_max,
+                                  &m->pattern, fault, sizeof(fault));
+    if (rc == -ENOMEM || rc == 0)
+        return rc;
+    util_quote(q, sizeof(q), m->match, m->len);
+    snprintf(why, cap, "urlpattern grant \"%s\" %s: %s", q,
+             rc == -E2BIG ? "too costly" : "is not a URL pattern", fault);
+    return -EBADMSG;
+}
+
+int mercure_authz_bind(struct mercure_authz *a, const char *base,
+                       size_t blen, unsigned long cost_max, char *why,
+                       size_t cap)
+{
+    int rc;
+
+    for (size_t i = 0; i < a->n_matchers; i++) {
+        struct mercure_authz_matcher *m = &a->matchers[i];
+
+        if (m->kind != MERCURE_AUTHZ_URLPATTERN)
+            continue;
+        authz_urlpattern_free(m->pattern);
+        m->pattern = NULL;
+        a->bound = false;
+        rc = ma_bind_one(m, base, blen, cost_max, why, cap);
+        if (rc < 0)
+            return rc;
+    }
+    a->bound = true;
+    return 0;
+}
+
+bool mercure_authz_usable(const struct mercure_authz *a)
+{
+    return a->n_patterns == 0 || a->bound;
+}
+
 /* Whether matcher m matches topic[0..len). */
 static bool ma_match(const struct mercure_authz_matcher *m,
                      const char *topic, size_t len)
@@ -389,6 +443,8 @@ static bool ma_detail_match(const struct mercure_authz *a,
 bool mercure_authz_allows(const struct mercure_authz *a, unsigned action,
                           const char *topic, size_t len)
 {
+    if (!mercure_authz_usable(a))
+        return false;
     for (size_t i = 0; i < a->n_details; i++)
         if ((a->details[i].actions & action) &&
             ma_detail_match(a, &a->details[i], topic, len))
@@ -400,6 +456,8 @@ const struct mercure_authz_detail *
 mercure_authz_payload(const struct mercure_authz *a, const char *m,
                       size_t len)
 {
+    if (!mercure_authz_usable(a))
+        return NULL;
     for (size_t i = 0; i < a->n_details; i++)
         if ((a->details[i].actions & MERCURE_AUTHZ_SUBSCRIBE) &&
             ma_detail_match(a, &a->details[i], m, len))

@@ -6,7 +6,8 @@
  * ("publish", "subscribe"; others are ignored and grant nothing),
  * "topics", a non-empty array of {"match": STRING, "match_type":
  * STRING?} objects ("exact" when absent; "urlpattern" through
- * authz_urlpattern.h; any other type refuses the token), and an optional
+ * authz_urlpattern.h, compiled by mercure_authz_bind against the hub's
+ * URL; any other type refuses the token), and an optional
  * "payload" object (kept as compact JSON for subscription events).
  * Entries of another type are skipped whole. A match of exactly "*" is
  * the wildcard, whatever its match_type. One bad Mercure detail refuses
@@ -65,6 +66,8 @@ struct mercure_authz {
     size_t n_details;
     struct mercure_authz_matcher *matchers;
     size_t n_matchers;
+    size_t n_patterns;              /* URLPATTERN matchers among them */
+    bool bound;                     /* they are compiled (bind) */
 };
 
 /* Reads the claim's value at j's cursor (an array) into *a (zeroed
@@ -75,6 +78,19 @@ int mercure_authz_parse(struct json_in *j, struct mercure_authz *a,
                         const char **why);
 
 void mercure_authz_free(struct mercure_authz *a);
+
+/* Compiles a's URL pattern matchers against base[0..blen) (the hub's
+ * URL: relative patterns and topics resolve against it), each at most
+ * cost_max (authz_urlpattern.h). Until it succeeds, a claim holding a
+ * URL pattern grants nothing at all (no partial acceptance). 0;
+ * -EBADMSG with why[0..cap) one line naming the pattern (not one, or too
+ * costly): the token is to be refused; -ENOMEM. */
+int mercure_authz_bind(struct mercure_authz *a, const char *base,
+                       size_t blen, unsigned long cost_max, char *why,
+                       size_t cap);
+
+/* Whether a may grant anything: it holds no URL pattern, or is bound. */
+bool mercure_authz_usable(const struct mercure_authz *a);
 
 /* Whether a grants action (one enum mercure_authz_action bit) on
  * topic[0..len). */

@@ -15,6 +15,12 @@
  *   retry    the SSE retry in milliseconds: 1 to 10 decimal digits, at
  *            most UINT32_MAX;
  *   private  present (whatever its value): a private update.
+ * Mercure 1.0 adds (one place for the hub's publish rules): topics, id
+ * and type hold no control or format character (mercure_text.h); a
+ * topic is not exactly "*" (the wildcard); the type is not "mercure"
+ * (the hub's own events); and, with the hub's URL, mercure_form_reserved
+ * refuses a topic under the hub's path (subscription events are the
+ * hub's to publish).
  * Other fields are ignored; data, id, type and retry given twice, a bad
  * percent escape or invalid UTF-8 are refused. Every refusal has a one-line
  * reason naming the field. Pure: writes only into caller memory. */
@@ -28,7 +34,8 @@
 #include "queue/queue.h"
 
 #define MERCURE_FORM_TOPICS_MAX (1 + QUEUE_TOPICS_MAX)  /* with canonical */
-#define MERCURE_FORM_WHY_MAX 160
+#define MERCURE_FORM_WHY_MAX 320
+#define MERCURE_FORM_HUB_TYPE "mercure"     /* the hub's own event type */
 
 /* A parsed update. Strings point into the caller's scratch buffer; id and
  * type have length 0 when absent. */
@@ -50,5 +57,15 @@ struct mercure_form {
  * Returns 0, or -EINVAL with f->why set. */
 int mercure_form_parse(const char *body, size_t len, size_t topic_max,
                        char *scratch, struct mercure_form *f);
+
+/* Refuses a parsed update one of whose topics, resolved against the
+ * hub's URL hub[0..hlen) with the URL parser (url_parts.h), has a path
+ * (percent-encoded unreserved characters decoded, dot segments removed)
+ * equal to the hub URL's path or under it, whatever its scheme and
+ * authority; a topic that is no URL reference names no hub path. 0;
+ * -EINVAL with f->why naming the topic (or a hub URL that is none);
+ * -ENOMEM. */
+int mercure_form_reserved(struct mercure_form *f, const char *hub,
+                          size_t hlen);
 
 #endif

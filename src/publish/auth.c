@@ -273,6 +273,27 @@ static int auth_find_credential(const struct config *cfg,
     return -1;
 }
 
+/* Compiles the urlpattern grants of a verified token c against the
+ * hub's URL, each within mercure.selector_cost_max. 0, or -1 with
+ * *detail the reason (in req->why) naming the grant. */
+static int auth_bind(const struct config *cfg,
+                     const struct auth_pub_request *req,
+                     struct jwt_claims *c, const char **detail)
+{
+    int rc;
+
+    if (c->authz.n_patterns == 0)
+        return 0;
+    *detail = "the token's urlpattern grants need the hub's URL";
+    if (req->hub_url == NULL || req->hub_url_len == 0 || req->why == NULL)
+        return -1;
+    rc = jwt_claims_bind(c, req->hub_url, req->hub_url_len,
+                         cfg->mercure_selector_cost_max, req->why,
+                         req->why_cap);
+    *detail = rc == -ENOMEM ? "out of memory" : req->why;
+    return rc < 0 ? -1 : 0;
+}
+
 /* Classifies the presented token tok[0..len) (from src): a static
  * token, a JWT the key accepts, or why not; sets f->covered. */
 static enum auth_cred auth_classify(const struct config *cfg,
@@ -298,6 +319,8 @@ static enum auth_cred auth_classify(const struct config *cfg,
         return req->hub ? AUTH_CRED_JWT_BAD : AUTH_CRED_WRONG;
     }
     rc = jwt_auth_verify(key, tok, len, now, &claims, detail);
+    if (rc == JWT_AUTH_OK && auth_bind(cfg, req, &claims, detail) < 0)
+        rc = JWT_AUTH_BAD_CLAIMS;
     if (rc != JWT_AUTH_OK) {
         jwt_claims_free(&claims);
         return AUTH_CRED_JWT_BAD;

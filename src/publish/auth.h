@@ -87,6 +87,11 @@ struct auth_pub_request {
     const char *const *topic;   /* the topics (on /publish: the channel) */
     const size_t *topic_len;
     size_t n_topic;
+    const char *hub_url;        /* hub: its URL, the base of a 1.0
+                                   token's urlpattern grants */
+    size_t hub_url_len;
+    char *why;                  /* room for a refused grant's reason */
+    size_t why_cap;
 };
 
 struct jwt_auth_key;
@@ -94,8 +99,9 @@ struct topic_selector_cache;
 
 /* Finds and checks the request's credential against cfg's tokens and the
  * publisher key (NULL: none) at time now, then decides. *detail is set
- * to a constant one-line detail for a refused JWT ("expired", ...), or
- * "" (never NULL, never a token). cache may be NULL. */
+ * to a one-line detail for a refused JWT ("expired", ...; req->why when
+ * a urlpattern grant is refused), or "" (never NULL, never a token).
+ * cache may be NULL. */
 enum auth_result auth_publish(const struct config *cfg,
                               const struct jwt_auth_key *key,
                               struct topic_selector_cache *cache,

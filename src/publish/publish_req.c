@@ -47,6 +47,8 @@ struct publish_req {
     char *scratch;              /* malloc'd, decoded data/event */
     enum publish_body_type type;
     bool hub;                   /* a Mercure publish (mercure_hub.h) */
+    char hub_url[MERCURE_HUB_URL_MAX];  /* the hub's URL (mercure_hub_url) */
+    size_t hub_url_len;         /* 0 until known */
     bool logged;                /* the cause of a 503 was logged already:
                                    its refusal line goes at debug level */
 };
@@ -58,6 +60,12 @@ static void publish_refuse(struct publish_req *r, int status,
 static const char *publish_param(struct publish_req *r, const char *name)
 {
     return r->io->param(r->io->ctx, name);
+}
+
+/* publish_param as a mercure_hub_get_fn (ctx: the publish_req). */
+static const char *publish_param_get(const char *name, void *ctx)
+{
+    return publish_param(ctx, name);
 }
 
 /* Writes n bytes of the answer into io->out (cut at its size). */
@@ -226,10 +234,17 @@ static int publish_auth(struct publish_req *r, const char *const *topic,
         .topic = topic, .topic_len = topic_len, .n_topic = n_topic,
     };
     char challenge[MERCURE_PRM_CHALLENGE_MAX + 32];
+    char why[300];
     const char *detail;
     enum auth_result a;
     int status;
 
+    if (r->hub) {
+        req.hub_url = r->hub_url;
+        req.hub_url_len = r->hub_url_len;
+        req.why = why;
+        req.why_cap = sizeof(why);
+    }
     a = auth_publish(&app->cfg, app->has_pub_key ? &app->pub_key : NULL,
                      app->has_cache ? &app->cache : NULL, &req, time(NULL),
                      &detail);
@@ -585,24 +600,32 @@ static void publish_hub_append(struct publish_req *r,
               f->private_ ? 1 : 0, r->remote);
 }
 
-/* Refuses (400) an update with a topic exactly "*": Mercure 1.0
- * reserves it for the wildcard matcher, so no subscriber could select
- * it alone. -EINVAL when refused. */
-static int publish_hub_star(struct publish_req *r,
-                            const struct mercure_form *f)
+/* Refuses (400) an update with a topic under the hub's path
+ * (mercure_form_reserved, against the hub's URL); -EINVAL when refused. */
+static int publish_hub_reserved(struct publish_req *r,
+                                struct mercure_form *f)
 {
-    for (size_t i = 0; i < f->n_topic; i++)
-        if (f->topic_len[i] == 1 && f->topic[i][0] == '*') {
-            publish_refuse(r, 400, NULL, "topic %zu is \"*\", reserved "
-                           "for the wildcard matcher (Mercure 1.0): no "
-                           "update may be published to it", i + 1);
-            return -EINVAL;
-        }
-    return 0;
+    int rc;
+
+    r->hub_url_len = mercure_hub_url(r->app->cfg.mercure_hub_url,
+                                     publish_param_get, r, r->hub_url,
+                                     sizeof(r->hub_url));
+    if (r->hub_url_len == 0) {
+        publish_refuse(r, 400, NULL, "the hub's URL is unusable: too "
+                       "long, or a control character in the request's Host "
+                       "or path (set mercure.hub_url)");
+        return -EINVAL;
+    }
+    rc = mercure_form_reserved(f, r->hub_url, r->hub_url_len);
+    if (rc == -ENOMEM)
+        publish_refuse(r, 503, NULL, "out of memory");
+    else if (rc < 0)
+        publish_refuse(r, 400, NULL, "%s", f->why);
+    return rc;
 }
 
-/* The hub's form: parsed, its data size checked, the publisher
- * authorized, then appended. */
+/* The hub's form: parsed, its topics checked against the hub's path,
+ * its data size checked, the publisher authorized, then appended. */
 static void publish_hub_form(struct publish_req *r)
 {
     struct mercure_form f;
@@ -615,7 +638,7 @@ static void publish_hub_form(struct publish_req *r)
     }
     util_quote(r->channel, sizeof(r->channel), f.topic[0],
                   f.topic_len[0]);
-    if (publish_hub_star(r, &f) < 0)
+    if (publish_hub_reserved(r, &f) < 0)
         return;
     if (f.data_len > r->app->cfg.max_message_size) {
         publish_refuse(r, 413, NULL, "data of %zu bytes is over "

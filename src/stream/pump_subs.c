@@ -36,7 +36,7 @@ struct pump_subs_entry {
     struct pump_subs_entry *prev, *next;
     unsigned n;
     char id[SUBSCRIPTION_ID_MAX];
-    struct subscription subs[];     /* then the names and the payload */
+    struct subscription subs[];     /* then the names and payloads */
 };
 
 /* An update to append after the next file rewrite. */
@@ -112,47 +112,107 @@ static const char *pump_subs_given(const char *name, size_t *len)
     return nl + 1;
 }
 
-/* The entry of c's selectors, its id from 16 random bytes, payload
- * copied from claims (may have none). NULL on failure. */
+/* The payload of the subscription whose own matcher is m[0..len):
+ * for a 1.0 access token, that of the first subscribe detail matching m
+ * as a topic (mercure_authz_payload); else the mercure claim's; NULL
+ * when none (*pl 0). */
+static const char *pump_subs_payload(const struct jwt_claims *claims,
+                                     const char *m, size_t len, size_t *pl)
+{
+    const struct mercure_authz_detail *d;
+
+    *pl = 0;
+    if (!claims->access_token) {
+        *pl = claims->payload ? claims->payload_len : 0;
+        return claims->payload;
+    }
+    d = mercure_authz_payload(&claims->authz, m, len);
+    if (d == NULL)
+        return NULL;
+    *pl = d->payload_len;
+    return d->payload;
+}
+
+/* The selectors of a stream as subscribers gave them, with their
+ * payloads (pump_subs_payload, looked up once each). */
+struct pump_subs_given {
+    const char *given[STREAM_REQ_CHANNELS_MAX];
+    size_t len[STREAM_REQ_CHANNELS_MAX];
+    const char *pay[STREAM_REQ_CHANNELS_MAX];   /* NULL: none */
+    size_t pl[STREAM_REQ_CHANNELS_MAX];
+};
+
+/* Whether selector i's payload is one an earlier selector has (the same
+ * detail's): copied once. */
+static bool pump_subs_shared(const struct pump_subs_given *g, unsigned i,
+                             unsigned *j)
+{
+    for (*j = 0; g->pay[i] != NULL && *j < i; (*j)++)
+        if (g->pay[*j] == g->pay[i])
+            return true;
+    return false;
+}
+
+/* Fills g from r and claims; the bytes an entry needs after its
+ * subscriptions (names, each distinct payload once). */
+static size_t pump_subs_gather(const struct stream_req *r,
+                               const struct jwt_claims *claims,
+                               struct pump_subs_given *g)
+{
+    size_t n = 0;
+    unsigned j;
+
+    for (unsigned i = 0; i < r->n_channels; i++) {
+        g->len[i] = r->len[i];
+        g->given[i] = pump_subs_given(r->names + r->off[i], &g->len[i]);
+        g->pay[i] = pump_subs_payload(claims, g->given[i], g->len[i],
+                                      &g->pl[i]);
+        n += g->len[i] + (pump_subs_shared(g, i, &j) ? 0 : g->pl[i]);
+    }
+    return n;
+}
+
+/* The entry of c's selectors, its id from 16 random bytes, each
+ * subscription's payload copied from claims (pump_subs_payload; may have
+ * none). NULL on failure. */
 static struct pump_subs_entry *pump_subs_entry_new(
     const struct pump_conn *c, const struct jwt_claims *claims)
 {
     const struct stream_req *r = &c->req;
-    size_t names = 0, pl = claims->payload ? claims->payload_len : 0;
-    struct pump_subs_entry *e;
+    struct pump_subs_given *g = malloc(sizeof(*g));
+    struct pump_subs_entry *e = NULL;
     uint8_t rnd[16];
+    unsigned j;
     char *p;
 
-    for (unsigned i = 0; i < r->n_channels; i++)
-        names += r->len[i];
-    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-        return NULL;
+    if (g == NULL || getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+        goto fail;
     e = calloc(1, sizeof(*e) + r->n_channels * sizeof(e->subs[0]) +
-               names + pl);
+               pump_subs_gather(r, claims, g));
     if (e == NULL)
-        return NULL;
+        goto fail;
     subscription_id(e->id, rnd);
     e->n = r->n_channels;
     p = (char *)&e->subs[e->n];
-    if (claims->payload != NULL) {
-        memcpy(p, claims->payload, pl);
-        p += pl;
-    }
     for (unsigned i = 0; i < e->n; i++) {
         struct subscription *s = &e->subs[i];
 
-        size_t len = r->len[i];
-        const char *given = pump_subs_given(r->names + r->off[i], &len);
-
         pump_subs_kind(r->dialect[i], s);
-        s->selector = memcpy(p, given, len);
-        s->selector_len = len;
-        p += len;
+        s->selector = memcpy(p, g->given[i], g->len[i]);
+        s->selector_len = g->len[i];
+        p += g->len[i];
         s->subscriber = e->id;
         s->subscriber_len = strlen(e->id);
-        s->payload = claims->payload ? (char *)&e->subs[e->n] : NULL;
-        s->payload_len = pl;
+        s->payload_len = g->pl[i];
+        if (pump_subs_shared(g, i, &j))
+            s->payload = e->subs[j].payload;
+        else if (g->pay[i] != NULL) {
+            s->payload = memcpy(p, g->pay[i], g->pl[i]);
+            p += g->pl[i];
+        }
     }
+fail:
+    free(g);
     return e;
 }
 

@@ -5,6 +5,7 @@
 #include "stream/stream_auth.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,10 +88,40 @@ static int stream_auth_verify(const struct jwt_auth_key *key,
     return 0;
 }
 
+/* Compiles the URL pattern grants of a verified token against the hub's
+ * URL (mercure_hub_url), each within mercure.selector_cost_max. 0, or
+ * 401 (invalid_token) / 503 with *reason (out->why). */
+static int stream_auth_bind(const struct config *cfg, stream_req_get_fn get,
+                            void *ctx, struct stream_auth *out,
+                            const char **reason)
+{
+    char hub[STREAM_REQ_HUB_URL_MAX];
+    size_t hlen;
+    int rc;
+
+    if (out->claims.authz.n_patterns == 0)
+        return 0;
+    hlen = stream_req_hub_url(cfg, get, ctx, hub, sizeof(hub));
+    rc = hlen == 0 ? -EBADMSG
+         : jwt_claims_bind(&out->claims, hub, hlen,
+                           cfg->mercure_selector_cost_max, out->why,
+                           sizeof(out->why));
+    if (hlen == 0)
+        snprintf(out->why, sizeof(out->why), "the token's urlpattern "
+                 "grants need the hub's URL, unusable here (set "
+                 "mercure.hub_url)");
+    *reason = rc == -ENOMEM ? "out of memory" : out->why;
+    if (rc == 0)
+        return 0;
+    out->token = false;
+    out->error = "invalid_token";
+    return rc == -ENOMEM ? 503 : 401;
+}
+
 /* Finds the request's token into buf: a 1.0 request in the header or
  * the 1.0 cookie (a token in its URL is -EPERM); any other in the
  * header, the authorization= parameter or the v0.x cookie (on the hub
- * also the 1.0 one). */
+ * and under it, the subscription API, also the 1.0 one). */
 static int stream_auth_find(const struct config *cfg, bool hub,
                             stream_req_get_fn get, void *ctx,
                             struct stream_auth *out, char *buf,
@@ -100,7 +131,8 @@ static int stream_auth_find(const struct config *cfg, bool hub,
         .query = !out->v1,
         .cookie = out->v1 ? cfg->mercure_access_cookie
                           : cfg->mercure_cookie_name,
-        .cookie2 = hub && !out->v1 ? cfg->mercure_access_cookie : NULL,
+        .cookie2 = (hub || mercure_hub_under(get("DOCUMENT_URI", ctx))) &&
+                   !out->v1 ? cfg->mercure_access_cookie : NULL,
     };
     const char *authz = get("HTTP_AUTHORIZATION", ctx);
 
@@ -151,6 +183,8 @@ int stream_auth_check(const struct config *cfg, const struct jwt_auth_key *key,
         rc = 401;
     } else {
         rc = stream_auth_verify(key, buf, len, now, out, reason);
+        if (rc == 0)
+            rc = stream_auth_bind(cfg, get, ctx, out, reason);
     }
     memset(buf, 0, len);
     free(buf);

@@ -10,7 +10,10 @@
  *     algorithm, or with no subscriber key configured: 401, even when
  *     anonymous subscribers are allowed;
  *   - a valid token: its grants (mercure.subscribe selectors, or a 1.0
- *     access token's subscribe authorization details) decide which
+ *     access token's subscribe authorization details, its urlpattern
+ *     ones compiled against the hub's URL within
+ *     mercure.selector_cost_max: one that is no URL pattern or costs
+ *     more refuses the token, 401) decide which
  *     private updates the stream gets (stream_match.h), its exp when the
  *     stream ends.
  * Mercure 1.0 (a hub request with a 1.0 key: match=, last_event_id=):
@@ -43,6 +46,7 @@ struct stream_auth {
                                    NULL (no token presented) */
     enum mercure_token_source source;   /* where it came from */
     struct jwt_claims claims;   /* its claims (empty without a token) */
+    char why[240];              /* a refusal's reason naming a grant */
 };
 
 /* The subscriber key of cfg into *k (*have false when none is
@@ -52,8 +56,8 @@ int stream_auth_key_load(const struct config *cfg, struct jwt_auth_key *k,
 
 /* Reads and checks the token of the request behind get/ctx at time now.
  * key: the subscriber key, NULL when none is configured. Returns 0
- * (*out filled), or 401 with a constant *reason. Free out->claims with
- * jwt_claims_free in either case. */
+ * (*out filled), or 401 with *reason (constant, or out->why). Free
+ * out->claims with jwt_claims_free in either case. */
 int stream_auth_check(const struct config *cfg, const struct jwt_auth_key *key,
                       stream_req_get_fn get, void *ctx, time_t now,
                       struct stream_auth *out, const char **reason);

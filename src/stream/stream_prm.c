@@ -38,7 +38,7 @@ size_t stream_prm_respond(const struct config *cfg, stream_req_get_fn get,
         .resource = cfg->mercure_resource,
         .cookie = cfg->mercure_access_cookie,
         .urlpattern = authz_urlpattern_supported(),
-        .subscriptions = false,         /* not served yet */
+        .subscriptions = cfg->mercure_subscriptions,
     };
     char doc[STREAM_PRM_RESPONSE_MAX / 2];
     long n;

@@ -37,6 +37,7 @@
 #include "proto/http_status.h"
 #include "runtime/http_cors.h"
 #include "mercure/mercure_hub.h"
+#include "mercure/mercure_text.h"
 #include "base/query.h"
 #include "mercure/urlpattern.h"
 #include "stream/stream_match.h"
@@ -200,6 +201,27 @@ static int stream_req_bad_text(struct stream_req *r,
                           util_quote(q, sizeof(q), pr->val, pr->val_len));
 }
 
+/* Mercure 1.0's character rule (mercure_text.h) on a matcher value
+ * v[0..n) of pr: 0, or the 400 naming the parameter and the character. */
+static int stream_req_matcher_text(struct stream_req *r,
+                                   const struct query_pair *pr,
+                                   const char *v, size_t n,
+                                   const char **reason)
+{
+    char q[300], what[160];
+    size_t at = 0;
+    uint32_t cp = 0;
+    int rc = mercure_text_check(v, n, &at, &cp);
+
+    if (rc == 0)
+        return 0;
+    return stream_req_bad(r, reason, "bad %.*s= value \"%s\": %s",
+                          (int)pr->key_len, pr->key,
+                          util_quote(q, sizeof(q), v, n),
+                          mercure_text_describe(rc, at, cp, what,
+                                                sizeof(what)));
+}
+
 /* Decodes a topic= value (one selector). */
 static int stream_req_topic(struct stream_req *r, const struct config *cfg,
                             const struct query_pair *pr, const char **reason)
@@ -309,75 +331,29 @@ enum stream_req_hub_key stream_req_hub_key(const char *key, size_t len)
 }
 
 /* Adds one 1.0 exact matcher (a match= or match_exact= value): compared
- * byte for byte, never as a template; "*" is every topic. */
+ * byte for byte, never as a template; "*" is every topic. Its value keeps
+ * Mercure's character rule (v0.x's topic= the older one: no control). */
 static int stream_req_match(struct stream_req *r, const struct config *cfg,
                             const struct query_pair *pr, const char **reason)
 {
     char buf[STREAM_REQ_NAMES_MAX];
     long n = stream_req_decode(r, pr, "topic matcher", buf, reason);
+    int rc;
 
     if (n < 0)
         return (int)-n;
     if (!util_text_valid(buf, (size_t)n))
         return stream_req_bad_text(r, pr, reason);
+    rc = stream_req_matcher_text(r, pr, buf, (size_t)n, reason);
+    if (rc != 0)
+        return rc;
     return stream_req_add_channel(r, cfg, buf, (size_t)n, true, reason);
-}
-
-/* ":SERVER_PORT" into buf when host names no port (nginx's stock
- * fastcgi_params pass HTTP_HOST as $host, without it) and the port is
- * not scheme's default; else "". */
-static const char *stream_req_hub_port(stream_req_get_fn get, void *ctx,
-                                       const char *scheme, const char *host,
-                                       char *buf, size_t cap)
-{
-    const char *port = get("SERVER_PORT", ctx);
-    const char *colon = host != NULL ? strrchr(host, ':') : NULL;
-    const char *def = strcmp(scheme, "https") == 0 ? "443" : "80";
-
-    if (host == NULL || (colon != NULL && strchr(colon, ']') == NULL) ||
-        port == NULL || port[0] == '\0' || strcmp(port, def) == 0 ||
-        strspn(port, "0123456789") != strlen(port) || strlen(port) > 5)
-        return "";
-    snprintf(buf, cap, ":%s", port);
-    return buf;
-}
-
-/* Param name when it is text (util_text_valid), else NULL: the hub URL
- * is built of params the client chose (Host, the decoded path), and a
- * control character in them must not reach a base URL or a reason. */
-static const char *stream_req_text_param(stream_req_get_fn get, void *ctx,
-                                         const char *name)
-{
-    const char *v = get(name, ctx);
-
-    return v != NULL && util_text_valid(v, strlen(v)) ? v : NULL;
 }
 
 size_t stream_req_hub_url(const struct config *cfg, stream_req_get_fn get,
                           void *ctx, char *out, size_t cap)
 {
-    const char *scheme = stream_req_text_param(get, ctx, "REQUEST_SCHEME");
-    const char *https = get("HTTPS", ctx);
-    const char *host = stream_req_text_param(get, ctx, "HTTP_HOST");
-    const char *path = stream_req_text_param(get, ctx, "DOCUMENT_URI");
-    char port[16];
-    int n;
-
-    if (cfg->mercure_hub_url != NULL && cfg->mercure_hub_url[0] != '\0')
-        n = snprintf(out, cap, "%s", cfg->mercure_hub_url);
-    else {
-        if (scheme == NULL || scheme[0] == '\0')
-            scheme = https != NULL && strcasecmp(https, "on") == 0 ? "https"
-                                                                 : "http";
-        if (host == NULL || host[0] == '\0')
-            host = stream_req_text_param(get, ctx, "SERVER_NAME");
-        if (path == NULL || path[0] != '/')
-            path = MERCURE_HUB_PATH;
-        n = snprintf(out, cap, "%s://%s%s%s", scheme, host ? host : "",
-                     stream_req_hub_port(get, ctx, scheme, host, port,
-                                         sizeof(port)), path);
-    }
-    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+    return mercure_hub_url(cfg->mercure_hub_url, get, ctx, out, cap);
 }
 
 /* Adds one match_urlpattern= value: a URL pattern (UTF-8 without
@@ -406,10 +382,14 @@ static int stream_req_urlpattern(struct stream_req *r,
                               "\"%s\": must be 1 to %u bytes "
                               "(mercure.topic_max) of UTF-8 without control "
                               "characters", q, cfg->mercure_topic_max);
+    rc = stream_req_matcher_text(r, pr, buf, (size_t)n, reason);
+    if (rc != 0)
+        return rc;
     if (hlen == 0)
         return stream_req_bad(r, reason, "match_urlpattern= \"%s\": the "
-                              "hub's URL is too long (set mercure.hub_url)",
-                              q);
+                              "hub's URL is unusable: too long, or a "
+                              "control character in the request's Host or "
+                              "path (set mercure.hub_url)", q);
     rc = urlpattern_compile(buf, (size_t)n, hub, hlen, &up, why,
                             sizeof(why));
     if (rc < 0)

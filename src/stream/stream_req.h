@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "conf/config.h"
+#include "mercure/mercure_hub.h"
 #include "queue/queue.h"
 #include "queue/queue_msg.h"
 #include "runtime/http_cors.h"
@@ -102,15 +103,11 @@ enum stream_req_hub_key {
     STREAM_REQ_KEY_MATCH_URLPATTERN,
 };
 
-#define STREAM_REQ_HUB_URL_MAX 1024     /* bytes of the hub's URL */
+#define STREAM_REQ_HUB_URL_MAX MERCURE_HUB_URL_MAX  /* the hub's URL */
 
 /* The hub's URL, the base of relative URL patterns and topics, into
- * out[0..cap): mercure.hub_url when set, else the request's:
- * REQUEST_SCHEME (else "https" when HTTPS is "on", else "http"), "://",
- * HTTP_HOST (else SERVER_NAME), ":" SERVER_PORT when the host names no
- * port and it is not the scheme's default, and DOCUMENT_URI (else the
- * hub's path /.well-known/mercure). Its length, 0 when it does not
- * fit. */
+ * out[0..cap): mercure_hub_url with mercure.hub_url. Its length, 0 when
+ * it does not fit. */
 size_t stream_req_hub_url(const struct config *cfg, stream_req_get_fn get,
                           void *ctx, char *out, size_t cap);
 

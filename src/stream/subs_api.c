@@ -11,6 +11,7 @@
 #include "stream/subs_api.h"
 #include "stream/subs_file.h"
 #include "stream/stream_auth.h"
+#include "mercure/mercure_prm.h"
 #include "mercure/subscription_path.h"
 #include "base/json_out.h"
 #include "runtime/http_cors.h"
@@ -71,18 +72,25 @@ static int subs_api_check(const struct config *cfg,
         return subs_api_no(reason, "bad percent-encoding in the path", 400);
     if (rc < 0)
         return subs_api_no(reason, "no such subscription path", 404);
+    r->v1 = subscription_path_v1(&r->sp, !cfg->mercure_protocol_v0);
     rc = stream_auth_check(cfg, key, get, ctx, time(NULL), &r->auth, reason);
     if (rc != 0)
         return rc;
+    r->v1 = r->v1 || r->auth.claims.access_token;
     if (!r->auth.token)
         return subs_api_no(reason, "a token is required: its "
-                           "mercure.subscribe must match the requested URL",
-                           401);
+                           "mercure.subscribe (v0.x) or a subscribe grant "
+                           "of its authorization_details (1.0) must match "
+                           "the requested URL", 401);
     if (!jwt_claims_can_subscribe(&r->auth.claims, r->path, r->path_len,
-                                  NULL))
-        return subs_api_no(reason, "the token's mercure.subscribe does "
-                           "not match the requested URL", 403);
-    r->v1 = subscription_path_v1(&r->sp, !cfg->mercure_protocol_v0);
+                                  NULL)) {
+        r->auth.error = "insufficient_scope";
+        return subs_api_no(reason, r->auth.claims.access_token ?
+                           "no subscribe grant of the token's "
+                           "authorization_details matches the requested URL"
+                           : "the token's mercure.subscribe does not match "
+                           "the requested URL", 403);
+    }
     return 0;
 }
 
@@ -247,14 +255,20 @@ static int subs_api_answer(const struct config *cfg, struct queue *q,
     return rc;
 }
 
-/* An error response for status into a malloc'd *out. */
+/* An error response for status into a malloc'd *out; a 1.0 request
+ * (1.0 path or access token) gets stream_auth_challenge's
+ * WWW-Authenticate. */
 static int subs_api_error(const struct config *cfg, stream_req_get_fn get,
-                          void *ctx, int status, const char *reason,
-                          char **out, size_t *len)
+                          void *ctx, struct subs_api_req *r, int status,
+                          const char *reason, char **out, size_t *len)
 {
     struct stream_req_resp resp = { 0 };
     char buf[HTTP_STATUS_RESPONSE_MAX];
+    char challenge[MERCURE_PRM_CHALLENGE_MAX];
 
+    r->auth.v1 = r->v1 || r->auth.claims.access_token;
+    resp.challenge = stream_auth_challenge(cfg, &r->auth, status, challenge,
+                                           sizeof(challenge));
     http_cors_decide(cfg, get("HTTP_ORIGIN", ctx), &resp.cors);
     *len = stream_req_error(buf, sizeof(buf), status, reason, 1, &resp);
     *out = malloc(*len + 1);
@@ -283,7 +297,7 @@ int subs_api_respond(const struct config *cfg, const struct jwt_auth_key *key,
         rc = s;
     else if (s != 0) {
         *status = s;
-        rc = subs_api_error(cfg, get, ctx, s, *reason, out, len);
+        rc = subs_api_error(cfg, get, ctx, r, s, *reason, out, len);
     }
     jwt_claims_free(&r->auth.claims);
     free(r);

@@ -17,18 +17,20 @@ DEBIAN_PYTHON = "/usr/bin/python3"
 _MINT = r"""
 import json, sys, jwt
 claims, key, alg = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+headers = json.loads(sys.argv[4])
 if alg == "none":
-    print(jwt.encode(claims, None, algorithm="none"))
+    print(jwt.encode(claims, None, algorithm="none", headers=headers))
 else:
-    print(jwt.encode(claims, key, algorithm=alg))
+    print(jwt.encode(claims, key, algorithm=alg, headers=headers))
 """
 
 
-def mint(claims, key=KEY, alg="HS256"):
-    """A JWS of claims signed with key and alg ("none": unsigned), by
-    python3-jwt."""
+def mint(claims, key=KEY, alg="HS256", headers=None):
+    """A JWS of claims signed with key and alg ("none": unsigned), with
+    extra JOSE headers (e.g. {"typ": "at+jwt"}), by python3-jwt."""
     r = subprocess.run([DEBIAN_PYTHON, "-c", _MINT, json.dumps(claims), key,
-                        alg], capture_output=True, text=True, timeout=30)
+                        alg, json.dumps(headers or {})],
+                       capture_output=True, text=True, timeout=30)
     if r.returncode != 0:
         raise RuntimeError("minting a JWT: " + r.stderr)
     return r.stdout.strip()

@@ -7,7 +7,8 @@ refusal of the table with nothing written (`sseq stats`: appends
 unchanged); publisher JWTs and `private` on /publish; static tokens on the
 hub only when mercure.static_tokens_on_hub says so; a new key at SIGHUP;
 the shipped nginx hub location: POST to sseq-publish over one kept
-connection, GET to sseq-stream.
+connection, GET to sseq-stream; Mercure 1.0's refusals (the hub's
+namespace, its event type, control and format characters).
 Tokens are minted by python3-jwt."""
 import json
 import os
@@ -239,6 +240,40 @@ class HubPublish(harness.TestCase):
         for status, body, reason in raw:
             with self.subTest(body=body):
                 self.refused(status, body, tok, reason)
+
+    def test_refusals_spec_reserved(self):
+        """Mercure 1.0's refusals, whatever the token (here "*"): a topic
+        under the hub's path however it is spelt, the hub's event type
+        "mercure", a control or format character in a topic, id or type;
+        each a 400 naming the culprit, nothing written; near misses are
+        published."""
+        tok = publisher()
+        subs = "/.well-known/mercure/subscriptions/exact/a/urn%3Auuid%3A1"
+        rows = [
+            ([("topic", subs), ("data", "x")], "is under the hub's path"),
+            ([("topic", BOOK), ("topic", "http://127.0.0.1" + subs)],
+             "topic 2"),
+            ([("topic", "https://anywhere.example/.well-known/%6Dercure")],
+             "reserved for the hub's own updates"),
+            ([("topic", "/x/../.well-known/mercure")], "hub's path"),
+            ([("topic", "mercure/subscriptions")], "hub's path"),
+            ([("topic", BOOK), ("type", "mercure")],
+             'bad type= "mercure": reserved'),
+            ([("topic", "https://example.com/\u202ebooks")], "U+202E"),
+            ([("topic", BOOK), ("id", "urn:x\u200b")], "bad id="),
+            ([("topic", BOOK), ("type", "up\xad")], "U+00AD"),
+            ([("topic", BOOK), ("type", "up\x85")], "U+0085"),
+            ([("topic", BOOK), ("type", "up\tdate")], "U+0009"),
+        ]
+        for pairs, reason in rows:
+            with self.subTest(reason=reason, pairs=pairs):
+                self.refused(400, form(pairs), tok, reason)
+        for topic in ("/.well-known/mercurex", "/.well-known/MERCURE/x",
+                      "urn:caf\u00e9", "chat.lobby"):
+            with self.subTest(topic=topic):
+                _, rec = self.ok(form([("topic", topic), ("type", "Mercure"),
+                                       ("data", "ok")]), tok)
+                self.assertEqual(rec["channel"], topic)
 
     def test_refusals_content_type(self):
         tok = publisher()

@@ -7,8 +7,9 @@ subscriptions topics and never an anonymous one; the subscription API
 lists the streams of both processes, by collection, topic, matcher and
 subscriber, with a lastEventID from which the updates carry on; its
 authorization (401, 403, a collection showing what the token may see);
-the setting off (404, no updates). Tokens are minted by python3-jwt
-(hub_util.mint)."""
+the setting off (404, no updates); Mercure 1.0: the metadata's
+mercure_subscriptions, access tokens' authorization_details on the API
+and the events. Tokens are minted by python3-jwt (hub_util.mint)."""
 import json
 import time
 import urllib.parse
@@ -20,6 +21,10 @@ HUB = hub_util.HUB
 SUBS = HUB + "/subscriptions"
 V0_TEMPLATE = SUBS + "/{topic}/{subscriber}"
 V1_TEMPLATE = SUBS + "/exact/{match}/{subscriber}"
+V1_ISS = "https://localhost"
+V1_AUD = "https://localhost/.well-known/mercure"
+V1_META = "/.well-known/oauth-protected-resource/.well-known/mercure"
+V1_DETAIL = "https://mercure.rocks/authorization-detail"
 
 
 def token(subscribe, payload=None):
@@ -42,12 +47,17 @@ def enc(s):
     return urllib.parse.quote(s, safe="")
 
 
-def stack(on=True, procs=2):
-    return harness.Stack(settings={
+def stack(on=True, procs=2, v1=False):
+    settings = {
         "mercure.subscriber_jwt_key": hub_util.KEY,
         "mercure.anonymous": True,
         "mercure.subscriptions": on,
-    }, stream_procs=procs, publish_procs=1)
+    }
+    if v1:
+        settings.update({"mercure.issuer": V1_ISS,
+                         "mercure.resource": V1_AUD})
+    return harness.Stack(settings=settings, stream_procs=procs,
+                         publish_procs=1)
 
 
 class Subscriptions(harness.TestCase):
@@ -219,6 +229,83 @@ class Subscriptions(harness.TestCase):
             self.api(st, SUBS + "/a%zz", admin, 400)
             for c in (a, b):
                 c.close()
+
+    def test_v1_authorization_and_metadata(self):
+        """Mercure 1.0 on the subscriptions: the metadata says
+        mercure_subscriptions; an access token whose authorization_details
+        grant subscribe on the subscriptions' relative URLs (an exact
+        collection URL and a relative URL pattern under it) reads the API
+        (header or the 1.0 cookie) as 1.0 documents, gets 403
+        insufficient_scope with its challenge outside its grants, and
+        receives the subscription events (type mercure) on a stream, each
+        subscription with the payload of the first subscribe detail
+        matching its matcher."""
+        def detail(*matchers, payload=None):
+            d = {"type": V1_DETAIL, "actions": ["subscribe"],
+                 "topics": [{"match": m} if isinstance(m, str) else
+                            {"match": m[0], "match_type": m[1]}
+                            for m in matchers]}
+            if payload is not None:
+                d["payload"] = payload
+            return d
+
+        def access(*details):
+            return hub_util.mint({"iss": V1_ISS, "aud": V1_AUD,
+                                  "exp": int(time.time()) + 3600,
+                                  "authorization_details": list(details)},
+                                 headers={"typ": "at+jwt"})
+        watch = access(detail(SUBS, (SUBS + "/*", "urlpattern")))
+        exact_only = access(detail(SUBS + "/exact/urn%3Aother"))
+        # the spec's Payloads: the first subscribe detail matching the
+        # subscription's own matcher gives its payload; "*" the default
+        ada = access(detail("urn:b"),
+                     detail(("urn\\:(a|z)", "urlpattern"),
+                            payload={"who": "a"}),
+                     detail("*", payload={"default": True}))
+        with stack(procs=1, v1=True) as st:
+            s, _, body = st.http("GET", V1_META)
+            self.assertEqual(s, 200, body)
+            self.assertIs(json.loads(body).get("mercure_subscriptions"),
+                          True)
+            w = st.sse(hub_path(("match_urlpattern", SUBS + "/*")),
+                       headers=bearer(watch))
+            a = st.sse(hub_path(("match", "urn:a"), ("match", "urn:b"),
+                                ("match", "urn:c")), headers=bearer(ada))
+            e, d = self.until(w, lambda d: d.get("match") == "urn:a")
+            self.assertEqual(e.event, "mercure")
+            self.assertEqual(d["active"], True)
+            self.assertEqual(d["payload"], {"who": "a"})
+            _, d = self.until(w, lambda d: d.get("match") == "urn:b")
+            self.assertNotIn("payload", d, "its first detail has none")
+            _, d = self.until(w, lambda d: d.get("match") == "urn:c")
+            self.assertEqual(d["payload"], {"default": True})
+            h, doc = self.api(st, SUBS, watch)
+            self.assertEqual(h["content-type"], "application/json")
+            self.assertEqual(doc["type"], "subscriptions")
+            self.assertIn("urn:a", [x.get("match")
+                                    for x in doc["subscriptions"]])
+            _, one = self.api(st, SUBS + "/exact/urn%3Aa", watch)
+            self.assertEqual([(x["match"], x.get("payload"))
+                              for x in one["subscriptions"]],
+                             [("urn:a", {"who": "a"})])
+            s, _, body = st.http("GET", SUBS, headers={
+                "Cookie": "__Secure-mercure_access_token=" + watch})
+            self.assertEqual(s, 200, body)
+            for path in (SUBS, SUBS + "/exact/urn%3Aa"):
+                s, hdrs, body = st.http("GET", path,
+                                        headers=bearer(exact_only))
+                self.assertEqual(s, 403, body)
+                self.assertIn(b"authorization_details", body)
+                self.assertIn('error="insufficient_scope"',
+                              hdrs.get("www-authenticate", ""))
+                self.assertIn("resource_metadata=",
+                              hdrs.get("www-authenticate", ""))
+            for c in (w, a):
+                c.close()
+        with stack(procs=1, v1=True, on=False) as st:
+            s, _, body = st.http("GET", V1_META)
+            self.assertEqual(s, 200, body)
+            self.assertNotIn("mercure_subscriptions", json.loads(body))
 
     def test_off(self):
         """mercure.subscriptions off (the default): the API is 404 and no

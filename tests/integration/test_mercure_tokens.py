@@ -8,9 +8,10 @@ A publisher POSTing with a token granting [{"match": "*"}] for publish
 and subscribe exchanges updates with 1.0 subscribers (?match=...): custom
 ids echoed, private updates only to the subscribers whose grants match
 one of their topics; the refusals (wrong typ, iss, aud, detail type,
-action, matcher type, missing exp, a token in the URL, topic "*") with
-their Bearer challenges; the protected resource metadata document
-through nginx."""
+action, matcher type, missing exp, a token in the URL, topic "*", a
+URL pattern grant that is none or too costly) with their Bearer
+challenges; URL pattern grants deciding publishing and private delivery;
+the protected resource metadata document through nginx."""
 import contextlib
 import json
 import os
@@ -204,6 +205,49 @@ class Tokens(harness.TestCase):
                 "user42": ["p1-alt", "end"], "pub_only": ["end"],
                 "other_type": ["end"]})
 
+    def test_urlpattern_grants(self):
+        """URL pattern grants (match_type urlpattern) decide publishing
+        and private delivery: a pattern, its wildcard, a relative one
+        resolved against the hub's URL; a grant that is no URL pattern
+        refuses the publisher's token (401)."""
+        books = mint([grant(["publish"], (BOOK.replace("%d", ":id"),
+                                          "urlpattern"),
+                            ("/local/*", "urlpattern"))], key=PUB_KEY)
+        with stack() as st, contextlib.ExitStack() as es:
+            path = match_path(BOOK % 1, "/local/1", "urn:end")
+            user42 = self.subscribe(st, es, path, token=mint([grant(
+                ["subscribe"], ("https://example.com/users/42/*",
+                                "urlpattern"))]))
+            local = self.subscribe(st, es, path, token=mint([grant(
+                ["subscribe"], ("/local/:n", "urlpattern"))]))
+            self.publish(st, BOOK % 1, "p1", private=True, token=books)
+            self.publish(st, BOOK % 1, "p1-alt",
+                         "https://example.com/users/42/books/1",
+                         private=True)
+            self.publish(st, "/local/1", "l1", private=True, token=books)
+            for pairs, reason in (
+                    ([("topic", BOOK % 1), ("topic", "urn:other")],
+                     "every topic"),
+                    ([("topic", "https://example.com/local/1")],
+                     "every topic"),
+                    ([("topic", BOOK.replace("%d", "1/2"))],
+                     "every topic")):
+                got, hdrs, text = self.post(st, pairs, books)
+                self.assertEqual(got, 403, text)
+                self.assertIn(reason, text)
+            bad = mint([grant(["publish"], "*", ("https://x/(a",
+                                                 "urlpattern"))], key=PUB_KEY)
+            got, hdrs, text = self.post(st, [("topic", BOOK % 1)], bad)
+            self.assertEqual(got, 401, text)
+            self.assertIn("is not a URL pattern", text)
+            self.assertIn('error="invalid_token"',
+                          hdrs.get("www-authenticate", ""))
+            self.publish(st, "urn:end", "end")
+            self.assertEqual([d for _, d in self.upto(user42, "end")],
+                             ["p1-alt", "end"])
+            self.assertEqual([d for _, d in self.upto(local, "end")],
+                             ["l1", "end"])
+
     def refused_sub(self, st, path, token, status, error, reason):
         """GETs path with token (header); checks status, the challenge's
         resource_metadata and error, and the reason in the body."""
@@ -236,9 +280,14 @@ class Tokens(harness.TestCase):
             "expired": (mint(STAR, exp=int(time.time()) - 60), "expired"),
             "matcher type": (mint([grant(["subscribe"], ("a", "regexp"))]),
                              "match_type"),
-            "urlpattern (not built yet)": (
-                mint([grant(["subscribe"], ("/books/:id", "urlpattern"))]),
-                "urlpattern"),
+            "not a URL pattern": (
+                mint([grant(["subscribe"], "a",
+                            ("https://x/(a", "urlpattern"))]),
+                "is not a URL pattern"),
+            "a costly URL pattern": (
+                mint([grant(["subscribe"], ("https://x/" + "ab" * 40,
+                                            "urlpattern"))]),
+                "mercure.selector_cost_max"),
             "wrong key": (mint(STAR, key=OTHER), "signature"),
         }
         with stack(**{"mercure.anonymous": False}) as st:
@@ -321,7 +370,7 @@ class Tokens(harness.TestCase):
                 "bearer_methods_supported": ["header"],
                 "authorization_details_types_supported": [DETAIL],
                 "mercure_cookie": "hub_at",
-                "mercure_matcher_types_supported": ["exact"]})
+                "mercure_matcher_types_supported": ["exact", "urlpattern"]})
             status, _, body = st.http("HEAD", META)
             self.assertEqual((status, body), (200, b""))
             status, hdrs, _ = st.http("POST", META, body=b"x")

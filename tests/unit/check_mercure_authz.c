@@ -1,7 +1,8 @@
 /* check_mercure_authz.c -- the "mercure_authz" suite: Mercure 1.0
  * authorization_details read from hand-written JSON (the claim's value)
  * and evaluated: a table of valid claims with the grants each gives,
- * a table of claims refused with the reason each names. Tokens around
+ * a table of claims refused with the reason each names (when read, or
+ * when their URL patterns are bound to the hub's URL). Tokens around
  * the claim (typ, iss, aud, exp) are check_jwt_auth's. */
 #include <check.h>
 #include <errno.h>
@@ -16,16 +17,28 @@
 #define T "\"type\":\"https://mercure.rocks/authorization-detail\""
 #define PUB MERCURE_AUTHZ_PUBLISH
 #define SUB MERCURE_AUTHZ_SUBSCRIBE
+#define HUB "https://example.com/.well-known/mercure"
+#define COST_MAX 64             /* mercure.selector_cost_max's default */
 
-/* Parses json into *a; returns the rc, *why the reason. */
+static char bind_why[300];
+
+/* Parses json into *a and binds its URL patterns to HUB; returns the
+ * rc, *why the reason. */
 static int parse(const char *json, struct mercure_authz *a,
                  const char **why)
 {
     struct json_in j;
+    int rc;
 
     json_in_init(&j, json, strlen(json), 32);
     *why = "";
-    return mercure_authz_parse(&j, a, why);
+    rc = mercure_authz_parse(&j, a, why);
+    if (rc < 0)
+        return rc;
+    bind_why[0] = '\0';
+    *why = bind_why;
+    return mercure_authz_bind(a, HUB, strlen(HUB), COST_MAX, bind_why,
+                              sizeof(bind_why));
 }
 
 /* One probe: whether action on topic is granted. */
@@ -74,6 +87,40 @@ static const struct {
       "\"actions\":[\"publish\"],\"topics\":[{\"match\":\"*\"}]}]", 0,
       { { PUB, "a", false } } },
     { "[]", 0, { { PUB, "a", false }, { SUB, "a", false } } },
+    /* urlpattern grants: the engine, named groups and wildcards */
+    { "[{" T ",\"actions\":[\"subscribe\"],\"topics\":[{\"match\":"
+      "\"https://example.com/books/:id\",\"match_type\":\"urlpattern\"}]}]",
+      1, { { SUB, "https://example.com/books/1", true },
+           { SUB, "https://example.com/books/1/x", false },
+           { SUB, "https://example.com/books/", false },
+           { SUB, "https://EXAMPLE.com/books/7", true },
+           { SUB, "urn:books:1", false },
+           { PUB, "https://example.com/books/1", false } } },
+    /* the spec's users/42 wildcard grant, publish and subscribe */
+    { "[{" T ",\"actions\":[\"publish\",\"subscribe\"],\"topics\":["
+      "{\"match\":\"https://example.com/users/42/*\",\"match_type\":"
+      "\"urlpattern\"}]}]", 1,
+      { { SUB, "https://example.com/users/42/books/1", true },
+        { PUB, "https://example.com/users/42/", true },
+        { PUB, "https://example.com/users/43/books/1", false },
+        { SUB, "https://example.com/books/1", false } } },
+    /* a relative pattern and relative topics resolve against the hub */
+    { "[{" T ",\"actions\":[\"subscribe\"],\"topics\":[{\"match\":"
+      "\"/.well-known/mercure/subscriptions/*\",\"match_type\":"
+      "\"urlpattern\"}]}]", 1,
+      { { SUB, "/.well-known/mercure/subscriptions/exact/a/b", true },
+        { SUB, "/.well-known/mercure/subscriptions", false },
+        { SUB, HUB "/subscriptions/exact/a", true },
+        { SUB, "https://other.com/.well-known/mercure/subscriptions/x",
+          false },
+        { SUB, "subscriptions/x", false } } },
+    /* an exact grant beside a pattern keeps its byte-exact meaning */
+    { "[{" T ",\"actions\":[\"publish\"],\"topics\":["
+      "{\"match\":\"https://example.com/:x\",\"match_type\":\"urlpattern\"},"
+      "{\"match\":\"https://example.com/:x\"}]}]", 1,
+      { { PUB, "https://example.com/a", true },
+        { PUB, "https://example.com/:x", true },
+        { PUB, "https://example.com/a/b", false } } },
     /* members in any order, unknown members skipped, payload kept */
     { "[{\"payload\":{\"nick\": \"ann\", \"n\":[1, 2]},\"topics\":"
       "[{\"x\":1,\"match\":\"room\"}],\"extra\":null,\"actions\":"
@@ -117,10 +164,17 @@ static const struct {
       "\"match_type\":\"Exact\"}]}]", -EBADMSG, "does not support" },
     { "[{" T ",\"actions\":[\"publish\"],\"topics\":[{\"match\":\"a\","
       "\"match_type\":\"*\"}]}]", -EBADMSG, "does not support" },
-    /* not built yet: refused as a whole, never skipped */
+    /* a bad or costly URL pattern refuses the claim, never skipped */
     { "[{" T ",\"actions\":[\"subscribe\"],\"topics\":[{\"match\":\"a\"},"
-      "{\"match\":\"https://x/:id\",\"match_type\":\"urlpattern\"}]}]",
-      -EBADMSG, "urlpattern" },
+      "{\"match\":\"https://x/(a\",\"match_type\":\"urlpattern\"}]}]",
+      -EBADMSG, "is not a URL pattern" },
+    { "[{" T ",\"actions\":[\"subscribe\"],\"topics\":[{\"match\":"
+      "\"https://x/(a(?=b))\",\"match_type\":\"urlpattern\"}]}]",
+      -EBADMSG, "urlpattern grant" },
+    { "[{" T ",\"actions\":[\"publish\"],\"topics\":[{\"match\":"
+      "\"https://x/" "0123456789012345678901234567890123456789"
+      "0123456789012345678901234567890123456789\",\"match_type\":"
+      "\"urlpattern\"}]}]", -EBADMSG, "selector_cost_max" },
     { "[{" T ",\"actions\":[\"publish\"],\"topics\":[{\"match\":"
       "\"a\\u0007\"}]}]", -EBADMSG, "control" },
     { "[{" T ",\"actions\":[\"publish\"],\"topics\":[{\"match\":"
@@ -198,6 +252,35 @@ START_TEST(test_payload)
 }
 END_TEST
 
+/* A claim with a URL pattern grants nothing until bound: no partial
+ * acceptance of its exact grants either. */
+START_TEST(test_unbound)
+{
+    static const char json[] = "[{" T ",\"actions\":[\"publish\"],"
+        "\"topics\":[{\"match\":\"a\"},{\"match\":\"https://x/:y\","
+        "\"match_type\":\"urlpattern\"}]}]";
+    struct mercure_authz a;
+    struct json_in j;
+    const char *why;
+    char buf[300];
+
+    json_in_init(&j, json, strlen(json), 32);
+    ck_assert_int_eq(mercure_authz_parse(&j, &a, &why), 0);
+    ck_assert_msg(!mercure_authz_usable(&a) &&
+                  !mercure_authz_allows(&a, PUB, "a", 1),
+                  "an unbound claim with a URL pattern grants nothing");
+    ck_assert_int_eq(mercure_authz_bind(&a, HUB, strlen(HUB), COST_MAX, buf,
+                                        sizeof(buf)), 0);
+    ck_assert(mercure_authz_allows(&a, PUB, "a", 1));
+    ck_assert(mercure_authz_allows(&a, PUB, "https://x/z", 11));
+    ck_assert_msg(mercure_authz_bind(&a, HUB, strlen(HUB), 1, buf,
+                                     sizeof(buf)) == -EBADMSG &&
+                  !mercure_authz_allows(&a, PUB, "a", 1),
+                  "a failed re-bind leaves the claim granting nothing");
+    mercure_authz_free(&a);
+}
+END_TEST
+
 /* Limits: entries and matchers are counted, over them is refused. */
 START_TEST(test_limits)
 {
@@ -237,6 +320,7 @@ static Suite *mercure_authz_suite(void)
     tcase_add_loop_test(core, test_valid, 0,
                         (int)(sizeof(valid) / sizeof(valid[0])));
     tcase_add_test(core, test_payload);
+    tcase_add_test(core, test_unbound);
     tcase_add_loop_test(errors, test_invalid, 0,
                         (int)(sizeof(invalid) / sizeof(invalid[0])));
     tcase_add_test(limits, test_limits);

@@ -3,6 +3,7 @@
  * retry, private present whatever its value), and every refusal with the
  * field it names. Table-driven. */
 #include <check.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +153,24 @@ static const struct { const char *body, *why; } error_rows[] = {
     { "topic=a&retry=%31", "bad retry=" },
     { "topic=a&retry=4294967296", "is over" },
     { "topic=a&retry=12345678901", "bad retry=" },
+    /* Mercure 1.0: no control or format character in topics, id, type */
+    { "topic=a%09b", "U+0009" },
+    { "topic=a%7F", "U+007F" },
+    { "topic=a%C2%85", "U+0085 (a control character, C1)" },
+    { "topic=a%E2%80%8Bb", "U+200B (a format character, Cf) at byte 1" },
+    { "topic=%E2%80%AEevil", "U+202E" },
+    { "topic=a%C2%AD", "U+00AD" },
+    { "topic=x%F3%A0%80%81", "U+E0001" },
+    { "topic=a&topic=b%EF%BB%BF", "bad topic= \"b\\xef\\xbb\\xbf\"" },
+    { "topic=a&id=x%E2%80%8B", "bad id= \"x\\xe2\\x80\\x8b\": U+200B" },
+    { "topic=a&id=x%C2%9F", "U+009F" },
+    { "topic=a&type=x%E2%81%A6", "bad type= \"x\\xe2\\x81\\xa6\": U+2066" },
+    { "topic=a&type=%09", "bad type=" },
+    /* Mercure 1.0: the wildcard and the hub's event type are reserved */
+    { "topic=*", "topic 1 is \"*\", reserved" },
+    { "topic=a&topic=*", "topic 2 is \"*\", reserved" },
+    { "topic=a&type=mercure", "bad type= \"mercure\": reserved for the "
+      "hub's own events" },
     /* found by fuzz_mercure_form: a reason quoted the value past its end */
     { "topic=a&retry=", "bad retry=" },
     { "topic=a&retry=1%0A", "bad retry=" },
@@ -166,6 +185,94 @@ START_TEST(test_errors)
     ck_assert_msg(strstr(f.why, error_rows[_i].why) != NULL,
                   "\"%s\": reason \"%s\" must say \"%s\"",
                   error_rows[_i].body, f.why, error_rows[_i].why);
+}
+END_TEST
+
+/* What the 1.0 rules leave alone: other characters, near names. */
+static const char *const accepted_rows[] = {
+    "topic=caf%C3%A9&id=urn:caf%C3%A9&type=%C3%A9t%C3%A9",
+    "topic=%E2%80%8A",                  /* U+200A hair space: Zs */
+    "topic=%F0%9F%98%80",               /* an emoji */
+    "topic=**&topic=%2A%2A",
+    "topic=a&type=Mercure",
+    "topic=a&type=mercure2",
+    "topic=a&type=mercur",
+    "topic=a%C2%A0b",                   /* U+00A0: Zs, not C1 */
+};
+
+START_TEST(test_accepted)
+{
+    struct mercure_form f;
+
+    ck_assert_msg(parse(accepted_rows[_i], &f) == 0, "\"%s\" must be "
+                  "accepted, got \"%s\"", accepted_rows[_i], f.why);
+}
+END_TEST
+
+#define HUB "https://example.com/.well-known/mercure"
+
+/* The reserved namespace: a topic resolved against the hub's URL and
+ * normalized, whose path is the hub's or under it; want 1 = refused. */
+static const struct { const char *hub, *topic; int want; } reserved_rows[] = {
+    { HUB, "/.well-known/mercure", 1 },
+    { HUB, "/.well-known/mercure/", 1 },
+    { HUB, "/.well-known/mercure/subscriptions/exact/a/urn%3Auuid%3A1", 1 },
+    { HUB, "https://example.com/.well-known/mercure/subscriptions/a", 1 },
+    { HUB, "https://other.org/.well-known/mercure/x", 1 },
+    { HUB, "http://EXAMPLE.com:8080/.well-known/mercure", 1 },
+    { HUB, "urn:/.well-known/mercure/x", 1 },
+    { HUB, "/.well-known/%6Dercure/subscriptions", 1 },
+    { HUB, "/.well-known/%6dercure", 1 },
+    { HUB, "/%2Ewell-known/mercure/x", 1 },
+    { HUB, "/.well-known/mercure/../mercure/x", 1 },
+    { HUB, "/a/b/../../.well-known/./mercure/x", 1 },
+    { HUB, "/a/%2E%2E/.well-known/mercure", 1 },
+    { HUB, "mercure/subscriptions", 1 },   /* relative to the hub's dir */
+    { HUB, "/.well-known/mercure?x#y", 1 },
+    { HUB, "/.well-known/mercurex", 0 },
+    { HUB, "/.well-known/mercure-sub/x", 0 },
+    { HUB, "/.well-known/MERCURE/x", 0 },
+    { HUB, "/.well-known/mercure%2Fx", 0 },  /* %2F is no unreserved */
+    { HUB, "/x/.well-known/mercure", 0 },
+    { HUB, "https://example.com/books/1", 0 },
+    { HUB, "chat.lobby", 0 },
+    { HUB, "urn:uuid:6f1c-.well-known/mercure", 0 },
+    { HUB, "http://[::1", 0 },              /* no URL: no hub path */
+    { "http://h/hub/.well-known/mercure", "/.well-known/mercure/x", 0 },
+    { "http://h/hub/.well-known/mercure", "/hub/.well-known/mercure/x", 1 },
+    { "http://h/hub/.well-known/mercure/", "/hub/.well-known/mercure", 1 },
+};
+
+/* body: "topic=urn:b&topic=" and t percent-encoded where the form would
+ * read it otherwise ('%', '&', '#', '+'). */
+static void reserved_body(char *body, size_t cap, const char *t)
+{
+    size_t o = (size_t)snprintf(body, cap, "topic=urn:b&topic=");
+
+    for (; *t && o + 4 < cap; t++)
+        o += (size_t)snprintf(body + o, cap - o,
+                              *t == '%' || *t == '&' || *t == '#' ||
+                              *t == '+' ? "%%%02X" : "%c", (unsigned char)*t);
+}
+
+START_TEST(test_reserved)
+{
+    char body[300];
+    struct mercure_form f;
+    const char *hub = reserved_rows[_i].hub;
+    int rc;
+
+    reserved_body(body, sizeof(body), reserved_rows[_i].topic);
+    ck_assert_int_eq(parse(body, &f), 0);
+    rc = mercure_form_reserved(&f, hub, strlen(hub));
+    ck_assert_msg(rc == (reserved_rows[_i].want ? -EINVAL : 0),
+                  "\"%s\" against %s: %s expected, got %d (%s)",
+                  reserved_rows[_i].topic, hub,
+                  reserved_rows[_i].want ? "refused" : "accepted", rc, f.why);
+    if (rc < 0)
+        ck_assert_msg(strstr(f.why, "topic 2 \"") != NULL &&
+                      strstr(f.why, "reserved for the hub") != NULL,
+                      "the reason names the topic: %s", f.why);
 }
 END_TEST
 
@@ -198,6 +305,11 @@ static Suite *mercure_form_suite(void)
     tcase_add_loop_test(errors, test_errors, 0,
                         (int)(sizeof(error_rows) / sizeof(*error_rows)));
     tcase_add_test(errors, test_long_id_and_type);
+    tcase_add_loop_test(core, test_accepted, 0, (int)(sizeof(accepted_rows) /
+                                                      sizeof(*accepted_rows)));
+    tcase_add_loop_test(errors, test_reserved, 0,
+                        (int)(sizeof(reserved_rows) /
+                              sizeof(*reserved_rows)));
     suite_add_tcase(s, core);
     suite_add_tcase(s, limits);
     suite_add_tcase(s, errors);

@@ -184,6 +184,22 @@ static const struct {
       "topic=a&data=x&id=earliest", "bad id=" },
     { "/.well-known/mercure", "", "application/x-www-form-urlencoded",
       "topic=a&data=x&type=a%0Ab", "bad type=" },
+    /* Mercure 1.0: the hub's namespace, event type and characters */
+    { "/.well-known/mercure", "", "application/x-www-form-urlencoded",
+      "topic=urn:a&topic=/.well-known/mercure/subscriptions/exact/a/b",
+      "topic 2 \"/.well-known/mercure/subscriptions/exact/a/b\" is under "
+      "the hub's path /.well-known/mercure" },
+    { "/.well-known/mercure", "", "application/x-www-form-urlencoded",
+      "topic=https://h.example/.well-known/%256Dercure/x&data=x",
+      "is under the hub's path" },
+    { "/.well-known/mercure", "", "application/x-www-form-urlencoded",
+      "topic=a&data=x&type=mercure", "reserved for the hub's own events" },
+    { "/.well-known/mercure", "", "application/x-www-form-urlencoded",
+      "topic=a%E2%80%8Bb&data=x", "U+200B (a format character, Cf)" },
+    { "/.well-known/mercure", "", "application/x-www-form-urlencoded",
+      "topic=a&id=x%C2%85", "bad id= \"x\\xc2\\x85\": U+0085" },
+    { "/.well-known/mercure", "", "application/x-www-form-urlencoded",
+      "topic=*&data=x", "topic 1 is \"*\", reserved" },
 };
 
 START_TEST(test_bad_refused)

@@ -109,6 +109,12 @@ static const struct hub_case hubs[] = {
     { "match=a%7Fb", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
     { "match=caf%E9", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
     { "match=", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    /* 1.0 matchers: no format character (Cf); v0.x topic= unchanged */
+    { "match=a%E2%80%8Bb", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    { "match_exact=%E2%80%AEa", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    { "match=a%C2%ADb", NULL, 400, 0, NULL, STREAM_REQ_EXACT, NULL },
+    { "topic=a%E2%80%8Bb", NULL, 0, 1, "a\xe2\x80\x8b" "b",
+      STREAM_REQ_EXACT, NULL },
 };
 
 /* Hub query keys: each dialect's names exactly, the reserved match
@@ -205,11 +211,15 @@ static const struct {
       "mercure.selector_cost_max" },
     { "match_urlpattern=", "", "h", NULL, 400, "match_urlpattern" },
     { "match_urlpattern=a%0Ab", "", "h", NULL, 400, "control" },
+    { "match_urlpattern=/a%E2%80%8B", "", "h", NULL, 400,
+      "U+200B (a format character, Cf)" },
     { "match_urlpattern=/x", "", "a b", NULL, 400, "base URL" },
-    /* a Host with a control character is no Host: it never reaches the
-     * base URL (nor a selector name, nor a reason) */
-    { "match_urlpattern=/x", "", "h\r\nX-Injected: 1", NULL, 0,
-      "https:///.well-known/mercure\n/x" },
+    /* a Host with a control character: no base URL, and the reason is
+     * one line (no CR or LF from the Host) */
+    { "match_urlpattern=/x", "", "h\nx", NULL, 400,
+      "hub's URL is unusable" },
+    { "match_urlpattern=/x", "", "h\r\nX-Injected: 1", NULL, 400,
+      "hub's URL is unusable" },
     /* nginx's stock fastcgi_params: HTTP_HOST without the port */
     { "match_urlpattern=/x", "", "hub.example", "8080", 0,
       "https://hub.example:8080/.well-known/mercure\n/x" },
@@ -218,6 +228,51 @@ static const struct {
     { "match_urlpattern=/x", "", "hub.example:8443", "8080", 0,
       "https://hub.example:8443/.well-known/mercure\n/x" },
 };
+
+/* The hub's URL (mercure_hub_url, one rule for both programs): the
+ * setting, else the request's, its path cut after the hub's segment (the
+ * subscription API's base is the hub's), else the hub's path. */
+static const struct {
+    const char *setting, *uri, *scheme, *host, *want;
+} hub_urls[] = {
+    { "", "/.well-known/mercure", "https", "h.example",
+      "https://h.example/.well-known/mercure" },
+    { "", "/.well-known/mercure/subscriptions/exact/a%2Fb", "http",
+      "h:8080", "http://h:8080/.well-known/mercure" },
+    { "", "/site/.well-known/mercure", "https", "h",
+      "https://h/site/.well-known/mercure" },
+    { "", "/.well-known/mercurex/.well-known/mercure/x", "https", "h",
+      "https://h/.well-known/mercurex/.well-known/mercure" },
+    { "", "/events", "https", "h", "https://h/.well-known/mercure" },
+    { "", "/.well-known/mercure", NULL, NULL,
+      "http://localhost/.well-known/mercure" },
+    { "https://set.example/hub", "/.well-known/mercure/subscriptions",
+      "http", "h", "https://set.example/hub" },
+    /* found by fuzz_stream_req: a control character in the request's
+     * path or Host is no hub URL (a selector name must hold no LF) */
+    { "", "/a\nb/.well-known/mercure", "https", "h", "" },
+    { "", "/.well-known/mercure", "https", "h\x7f", "" },
+};
+
+START_TEST(test_hub_url)
+{
+    struct env e = { "GET", "", NULL, hub_urls[_i].uri, hub_urls[_i].scheme,
+                     hub_urls[_i].host, NULL };
+    char out[STREAM_REQ_HUB_URL_MAX];
+    size_t n = mercure_hub_url(hub_urls[_i].setting, get, &e, out,
+                               sizeof(out));
+
+    ck_assert_msg(n == strlen(hub_urls[_i].want) &&
+                  (n == 0 || strcmp(out, hub_urls[_i].want) == 0),
+                  "%s: got \"%.*s\", want \"%s\"", hub_urls[_i].uri,
+                  (int)n, out, hub_urls[_i].want);
+    ck_assert_msg(mercure_hub_under(hub_urls[_i].uri) ==
+                  (strstr(hub_urls[_i].uri, "mercure/") != NULL),
+                  "%s: under the hub's path or not", hub_urls[_i].uri);
+    ck_assert_msg(mercure_hub_url("", get, &e, out, 10) == 0,
+                  "a URL that does not fit is 0");
+}
+END_TEST
 
 START_TEST(test_hub_urlpattern)
 {
@@ -474,6 +529,8 @@ static Suite *stream_req_suite(void)
     tcase_add_loop_test(core, test_hub, 0,
                         (int)(sizeof(hubs) / sizeof(hubs[0])));
     tcase_add_test(errors, test_hub_limits);
+    tcase_add_loop_test(core, test_hub_url, 0,
+                        (int)(sizeof(hub_urls) / sizeof(hub_urls[0])));
     tcase_add_loop_test(core, test_hub_urlpattern, 0,
                         sizeof(urlpatterns) / sizeof(urlpatterns[0]));
     tcase_add_loop_test(core, test_hub_key, 0,
