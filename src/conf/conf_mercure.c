@@ -4,7 +4,8 @@
  * tokens must name (set both or neither), the cookies, anonymous
  * subscribers, topic length, credentialed CORS origins, the pattern
  * selectors' cost budgets, the hub's URL (relative URL patterns and
- * topics are resolved against it). After reading, each key is loaded
+ * topics are resolved against it; mercure.resource when unset: see
+ * config_hub_url). After reading, each key is loaded
  * (inline or from its file) into cfg->mercure_pub / mercure_sub and
  * checked against its algorithm; an HMAC secret must also be no
  * placeholder and hard to guess
@@ -324,3 +325,12 @@ static void conf_mercure_release(struct config *cfg)
 const struct config_module conf_mercure_module =
     CONFIG_MODULE(conf_mercure_items, NULL, conf_mercure_check,
                   conf_mercure_release);
+
+const char *config_hub_url(const struct config *cfg)
+{
+    if (cfg->mercure_hub_url != NULL && cfg->mercure_hub_url[0] != '\0')
+        return cfg->mercure_hub_url;
+    if (cfg->mercure_resource != NULL && cfg->mercure_resource[0] != '\0')
+        return cfg->mercure_resource;
+    return NULL;
+}

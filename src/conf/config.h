@@ -132,4 +132,9 @@ bool config_channel_valid(const struct config *cfg, const char *name,
  * Access-Control-Allow-Origin ("*" or origin) or NULL. */
 const char *config_cors_allow(const struct config *cfg, const char *origin);
 
+/* The hub's URL as configured: mercure.hub_url, else mercure.resource
+ * (the 1.0 tokens' audience names the same URL), else NULL (each
+ * request's own, mercure_hub_url). */
+const char *config_hub_url(const struct config *cfg);
+
 #endif

@@ -607,7 +607,7 @@ static int publish_hub_reserved(struct publish_req *r,
 {
     int rc;
 
-    r->hub_url_len = mercure_hub_url(r->app->cfg.mercure_hub_url,
+    r->hub_url_len = mercure_hub_url(config_hub_url(&r->app->cfg),
                                      publish_param_get, r, r->hub_url,
                                      sizeof(r->hub_url));
     if (r->hub_url_len == 0) {

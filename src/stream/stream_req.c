@@ -353,7 +353,7 @@ static int stream_req_match(struct stream_req *r, const struct config *cfg,
 size_t stream_req_hub_url(const struct config *cfg, stream_req_get_fn get,
                           void *ctx, char *out, size_t cap)
 {
-    return mercure_hub_url(cfg->mercure_hub_url, get, ctx, out, cap);
+    return mercure_hub_url(config_hub_url(cfg), get, ctx, out, cap);
 }
 
 /* Adds one match_urlpattern= value: a URL pattern (UTF-8 without

@@ -934,6 +934,38 @@ START_TEST(test_not_a_file)
 }
 END_TEST
 
+/* config_hub_url: mercure.hub_url, else mercure.resource, else NULL
+ * (each request's URL). */
+static const struct {
+    const char *hub_url, *resource, *want;
+} hub_url_rows[] = {
+    { "", "", NULL },
+    { "https://a.example/hub", "", "https://a.example/hub" },
+    { "", "https://r.example/.well-known/mercure",
+      "https://r.example/.well-known/mercure" },
+    { "https://a.example/hub", "https://r.example/.well-known/mercure",
+      "https://a.example/hub" },
+    { NULL, NULL, NULL },
+};
+
+START_TEST(test_hub_url)
+{
+    struct config c = { 0 };
+    const char *got;
+
+    for (size_t i = 0; i < sizeof(hub_url_rows) / sizeof(hub_url_rows[0]);
+         i++) {
+        c.mercure_hub_url = (char *)hub_url_rows[i].hub_url;
+        c.mercure_resource = (char *)hub_url_rows[i].resource;
+        got = config_hub_url(&c);
+        ck_assert_msg(hub_url_rows[i].want == NULL ? got == NULL :
+                      got != NULL && strcmp(got, hub_url_rows[i].want) == 0,
+                      "row %zu: got %s, want %s", i, got ? got : "NULL",
+                      hub_url_rows[i].want ? hub_url_rows[i].want : "NULL");
+    }
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -951,6 +983,7 @@ static Suite *config_suite(void)
     tcase_add_test(core, test_print_masks_tokens);
     tcase_add_test(core, test_channel_valid);
     tcase_add_test(core, test_cors_allow);
+    tcase_add_test(core, test_hub_url);
     tcase_add_test(core, test_mercure_defaults);
     tcase_add_test(core, test_mercure_keys);
     suite_add_tcase(s, core);
