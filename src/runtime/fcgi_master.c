@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -76,8 +77,11 @@ void fcgi_master_ready(void)
 /* In the child after fork: default signal state, then the worker. The
  * stop and reload signals stay blocked (the worker reads them from its
  * signalfd): unblocked, one the master sends before the worker blocks
- * them again (a reload right after a start) would kill it. */
-static void fm_child(int ready_wr)
+ * them again (a reload right after a start) would kill it. A master that
+ * dies (SIGKILL) sends no SIGTERM: the kernel does (PR_SET_PDEATHSIG), so
+ * no worker serves on without a master; one that died before the prctl
+ * is seen by the parent's pid. */
+static void fm_child(int ready_wr, pid_t master)
 {
     sigset_t control;
 
@@ -90,14 +94,18 @@ static void fm_child(int ready_wr)
     signal(SIGCHLD, SIG_DFL);
     signals_control_set(&control);
     sigprocmask(SIG_SETMASK, &control, NULL);
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+        log_warn("prctl PR_SET_PDEATHSIG: %s", strerror(errno));
+    if (getppid() != master)
+        kill(getpid(), SIGTERM);
     exit(fm.worker(fm.listen_fd, fm.ctx));
 }
 
 /* Forks one worker of the current generation. */
 static void fm_spawn(void)
 {
+    pid_t master = getpid(), pid;
     int p[2];
-    pid_t pid;
 
     if (fm.n >= FM_MAX || pipe2(p, O_CLOEXEC) < 0) {
         log_error("cannot start a worker: %s", fm.n >= FM_MAX ?
@@ -112,7 +120,7 @@ static void fm_spawn(void)
         return;
     }
     if (pid == 0)
-        fm_child(p[1]);
+        fm_child(p[1], master);
     close(p[1]);
     fm.w[fm.n++] = (struct fm_worker){ .pid = pid, .ready_fd = p[0],
                                        .started_us = fm.now_us };

@@ -314,6 +314,24 @@ class RestartTest(harness.TestCase):
             self.assertEqual([e.id for e in c.events(1)], [str(i)])
             c.close()
 
+    def test_master_killed_workers_stop(self):
+        """A master killed with SIGKILL (an operator, the OOM killer, a
+        test's timeout) sends its workers nothing: the kernel does
+        (PR_SET_PDEATHSIG), so each ends its streams cleanly and exits,
+        and no worker serves on without a master."""
+        with harness.Stack(stream_procs=2, publish_procs=0) as st:
+            c = st.sse("/events?channel=k")
+            self.assertEqual(c.status, 200)
+            workers = st.pids("stream")
+            self.assertEqual(len(workers), 2)
+            for m in st.master_pids("stream"):
+                os.kill(m, signal.SIGKILL)
+            for w in workers:
+                self.assertIsNotNone(harness.wait_exit(w, 30),
+                                     "worker %d still runs" % w)
+            self.assertTrue(c.closed(timeout=10), "the stream ended")
+            c.close()
+
     def unit_commands(self, st):
         """ExecStart and ExecReload of the shipped sseq-stream.service,
         with the build's binary and this stack's config."""
