@@ -120,7 +120,8 @@ class Publisher(threading.Thread):
     def __init__(self, port, token, stop):
         super().__init__(daemon=True)
         self.port, self.token, self.stop = port, token, stop
-        self.acked = {}
+        self.lock = threading.Lock()    # acked and sent_at: read by
+        self.acked = {}                 # the test's thread (snapshot())
         self.sent_at = {}
         self.refused = []   # (time, status, retry-after, body, data)
         self.reused = []        # (id, first data, second data): never
@@ -138,18 +139,26 @@ class Publisher(threading.Thread):
                 status, hdr, body = 0, {}, str(exc).encode()
             if status == 202:
                 mid = int(json.loads(body)["id"])
-                if mid in self.acked:
-                    self.reused.append((mid, self.acked[mid], data))
-                self.acked[mid] = data
-                self.sent_at[mid] = t0
+                with self.lock:
+                    if mid in self.acked:
+                        self.reused.append((mid, self.acked[mid], data))
+                    self.acked[mid] = data
+                    self.sent_at[mid] = t0
             else:
                 self.refused.append((t0, status, hdr.get("retry-after"),
                                      body[:200], data))
             nxt += 1.0 / RATE
             time.sleep(max(0, nxt - time.monotonic()))
 
+    def snapshot(self):
+        """What was acknowledged so far (id -> data), a copy: the
+        publishing thread goes on adding to it."""
+        with self.lock:
+            return dict(self.acked)
+
     def first_acked_after(self, t):
-        ids = [i for i, s in self.sent_at.items() if s > t]
+        with self.lock:
+            ids = [i for i, s in self.sent_at.items() if s > t]
         return min(ids) if ids else None
 
 
@@ -329,7 +338,7 @@ class SentinelFailover(harness.TestCase):
                 self.faults(net, red, hosts, victim, subs, pub, figures)
                 pub_stop.set()
                 pub.join(15)
-                top = max(pub.acked)
+                top = max(pub.snapshot())
                 harness.wait_until(
                     lambda: all(s.newest() >= top for s in subs) and
                     (page is None or page.newest() >= top), 30)
@@ -385,14 +394,15 @@ class SentinelFailover(harness.TestCase):
         self.assertEqual(ids, sorted(set(ids)), "Chromium: ids strictly "
                          "increasing, none twice")
         ambiguous = {r[4] for r in pub.refused}
-        extra = [(i, d) for i, d in got if pub.acked.get(i) != d]
+        acked_all = pub.snapshot()
+        extra = [(i, d) for i, d in got if acked_all.get(i) != d]
         self.assertEqual([x for x in extra if x[1] not in ambiguous], [],
                          "Chromium: only acknowledged (or ambiguous) "
                          "messages")
-        acked = [i for i, d in got if pub.acked.get(i) == d]
-        self.assertEqual(acked, sorted(pub.acked), "Chromium: the "
+        acked = [i for i, d in got if acked_all.get(i) == d]
+        self.assertEqual(acked, sorted(acked_all), "Chromium: the "
                          "acknowledged ids, in order, each once; missing "
-                         "%r" % sorted(set(pub.acked) - set(acked))[:10])
+                         "%r" % sorted(set(acked_all) - set(acked))[:10])
         self.assertGreaterEqual(final["states"].count("open"), 2,
                                 "Chromium: its host died under it and it "
                                 "reconnected: %r" % final["states"])
@@ -462,24 +472,23 @@ class SentinelFailover(harness.TestCase):
         figures["acked_before_master_kill"] = acked_before
         # 3. the dead host comes back, catches up and serves.
         hosts[victim].start()
-        top = max(pub.acked)
+        top = max(pub.snapshot())
         self.assertTrue(harness.wait_until(
             lambda: hosts[victim].newest() >= top, 30),
             "the restarted host caught up to id %d" % top)
         stop = threading.Event()
         direct = Subscriber(80, "/events?channel=%s" % CHANNEL, stop,
                             addr=net.addrs[victim])
-        direct.last_id = str(min(pub.acked))
+        acked = pub.snapshot()
+        direct.last_id = str(min(acked))
         direct.start()
-        want = sorted(i for i in pub.acked if i > min(pub.acked) and
-                      i <= top)
+        want = sorted(i for i in acked if i > min(acked) and i <= top)
         ok = harness.wait_until(
             lambda: direct.newest() >= top, 20)
         stop.set()
         direct.join(5)
         self.assertTrue(ok, "the restarted host serves a resume")
-        got = [i for i, d, t in direct.data() if i in pub.acked and
-               i <= top]
+        got = [i for i, d, t in direct.data() if i in acked and i <= top]
         self.assertEqual(got, want, "the restarted host replays every "
                          "acknowledged message once, in order")
         self.assertTrue(harness.wait_until(
@@ -497,7 +506,7 @@ class SentinelFailover(harness.TestCase):
             near = [(j, d, round(t - t0, 3)) for j, d, t in got
                     if abs(j - i) <= 2]
             out.append("id %d (%r sent at %+.3f s): got %r" % (
-                i, pub.acked[i], pub.sent_at[i] - t0, near))
+                i, pub.snapshot()[i], pub.sent_at[i] - t0, near))
         return "; ".join(out) + "; connects at %r, newest %d" % (
             [round(c - t0, 3) for c in sub.connects], sub.newest())
 
@@ -529,7 +538,8 @@ class SentinelFailover(harness.TestCase):
             self.assertEqual(ids, sorted(set(ids)), "subscriber %d: ids "
                              "strictly increasing, none twice" % k)
             have = {i: d for i, d, t in got}
-            lost = [i for i in pub.acked if have.get(i) != pub.acked[i]]
+            acked = pub.snapshot()
+            lost = [i for i in acked if have.get(i) != acked[i]]
             self.assertEqual(lost, [], "subscriber %d: every acknowledged "
                              "message, with its own data; %s; %s" % (
                                  k, self.explain(s, pub, lost), figures))
@@ -632,7 +642,7 @@ class GracefulFailover(harness.TestCase):
                     "publishing resumes after the failover")
                 pub_stop.set()
                 pub.join(15)
-                top = max(pub.acked)
+                top = max(pub.snapshot())
                 harness.wait_until(lambda: all(sub.newest() >= top
                                                for sub in subs), 20)
             finally:
@@ -651,8 +661,9 @@ class GracefulFailover(harness.TestCase):
                 ids = [i for i, d, tt in got]
                 self.assertEqual(ids, sorted(set(ids)), "host %d" % k)
                 have = {i: d for i, d, tt in got}
-                self.assertEqual([i for i in pub.acked
-                                  if have.get(i) != pub.acked[i]], [],
+                acked = pub.snapshot()
+                self.assertEqual([i for i in acked
+                                  if have.get(i) != acked[i]], [],
                                  "host %d: every acknowledged message" % k)
             mid = pub.first_acked_after(t)
             print("graceful: first delivery %.3f s after SENTINEL FAILOVER,"
