@@ -27,6 +27,13 @@ class SeveralSites(harness.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="sseq-sites-")
         os.chmod(self.tmp, 0o755)            # www-data reads the configs
         self.names = {k: "t%d%s" % (os.getpid(), k) for k in "ab"}
+        # The programs run as www-data: copies it can reach (a build tree
+        # under /root is not, as in a fresh clone there).
+        self.progs = {}
+        for role in ("stream", "publish"):
+            self.progs[role] = os.path.join(self.tmp, "sseq-" + role)
+            shutil.copy2(harness.binary("sseq-" + role), self.progs[role])
+            os.chmod(self.progs[role], 0o755)
         self.nginx = None
         self.started = []
         self.addCleanup(self.cleanup)
@@ -46,12 +53,12 @@ class SeveralSites(harness.TestCase):
         """sseq-spawn's environment for site k: SITE and the config; the
         rest (sockets, logs, user) its defaults."""
         return dict(os.environ, SITE=self.names[k], CONF=self.conf(k),
-                    PROGRAM=harness.binary("sseq-stream"),
+                    PROGRAM=self.progs["stream"],
                     SSEQ_CLI=harness.binary("sseq"), PROCS="1")
 
     def spawn(self, k, *args):
         env = self.env(k)
-        env["PROGRAM"] = harness.binary("sseq-" + args[-1])
+        env["PROGRAM"] = self.progs[args[-1]]
         return subprocess.run([SPAWN] + list(args), env=env,
                               capture_output=True, text=True, timeout=60)
 
